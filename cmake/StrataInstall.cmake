@@ -1,0 +1,40 @@
+# Install rules (LevelDB/fmt style): headers, the exported targets of each component, and a
+# relocatable strataConfig.cmake with a version file.
+include(CMakePackageConfigHelpers)
+
+set(STRATA_CONFIG_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/strata")
+
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/strata"
+        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+install(FILES "${PROJECT_BINARY_DIR}/include/strata/version.h"
+        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/strata")
+
+install(TARGETS strata EXPORT strataTargets
+        ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+        LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+        RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+install(EXPORT strataTargets NAMESPACE strata:: DESTINATION "${STRATA_CONFIG_DIR}")
+
+if(TARGET strata_testing)
+  install(TARGETS strata_testing EXPORT strataTestingTargets)
+  install(EXPORT strataTestingTargets NAMESPACE strata:: DESTINATION "${STRATA_CONFIG_DIR}")
+endif()
+if(TARGET strata_rocksdb)
+  install(TARGETS strata_rocksdb EXPORT strataRocksdbTargets
+          ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+          LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}")
+  install(EXPORT strataRocksdbTargets NAMESPACE strata:: DESTINATION "${STRATA_CONFIG_DIR}")
+endif()
+
+configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/strataConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/strataConfig.cmake" INSTALL_DESTINATION "${STRATA_CONFIG_DIR}")
+write_basic_package_version_file("${PROJECT_BINARY_DIR}/strataConfigVersion.cmake"
+  VERSION "${PROJECT_VERSION}" COMPATIBILITY SameMinorVersion)
+install(FILES "${PROJECT_BINARY_DIR}/strataConfig.cmake"
+              "${PROJECT_BINARY_DIR}/strataConfigVersion.cmake"
+              "${PROJECT_SOURCE_DIR}/cmake/FindIsal.cmake"
+              "${PROJECT_SOURCE_DIR}/cmake/FindJemalloc.cmake"
+        DESTINATION "${STRATA_CONFIG_DIR}")
+if(EXISTS "${PROJECT_SOURCE_DIR}/cmake/FindRocksDB.cmake")
+  install(FILES "${PROJECT_SOURCE_DIR}/cmake/FindRocksDB.cmake" DESTINATION "${STRATA_CONFIG_DIR}")
+endif()

@@ -1,0 +1,30 @@
+# Helpers shared by strata's own targets. Flags are PRIVATE to strata's targets; global flags
+# are never touched.
+
+# Warnings (and -Werror when STRATA_WERROR) for one of strata's own targets.
+function(strata_target_warnings target)
+  get_target_property(type ${target} TYPE)
+  set(scope PRIVATE)
+  if(type STREQUAL "INTERFACE_LIBRARY")
+    return()
+  endif()
+  target_compile_options(${target} ${scope}
+    $<$<CXX_COMPILER_ID:GNU,Clang,AppleClang>:-Wall -Wextra -Wpedantic -Wshadow -Wconversion
+      -Wsign-conversion -Wnon-virtual-dtor -Wold-style-cast>
+    $<$<AND:$<CXX_COMPILER_ID:GNU,Clang,AppleClang>,$<BOOL:${STRATA_WERROR}>>:-Werror>)
+  if(STRATA_SANITIZE)
+    target_compile_options(${target} ${scope} -fsanitize=${STRATA_SANITIZE}
+                           -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    target_link_options(${target} ${scope} -fsanitize=${STRATA_SANITIZE})
+  endif()
+endfunction()
+
+# An executable of strata's own (test, bench, example, tool): warnings, sanitizers and, when
+# STRATA_WITH_JEMALLOC, jemalloc as the process allocator.
+function(strata_executable target)
+  strata_target_warnings(${target})
+  if(STRATA_WITH_JEMALLOC AND NOT STRATA_SANITIZE)
+    target_link_libraries(${target} PRIVATE Jemalloc::jemalloc)
+    target_compile_definitions(${target} PRIVATE STRATA_LINKED_JEMALLOC=1)
+  endif()
+endfunction()

@@ -1,0 +1,14 @@
+// strata/strata.h — everything in strata that does not need RocksDB.
+// The RocksDB backends are in <strata/rocksdb.h> (CMake target strata::rocksdb).
+#pragma once
+
+#include "strata/core/bytes.h"
+#include "strata/core/crc32c.h"
+#include "strata/core/file.h"
+#include "strata/core/result.h"
+#include "strata/core/status.h"
+#include "strata/store/concepts.h"
+#include "strata/store/key_range.h"
+#include "strata/store/memory_store.h"
+#include "strata/store/state_space.h"
+#include "strata/version.h"

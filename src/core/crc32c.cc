@@ -1,0 +1,81 @@
+#include "strata/core/crc32c.h"
+
+#include <array>
+#include <climits>
+
+#if defined(STRATA_HAVE_ISAL)
+#include <isa-l/crc.h>
+#endif
+
+namespace strata {
+namespace detail {
+namespace {
+
+constexpr std::uint32_t kPolynomial = 0x82F63B78U;  // reflected Castagnoli
+
+using Tables = std::array<std::array<std::uint32_t, 256>, 8>;
+
+constexpr Tables make_tables() {
+  Tables t{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1U) ? (c >> 1) ^ kPolynomial : c >> 1;
+    t[0][i] = c;
+  }
+  for (std::size_t i = 0; i < 256; ++i) {
+    for (std::size_t s = 1; s < 8; ++s) t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xffU];
+  }
+  return t;
+}
+
+constexpr Tables kTables = make_tables();
+
+}  // namespace
+
+std::uint32_t crc32c_portable(std::string_view data, std::uint32_t seed) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  std::size_t n = data.size();
+  std::uint32_t crc = ~seed;
+  while (n >= 8) {
+    const std::uint32_t lo = crc ^ (std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 |
+                                    std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24);
+    crc = kTables[7][lo & 0xffU] ^ kTables[6][(lo >> 8) & 0xffU] ^
+          kTables[5][(lo >> 16) & 0xffU] ^ kTables[4][lo >> 24] ^ kTables[3][p[4]] ^
+          kTables[2][p[5]] ^ kTables[1][p[6]] ^ kTables[0][p[7]];
+    p += 8;
+    n -= 8;
+  }
+  while (n-- > 0) crc = (crc >> 8) ^ kTables[0][(crc ^ *p++) & 0xffU];
+  return ~crc;
+}
+
+}  // namespace detail
+
+std::uint32_t crc32c(std::string_view data, std::uint32_t seed) noexcept {
+#if defined(STRATA_HAVE_ISAL)
+  // crc32_iscsi keeps the raw register (no pre/post inversion) and takes an int length.
+  std::uint32_t crc = ~seed;
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  std::size_t n = data.size();
+  constexpr std::size_t kChunk = std::size_t{1} << 30;
+  while (n > 0) {
+    const std::size_t len = n < kChunk ? n : kChunk;
+    crc = crc32_iscsi(const_cast<unsigned char*>(p), static_cast<int>(len), crc);
+    p += len;
+    n -= len;
+  }
+  return ~crc;
+#else
+  return detail::crc32c_portable(data, seed);
+#endif
+}
+
+std::string_view crc32c_implementation() noexcept {
+#if defined(STRATA_HAVE_ISAL)
+  return "isa-l";
+#else
+  return "portable";
+#endif
+}
+
+}  // namespace strata
