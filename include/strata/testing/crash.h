@@ -1,0 +1,172 @@
+// strata/testing/crash.h — real crash tests: run a workload in a forked child, SIGKILL it at
+// an arbitrary moment, and learn what it had acknowledged before it died.
+//
+// The child reports progress over a pipe with ack(value) — e.g. "batch 17 is synced" — and
+// the parent, after killing it, checks that the reopened store holds at least everything
+// acknowledged and nothing half-applied. A child that is killed gets no chance to run
+// destructors, flush buffers or fsync: exactly what a process crash does.
+//
+// Usage:
+//   auto child = CrashChild::spawn([](CrashChild::Acker& ack) {
+//     for (std::uint64_t i = 1;; ++i) { ...write and sync batch i...; ack(i); }
+//   });
+//   child.kill_after_acks(n) or child.kill_after(std::chrono::microseconds(d));
+//   std::uint64_t last = child.last_ack();
+//
+// Thread-safety: use from the test's main thread only (fork in a multi-threaded process is
+// safe here because the child only runs the given workload and exits with _exit).
+#pragma once
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <utility>
+
+namespace strata::testing {
+
+class CrashChild {
+ public:
+  // Sends acknowledgements from the child to the parent.
+  class Acker {
+   public:
+    explicit Acker(int fd) : fd_(fd) {}
+    // Reports `value` (monotonic by convention) to the parent; blocks only if the pipe is full.
+    void operator()(std::uint64_t value) const {
+      const char* p = reinterpret_cast<const char*>(&value);
+      std::size_t left = sizeof(value);
+      while (left > 0) {
+        const ssize_t n = ::write(fd_, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) ::_exit(3);
+        p += n;
+        left -= static_cast<std::size_t>(n);
+      }
+    }
+
+   private:
+    int fd_;
+  };
+
+  // Forks; the child runs `body` and then _exit(0). If body returns early the child exits 0.
+  static CrashChild spawn(const std::function<void(Acker&)>& body) {
+    int fds[2];
+    if (::pipe(fds) != 0) std::abort();
+    const pid_t pid = ::fork();
+    if (pid < 0) std::abort();
+    if (pid == 0) {
+      ::close(fds[0]);
+      Acker acker(fds[1]);
+      body(acker);
+      ::_exit(0);
+    }
+    ::close(fds[1]);
+    return CrashChild(pid, fds[0]);
+  }
+
+  CrashChild(CrashChild&& o) noexcept
+      : pid_(std::exchange(o.pid_, -1)), fd_(std::exchange(o.fd_, -1)), last_(o.last_),
+        acks_(o.acks_), buf_len_(o.buf_len_) {
+    std::memcpy(buf_, o.buf_, sizeof(buf_));
+  }
+  CrashChild(const CrashChild&) = delete;
+  CrashChild& operator=(const CrashChild&) = delete;
+  ~CrashChild() {
+    kill();
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  // Reads acknowledgements until `count` have arrived (or the child exits), then SIGKILLs.
+  void kill_after_acks(std::uint64_t count) {
+    while (acks_ < count && read_some(-1)) {
+    }
+    kill();
+  }
+
+  // Lets the child run for `delay`, collecting acknowledgements, then SIGKILLs it.
+  void kill_after(std::chrono::microseconds delay) {
+    const auto deadline = std::chrono::steady_clock::now() + delay;
+    for (;;) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+      if (!read_some(static_cast<int>(ms.count()) + 1)) break;
+    }
+    kill();
+  }
+
+  // SIGKILLs the child (if running), reaps it and drains the remaining acknowledgements.
+  // Returns the wait status.
+  int kill() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      while (::waitpid(pid_, &wait_status_, 0) < 0 && errno == EINTR) {
+      }
+      pid_ = -1;
+      while (read_some(0)) {
+      }
+    }
+    return wait_status_;
+  }
+
+  // Waits for the child to exit by itself; returns its exit code (or -signal).
+  int wait() {
+    if (pid_ > 0) {
+      while (read_some(-1)) {
+      }
+      while (::waitpid(pid_, &wait_status_, 0) < 0 && errno == EINTR) {
+      }
+      pid_ = -1;
+    }
+    if (WIFEXITED(wait_status_)) return WEXITSTATUS(wait_status_);
+    return WIFSIGNALED(wait_status_) ? -WTERMSIG(wait_status_) : -1;
+  }
+
+  // The last value acknowledged, nullopt if none.
+  std::optional<std::uint64_t> last_ack() const {
+    return acks_ == 0 ? std::nullopt : std::optional<std::uint64_t>(last_);
+  }
+  std::uint64_t ack_count() const noexcept { return acks_; }
+
+ private:
+  CrashChild(pid_t pid, int fd) : pid_(pid), fd_(fd) {}
+
+  // Reads what is available within `timeout_ms` (-1: wait); false at EOF or timeout.
+  bool read_some(int timeout_ms) {
+    if (fd_ < 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    const int r = ::poll(&p, 1, timeout_ms);
+    if (r <= 0) return false;
+    const ssize_t n = ::read(fd_, buf_ + buf_len_, sizeof(buf_) - buf_len_);
+    if (n <= 0) return false;
+    buf_len_ += static_cast<std::size_t>(n);
+    std::size_t off = 0;
+    while (buf_len_ - off >= sizeof(std::uint64_t)) {
+      std::memcpy(&last_, buf_ + off, sizeof(last_));
+      ++acks_;
+      off += sizeof(std::uint64_t);
+    }
+    std::memmove(buf_, buf_ + off, buf_len_ - off);
+    buf_len_ -= off;
+    return true;
+  }
+
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  std::uint64_t last_ = 0;
+  std::uint64_t acks_ = 0;
+  char buf_[4096]{};
+  std::size_t buf_len_ = 0;
+  int wait_status_ = 0;
+};
+
+}  // namespace strata::testing
