@@ -47,15 +47,24 @@ Status Status::with_context(std::string_view context) const {
 
 std::string_view to_string(Status::Code code) noexcept {
   switch (code) {
-    case Status::Code::kOk: return "OK";
-    case Status::Code::kNotFound: return "NotFound";
-    case Status::Code::kCorruption: return "Corruption";
-    case Status::Code::kIoError: return "IOError";
-    case Status::Code::kInvalidArgument: return "InvalidArgument";
-    case Status::Code::kBusy: return "Busy";
-    case Status::Code::kShutdown: return "Shutdown";
-    case Status::Code::kNotSupported: return "NotSupported";
-    case Status::Code::kAborted: return "Aborted";
+    case Status::Code::kOk:
+      return "OK";
+    case Status::Code::kNotFound:
+      return "NotFound";
+    case Status::Code::kCorruption:
+      return "Corruption";
+    case Status::Code::kIoError:
+      return "IOError";
+    case Status::Code::kInvalidArgument:
+      return "InvalidArgument";
+    case Status::Code::kBusy:
+      return "Busy";
+    case Status::Code::kShutdown:
+      return "Shutdown";
+    case Status::Code::kNotSupported:
+      return "NotSupported";
+    case Status::Code::kAborted:
+      return "Aborted";
   }
   return "Unknown";
 }

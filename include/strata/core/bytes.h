@@ -68,7 +68,7 @@ template <class T>
 struct BytePart;
 
 template <class T>
-  requires std::convertible_to<const T&, std::string_view>
+requires std::convertible_to<const T&, std::string_view>
 struct BytePart<T> {
   static std::string_view view(const T& v) noexcept { return std::string_view(v); }
   static std::size_t size(const T& v) noexcept { return view(v).size(); }
@@ -80,10 +80,9 @@ struct BytePart<T> {
 };
 
 template <class T>
-  requires(!std::convertible_to<const T&, std::string_view>) &&
-          (std::convertible_to<const T&, std::span<const std::byte>> ||
-           std::convertible_to<const T&, std::span<const std::uint8_t>>)
-struct BytePart<T> {
+requires(!std::convertible_to<const T&, std::string_view>) &&
+    (std::convertible_to<const T&, std::span<const std::byte>> ||
+     std::convertible_to<const T&, std::span<const std::uint8_t>>)struct BytePart<T> {
   static std::span<const std::byte> bytes(const T& v) noexcept {
     if constexpr (std::convertible_to<const T&, std::span<const std::byte>>) {
       return std::span<const std::byte>(v);
@@ -122,11 +121,11 @@ concept ConcatPart = requires(const T& v, char* out) {
 // container convertible to one), or an unsigned integer, appended big-endian at its fixed
 // width — so concat_bytes(std::uint8_t{1}, std::uint64_t{7}) is 9 bytes.
 template <class... Parts>
-  requires(detail::ConcatPart<std::remove_cvref_t<Parts>> && ...)
-std::string concat_bytes(const Parts&... parts) {
+requires(detail::ConcatPart<std::remove_cvref_t<Parts>>&&...) std::string
+    concat_bytes(const Parts&... parts) {
   const std::size_t total = (std::size_t{0} + ... + detail::BytePart<Parts>::size(parts));
   std::string out(total, '\0');
-  char* p = out.data();
+  [[maybe_unused]] char* p = out.data();
   ((p = detail::BytePart<Parts>::write(parts, p)), ...);
   return out;
 }

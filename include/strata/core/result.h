@@ -36,11 +36,10 @@ class [[nodiscard]] Result {
     }
   }
   template <class U = T>
-    requires std::is_constructible_v<T, U&&> &&
-             (!std::is_same_v<std::remove_cvref_t<U>, Result>) &&
-             (!std::is_same_v<std::remove_cvref_t<U>, Status>) &&
-             (!std::is_same_v<std::remove_cvref_t<U>, std::in_place_t>)
-  Result(U&& value)  // NOLINT(google-explicit-constructor): `return value;`
+  requires std::is_constructible_v<T, U&&> &&(!std::is_same_v<std::remove_cvref_t<U>, Result>)&&(
+      !std::is_same_v<std::remove_cvref_t<U>, Status>)&&(!std::is_same_v<std::remove_cvref_t<U>,
+                                                                         std::in_place_t>)
+      Result(U&& value)  // NOLINT(google-explicit-constructor): `return value;`
       : data_(std::in_place_index<0>, std::forward<U>(value)) {}
   template <class... Args>
   explicit Result(std::in_place_t, Args&&... args)

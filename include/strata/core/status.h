@@ -91,8 +91,8 @@ inline std::ostream& operator<<(std::ostream& os, const Status& s) { return os <
 }  // namespace strata
 
 // Returns from the enclosing function when `expr` (a Status) is not OK.
-#define STRATA_RETURN_IF_ERROR(expr)              \
-  do {                                            \
-    ::strata::Status strata_status_ = (expr);     \
+#define STRATA_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::strata::Status strata_status_ = (expr);        \
     if (!strata_status_.ok()) return strata_status_; \
   } while (false)

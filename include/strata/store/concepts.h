@@ -46,11 +46,10 @@ concept PrefixRange =
     // begin()/end() usable in a range-for; one pass.
     std::ranges::input_range<R> &&
     // each item converts to a {key, value} pair of views.
-    std::convertible_to<std::ranges::range_reference_t<R>, KeyValue> &&
-    requires(const R& r) {
-      // After the loop: OK, or the error that ended the scan early (I/O, corruption).
-      { r.status() } -> std::same_as<Status>;
-    };
+    std::convertible_to<std::ranges::range_reference_t<R>, KeyValue> && requires(const R& r) {
+  // After the loop: OK, or the error that ended the scan early (I/O, corruption).
+  { r.status() } -> std::same_as<Status>;
+};
 
 // A store that can be read.
 template <class S>
@@ -58,11 +57,11 @@ concept ReadStore =
     // The state-space enum whose values select the key spaces.
     StateSpace<typename S::state_space> &&
     requires(const S& s, typename S::state_space space, std::string_view key) {
-      // The value of `key` in `space`: a copy, nullopt when absent, or an error Status.
-      { s.get(space, key) } -> std::same_as<Result<std::optional<std::string>>>;
-      // Exactly the keys of `space` that start with `prefix` (all keys for ""), ascending.
-      { s.prefix_iter(space, key) } -> PrefixRange;
-    };
+  // The value of `key` in `space`: a copy, nullopt when absent, or an error Status.
+  { s.get(space, key) } -> std::same_as<Result<std::optional<std::string>>>;
+  // Exactly the keys of `space` that start with `prefix` (all keys for ""), ascending.
+  { s.prefix_iter(space, key) } -> PrefixRange;
+};
 
 // A batch of writes to apply atomically. Operations apply in call order; the last operation
 // on a key wins.
@@ -72,17 +71,17 @@ concept WriteBatch =
     StateSpace<typename B::state_space> &&
     requires(B& b, const B& cb, typename B::state_space space, std::string_view key,
              std::string_view value) {
-      // Sets `key` to `value` in `space`.
-      b.put(space, key, value);
-      // Removes `key` from `space` (no error when absent).
-      b.erase(space, key);
-      // The number of operations added since construction or clear().
-      { cb.count() } -> std::convertible_to<std::size_t>;
-      // The approximate encoded size in bytes (keys + values + per-op overhead).
-      { cb.byte_size() } -> std::convertible_to<std::size_t>;
-      // Drops every operation.
-      b.clear();
-    };
+  // Sets `key` to `value` in `space`.
+  b.put(space, key, value);
+  // Removes `key` from `space` (no error when absent).
+  b.erase(space, key);
+  // The number of operations added since construction or clear().
+  { cb.count() } -> std::convertible_to<std::size_t>;
+  // The approximate encoded size in bytes (keys + values + per-op overhead).
+  { cb.byte_size() } -> std::convertible_to<std::size_t>;
+  // Drops every operation.
+  b.clear();
+};
 
 // A store that can be read and written.
 template <class S>
@@ -93,11 +92,11 @@ concept Store =
     WriteBatch<typename S::write_batch> &&
     std::same_as<typename S::write_batch::state_space, typename S::state_space> &&
     requires(S& s, typename S::write_batch&& batch, WriteOptions options) {
-      // A new empty batch for this store. (Named new_batch because C++ does not allow the
-      // member type S::write_batch and a member function write_batch() in one class.)
-      { s.new_batch() } -> std::same_as<typename S::write_batch>;
-      // Applies the whole batch atomically across spaces, or nothing on error.
-      { s.commit(std::move(batch), options) } -> std::same_as<Status>;
-    };
+  // A new empty batch for this store. (Named new_batch because C++ does not allow the
+  // member type S::write_batch and a member function write_batch() in one class.)
+  { s.new_batch() } -> std::same_as<typename S::write_batch>;
+  // Applies the whole batch atomically across spaces, or nothing on error.
+  { s.commit(std::move(batch), options) } -> std::same_as<Status>;
+};
 
 }  // namespace strata

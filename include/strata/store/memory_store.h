@@ -162,7 +162,8 @@ class MemoryStore {
   MemoryWriteBatch<Space> new_batch() const { return {}; }
 
   Status commit(MemoryWriteBatch<Space>&& batch, WriteOptions /*options*/ = {}) {
-    if (batch.bad_space_) return Status::invalid_argument("write batch names an unknown state space");
+    if (batch.bad_space_)
+      return Status::invalid_argument("write batch names an unknown state space");
     std::unique_lock lock(mu_);
     std::array<bool, state_space_count<Space>> owned{};
     for (auto& op : batch.ops_) {

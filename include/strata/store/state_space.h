@@ -30,7 +30,7 @@ namespace detail {
 template <class E>
 concept HasStateSpaceTraits = requires {
   { std::size(state_space_traits<E>::names) } -> std::convertible_to<std::size_t>;
-  { std::string_view(state_space_traits<E>::names[0]) };
+  {std::string_view(state_space_traits<E>::names[0])};
 };
 
 template <class E>

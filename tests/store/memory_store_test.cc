@@ -1,0 +1,77 @@
+#include "strata/store/memory_store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "strata/testing/store_suite.h"
+
+namespace strata {
+namespace {
+
+using testing::SuiteSpace;
+
+struct MemoryStoreFactory {
+  using store_type = MemoryStore<SuiteSpace>;
+  static std::unique_ptr<store_type> open(const std::filesystem::path&) {
+    return std::make_unique<store_type>();
+  }
+};
+
+}  // namespace
+
+namespace testing {
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, StoreSuite, MemoryStoreFactory);
+}  // namespace testing
+
+namespace {
+
+TEST(MemoryStore, UnknownSpaceIsInvalidArgument) {
+  MemoryStore<SuiteSpace> store;
+  const auto bogus = static_cast<SuiteSpace>(200);
+  EXPECT_TRUE(store.get(bogus, "k").error().is_invalid_argument());
+  auto b = store.new_batch();
+  b.put(SuiteSpace::kAccounts, "ok", "1");
+  b.put(bogus, "k", "v");
+  EXPECT_TRUE(store.commit(std::move(b)).is_invalid_argument());
+  // Nothing of the rejected batch was applied.
+  EXPECT_EQ(*store.get(SuiteSpace::kAccounts, "ok"), std::nullopt);
+  auto range = store.prefix_iter(bogus, "");
+  EXPECT_TRUE(range.begin() == range.end());
+}
+
+TEST(MemoryStore, KeyCountFollowsCommits) {
+  MemoryStore<SuiteSpace> store;
+  auto b = store.new_batch();
+  b.put(SuiteSpace::kBlocks, "a", "1");
+  b.put(SuiteSpace::kBlocks, "b", "2");
+  b.put(SuiteSpace::kMeta, "a", "3");
+  ASSERT_TRUE(store.commit(std::move(b)).ok());
+  EXPECT_EQ(store.key_count(SuiteSpace::kBlocks), 2u);
+  EXPECT_EQ(store.key_count(SuiteSpace::kMeta), 1u);
+  EXPECT_EQ(store.key_count(SuiteSpace::kAccounts), 0u);
+}
+
+TEST(MemoryStore, ScanOutlivesManyCommits) {
+  MemoryStore<SuiteSpace> store;
+  auto b = store.new_batch();
+  b.put(SuiteSpace::kAccounts, "k", "v0");
+  ASSERT_TRUE(store.commit(std::move(b)).ok());
+  auto range = store.prefix_iter(SuiteSpace::kAccounts, "");
+  for (int i = 1; i <= 10; ++i) {
+    auto w = store.new_batch();
+    w.put(SuiteSpace::kAccounts, "k", "v" + std::to_string(i));
+    ASSERT_TRUE(store.commit(std::move(w)).ok());
+  }
+  int n = 0;
+  for (KeyValue kv : range) {
+    EXPECT_EQ(kv.value, "v0");
+    ++n;
+  }
+  EXPECT_EQ(n, 1);
+  EXPECT_EQ(*store.get(SuiteSpace::kAccounts, "k"), "v10");
+}
+
+}  // namespace
+}  // namespace strata
