@@ -74,8 +74,11 @@ class CrashChild {
   }
 
   CrashChild(CrashChild&& o) noexcept
-      : pid_(std::exchange(o.pid_, -1)), fd_(std::exchange(o.fd_, -1)), last_(o.last_),
-        acks_(o.acks_), buf_len_(o.buf_len_) {
+      : pid_(std::exchange(o.pid_, -1)),
+        fd_(std::exchange(o.fd_, -1)),
+        last_(o.last_),
+        acks_(o.acks_),
+        buf_len_(o.buf_len_) {
     std::memcpy(buf_, o.buf_, sizeof(buf_));
   }
   CrashChild(const CrashChild&) = delete;
