@@ -1,0 +1,576 @@
+// RocksDbStore: the store conformance suite, persistence, column families, options and bad
+// input.
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <rocksdb/table.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "strata/rocksdb.h"
+#include "strata/testing/crash.h"
+#include "strata/testing/store_suite.h"
+#include "strata/testing/temp_dir.h"
+#include "test_util.h"
+
+namespace {
+
+using strata::Status;
+using strata::rocksdb::Compression;
+using strata::rocksdb::RocksDbOptions;
+using strata::rocksdb::RocksDbStore;
+using strata::testing::SuiteSpace;
+using strata::testing::TempDir;
+namespace fs = std::filesystem;
+
+using strata::rocksdb::testing::small_options;
+
+struct RocksDbFactory {
+  using store_type = RocksDbStore<SuiteSpace>;
+  static std::unique_ptr<store_type> open(const fs::path& dir) {
+    auto s = store_type::open(dir / "db", small_options());
+    if (!s) {
+      ADD_FAILURE() << s.error();
+      return nullptr;
+    }
+    return std::make_unique<store_type>(std::move(*s));
+  }
+};
+
+}  // namespace
+
+// In the suite's namespace: GoogleTest's macros name the suite's hidden helpers unqualified.
+namespace strata::testing {
+INSTANTIATE_TYPED_TEST_SUITE_P(RocksDb, StoreSuite, RocksDbFactory);
+}  // namespace strata::testing
+
+// Spaces used to test column-family checks: the suite's spaces, one more, one fewer.
+enum class Wider : std::uint8_t { kAccounts, kBlocks, kMeta, kReceipts };
+enum class Narrower : std::uint8_t { kAccounts, kBlocks };
+enum class WithDefault : std::uint8_t { kDefault, kOther };
+template <>
+struct strata::state_space_traits<Wider> {
+  static constexpr std::array names{"accounts", "blocks", "meta", "receipts"};
+};
+template <>
+struct strata::state_space_traits<Narrower> {
+  static constexpr std::array names{"accounts", "blocks"};
+};
+template <>
+struct strata::state_space_traits<WithDefault> {
+  static constexpr std::array names{"default", "other"};
+};
+
+namespace {
+
+using Store = RocksDbStore<SuiteSpace>;
+
+std::optional<std::string> get(const Store& s, SuiteSpace space, std::string_view key) {
+  auto r = s.get(space, key);
+  EXPECT_TRUE(r.has_value()) << r.error();
+  return r.has_value() ? *r : std::nullopt;
+}
+
+void put(Store& s, SuiteSpace space, std::string_view key, std::string_view value) {
+  auto b = s.new_batch();
+  b.put(space, key, value);
+  ASSERT_TRUE(s.commit(std::move(b)).ok());
+}
+
+std::vector<std::string> column_families(const fs::path& dir) {
+  std::vector<std::string> names;
+  EXPECT_TRUE(::rocksdb::DB::ListColumnFamilies(::rocksdb::DBOptions(), dir.string(), &names).ok());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(RocksDbStore, CreatesOneColumnFamilyPerSpace) {
+  TempDir dir("rocksdb");
+  {
+    auto s = Store::open(dir.path() / "db", small_options());
+    ASSERT_TRUE(s.has_value()) << s.error();
+  }
+  EXPECT_EQ(column_families(dir.path() / "db"),
+            (std::vector<std::string>{"accounts", "blocks", "default", "meta"}));
+}
+
+TEST(RocksDbStore, SpacesAreColumnFamilies) {
+  TempDir dir("rocksdb");
+  auto s = Store::open(dir.path(), small_options());
+  ASSERT_TRUE(s.has_value()) << s.error();
+  put(*s, SuiteSpace::kBlocks, "k", "v");
+  std::string raw;
+  ASSERT_TRUE(s->raw_db()
+                  ->Get(::rocksdb::ReadOptions(), s->column_family(SuiteSpace::kBlocks), "k", &raw)
+                  .ok());
+  EXPECT_EQ(raw, "v");
+  EXPECT_EQ(s->column_family(SuiteSpace::kMeta)->GetName(), "meta");
+}
+
+TEST(RocksDbStore, ReopenKeepsData) {
+  TempDir dir("rocksdb");
+  {
+    auto s = Store::open(dir.path(), small_options());
+    ASSERT_TRUE(s.has_value()) << s.error();
+    auto b = s->new_batch();
+    b.put(SuiteSpace::kAccounts, "alice", "10");
+    b.put(SuiteSpace::kMeta, "height", std::string("\0\x01", 2));
+    b.put(SuiteSpace::kBlocks, "gone", "x");
+    b.erase(SuiteSpace::kBlocks, "gone");
+    ASSERT_TRUE(s->commit(std::move(b)).ok());
+  }
+  auto s = Store::open(dir.path(), small_options());
+  ASSERT_TRUE(s.has_value()) << s.error();
+  EXPECT_EQ(get(*s, SuiteSpace::kAccounts, "alice"), "10");
+  EXPECT_EQ(get(*s, SuiteSpace::kMeta, "height"), std::string("\0\x01", 2));
+  EXPECT_EQ(get(*s, SuiteSpace::kBlocks, "gone"), std::nullopt);
+}
+
+TEST(RocksDbStore, ReopenAfterFlushKeepsData) {
+  TempDir dir("rocksdb");
+  {
+    auto s = Store::open(dir.path(), small_options());
+    ASSERT_TRUE(s.has_value()) << s.error();
+    for (int i = 0; i < 1000; ++i) put(*s, SuiteSpace::kAccounts, "k" + std::to_string(i), "v");
+    ASSERT_TRUE(s->flush().ok());
+    ASSERT_TRUE(s->close().ok());
+  }
+  auto s = Store::open(dir.path(), small_options());
+  ASSERT_TRUE(s.has_value()) << s.error();
+  std::size_t n = 0;
+  auto range = s->prefix_iter(SuiteSpace::kAccounts, "k");
+  for (strata::KeyValue kv : range) {
+    (void)kv;
+    ++n;
+  }
+  EXPECT_TRUE(range.status().ok());
+  EXPECT_EQ(n, 1000u);
+}
+
+TEST(RocksDbStore, MissingColumnFamilyIsInvalidArgumentListingBothSets) {
+  TempDir dir("rocksdb");
+  { ASSERT_TRUE(Store::open(dir.path(), small_options()).has_value()); }
+  auto s = RocksDbStore<Wider>::open(dir.path(), small_options());
+  ASSERT_FALSE(s.has_value());
+  EXPECT_TRUE(s.error().is_invalid_argument()) << s.error();
+  const std::string msg(s.error().message());
+  EXPECT_NE(msg.find("{accounts, blocks, default, meta}"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("{accounts, blocks, default, meta, receipts}"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("missing on disk: {receipts}"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("create_missing_spaces"), std::string::npos) << msg;
+  // Nothing was created by the failed open.
+  EXPECT_EQ(column_families(dir.path()),
+            (std::vector<std::string>{"accounts", "blocks", "default", "meta"}));
+}
+
+TEST(RocksDbStore, CreateMissingSpacesAddsColumnFamilies) {
+  TempDir dir("rocksdb");
+  {
+    auto s = Store::open(dir.path(), small_options());
+    ASSERT_TRUE(s.has_value());
+    put(*s, SuiteSpace::kAccounts, "a", "1");
+  }
+  auto options = small_options();
+  options.create_missing_spaces = true;
+  auto s = RocksDbStore<Wider>::open(dir.path(), options);
+  ASSERT_TRUE(s.has_value()) << s.error();
+  EXPECT_EQ(*s->get(Wider::kAccounts, "a"), "1");
+  auto b = s->new_batch();
+  b.put(Wider::kReceipts, "r", "2");
+  ASSERT_TRUE(s->commit(std::move(b)).ok());
+  EXPECT_EQ(*s->get(Wider::kReceipts, "r"), "2");
+}
+
+TEST(RocksDbStore, UnknownColumnFamilyOnDiskIsInvalidArgument) {
+  TempDir dir("rocksdb");
+  { ASSERT_TRUE(Store::open(dir.path(), small_options()).has_value()); }
+  auto options = small_options();
+  options.create_missing_spaces = true;  // does not allow dropping or ignoring spaces
+  auto s = RocksDbStore<Narrower>::open(dir.path(), options);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_TRUE(s.error().is_invalid_argument()) << s.error();
+  EXPECT_NE(s.error().message().find("not in the state space: {meta}"), std::string::npos)
+      << s.error();
+}
+
+TEST(RocksDbStore, SpaceNamedDefaultUsesTheDefaultColumnFamily) {
+  TempDir dir("rocksdb");
+  {
+    auto s = RocksDbStore<WithDefault>::open(dir.path(), small_options());
+    ASSERT_TRUE(s.has_value()) << s.error();
+    auto b = s->new_batch();
+    b.put(WithDefault::kDefault, "k", "d");
+    b.put(WithDefault::kOther, "k", "o");
+    ASSERT_TRUE(s->commit(std::move(b)).ok());
+  }
+  EXPECT_EQ(column_families(dir.path()), (std::vector<std::string>{"default", "other"}));
+  auto s = RocksDbStore<WithDefault>::open(dir.path(), small_options());
+  ASSERT_TRUE(s.has_value()) << s.error();
+  EXPECT_EQ(*s->get(WithDefault::kDefault, "k"), "d");
+  EXPECT_EQ(*s->get(WithDefault::kOther, "k"), "o");
+}
+
+TEST(RocksDbStore, SecondOpenOfSameDatabaseIsBusy) {
+  TempDir dir("rocksdb");
+  auto first = Store::open(dir.path(), small_options());
+  ASSERT_TRUE(first.has_value()) << first.error();
+  auto second = Store::open(dir.path(), small_options());
+  ASSERT_FALSE(second.has_value());
+  EXPECT_TRUE(second.error().is_busy()) << second.error();
+  EXPECT_NE(second.error().message().find("LOCK"), std::string::npos) << second.error();
+  // The first store is unaffected.
+  put(*first, SuiteSpace::kAccounts, "k", "v");
+  EXPECT_EQ(get(*first, SuiteSpace::kAccounts, "k"), "v");
+}
+
+TEST(RocksDbStore, SecondOpenFromAnotherProcessIsBusy) {
+  TempDir dir("rocksdb");
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  // The child holds the database open (RocksDB's flock on LOCK) until it is killed.
+  auto child = strata::testing::CrashChild::spawn([&](strata::testing::CrashChild::Acker&) {
+    ::close(ready[0]);
+    auto held = Store::open(dir.path(), small_options());
+    const char c = held.has_value() ? 'y' : 'n';
+    if (::write(ready[1], &c, 1) != 1) ::_exit(2);
+    for (;;) ::pause();
+  });
+  ::close(ready[1]);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  ASSERT_EQ(c, 'y');
+  auto second = Store::open(dir.path(), small_options());
+  ASSERT_FALSE(second.has_value());
+  EXPECT_TRUE(second.error().is_busy()) << second.error();
+  child.kill();
+  // Once the holder is gone (killed, not closed), the database opens again.
+  auto third = Store::open(dir.path(), small_options());
+  EXPECT_TRUE(third.has_value()) << third.error();
+}
+
+TEST(RocksDbStore, CloseReturnsOkAndLaterCallsFailWithShutdown) {
+  TempDir dir("rocksdb");
+  auto s = Store::open(dir.path(), small_options());
+  ASSERT_TRUE(s.has_value());
+  put(*s, SuiteSpace::kAccounts, "k", "v");
+  EXPECT_TRUE(s->close().ok());
+  EXPECT_FALSE(s->is_open());
+  EXPECT_TRUE(s->close().ok());  // idempotent
+  EXPECT_TRUE(s->get(SuiteSpace::kAccounts, "k").error().is_shutdown());
+  auto b = s->new_batch();
+  b.put(SuiteSpace::kAccounts, "k", "v2");
+  EXPECT_TRUE(s->commit(std::move(b)).is_shutdown());
+  EXPECT_TRUE(s->prefix_iter(SuiteSpace::kAccounts, "").status().is_shutdown());
+  // The database can be opened again right away: the lock was released.
+  auto again = Store::open(dir.path(), small_options());
+  ASSERT_TRUE(again.has_value()) << again.error();
+  EXPECT_EQ(get(*again, SuiteSpace::kAccounts, "k"), "v");
+}
+
+TEST(RocksDbStore, CloseWithLivePrefixRangeIsBusyAndKeepsStoreOpen) {
+  TempDir dir("rocksdb");
+  auto s = Store::open(dir.path(), small_options());
+  ASSERT_TRUE(s.has_value());
+  put(*s, SuiteSpace::kAccounts, "k", "v");
+  {
+    auto range = s->prefix_iter(SuiteSpace::kAccounts, "");
+    EXPECT_TRUE(s->close().is_busy());
+    EXPECT_TRUE(s->is_open());
+    EXPECT_NE(range.begin(), std::default_sentinel);
+  }
+  EXPECT_TRUE(s->close().ok());
+}
+
+TEST(RocksDbStore, MovedStoreKeepsWorking) {
+  TempDir dir("rocksdb");
+  auto s = Store::open(dir.path(), small_options());
+  ASSERT_TRUE(s.has_value());
+  Store moved = std::move(*s);
+  put(moved, SuiteSpace::kAccounts, "k", "v");
+  EXPECT_EQ(get(moved, SuiteSpace::kAccounts, "k"), "v");
+  EXPECT_FALSE(s->is_open());
+  EXPECT_TRUE(s->get(SuiteSpace::kAccounts, "k").error().is_shutdown());
+}
+
+TEST(RocksDbStore, BatchFromAnotherStoreIsRejected) {
+  TempDir dir1("rocksdb");
+  TempDir dir2("rocksdb");
+  auto a = Store::open(dir1.path(), small_options());
+  auto b = Store::open(dir2.path(), small_options());
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  auto batch = a->new_batch();
+  batch.put(SuiteSpace::kAccounts, "k", "v");
+  EXPECT_TRUE(b->commit(std::move(batch)).is_invalid_argument());
+  EXPECT_TRUE(b->commit(Store::write_batch()).is_invalid_argument());
+}
+
+TEST(RocksDbStore, DeleteRangeRemovesHalfOpenRangeAtomicallyWithPuts) {
+  TempDir dir("rocksdb");
+  auto s = Store::open(dir.path(), small_options());
+  ASSERT_TRUE(s.has_value());
+  for (char c = 'a'; c <= 'f'; ++c) put(*s, SuiteSpace::kBlocks, std::string(1, c), "v");
+  auto b = s->new_batch();
+  b.delete_range(SuiteSpace::kBlocks, "b", "e");
+  b.put(SuiteSpace::kMeta, "purged", "e");
+  b.delete_range(SuiteSpace::kBlocks, "x", "x");  // empty: nothing added
+  EXPECT_EQ(b.count(), 2u);
+  ASSERT_TRUE(s->commit(std::move(b)).ok());
+  std::string keys;
+  for (strata::KeyValue kv : s->prefix_iter(SuiteSpace::kBlocks, "")) keys += kv.key;
+  EXPECT_EQ(keys, "aef");
+  EXPECT_EQ(get(*s, SuiteSpace::kMeta, "purged"), "e");
+}
+
+TEST(RocksDbStore, DeleteRangeWithBeginAfterEndFailsTheCommit) {
+  TempDir dir("rocksdb");
+  auto s = Store::open(dir.path(), small_options());
+  ASSERT_TRUE(s.has_value());
+  auto b = s->new_batch();
+  b.put(SuiteSpace::kBlocks, "k", "v");
+  b.delete_range(SuiteSpace::kBlocks, "z", "a");
+  EXPECT_TRUE(s->commit(std::move(b)).is_invalid_argument());
+  EXPECT_EQ(get(*s, SuiteSpace::kBlocks, "k"), std::nullopt);
+}
+
+TEST(RocksDbStore, StatisticsAreCollectedWhenAsked) {
+  TempDir dir("rocksdb");
+  auto options = small_options();
+  options.statistics = true;
+  auto s = Store::open(dir.path(), options);
+  ASSERT_TRUE(s.has_value());
+  ASSERT_NE(s->statistics(), nullptr);
+  put(*s, SuiteSpace::kAccounts, "k", "v");
+  EXPECT_EQ(get(*s, SuiteSpace::kAccounts, "k"), "v");
+  EXPECT_GE(s->statistics()->getTickerCount(::rocksdb::NUMBER_KEYS_WRITTEN), 1u);
+  TempDir other("rocksdb");
+  auto plain = Store::open(other.path(), small_options());
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(plain->statistics(), nullptr);
+}
+
+TEST(RocksDbStore, EscapeHatchesSeeEveryColumnFamily) {
+  TempDir dir("rocksdb");
+  auto options = small_options();
+  int db_calls = 0;
+  std::vector<std::string> spaces;
+  options.tune_db = [&](::rocksdb::DBOptions& db) {
+    ++db_calls;
+    db.max_open_files = 100;
+  };
+  options.tune_space = [&](std::string_view space, ::rocksdb::ColumnFamilyOptions& cf) {
+    spaces.emplace_back(space);
+    cf.write_buffer_size = 2 << 20;
+  };
+  auto s = Store::open(dir.path(), options);
+  ASSERT_TRUE(s.has_value()) << s.error();
+  EXPECT_EQ(db_calls, 1);
+  EXPECT_EQ(spaces, (std::vector<std::string>{"accounts", "blocks", "meta", "default"}));
+  EXPECT_EQ(s->raw_db()->GetDBOptions().max_open_files, 100);
+  EXPECT_EQ(s->raw_db()->GetOptions(s->column_family(SuiteSpace::kBlocks)).write_buffer_size,
+            std::size_t{2} << 20);
+}
+
+TEST(RocksDbStore, OneBlockCacheIsSharedByAllSpaces) {
+  TempDir dir("rocksdb");
+  auto s = Store::open(dir.path(), small_options());
+  ASSERT_TRUE(s.has_value());
+  auto cache_of = [&](SuiteSpace space) {
+    auto opts = s->raw_db()->GetOptions(s->column_family(space));
+    return opts.table_factory->GetOptions<::rocksdb::BlockBasedTableOptions>()->block_cache;
+  };
+  ASSERT_NE(cache_of(SuiteSpace::kAccounts), nullptr);
+  EXPECT_EQ(cache_of(SuiteSpace::kAccounts), cache_of(SuiteSpace::kBlocks));
+  EXPECT_EQ(cache_of(SuiteSpace::kAccounts), cache_of(SuiteSpace::kMeta));
+  EXPECT_EQ(cache_of(SuiteSpace::kAccounts)->GetCapacity(), std::size_t{8} << 20);
+}
+
+// --- bad input ------------------------------------------------------------------------------
+
+TEST(RocksDbStoreBadInput, EmptyPathIsInvalidArgument) {
+  auto s = Store::open("", small_options());
+  ASSERT_FALSE(s.has_value());
+  EXPECT_TRUE(s.error().is_invalid_argument()) << s.error();
+}
+
+TEST(RocksDbStoreBadInput, PathThatIsAFileIsInvalidArgument) {
+  TempDir dir("rocksdb");
+  const fs::path file = dir.path() / "file";
+  std::ofstream(file) << "not a database";
+  auto s = Store::open(file, small_options());
+  ASSERT_FALSE(s.has_value());
+  EXPECT_TRUE(s.error().is_invalid_argument()) << s.error();
+  EXPECT_NE(s.error().message().find("not a directory"), std::string::npos) << s.error();
+}
+
+TEST(RocksDbStoreBadInput, UncreatableDirectoryIsIoError) {
+  // Fails even for root: a path component is a regular file.
+  TempDir dir("rocksdb");
+  const fs::path file = dir.path() / "file";
+  std::ofstream(file) << "x";
+  auto s = Store::open(file / "sub" / "db", small_options());
+  ASSERT_FALSE(s.has_value());
+  EXPECT_TRUE(s.error().is_io_error()) << s.error();
+}
+
+TEST(RocksDbStoreBadInput, MissingDatabaseWithoutCreateIsNotFound) {
+  TempDir dir("rocksdb");
+  auto options = small_options();
+  options.create_if_missing = false;
+  auto s = Store::open(dir.path() / "db", options);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_TRUE(s.error().is_not_found()) << s.error();
+  EXPECT_FALSE(fs::exists(dir.path() / "db"));
+}
+
+TEST(RocksDbStoreBadInput, GarbageCurrentFileIsCorruption) {
+  TempDir dir("rocksdb");
+  {
+    auto s = Store::open(dir.path(), small_options());
+    ASSERT_TRUE(s.has_value());
+    put(*s, SuiteSpace::kAccounts, "k", "v");
+  }
+  std::ofstream(dir.path() / "CURRENT", std::ios::trunc) << "garbage";
+  auto s = Store::open(dir.path(), small_options());
+  ASSERT_FALSE(s.has_value());
+  EXPECT_TRUE(s.error().is_corruption()) << s.error();
+}
+
+TEST(RocksDbStoreBadInput, CorruptManifestIsAClearError) {
+  TempDir dir("rocksdb");
+  {
+    auto s = Store::open(dir.path(), small_options());
+    ASSERT_TRUE(s.has_value());
+    put(*s, SuiteSpace::kAccounts, "k", "v");
+  }
+  for (const auto& e : fs::directory_iterator(dir.path())) {
+    if (e.path().filename().string().starts_with("MANIFEST-")) {
+      std::ofstream(e.path(), std::ios::binary | std::ios::trunc)
+          << std::string(100, '\x5a');  // garbage records
+    }
+  }
+  auto s = Store::open(dir.path(), small_options());
+  ASSERT_FALSE(s.has_value());
+  EXPECT_TRUE(s.error().is_corruption()) << s.error();
+  EXPECT_NE(s.error().message().find("MANIFEST"), std::string::npos) << s.error();
+  // Allowing new spaces does not turn the damaged database into a fresh one.
+  auto options = small_options();
+  options.create_missing_spaces = true;
+  auto again = Store::open(dir.path(), options);
+  ASSERT_FALSE(again.has_value());
+  EXPECT_TRUE(again.error().is_corruption()) << again.error();
+}
+
+TEST(RocksDbStoreBadInput, RocksDbFilesWithoutCurrentAreCorruptionNotANewDatabase) {
+  TempDir dir("rocksdb");
+  {
+    auto s = Store::open(dir.path(), small_options());
+    ASSERT_TRUE(s.has_value());
+    put(*s, SuiteSpace::kAccounts, "k", "v");
+    ASSERT_TRUE(s->flush().ok());
+  }
+  fs::remove(dir.path() / "CURRENT");
+  auto s = Store::open(dir.path(), small_options());
+  ASSERT_FALSE(s.has_value());
+  EXPECT_TRUE(s.error().is_corruption()) << s.error();
+  EXPECT_NE(s.error().message().find("no CURRENT"), std::string::npos) << s.error();
+}
+
+TEST(RocksDbStoreBadInput, CorruptSstIsReportedByReadsNotACrash) {
+  TempDir dir("rocksdb");
+  const std::string value(200, 'v');
+  {
+    auto s = Store::open(dir.path(), small_options());
+    ASSERT_TRUE(s.has_value());
+    auto b = s->new_batch();
+    for (int i = 0; i < 2000; ++i) b.put(SuiteSpace::kAccounts, "k" + std::to_string(i), value);
+    ASSERT_TRUE(s->commit(std::move(b)).ok());
+    ASSERT_TRUE(s->flush().ok());
+  }
+  bool corrupted = false;
+  for (const auto& e : fs::directory_iterator(dir.path())) {
+    if (e.path().extension() == ".sst" && fs::file_size(e.path()) > 8192) {
+      std::fstream f(e.path(), std::ios::binary | std::ios::in | std::ios::out);
+      f.seekp(100);  // inside the first data block
+      f.write(std::string(64, '\0').data(), 64);
+      corrupted = true;
+    }
+  }
+  ASSERT_TRUE(corrupted);
+  auto s = Store::open(dir.path(), small_options());
+  ASSERT_TRUE(s.has_value()) << s.error();
+  Status scan_status;
+  {
+    auto range = s->prefix_iter(SuiteSpace::kAccounts, "");
+    for (strata::KeyValue kv : range) (void)kv;
+    scan_status = range.status();
+  }
+  EXPECT_TRUE(scan_status.is_corruption()) << scan_status;
+}
+
+TEST(RocksDbStoreBadInput, UnknownSpaceNameInSpaceCompressionIsInvalidArgument) {
+  TempDir dir("rocksdb");
+  auto options = small_options();
+  options.space_compression["acounts"] = {};  // typo
+  auto s = Store::open(dir.path() / "db", options);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_TRUE(s.error().is_invalid_argument()) << s.error();
+  EXPECT_FALSE(fs::exists(dir.path() / "db"));  // nothing created
+}
+
+TEST(RocksDbStoreBadInput, OutOfRangeOptionsAreInvalidArgument) {
+  TempDir dir("rocksdb");
+  auto a = small_options();
+  a.compression.codec = Compression::kZstd;
+  a.compression.level = 99;
+  EXPECT_TRUE(Store::open(dir.path(), a).error().is_invalid_argument());
+  auto b = small_options();
+  b.write_buffer_size = 10;
+  EXPECT_TRUE(Store::open(dir.path(), b).error().is_invalid_argument());
+  auto c = small_options();
+  c.bloom_bits_per_key = -1;
+  EXPECT_TRUE(Store::open(dir.path(), c).error().is_invalid_argument());
+}
+
+TEST(RocksDbStoreBadInput, UnknownSpaceValueIsInvalidArgument) {
+  TempDir dir("rocksdb");
+  auto s = Store::open(dir.path(), small_options());
+  ASSERT_TRUE(s.has_value());
+  const auto bad = static_cast<SuiteSpace>(7);
+  EXPECT_TRUE(s->get(bad, "k").error().is_invalid_argument());
+  EXPECT_TRUE(s->prefix_iter(bad, "").status().is_invalid_argument());
+  auto b = s->new_batch();
+  b.put(SuiteSpace::kAccounts, "ok", "v");
+  b.put(bad, "k", "v");
+  EXPECT_TRUE(s->commit(std::move(b)).is_invalid_argument());
+  EXPECT_EQ(get(*s, SuiteSpace::kAccounts, "ok"), std::nullopt);  // nothing applied
+}
+
+TEST(RocksDbStatus, TranslationKeepsCodeAndMessage) {
+  using strata::rocksdb::from_rocksdb;
+  EXPECT_TRUE(from_rocksdb(::rocksdb::Status::OK()).ok());
+  const Status c = from_rocksdb(::rocksdb::Status::Corruption("bad block", "000012.sst"), "get");
+  EXPECT_TRUE(c.is_corruption());
+  EXPECT_EQ(c.message(), "rocksdb: get: Corruption: bad block: 000012.sst");
+  EXPECT_TRUE(from_rocksdb(::rocksdb::Status::NotFound()).is_not_found());
+  EXPECT_TRUE(from_rocksdb(::rocksdb::Status::IOError("x")).is_io_error());
+  EXPECT_TRUE(from_rocksdb(::rocksdb::Status::NoSpace("disk full")).is_io_error());
+  EXPECT_TRUE(
+      from_rocksdb(::rocksdb::Status::IOError("While lock file: /d/LOCK", "EAGAIN")).is_busy());
+  EXPECT_TRUE(from_rocksdb(::rocksdb::Status::Busy()).is_busy());
+  EXPECT_TRUE(from_rocksdb(::rocksdb::Status::TimedOut()).is_busy());
+  EXPECT_TRUE(from_rocksdb(::rocksdb::Status::TryAgain()).is_busy());
+  EXPECT_TRUE(from_rocksdb(::rocksdb::Status::InvalidArgument("x")).is_invalid_argument());
+  EXPECT_TRUE(from_rocksdb(::rocksdb::Status::NotSupported("x")).is_not_supported());
+  EXPECT_TRUE(from_rocksdb(::rocksdb::Status::ShutdownInProgress()).is_shutdown());
+  EXPECT_TRUE(from_rocksdb(::rocksdb::Status::Aborted()).is_aborted());
+  EXPECT_TRUE(from_rocksdb(::rocksdb::Status::Incomplete()).is_aborted());
+}
+
+}  // namespace
