@@ -1,0 +1,108 @@
+// strata/manager/stats.h — StorageManagerStats: a snapshot of a StorageManager's counters.
+//
+// Counters are cumulative since the manager was constructed; depths are the values at the
+// moment of the snapshot. A snapshot is a plain value (no references into the manager).
+//
+// Thread-safety: a value; StorageManager::stats() may be called from any thread.
+#pragma once
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+namespace strata {
+
+// Why the writer committed a group.
+enum class GroupTrigger : std::uint8_t {
+  kCommands = 0,  // reached max_group_commands
+  kBytes,         // the batch reached max_group_bytes
+  kDelay,         // max_group_delay passed since the group's first command
+  kFlushNow,      // a command's flush_now() was true
+  kQueueEmpty,    // max_group_delay is 0 and the write queue was empty
+  kShutdown,      // shutdown began and the write queue was empty
+};
+inline constexpr std::size_t kGroupTriggerCount = 6;
+
+// A histogram over powers of two: bucket i counts values v with bit_width(v) == i, that is
+// bucket 0 holds 0, bucket 1 holds 1, bucket 2 holds 2..3, bucket 3 holds 4..7, ... and the
+// last bucket everything larger.
+struct Log2Histogram {
+  static constexpr std::size_t kBuckets = 32;
+  std::array<std::uint64_t, kBuckets> buckets{};
+
+  void add(std::uint64_t v) noexcept {
+    std::size_t i = static_cast<std::size_t>(std::bit_width(v));
+    buckets[i < kBuckets ? i : kBuckets - 1]++;
+  }
+  // The smallest value of bucket i (0, 1, 2, 4, 8, ...).
+  static constexpr std::uint64_t bucket_floor(std::size_t i) noexcept {
+    return i == 0 ? 0 : std::uint64_t{1} << (i - 1);
+  }
+};
+
+struct StorageManagerStats {
+  // Read commands waiting for a worker. Units: commands.
+  std::size_t read_queue_depth = 0;
+  // Write commands waiting in the queue (not yet taken by the writer). Units: commands.
+  std::size_t write_queue_depth = 0;
+  // Write commands the writer has taken and not yet completed (open group included).
+  std::size_t writer_backlog = 0;
+  // Threads blocked in submit_read / submit_write because the queue was full, right now.
+  std::size_t blocked_read_submitters = 0;
+  std::size_t blocked_write_submitters = 0;
+
+  // Reads whose exec returned / that got failed(shutdown) / whose exec threw.
+  std::uint64_t reads_completed = 0;
+  std::uint64_t reads_cancelled = 0;
+  std::uint64_t reads_aborted = 0;
+
+  // Groups whose commit returned OK / returned an error.
+  std::uint64_t groups_committed = 0;
+  std::uint64_t groups_failed = 0;
+  // Committed groups (OK or not) that were committed with sync = true.
+  std::uint64_t synced_groups = 0;
+  // Groups dropped without a commit because a command threw after adding operations.
+  std::uint64_t groups_discarded = 0;
+  // Groups committed for each GroupTrigger (index: the enum value).
+  std::array<std::uint64_t, kGroupTriggerCount> groups_by_trigger{};
+
+  // Write commands that got flushed(OK) / any non-OK flushed.
+  std::uint64_t writes_flushed_ok = 0;
+  std::uint64_t writes_flushed_error = 0;
+  // Write commands whose exec (or flush_now/durability) threw.
+  std::uint64_t write_exceptions = 0;
+  // Exceptions thrown by flushed() or failed(), caught and dropped by the manager.
+  std::uint64_t callback_exceptions = 0;
+
+  // Commands and batch bytes per commit attempt (committed or failed groups).
+  std::uint64_t group_commands_total = 0;
+  std::uint64_t group_commands_max = 0;
+  std::uint64_t group_bytes_total = 0;
+  std::uint64_t group_bytes_max = 0;
+  Log2Histogram commands_per_group;  // units: commands
+
+  // Time spent in Store::commit, per commit attempt.
+  std::uint64_t commit_ns_total = 0;
+  std::uint64_t commit_ns_max = 0;
+  Log2Histogram commit_latency_us;  // units: microseconds
+
+  // Commit attempts (committed + failed).
+  std::uint64_t commits() const noexcept { return groups_committed + groups_failed; }
+  double mean_commands_per_group() const noexcept {
+    return commits() ? static_cast<double>(group_commands_total) / static_cast<double>(commits())
+                     : 0.0;
+  }
+  double mean_bytes_per_group() const noexcept {
+    return commits() ? static_cast<double>(group_bytes_total) / static_cast<double>(commits())
+                     : 0.0;
+  }
+  double mean_commit_ns() const noexcept {
+    return commits() ? static_cast<double>(commit_ns_total) / static_cast<double>(commits()) : 0.0;
+  }
+  std::uint64_t groups_by(GroupTrigger t) const noexcept {
+    return groups_by_trigger[static_cast<std::size_t>(t)];
+  }
+};
+
+}  // namespace strata

@@ -1,0 +1,457 @@
+// strata/manager/storage_manager.h — StorageManager<S, R, W>: a pool of read workers and one
+// group-committing writer in front of a Store.
+//
+//   strata::StorageManager<Db, Reads, Writes> manager(db, {.read_workers = 4});
+//   STRATA_RETURN_IF_ERROR(manager.submit_write(Put{...}));   // flushed(Status) later
+//   auto value = manager.read([](const Db& db) { return db.get(Space::accounts, "k"); });
+//   manager.shutdown();                                       // or let the destructor do it
+//
+// Reads: any of `read_workers` threads runs a queued read command's exec(store). Idle
+// workers block on a condition variable: an idle manager uses no CPU.
+//
+// Writes: exactly one writer thread takes write commands in submission order, calls each
+// one's exec(store, batch) on the group's one batch, and commits the batch when the group
+// reaches max_group_commands, max_group_bytes (batch byte_size()), max_group_delay, a
+// command's flush_now(), or — with max_group_delay 0 — when the queue is empty. The group is
+// committed with sync = true when any of its commands wants Durability::kSynced. After
+// commit returns, each command of the group gets flushed(Status), in submission order.
+// Because there is one writer, writes apply in submission order (per submitting thread, and
+// in the order submit_write calls returned across threads): a later write to a key wins.
+//
+// Failures and exceptions (the writer never dies and nobody is left waiting):
+//   - A failed commit gives its Status to every command of the group. The store may be
+//     unusable (a failed fsync is not retryable), so the writer then refuses all writes:
+//     queued and later-taken commands get flushed(<that error, with context>) without
+//     running, and submit_write/try_submit_write return it. Reads go on. writer_status()
+//     tells the error.
+//   - A write command whose exec (or flush_now/durability) throws gets flushed(aborted).
+//     A batch cannot take back operations, so: if the command had added nothing to the
+//     batch (count() and byte_size() unchanged), only it fails and its group carries on;
+//     otherwise the whole open group is discarded — nothing of it is committed and every
+//     command in it gets flushed(aborted), since committing would apply half a command.
+//     The store is not at fault: the writer goes on with the next command.
+//   - A read command whose exec throws gets failed(aborted). Exceptions from flushed()
+//     and failed() are caught and counted (stats().callback_exceptions).
+//
+// Back-pressure: both queues are bounded. submit_* blocks while its queue is full,
+// try_submit_* returns busy. On any non-OK return the command was not accepted and is left
+// untouched (the caller may retry it); it gets no callback.
+//
+// Shutdown (shutdown() or the destructor): intake stops (submits return shutdown, including
+// those blocked on a full queue); the writer commits its open group and then runs every
+// queued write through normal groups (no waiting for max_group_delay); queued reads run, or
+// get failed(shutdown) with ReadsAtShutdown::kCancel; all threads are joined. Every accepted
+// write gets exactly one flushed, every accepted read exactly one exec or failed.
+//
+// Thread-safety: safe for concurrent use without external synchronization. Commands may
+// submit further commands; from the manager's own threads a submit never blocks (it returns
+// busy when the queue is full, since blocking there could deadlock) and shutdown() only
+// stops intake (a thread cannot join itself).
+// Lifetime: the store must outlive the manager. The destructor must not run on one of the
+// manager's own threads.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cassert>
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "strata/core/status.h"
+#include "strata/manager/commands.h"
+#include "strata/manager/detail/bounded_queue.h"
+#include "strata/manager/detail/read_task.h"
+#include "strata/manager/options.h"
+#include "strata/manager/stats.h"
+#include "strata/store/concepts.h"
+
+namespace strata {
+
+template <Store S, ReadCmd<S> R, WriteCmd<S> W>
+class StorageManager {
+  static_assert(!std::is_same_v<R, detail::ReadTask<S>>, "R must be the user's read command");
+
+ public:
+  using store_type = S;
+  using read_command = R;
+  using write_command = W;
+
+  // Starts options.read_workers read threads and the writer thread.
+  // REQUIRES: `store` outlives the manager.
+  // Throws std::system_error only if a thread cannot be started (like std::thread).
+  explicit StorageManager(S& store, StorageManagerOptions options = {})
+      : store_(store),
+        options_(normalized(options)),
+        reads_(options_.read_queue_capacity),
+        writes_(options_.write_queue_capacity) {
+    try {
+      readers_.reserve(options_.read_workers);
+      for (std::size_t i = 0; i < options_.read_workers; ++i) {
+        readers_.emplace_back([this] { reader_loop(); });
+      }
+      writer_ = std::thread([this] { writer_loop(); });
+    } catch (...) {
+      reads_.close(Status::shutdown("StorageManager failed to start"));
+      writes_.close(Status::shutdown("StorageManager failed to start"));
+      for (auto& t : readers_) t.join();
+      throw;
+    }
+  }
+
+  StorageManager(const StorageManager&) = delete;
+  StorageManager& operator=(const StorageManager&) = delete;
+
+  // shutdown(): drains and joins.
+  // REQUIRES: not called on one of this manager's threads (from inside a command).
+  ~StorageManager() {
+    assert(!on_own_thread() && "StorageManager destroyed from one of its own threads");
+    shutdown();
+  }
+
+  // Queues a read; blocks while the read queue is full. OK: `cmd` was moved in and will be
+  // completed exactly once. shutdown: shutdown began (cmd untouched).
+  Status submit_read(R&& cmd) { return push_read(cmd, !on_own_thread()); }
+  // Like submit_read, but returns busy instead of blocking when the read queue is full.
+  Status try_submit_read(R&& cmd) { return push_read(cmd, false); }
+
+  // Queues a write; blocks while the write queue is full. OK: `cmd` was moved in and will get
+  // exactly one flushed(Status). shutdown: shutdown began; after a failed commit: that error
+  // with context (writes are refused). On non-OK, cmd is untouched and gets no flushed.
+  Status submit_write(W&& cmd) { return writes_.push(cmd, !on_own_thread()); }
+  // Like submit_write, but returns busy instead of blocking when the write queue is full.
+  Status try_submit_write(W&& cmd) { return writes_.push(cmd, false); }
+
+  // Runs f(store) on a read worker (through the read queue, blocking while it is full) and
+  // returns the future of its result (see detail/read_task.h for the value type):
+  //   f returns void or Status -> std::future<Status>; Result<T> or T -> future<Result<T>>.
+  // The future never holds an exception: a throwing f gives aborted, a read cancelled at
+  // shutdown or submitted after it gives shutdown.
+  template <class F>
+  requires std::invocable < std::decay_t<F>
+  &, const S& > auto read(F&& f) {
+    auto [task, future] = detail::ReadTask<S>::make(std::forward<F>(f));
+    ReadItem item(std::in_place_index<1>, std::move(task));
+    Status s = reads_.push(item, !on_own_thread());
+    if (!s.ok()) std::get<1>(item).fail(std::move(s));
+    return std::move(future);
+  }
+
+  // Stops intake, drains (see the file comment) and joins. Idempotent; concurrent calls
+  // return once the threads are joined. From one of the manager's own threads it only stops
+  // intake and returns (the destructor joins).
+  void shutdown() {
+    const Status stop = Status::shutdown("StorageManager is shut down");
+    if (on_own_thread()) {
+      writes_.close(stop);
+      reads_.close(stop);
+      return;
+    }
+    std::lock_guard lock(shutdown_mu_);
+    if (joined_) return;
+    writes_.close(stop);
+    if (options_.reads_at_shutdown == ReadsAtShutdown::kCancel) {
+      std::deque<ReadItem> cancelled;
+      reads_.close_and_take(stop, cancelled);
+      for (ReadItem& item : cancelled) {
+        fail_read(item, Status::shutdown("read cancelled: StorageManager shut down"));
+        reads_cancelled_.fetch_add(1, std::memory_order_relaxed);
+      }
+    } else {
+      reads_.close(stop);
+    }
+    for (auto& t : readers_) t.join();
+    writer_.join();
+    joined_ = true;
+  }
+
+  // OK, or the commit error that made the writer refuse writes.
+  Status writer_status() const {
+    std::lock_guard lock(stats_mu_);
+    return failure_;
+  }
+
+  // A snapshot of the counters (see stats.h).
+  StorageManagerStats stats() const {
+    StorageManagerStats s;
+    {
+      std::lock_guard lock(stats_mu_);
+      s = stats_;
+    }
+    s.read_queue_depth = reads_.size();
+    s.write_queue_depth = writes_.size();
+    s.writer_backlog = writer_backlog_.load(std::memory_order_relaxed);
+    s.blocked_read_submitters = reads_.blocked_producers();
+    s.blocked_write_submitters = writes_.blocked_producers();
+    s.reads_completed = reads_completed_.load(std::memory_order_relaxed);
+    s.reads_cancelled = reads_cancelled_.load(std::memory_order_relaxed);
+    s.reads_aborted = reads_aborted_.load(std::memory_order_relaxed);
+    s.callback_exceptions = callback_exceptions_.load(std::memory_order_relaxed);
+    return s;
+  }
+
+  // The options in effect (zeros replaced as documented in options.h).
+  const StorageManagerOptions& options() const noexcept { return options_; }
+  S& store() const noexcept { return store_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  using ReadItem = std::variant<R, detail::ReadTask<S>>;
+  using Batch = typename S::write_batch;
+
+  // A write command of the open group and, when already decided, its own outcome.
+  struct Entry {
+    W cmd;
+    Status own;  // OK: gets the group's commit status
+  };
+
+  static StorageManagerOptions normalized(StorageManagerOptions o) {
+    if (o.read_workers == 0) o.read_workers = 1;
+    if (o.read_queue_capacity == 0) o.read_queue_capacity = 1;
+    if (o.write_queue_capacity == 0) o.write_queue_capacity = 1;
+    if (o.max_group_commands == 0) o.max_group_commands = 1;
+    if (o.max_group_bytes == 0) o.max_group_bytes = 1;
+    if (o.max_group_delay.count() < 0) o.max_group_delay = std::chrono::microseconds(0);
+    return o;
+  }
+
+  // The manager whose thread this is (null on other threads).
+  static const void*& current_owner() noexcept {
+    static thread_local const void* owner = nullptr;
+    return owner;
+  }
+  bool on_own_thread() const noexcept { return current_owner() == this; }
+
+  Status push_read(R& cmd, bool block) { return reads_.push(cmd, block); }
+
+  // ---- read workers --------------------------------------------------------------------
+
+  void reader_loop() {
+    current_owner() = this;
+    while (auto item = reads_.pop()) run_read(*item);
+  }
+
+  void run_read(ReadItem& item) {
+    if (auto* task = std::get_if<1>(&item)) {
+      (task->run(store_) ? reads_completed_ : reads_aborted_)
+          .fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    R& cmd = std::get<0>(item);
+    try {
+      detail::read_exec<S>(cmd, std::as_const(store_));
+    } catch (...) {
+      reads_aborted_.fetch_add(1, std::memory_order_relaxed);
+      fail_read(item,
+                Status::aborted("read command threw: " + detail::current_exception_message()));
+      return;
+    }
+    reads_completed_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void fail_read(ReadItem& item, Status status) noexcept {
+    try {
+      if (auto* task = std::get_if<1>(&item)) {
+        task->fail(std::move(status));
+      } else {
+        detail::read_failed<S>(std::get<0>(item), std::move(status));
+      }
+    } catch (...) {
+      callback_exceptions_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  // ---- writer --------------------------------------------------------------------------
+
+  void writer_loop() {
+    current_owner() = this;
+    using Wait = typename detail::BoundedQueue<W>::Wait;
+    const bool has_delay = options_.max_group_delay.count() > 0;
+    std::deque<W> pending;  // taken from the queue, in order, not yet in a group
+    bool closed = false;
+    for (;;) {
+      if (pending.empty()) {
+        Wait wait = Wait::kForever;
+        if (!group_.empty()) wait = (has_delay && !closed) ? Wait::kUntil : Wait::kNo;
+        closed = writes_.take_all(pending, wait, group_deadline_);
+        writer_backlog_.store(pending.size() + group_.size(), std::memory_order_relaxed);
+        if (pending.empty()) {
+          if (!group_.empty()) {
+            commit_group(closed      ? GroupTrigger::kShutdown
+                         : has_delay ? GroupTrigger::kDelay
+                                     : GroupTrigger::kQueueEmpty);
+            continue;
+          }
+          if (closed) return;
+          continue;
+        }
+      }
+      W cmd = std::move(pending.front());
+      pending.pop_front();
+      if (!refusal_.ok()) {
+        deliver(cmd, refusal_, /*ok=*/false);
+        continue;
+      }
+      add_to_group(std::move(cmd), has_delay);
+    }
+  }
+
+  void add_to_group(W&& cmd, bool has_delay) {
+    if (group_.empty() && has_delay) group_deadline_ = Clock::now() + options_.max_group_delay;
+    const std::size_t count_before = batch_.count();
+    const std::size_t bytes_before = batch_.byte_size();
+    bool flush_now = false;
+    Status own;
+    try {
+      detail::write_exec<S>(cmd, std::as_const(store_), batch_);
+      flush_now = detail::write_flush_now<S>(std::as_const(cmd));
+      if (detail::write_durability<S>(std::as_const(cmd)) == Durability::kSynced) {
+        group_sync_ = true;
+      }
+    } catch (...) {
+      const std::string what = detail::current_exception_message();
+      {
+        std::lock_guard lock(stats_mu_);
+        stats_.write_exceptions++;
+      }
+      if (batch_.count() != count_before || batch_.byte_size() != bytes_before) {
+        // Part of the command is in the batch and cannot be taken out: drop the group.
+        group_.push_back(Entry{std::move(cmd), Status::aborted("write command threw: " + what)});
+        discard_group(what);
+        return;
+      }
+      // Nothing was added: the group is intact; only this command fails.
+      own = Status::aborted("write command threw: " + what);
+    }
+    group_.push_back(Entry{std::move(cmd), std::move(own)});
+    if (flush_now) {
+      commit_group(GroupTrigger::kFlushNow);
+    } else if (group_.size() >= options_.max_group_commands) {
+      commit_group(GroupTrigger::kCommands);
+    } else if (batch_.byte_size() >= options_.max_group_bytes) {
+      commit_group(GroupTrigger::kBytes);
+    } else if (has_delay && Clock::now() >= group_deadline_) {
+      commit_group(GroupTrigger::kDelay);
+    }
+  }
+
+  void commit_group(GroupTrigger trigger) {
+    const std::size_t commands = group_.size();
+    const std::size_t bytes = batch_.byte_size();
+    const bool sync = group_sync_;
+    const auto start = Clock::now();
+    Status status;
+    try {
+      status = store_.commit(std::move(batch_), WriteOptions{.sync = sync});
+    } catch (...) {
+      status = Status::aborted("Store::commit threw: " + detail::current_exception_message());
+    }
+    const auto ns = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
+    std::size_t ok_count = 0;
+    for (const Entry& e : group_) {
+      if (status.ok() && e.own.ok()) ++ok_count;
+    }
+    {
+      std::lock_guard lock(stats_mu_);
+      (status.ok() ? stats_.groups_committed : stats_.groups_failed)++;
+      if (sync) stats_.synced_groups++;
+      stats_.groups_by_trigger[static_cast<std::size_t>(trigger)]++;
+      stats_.writes_flushed_ok += ok_count;
+      stats_.writes_flushed_error += commands - ok_count;
+      stats_.group_commands_total += commands;
+      stats_.group_commands_max = std::max<std::uint64_t>(stats_.group_commands_max, commands);
+      stats_.group_bytes_total += bytes;
+      stats_.group_bytes_max = std::max<std::uint64_t>(stats_.group_bytes_max, bytes);
+      stats_.commands_per_group.add(commands);
+      stats_.commit_ns_total += ns;
+      stats_.commit_ns_max = std::max(stats_.commit_ns_max, ns);
+      stats_.commit_latency_us.add(ns / 1000);
+      if (!status.ok() && failure_.ok()) failure_ = status;
+    }
+    if (!status.ok()) {
+      // The store may be unusable: refuse every later write, and tell blocked submitters.
+      refusal_ = status.with_context("StorageManager refuses writes after a failed commit");
+      writes_.close(refusal_);
+    }
+    for (Entry& e : group_) {
+      deliver(e.cmd, e.own.ok() ? status : e.own, /*ok=*/true);
+    }
+    finish_group();
+  }
+
+  // Drops the open group without committing it (a command threw after adding operations).
+  void discard_group(const std::string& what) {
+    const std::string msg =
+        "group discarded: a command of the same group threw after adding operations: " + what;
+    {
+      std::lock_guard lock(stats_mu_);
+      stats_.groups_discarded++;
+      stats_.writes_flushed_error += group_.size();
+    }
+    for (Entry& e : group_) {
+      deliver(e.cmd, e.own.ok() ? Status::aborted(msg) : e.own, /*ok=*/true);
+    }
+    finish_group();
+  }
+
+  void finish_group() {
+    group_.clear();
+    group_sync_ = false;
+    batch_ = store_.new_batch();
+    writer_backlog_.store(group_.size(), std::memory_order_relaxed);
+  }
+
+  // Calls flushed(status). `counted`: the stats already account for it.
+  void deliver(W& cmd, Status status, bool counted) noexcept {
+    if (!counted) {
+      std::lock_guard lock(stats_mu_);
+      (status.ok() ? stats_.writes_flushed_ok : stats_.writes_flushed_error)++;
+    }
+    try {
+      detail::write_flushed<S>(cmd, std::move(status));
+    } catch (...) {
+      callback_exceptions_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  S& store_;
+  const StorageManagerOptions options_;
+  detail::BoundedQueue<ReadItem> reads_;
+  detail::BoundedQueue<W> writes_;
+  std::vector<std::thread> readers_;
+  std::thread writer_;
+
+  std::mutex shutdown_mu_;
+  bool joined_ = false;  // guarded by shutdown_mu_
+
+  // Writer thread only.
+  std::vector<Entry> group_;
+  Batch batch_ = store_.new_batch();
+  bool group_sync_ = false;
+  Clock::time_point group_deadline_{};
+  Status refusal_;  // non-OK once a commit failed: what refused commands get
+
+  mutable std::mutex stats_mu_;
+  StorageManagerStats stats_;  // writer-side counters; guarded by stats_mu_
+  Status failure_;             // the first failed commit; guarded by stats_mu_
+  std::atomic<std::size_t> writer_backlog_{0};
+  std::atomic<std::uint64_t> reads_completed_{0};
+  std::atomic<std::uint64_t> reads_cancelled_{0};
+  std::atomic<std::uint64_t> reads_aborted_{0};
+  std::atomic<std::uint64_t> callback_exceptions_{0};
+};
+
+}  // namespace strata

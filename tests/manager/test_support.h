@@ -1,0 +1,232 @@
+// Test support for the StorageManager tests: a test state space, a store wrapper that can hold
+// or fail commits on demand and records every commit, a completion tracker, and commands
+// whose behaviour a test chooses.
+#pragma once
+
+#include <array>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "strata/core/result.h"
+#include "strata/core/status.h"
+#include "strata/manager/commands.h"
+#include "strata/store/concepts.h"
+#include "strata/store/memory_store.h"
+
+namespace strata::test {
+
+enum class Space : std::uint8_t { kMain, kAux };
+
+}  // namespace strata::test
+
+template <>
+struct strata::state_space_traits<strata::test::Space> {
+  static constexpr std::array names{"main", "aux"};
+};
+
+namespace strata::test {
+
+// One Store::commit call as the store saw it.
+struct CommitRecord {
+  std::size_t count = 0;  // operations in the batch
+  std::size_t bytes = 0;  // batch byte_size()
+  bool sync = false;
+};
+
+// A Store that forwards to `Inner` and, on demand, holds commits at a gate or fails them.
+// Every commit is recorded (also the failed ones).
+template <class Inner>
+class ControlledStore {
+ public:
+  using state_space = typename Inner::state_space;
+  using write_batch = typename Inner::write_batch;
+
+  explicit ControlledStore(Inner& inner) : inner_(inner) {}
+
+  auto get(state_space space, std::string_view key) const { return inner_.get(space, key); }
+  auto prefix_iter(state_space space, std::string_view prefix) const {
+    return inner_.prefix_iter(space, prefix);
+  }
+  write_batch new_batch() const { return inner_.new_batch(); }
+
+  Status commit(write_batch&& batch, WriteOptions options = {}) {
+    const CommitRecord record{batch.count(), batch.byte_size(), options.sync};
+    Status fail;
+    {
+      std::unique_lock lock(mu_);
+      ++entered_;
+      cv_.notify_all();
+      cv_.wait(lock, [this] { return !gate_closed_; });
+      if (records_.size() >= fail_from_) fail = fail_with_;
+      records_.push_back(record);
+    }
+    if (!fail.ok()) return fail;
+    return inner_.commit(std::move(batch), options);
+  }
+
+  // Commits that start from now on wait until open_gate().
+  void close_gate() {
+    std::lock_guard lock(mu_);
+    gate_closed_ = true;
+  }
+  void open_gate() {
+    {
+      std::lock_guard lock(mu_);
+      gate_closed_ = false;
+    }
+    cv_.notify_all();
+  }
+  // Commits that pass the gate return `status` (OK: succeed again), from the commit with
+  // index `from` on (0 = the first commit ever; earlier indices are not affected).
+  void fail_commits(Status status, std::size_t from = 0) {
+    std::lock_guard lock(mu_);
+    fail_with_ = std::move(status);
+    fail_from_ = from;
+  }
+  // Commit calls that have started (they may be waiting at the gate).
+  std::size_t entered() const {
+    std::lock_guard lock(mu_);
+    return entered_;
+  }
+  // Waits (on a condition, no sleeping) until `n` commit calls have started.
+  void wait_entered(std::size_t n) const {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return entered_ >= n; });
+  }
+  std::vector<CommitRecord> records() const {
+    std::lock_guard lock(mu_);
+    return records_;
+  }
+  Inner& inner() { return inner_; }
+
+ private:
+  Inner& inner_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  bool gate_closed_ = false;
+  Status fail_with_;
+  std::size_t fail_from_ = 0;
+  std::size_t entered_ = 0;
+  std::vector<CommitRecord> records_;
+};
+
+// Collects completions (flushed / failed / finished exec) from any thread.
+class Tracker {
+ public:
+  struct Event {
+    std::size_t id;
+    Status status;
+  };
+
+  // `ids`: the number of distinct ids for exactly-once counting (ids >= it are only logged).
+  explicit Tracker(std::size_t ids = 0) : counts_(ids, 0) {}
+
+  void record(std::size_t id, Status status) {
+    std::lock_guard lock(mu_);
+    if (id < counts_.size()) counts_[id]++;
+    events_.push_back(Event{id, std::move(status)});
+    cv_.notify_all();
+  }
+  // Waits until at least `n` events were recorded.
+  void wait_for(std::size_t n) const {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return events_.size() >= n; });
+  }
+  std::size_t size() const {
+    std::lock_guard lock(mu_);
+    return events_.size();
+  }
+  std::vector<Event> events() const {
+    std::lock_guard lock(mu_);
+    return events_;
+  }
+  std::vector<std::size_t> counts() const {
+    std::lock_guard lock(mu_);
+    return counts_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::vector<std::size_t> counts_;
+  std::vector<Event> events_;
+};
+
+// A write command: puts key=value into Space::kMain, or runs `hook` instead when set.
+template <class S>
+struct TestWrite {
+  std::size_t id = 0;
+  std::string key;
+  std::string value;
+  Durability wanted = Durability::kApplied;
+  bool flush = false;
+  bool throw_in_flushed = false;
+  Tracker* tracker = nullptr;
+  std::function<void(const S&, typename S::write_batch&)> hook;
+
+  void exec(const S& store, typename S::write_batch& batch) {
+    if (hook) {
+      hook(store, batch);
+    } else {
+      batch.put(Space::kMain, key, value);
+    }
+  }
+  bool flush_now() const { return flush; }
+  Durability durability() const { return wanted; }
+  void flushed(Status status) {
+    if (tracker) tracker->record(id, std::move(status));
+    if (throw_in_flushed) throw std::runtime_error("flushed threw");
+  }
+};
+
+// A read command: runs `hook` (if any), then records OK; failed() records its status.
+template <class S>
+struct TestRead {
+  std::size_t id = 0;
+  Tracker* tracker = nullptr;
+  std::function<void(const S&)> hook;
+
+  void exec(const S& store) {
+    if (hook) hook(store);
+    if (tracker) tracker->record(id, Status());
+  }
+  void failed(Status status) {
+    if (tracker) tracker->record(id, std::move(status));
+  }
+};
+
+// A one-shot gate a command can wait at (for holding a read worker busy).
+class Latch {
+ public:
+  void open() {
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+  void wait() const {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return open_; });
+  }
+  bool is_open() const {
+    std::lock_guard lock(mu_);
+    return open_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  bool open_ = false;
+};
+
+}  // namespace strata::test
