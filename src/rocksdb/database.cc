@@ -1,10 +1,14 @@
 #include "strata/rocksdb/detail/database.h"
 
+#include <fcntl.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <string>
 #include <system_error>
@@ -114,6 +118,66 @@ Status check_column_families(const fs::path& path, std::span<const std::string_v
   return Status::invalid_argument(msg);
 }
 
+// Creates a new database with all its column families atomically: RocksDB creates missing
+// column families one MANIFEST record at a time, so a crash in the middle would leave a
+// database with only some spaces. It is built in a sibling temporary directory, closed, and
+// renamed over `path` (absent or an empty directory), then the parent directory is synced.
+// A crash before the rename leaves a "<name>.strata-tmp-XXXXXX" sibling that is safe to
+// delete. Sets *created to false when `path` turned out not to be replaceable (not empty):
+// the caller then opens it normally.
+Status create_atomically(const fs::path& path, const RawRocksDbOptions& raw, bool* created) {
+  const std::string where = "RocksDbStore::open(" + path.string() + ")";
+  fs::path target = fs::absolute(path).lexically_normal();
+  if (!target.has_filename()) target = target.parent_path();
+  std::string templ =
+      (target.parent_path() / (target.filename().string() + ".strata-tmp-XXXXXX")).string();
+  if (::mkdtemp(templ.data()) == nullptr) {
+    return Status::from_errno(where + ": cannot create a temporary directory", errno);
+  }
+  const fs::path tmp = templ;
+  auto cleanup = [&] {
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+  };
+  {
+    ::rocksdb::DBOptions db_options = raw.db;
+    db_options.create_if_missing = true;
+    db_options.create_missing_column_families = true;
+    std::vector<::rocksdb::ColumnFamilyHandle*> handles;
+    ::rocksdb::DB* db = nullptr;
+    Status s = from_rocksdb(
+        ::rocksdb::DB::Open(db_options, tmp.string(), raw.column_families, &handles, &db), where);
+    if (!s.ok()) {
+      cleanup();
+      return s;
+    }
+    for (auto* h : handles) (void)db->DestroyColumnFamilyHandle(h);
+    s = from_rocksdb(db->Close(), where);
+    delete db;
+    if (!s.ok()) {
+      cleanup();
+      return s;
+    }
+  }
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+    const int err = errno;
+    cleanup();
+    if (err == ENOTEMPTY || err == EEXIST) {
+      *created = false;
+      return {};
+    }
+    return Status::from_errno(where + ": cannot rename the new database into place", err);
+  }
+  const int dir = ::open(target.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return Status::from_errno(where + ": cannot open the parent directory", errno);
+  const int rc = ::fsync(dir);
+  const int err = errno;
+  ::close(dir);
+  if (rc != 0) return Status::from_errno(where + ": cannot sync the parent directory", err);
+  *created = true;
+  return {};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Database>> Database::open(const fs::path& path,
@@ -125,10 +189,16 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& path,
 
   bool exists = false;
   STRATA_RETURN_IF_ERROR(prepare_directory(path, options.create_if_missing, &exists));
+  if (!exists) {
+    bool created = false;
+    STRATA_RETURN_IF_ERROR(create_atomically(path, *raw, &created));
+    std::error_code ec;
+    exists = created || fs::exists(path / "CURRENT", ec);  // or another process created it
+    // Neither: the directory holds unrelated files; RocksDB creates the database in place.
+    if (!exists) raw->db.create_missing_column_families = true;
+  }
   if (exists) {
     STRATA_RETURN_IF_ERROR(check_column_families(path, spaces, options.create_missing_spaces));
-  } else {
-    raw->db.create_missing_column_families = true;  // a new database: create every space
   }
 
   std::unique_ptr<Database> d(new Database());

@@ -4,7 +4,7 @@
 // state space, all sharing one WAL and one block cache). Every default below was measured
 // with bench/rocksdb (see the README table); they differ from RocksDB's own defaults where
 // those are wrong for a store of several column families:
-//   - one LRU block cache shared by every space (RocksDB: a private 32 MiB cache per column
+//   - one LRU block cache shared by every space (RocksDB: a private 8 MiB cache per column
 //     family, so memory grows with the number of spaces and hot spaces cannot borrow);
 //   - a 10 bits/key bloom filter (~1% false positives; RocksDB: none, every miss reads an
 //     index and a data block);

@@ -13,7 +13,9 @@
 //     resolved once. A database whose column families differ from the enum is refused with
 //     invalid_argument listing both sets, unless RocksDbOptions::create_missing_spaces allows
 //     adding the spaces that are missing on disk. A database already open (by another process
-//     or another store in this one) gives busy.
+//     or another store in this one) gives busy. A new database appears atomically with all its
+//     column families (built in a sibling "<name>.strata-tmp-XXXXXX" directory, then renamed
+//     into place; a crash before the rename may leave that directory, which is safe to delete).
 //   - commit() is one rocksdb::WriteBatch, atomic across spaces; sync = true maps to
 //     rocksdb::WriteOptions::sync (the WAL is fdatasync'ed before commit returns).
 //   - prefix_iter() yields exactly the keys that start with the prefix, bounded with

@@ -1,0 +1,487 @@
+// RocksDbStore against raw RocksDB, same work, same options, same binary.
+//
+// Figures (names "rocksdb/<figure>:<variant>", see targets.tsv):
+//   fill_seq, fill_random  N keys (16 B keys, 100 B values) in batches of 1000, into a fresh
+//                          database, sequential or shuffled order;
+//   get_hit, get_miss      random point reads of present / absent keys (absent keys fall
+//                          inside the key range, so only the bloom filter saves the read);
+//   scan100                prefix scans that each return 100 keys;
+//   sync_commit            single-key commits with sync = true.
+// Variants:
+//   strata            RocksDbStore with RocksDbOptions{} (strata's defaults);
+//   baseline_raw      the raw RocksDB C++ API opened with exactly the same options
+//                     (to_rocksdb_options(RocksDbOptions{}));
+//   rocksdb_defaults  the raw API with RocksDB's default options (same column families).
+// The read figures run on a database filled and compacted once per variant (the strata and
+// baseline_raw databases are byte-identical copies), with the block cache warmed by a full
+// scan. N = 1,000,000; STRATA_BENCH_QUICK=1 uses 100,000. Data lives in a temporary directory
+// ($TMPDIR or /tmp) that is removed at exit.
+#include <benchmark/benchmark.h>
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "strata/core/allocator.h"
+#include "strata/core/bytes.h"
+#include "strata/rocksdb.h"
+#include "strata/testing/temp_dir.h"
+
+namespace {
+
+enum class Space : std::uint8_t { kAccounts, kBlocks, kMeta };
+
+}  // namespace
+
+template <>
+struct strata::state_space_traits<Space> {
+  static constexpr std::array names{"accounts", "blocks", "meta"};
+};
+
+namespace {
+
+namespace fs = std::filesystem;
+using strata::rocksdb::RocksDbOptions;
+using strata::rocksdb::RocksDbStore;
+using Store = RocksDbStore<Space>;
+
+constexpr std::size_t kKeySize = 16;
+constexpr std::size_t kValueSize = 100;
+constexpr std::size_t kBatch = 1000;
+constexpr std::size_t kGroup = 100;  // keys per 8-byte prefix: a prefix scan returns 100 keys
+
+std::size_t g_keys = 1'000'000;
+fs::path g_root;
+
+// --- data ------------------------------------------------------------------------------------
+
+// Key i: big-endian (i / 100) then big-endian (2 i + miss). Keys sort in i order; absent keys
+// (miss = 1) interleave with present ones; the first 8 bytes select a group of 100 keys.
+void make_key(std::uint64_t i, bool miss, char* out) {
+  strata::encode_be(static_cast<std::uint64_t>(i / kGroup), out);
+  strata::encode_be(static_cast<std::uint64_t>(2 * i + (miss ? 1 : 0)), out + 8);
+}
+
+// Values: 50 random bytes and 50 repeated ones (compress ~2:1, like db_bench's default).
+const std::string& value_pool() {
+  static const std::string pool = [] {
+    std::mt19937_64 rng(42);
+    std::string p;
+    for (int i = 0; i < 1024; ++i) {
+      for (std::size_t j = 0; j < kValueSize / 2; ++j) p.push_back(static_cast<char>(rng()));
+      p.append(kValueSize / 2, 'x');
+    }
+    return p;
+  }();
+  return pool;
+}
+std::string_view value_of(std::uint64_t i) {
+  return std::string_view(value_pool()).substr((i % 1024) * kValueSize, kValueSize);
+}
+
+std::vector<std::uint64_t> order(bool shuffled) {
+  std::vector<std::uint64_t> v(g_keys);
+  std::iota(v.begin(), v.end(), 0);
+  if (shuffled) std::shuffle(v.begin(), v.end(), std::mt19937_64(7));
+  return v;
+}
+
+// Same sequence for every variant: a fixed-seed xorshift.
+struct Xorshift {
+  std::uint64_t s = 0x9E3779B97F4A7C15ULL;
+  std::uint64_t next() {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return s;
+  }
+};
+
+// --- raw RocksDB -----------------------------------------------------------------------------
+
+std::vector<std::string_view> space_names() {
+  static constexpr auto kNames = Store::space_names();
+  return {kNames.begin(), kNames.end()};
+}
+
+strata::rocksdb::RawRocksDbOptions strata_options() {
+  const auto names = space_names();
+  auto raw = strata::rocksdb::to_rocksdb_options(RocksDbOptions{}, names);
+  if (!raw) {
+    std::fprintf(stderr, "to_rocksdb_options: %s\n", raw.error().to_string().c_str());
+    std::exit(1);
+  }
+  raw->db.create_if_missing = true;
+  raw->db.create_missing_column_families = true;
+  return std::move(*raw);
+}
+
+strata::rocksdb::RawRocksDbOptions default_options() {
+  strata::rocksdb::RawRocksDbOptions raw;
+  raw.db.create_if_missing = true;
+  raw.db.create_missing_column_families = true;
+  for (std::string_view n : space_names()) {
+    raw.column_families.emplace_back(std::string(n), ::rocksdb::ColumnFamilyOptions());
+  }
+  raw.column_families.emplace_back(::rocksdb::kDefaultColumnFamilyName,
+                                   ::rocksdb::ColumnFamilyOptions());
+  return raw;
+}
+
+// A raw RocksDB with the store's column families; cf(i) is space i.
+class RawDb {
+ public:
+  RawDb(const fs::path& path, const strata::rocksdb::RawRocksDbOptions& o) {
+    const auto s = ::rocksdb::DB::Open(o.db, path.string(), o.column_families, &handles_, &db_);
+    if (!s.ok()) {
+      std::fprintf(stderr, "open %s: %s\n", path.c_str(), s.ToString().c_str());
+      std::exit(1);
+    }
+  }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+  ~RawDb() {
+    for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
+    (void)db_->Close();
+    delete db_;
+  }
+  ::rocksdb::DB* db() const { return db_; }
+  ::rocksdb::ColumnFamilyHandle* cf(Space s) const {
+    return handles_[strata::state_space_index(s)];
+  }
+
+ private:
+  ::rocksdb::DB* db_ = nullptr;
+  std::vector<::rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+void check(const ::rocksdb::Status& s, const char* what) {
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
+    std::exit(1);
+  }
+}
+void check(const strata::Status& s, const char* what) {
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", what, s.to_string().c_str());
+    std::exit(1);
+  }
+}
+
+// --- fill ------------------------------------------------------------------------------------
+
+void fill_strata(Store& store, const std::vector<std::uint64_t>& keys) {
+  char key[kKeySize];
+  for (std::size_t at = 0; at < keys.size(); at += kBatch) {
+    auto batch = store.new_batch();
+    for (std::size_t i = at; i < std::min(at + kBatch, keys.size()); ++i) {
+      make_key(keys[i], false, key);
+      batch.put(Space::kAccounts, std::string_view(key, kKeySize), value_of(keys[i]));
+    }
+    check(store.commit(std::move(batch)), "commit");
+  }
+}
+
+void fill_raw(RawDb& db, const std::vector<std::uint64_t>& keys) {
+  char key[kKeySize];
+  ::rocksdb::ColumnFamilyHandle* cf = db.cf(Space::kAccounts);
+  for (std::size_t at = 0; at < keys.size(); at += kBatch) {
+    ::rocksdb::WriteBatch batch;
+    for (std::size_t i = at; i < std::min(at + kBatch, keys.size()); ++i) {
+      make_key(keys[i], false, key);
+      const std::string_view v = value_of(keys[i]);
+      check(batch.Put(cf, ::rocksdb::Slice(key, kKeySize), ::rocksdb::Slice(v.data(), v.size())),
+            "put");
+    }
+    check(db.db()->Write(::rocksdb::WriteOptions(), &batch), "write");
+  }
+}
+
+enum class Variant { kStrata, kRaw, kDefaults };
+
+void BM_Fill(benchmark::State& state, Variant variant, bool shuffled) {
+  const auto keys = order(shuffled);
+  int run = 0;
+  for (auto _ : state) {
+    const fs::path dir = g_root / ("fill-" + std::to_string(run++));
+    double seconds = 0;
+    {
+      std::optional<Store> store;
+      std::unique_ptr<RawDb> raw;
+      if (variant == Variant::kStrata) {
+        auto s = Store::open(dir);
+        check(s.error(), "open");
+        store.emplace(std::move(*s));
+      } else {
+        raw = std::make_unique<RawDb>(
+            dir, variant == Variant::kRaw ? strata_options() : default_options());
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      if (store) {
+        fill_strata(*store, keys);
+      } else {
+        fill_raw(*raw, keys);
+      }
+      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+    state.SetIterationTime(seconds);
+    fs::remove_all(dir);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(g_keys));
+  state.SetBytesProcessed(state.iterations() *
+                          static_cast<std::int64_t>(g_keys * (kKeySize + kValueSize)));
+}
+
+// --- read datasets ---------------------------------------------------------------------------
+
+// The three read databases, built on first use and kept open for every read figure.
+struct Datasets {
+  std::optional<Store> strata;
+  std::unique_ptr<RawDb> raw;       // a copy of strata's files, same options
+  std::unique_ptr<RawDb> defaults;  // built with RocksDB's defaults
+
+  static Datasets& get() {
+    auto& d = slot();
+    if (!d) d = build();
+    return *d;
+  }
+  // Closes the databases (before their directory is removed).
+  static void close() { slot().reset(); }
+
+ private:
+  static void build_one(const fs::path& dir, const strata::rocksdb::RawRocksDbOptions& o) {
+    RawDb db(dir, o);
+    fill_raw(db, order(false));
+    ::rocksdb::CompactRangeOptions cro;
+    cro.bottommost_level_compaction = ::rocksdb::BottommostLevelCompaction::kForce;
+    check(db.db()->CompactRange(cro, db.cf(Space::kAccounts), nullptr, nullptr), "compact");
+  }
+  // Reads every key once so that both variants start with a warm block cache.
+  static void warm(::rocksdb::DB* db, ::rocksdb::ColumnFamilyHandle* cf) {
+    std::unique_ptr<::rocksdb::Iterator> it(db->NewIterator(::rocksdb::ReadOptions(), cf));
+    std::size_t n = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+    if (n != g_keys) {
+      std::fprintf(stderr, "dataset has %zu keys, expected %zu\n", n, g_keys);
+      std::exit(1);
+    }
+  }
+  static std::unique_ptr<Datasets>& slot() {
+    static std::unique_ptr<Datasets> d;
+    return d;
+  }
+  static std::unique_ptr<Datasets> build() {
+    auto d = std::make_unique<Datasets>();
+    const fs::path a = g_root / "read-strata";
+    const fs::path b = g_root / "read-raw";
+    const fs::path c = g_root / "read-defaults";
+    build_one(a, strata_options());
+    fs::copy(a, b, fs::copy_options::recursive);
+    build_one(c, default_options());
+    auto s = Store::open(a);
+    check(s.error(), "open");
+    d->strata.emplace(std::move(*s));
+    d->raw = std::make_unique<RawDb>(b, strata_options());
+    d->defaults = std::make_unique<RawDb>(c, default_options());
+    warm(d->strata->raw_db(), d->strata->column_family(Space::kAccounts));
+    warm(d->raw->db(), d->raw->cf(Space::kAccounts));
+    warm(d->defaults->db(), d->defaults->cf(Space::kAccounts));
+    return d;
+  }
+};
+
+// --- gets ------------------------------------------------------------------------------------
+
+void BM_Get(benchmark::State& state, Variant variant, bool miss) {
+  Datasets& d = Datasets::get();
+  Xorshift rng;
+  char key[kKeySize];
+  std::int64_t found = 0;
+  if (variant == Variant::kStrata) {
+    const Store& store = *d.strata;
+    for (auto _ : state) {
+      make_key(rng.next() % g_keys, miss, key);
+      auto v = store.get(Space::kAccounts, std::string_view(key, kKeySize));
+      if (v.has_value() && v->has_value()) ++found;
+      benchmark::DoNotOptimize(v);
+    }
+  } else {
+    const RawDb& db = variant == Variant::kRaw ? *d.raw : *d.defaults;
+    ::rocksdb::ColumnFamilyHandle* cf = db.cf(Space::kAccounts);
+    for (auto _ : state) {
+      make_key(rng.next() % g_keys, miss, key);
+      std::string v;  // a fresh copy of the value, as strata returns
+      const auto s =
+          db.db()->Get(::rocksdb::ReadOptions(), cf, ::rocksdb::Slice(key, kKeySize), &v);
+      if (s.ok()) ++found;
+      benchmark::DoNotOptimize(v);
+    }
+  }
+  if (found != (miss ? 0 : state.iterations())) state.SkipWithError("wrong hit count");
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(found * static_cast<std::int64_t>(kKeySize + kValueSize));
+}
+
+// --- prefix scans ----------------------------------------------------------------------------
+
+void BM_Scan(benchmark::State& state, Variant variant) {
+  Datasets& d = Datasets::get();
+  Xorshift rng;
+  const std::uint64_t groups = g_keys / kGroup;
+  char prefix[8];
+  std::int64_t items = 0;
+  std::int64_t bytes = 0;
+  if (variant == Variant::kStrata) {
+    const Store& store = *d.strata;
+    for (auto _ : state) {
+      strata::encode_be(static_cast<std::uint64_t>(rng.next() % groups), prefix);
+      auto range = store.prefix_iter(Space::kAccounts, std::string_view(prefix, 8));
+      for (strata::KeyValue kv : range) {
+        ++items;
+        bytes += static_cast<std::int64_t>(kv.key.size() + kv.value.size());
+      }
+      check(range.status(), "scan");
+    }
+  } else {
+    const RawDb& db = variant == Variant::kRaw ? *d.raw : *d.defaults;
+    ::rocksdb::ColumnFamilyHandle* cf = db.cf(Space::kAccounts);
+    for (auto _ : state) {
+      strata::encode_be(static_cast<std::uint64_t>(rng.next() % groups), prefix);
+      // What a careful raw user writes for an exact prefix scan.
+      std::string upper(prefix, 8);
+      std::size_t n = upper.size();
+      while (n > 0 && static_cast<unsigned char>(upper[n - 1]) == 0xff) --n;
+      upper.resize(n);
+      ::rocksdb::Slice upper_slice;
+      ::rocksdb::ReadOptions ro;
+      ro.total_order_seek = true;
+      if (n > 0) {
+        upper[n - 1] = static_cast<char>(static_cast<unsigned char>(upper[n - 1]) + 1);
+        upper_slice = ::rocksdb::Slice(upper);
+        ro.iterate_upper_bound = &upper_slice;
+      }
+      std::unique_ptr<::rocksdb::Iterator> it(db.db()->NewIterator(ro, cf));
+      for (it->Seek(::rocksdb::Slice(prefix, 8)); it->Valid(); it->Next()) {
+        ++items;
+        bytes += static_cast<std::int64_t>(it->key().size() + it->value().size());
+      }
+      check(it->status(), "scan");
+    }
+  }
+  if (items != state.iterations() * static_cast<std::int64_t>(kGroup)) {
+    state.SkipWithError("a scan did not return 100 keys");
+  }
+  state.SetItemsProcessed(items);
+  state.SetBytesProcessed(bytes);
+}
+
+// --- synced commits --------------------------------------------------------------------------
+
+void BM_SyncCommit(benchmark::State& state, Variant variant) {
+  Datasets& d = Datasets::get();
+  static std::uint64_t next = 0;  // fresh keys every run, in the meta space
+  char key[kKeySize];
+  if (variant == Variant::kStrata) {
+    Store& store = *d.strata;
+    for (auto _ : state) {
+      make_key(next++, false, key);
+      auto batch = store.new_batch();
+      batch.put(Space::kMeta, std::string_view(key, kKeySize), value_of(next));
+      check(store.commit(std::move(batch), {.sync = true}), "commit");
+    }
+  } else {
+    RawDb& db = variant == Variant::kRaw ? *d.raw : *d.defaults;
+    ::rocksdb::ColumnFamilyHandle* cf = db.cf(Space::kMeta);
+    ::rocksdb::WriteOptions wo;
+    wo.sync = true;
+    for (auto _ : state) {
+      make_key(next++, false, key);
+      ::rocksdb::WriteBatch batch;
+      const std::string_view v = value_of(next);
+      check(batch.Put(cf, ::rocksdb::Slice(key, kKeySize), ::rocksdb::Slice(v.data(), v.size())),
+            "put");
+      check(db.db()->Write(wo, &batch), "write");
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(kKeySize + kValueSize));
+}
+
+// --- registration ----------------------------------------------------------------------------
+
+constexpr std::array<std::pair<Variant, const char*>, 3> kVariants{{
+    {Variant::kStrata, "strata"},
+    {Variant::kRaw, "baseline_raw"},
+    {Variant::kDefaults, "rocksdb_defaults"},
+}};
+
+std::string name(const char* figure, const char* variant) {
+  return std::string("rocksdb/") + figure + ":" + variant;
+}
+
+void register_all(bool quick) {
+  const int fill_runs = quick ? 1 : 3;
+  for (bool shuffled : {false, true}) {
+    for (const auto& [v, vname] : kVariants) {
+      benchmark::RegisterBenchmark(
+          name(shuffled ? "fill_random" : "fill_seq", vname).c_str(),
+          [v = v, shuffled](benchmark::State& s) { BM_Fill(s, v, shuffled); })
+          ->UseManualTime()
+          ->Iterations(fill_runs)
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
+  for (bool miss : {false, true}) {
+    for (const auto& [v, vname] : kVariants) {
+      benchmark::RegisterBenchmark(name(miss ? "get_miss" : "get_hit", vname).c_str(),
+                                   [v = v, miss](benchmark::State& s) { BM_Get(s, v, miss); })
+          ->MinTime(quick ? 0.2 : 1.0);
+    }
+  }
+  for (const auto& [v, vname] : kVariants) {
+    benchmark::RegisterBenchmark(name("scan100", vname).c_str(), [v = v](benchmark::State& s) {
+      BM_Scan(s, v);
+    })->MinTime(quick ? 0.2 : 1.0);
+  }
+  for (const auto& [v, vname] : kVariants) {
+    benchmark::RegisterBenchmark(name("sync_commit", vname).c_str(), [v = v](benchmark::State& s) {
+      BM_SyncCommit(s, v);
+    })->MinTime(quick ? 0.2 : 1.0);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* quick_env = std::getenv("STRATA_BENCH_QUICK");
+  const bool quick = quick_env != nullptr && std::string_view(quick_env) == "1";
+  if (quick) g_keys = 100'000;
+  strata::testing::TempDir root("bench-rocksdb");
+  g_root = root.path();
+  benchmark::AddCustomContext("keys", std::to_string(g_keys));
+  benchmark::AddCustomContext("allocator", std::string(strata::allocator_name()));
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  register_all(quick);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  Datasets::close();
+  return 0;
+}
