@@ -1,0 +1,95 @@
+// strata/metadata/format.h — the on-disk format of a Metadata store (strata/metadata/metadata.h)
+// and the checksum arithmetic that lets a delta write update the CRC without rereading the
+// file.
+//
+// A store is a directory holding two files, `left` and `right`, plus `LOCK` (flock'ed by the
+// process that has the store open) and, only while the store is being created, `left.tmp`.
+// Each of `left` and `right` is empty or one complete image:
+//
+//   offset      size  field                      encoding
+//   ----------  ----  -------------------------  -----------------------------------------
+//   0           8     magic                      "STRATAMD" (53 54 52 41 54 41 4D 44)
+//   8           2     format version             u16 big-endian, currently 1
+//   10          1     key codec id               u8 (1 = u64, 2 = string; key_codec.h)
+//   11          1     reserved                   0
+//   12          8     version                    u64 big-endian; the newer image wins
+//   20          4     entry count                u32 big-endian
+//   24          ...   entries, keys strictly ascending (std::less<Key>), each:
+//                       key                      as the key codec encodes it:
+//                                                  u64:    8 bytes, big-endian
+//                                                  string: u32 big-endian length, bytes
+//                       value length             u32 big-endian
+//                       value                    the bytes
+//   N           4     CRC32C                     u32 big-endian, crc32c() of bytes [0, N)
+//   N + 4             end of file: the file is exactly N + 4 bytes long
+//
+// An image is valid when the file is at least 28 bytes long, the magic, format version and
+// key codec id match, the CRC matches, exactly `entry count` entries parse, they end exactly
+// at N = file length - 4, and their keys are strictly ascending. Every future format version
+// keeps the magic, the format-version field and a trailing CRC32C over everything before it,
+// so that a file from a newer release is recognised (and refused) rather than mistaken for a
+// corrupt one.
+//
+// Thread-safety: pure functions; safe for concurrent use.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "strata/core/result.h"
+
+namespace strata::metadata_format {
+
+inline constexpr std::string_view kMagic = "STRATAMD";
+inline constexpr std::uint16_t kFormatVersion = 1;
+inline constexpr std::size_t kFormatVersionOffset = 8;
+inline constexpr std::size_t kKeyCodecOffset = 10;
+inline constexpr std::size_t kVersionOffset = 12;
+inline constexpr std::size_t kCountOffset = 20;
+inline constexpr std::size_t kHeaderSize = 24;  // where the first entry starts
+inline constexpr std::size_t kCrcSize = 4;
+inline constexpr std::size_t kMinImageSize = kHeaderSize + kCrcSize;
+inline constexpr std::size_t kValueLengthSize = 4;
+
+// What the fixed header of a checked image says.
+struct ImageHeader {
+  std::uint64_t version = 0;
+  std::uint32_t entry_count = 0;
+  std::uint32_t crc = 0;           // the CRC trailer
+  std::uint64_t payload_size = 0;  // N: bytes covered by the CRC
+};
+
+// Checks the fixed parts of `image` read from `path`: size, magic, format version, key codec,
+// CRC. Errors: corruption (not a valid image: the caller may fall back to the other file),
+// not_supported (a valid image of a newer format version), invalid_argument (a valid image
+// written with another key codec). Entries are parsed by the caller.
+Result<ImageHeader> check_image(std::string_view image, std::uint8_t key_codec,
+                                std::string_view path);
+
+// Writes the 24-byte header into out[0, 24).
+void encode_header(char* out, std::uint8_t key_codec, std::uint64_t version,
+                   std::uint32_t entry_count) noexcept;
+
+// A complete image with no entries.
+std::string empty_image(std::uint8_t key_codec, std::uint64_t version);
+
+// --- CRC arithmetic for delta writes ------------------------------------------------------
+//
+// CRC-32C is affine over GF(2): for two messages a and b of the same length,
+//   crc32c(a) ^ crc32c(b) == crc32c_linear(a ^ b),
+// where crc32c_linear is the CRC with a zero initial register and no final inversion. When a
+// and b differ only in the bytes [o, o + n) of a message of length N, a ^ b is zero outside
+// that range, so
+//   crc32c(b) == crc32c(a) ^ crc32c_shift(crc32c_linear(a[o,o+n)) ^ crc32c_linear(b[o,o+n)),
+//                                         N - o - n).
+// A delta write thus costs O(changed bytes + log N) per changed range, not O(N).
+
+// The CRC-32C of `data` with a zero initial register and no final inversion (linear).
+std::uint32_t crc32c_linear(std::string_view data) noexcept;
+
+// crc32c_linear(X + n zero bytes), given crc32c_linear(X). O(log n).
+std::uint32_t crc32c_shift(std::uint32_t linear_crc, std::uint64_t zero_bytes) noexcept;
+
+}  // namespace strata::metadata_format

@@ -1,0 +1,437 @@
+// strata/metadata/metadata.h — Metadata<Key>: a crash-safe key-value store for a small set of
+// metadata (up to ~100k keys, values up to a few MiB), all of it in memory, that commits many
+// updates atomically in one sync().
+//
+//   auto md = strata::Metadata<std::uint64_t>::open("/var/lib/app/meta");
+//   if (!md) return md.error();
+//   (void)md->put(1, "hello");            // applied: visible to get(), not yet durable
+//   STRATA_RETURN_IF_ERROR(md->sync());   // synced: survives power loss, atomically
+//
+// Durability: put/remove/clear change the in-memory map only. sync() writes the state to the
+// OLDER of two files, `left` and `right`, with version = newest + 1, fdatasyncs it, and only
+// then treats it as current; the newer file is never touched meanwhile, so a crash at any
+// point leaves one complete synced image, and open() picks the newest valid one. The format
+// is documented in strata/metadata/format.h.
+//
+// Delta writes: each file keeps the set of entries it has not yet received. When a file's
+// layout (the key set and every value length) equals the in-memory one, a sync writes only
+// those values, the version and the CRC (updated arithmetically, without reading or hashing
+// the rest of the file), then one fdatasync. Otherwise — after open, after a key is added or
+// removed, after a value changes length — that file is rewritten whole and truncated to its
+// new length; so after such a change the next two syncs are rewrites, one per file.
+// A sync with nothing changed since the last one does no I/O.
+//
+// Errors: after any failed write or sync the object refuses further put/remove/clear/sync
+// (an fsync failure is not retryable); reopen to continue from the last synced state. The
+// in-memory bookkeeping never claims a version that is not on disk.
+//
+// Open: validates both files (format.h), picks the highest valid version (tie: left) and
+// counts a recovery for a non-empty invalid file. Both files missing or empty: a new store.
+// Neither valid but one non-empty: corruption (or an empty store with recover_empty). A file
+// from a newer format version: not_supported. A store written with another key type:
+// invalid_argument. A second opener of the same directory, in this or another process: busy.
+//
+// Thread-safety: not safe for concurrent use; const methods may run concurrently with each
+// other. Pointers returned by get() are valid until the next put/remove/clear of that key or
+// the destruction of the store.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "strata/core/bytes.h"
+#include "strata/core/crc32c.h"
+#include "strata/core/file.h"
+#include "strata/core/result.h"
+#include "strata/core/status.h"
+#include "strata/metadata/detail/metadata_core.h"
+#include "strata/metadata/format.h"
+#include "strata/metadata/key_codec.h"
+#include "strata/metadata/options.h"
+
+namespace strata {
+
+template <MetadataKey Key>
+class Metadata {
+ public:
+  using key_type = Key;
+  using Codec = MetadataKeyCodec<Key>;
+
+  // Opens (or creates, see MetadataOptions::create_if_missing) the store in `dir`.
+  static Result<Metadata> open(const std::string& dir, MetadataOptions options = {});
+
+  // Removes the store in `dir` (its files, then the directory if nothing else is in it).
+  // busy while the store is open; OK when there is no store.
+  [[nodiscard]] static Status destroy(const std::string& dir,
+                                      FileSystem& fs = FileSystem::posix()) {
+    return detail::MetadataCore::destroy(dir, fs);
+  }
+
+  Metadata(Metadata&&) noexcept = default;
+  Metadata& operator=(Metadata&&) noexcept = default;
+  Metadata(const Metadata&) = delete;
+  Metadata& operator=(const Metadata&) = delete;
+  ~Metadata() = default;  // no I/O: unsynced changes are dropped
+
+  // The value of `key`, or nullptr.
+  const std::string* get(const Key& key) const {
+    auto it = map_.find(key);
+    return it == map_.end() ? nullptr : &it->second.value;
+  }
+  bool contains(const Key& key) const { return map_.contains(key); }
+  std::size_t size() const noexcept { return map_.size(); }
+  bool empty() const noexcept { return map_.empty(); }
+  // All keys, ascending.
+  std::vector<Key> keys() const {
+    std::vector<Key> out;
+    out.reserve(map_.size());
+    for (const auto& [k, e] : map_) out.push_back(k);
+    return out;
+  }
+  // Calls fn(const Key&, std::string_view value) for every entry, ascending.
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    for (const auto& [k, e] : map_) fn(k, std::string_view(e.value));
+  }
+
+  // Sets `key` to `value` (applied, not durable until sync); returns the previous value.
+  // Errors: invalid_argument for a value or key over the limits; the stored I/O error after a
+  // failed sync.
+  Result<std::optional<std::string>> put(const Key& key, std::string value);
+  // Removes `key`; returns its value, nullopt when absent.
+  Result<std::optional<std::string>> remove(const Key& key);
+  // Removes every key.
+  Status clear();
+  // Makes the in-memory state durable and atomic (see the file comment). No I/O when nothing
+  // changed. Errors: io_error (the store then refuses writes), aborted at version overflow.
+  Status sync();
+  // put() then sync(); the previous value on success.
+  Result<std::optional<std::string>> put_sync(const Key& key, std::string value) {
+    STRATA_ASSIGN_OR_RETURN(std::optional<std::string> previous, put(key, std::move(value)));
+    STRATA_RETURN_IF_ERROR(sync());
+    return previous;
+  }
+
+  // The version of the newest synced image (0 for a new store).
+  std::uint64_t version() const noexcept { return core_.version(); }
+  // OK, or the I/O error after which the store refuses writes.
+  const Status& error() const noexcept { return core_.error(); }
+  const MetadataStats& stats() const noexcept { return core_.stats(); }
+  const std::string& dir() const noexcept { return core_.dir(); }
+
+ private:
+  struct Entry {
+    std::string value;
+    // Where `value` starts in a file whose layout is the current one (see layout_epoch_).
+    std::uint64_t offset = 0;
+    // pending[f]: file f holds an older value of the same length (its linear CRC below).
+    std::array<bool, 2> pending{};
+    std::array<std::uint32_t, 2> disk_crc{};
+  };
+  using Map = std::map<Key, Entry>;
+
+  // A delta is used while its changed entries are few enough that the per-entry CRC shifts
+  // (~1 µs each) stay cheaper than hashing and writing the whole file.
+  static constexpr std::uint64_t kDeltaBytesPerEntry = 1024;
+  // Changed values closer than this are written with the bytes between them in one write.
+  static constexpr std::uint64_t kMergeGap = 512;
+
+  Metadata(detail::MetadataCore core, MetadataOptions options)
+      : core_(std::move(core)), options_(options) {}
+
+  static Result<Map> parse(std::string_view image, const metadata_format::ImageHeader& header,
+                           std::string_view path);
+  Status check_writable() const { return core_.error(); }
+  // The layout of the in-memory map changed (key set or a value length): both files need a
+  // whole rewrite before they can take deltas again.
+  void layout_changed() {
+    ++layout_epoch_;
+    for (auto& p : pending_) p.clear();
+  }
+  bool delta_ok(int f) const { return file_epoch_[static_cast<std::size_t>(f)] == layout_epoch_; }
+  Status sync_full(int t, std::uint64_t version);
+  Status sync_delta(int t, std::uint64_t version);
+
+  detail::MetadataCore core_;
+  MetadataOptions options_;
+  Map map_;
+  bool dirty_ = false;                         // the map differs from the newest synced image
+  std::uint64_t layout_epoch_ = 1;             // bumped by every layout change
+  std::array<std::uint64_t, 2> file_epoch_{};  // layout each file holds; 0: not known
+  std::array<std::vector<typename Map::iterator>, 2> pending_;  // entries with pending[f]
+  std::string scratch_;                                         // reused encode buffer
+};
+
+// --- implementation ---------------------------------------------------------------------------
+
+template <MetadataKey Key>
+Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOptions options) {
+  namespace fmt = metadata_format;
+  std::array<std::string, 2> images;
+  STRATA_ASSIGN_OR_RETURN(detail::MetadataCore core,
+                          detail::MetadataCore::open(dir, options, images));
+  std::array<Status, 2> checks;
+  std::array<fmt::ImageHeader, 2> headers{};
+  std::array<std::optional<Map>, 2> maps;
+  for (std::size_t i = 0; i < 2; ++i) {
+    if (images[i].empty()) {
+      checks[i] = Status::corruption("empty");
+      continue;
+    }
+    const std::string& path = core.slot(static_cast<int>(i)).file->path();
+    Result<fmt::ImageHeader> header = fmt::check_image(images[i], Codec::kId, path);
+    if (!header) {
+      // Only a corrupt file may be passed over; a newer format or another key type is a
+      // configuration error that must not silently fall back to older data.
+      if (!header.error().is_corruption()) return header.error();
+      checks[i] = header.error();
+      continue;
+    }
+    headers[i] = *header;
+    Result<Map> map = parse(images[i], *header, path);
+    if (!map) {
+      checks[i] = map.error();
+      continue;
+    }
+    maps[i] = std::move(*map);
+  }
+  STRATA_ASSIGN_OR_RETURN(const int chosen,
+                          core.choose(checks, headers, images, Codec::kId, options));
+  Metadata md(std::move(core), options);
+  if (chosen >= 0) md.map_ = std::move(*maps[static_cast<std::size_t>(chosen)]);
+  return md;
+}
+
+template <MetadataKey Key>
+Result<typename Metadata<Key>::Map> Metadata<Key>::parse(std::string_view image,
+                                                         const metadata_format::ImageHeader& header,
+                                                         std::string_view path) {
+  namespace fmt = metadata_format;
+  auto corrupt = [&](std::string_view what, std::size_t offset) {
+    return Status::corruption(std::string(what) + " in " + std::string(path) + " at offset " +
+                              std::to_string(offset));
+  };
+  const std::string_view body = image.substr(0, static_cast<std::size_t>(header.payload_size));
+  Map map;
+  std::size_t pos = fmt::kHeaderSize;
+  for (std::uint32_t i = 0; i < header.entry_count; ++i) {
+    Key key{};
+    const std::size_t used = Codec::decode(body.substr(pos), key);
+    if (used == 0) return corrupt("truncated or malformed key", pos);
+    const std::size_t key_pos = pos;
+    pos += used;
+    if (body.size() - pos < fmt::kValueLengthSize) return corrupt("truncated value length", pos);
+    const std::uint32_t len = decode_be<std::uint32_t>(body.data() + pos);
+    pos += fmt::kValueLengthSize;
+    if (body.size() - pos < len) return corrupt("value runs past the CRC", pos);
+    if (!map.empty() && !(std::prev(map.end())->first < key)) {
+      return corrupt("keys not strictly ascending", key_pos);
+    }
+    Entry e;
+    e.value.assign(body.data() + pos, len);
+    pos += len;
+    map.emplace_hint(map.end(), std::move(key), std::move(e));
+  }
+  if (pos != body.size()) return corrupt("entries end before the CRC", pos);
+  return map;
+}
+
+template <MetadataKey Key>
+Result<std::optional<std::string>> Metadata<Key>::put(const Key& key, std::string value) {
+  STRATA_RETURN_IF_ERROR(check_writable());
+  if (value.size() > options_.max_value_bytes) {
+    return Status::invalid_argument("metadata put: value of " + std::to_string(value.size()) +
+                                    " bytes exceeds max_value_bytes (" +
+                                    std::to_string(options_.max_value_bytes) + ")");
+  }
+  if (Codec::encoded_size(key) > options_.max_key_bytes) {
+    return Status::invalid_argument("metadata put: key exceeds max_key_bytes (" +
+                                    std::to_string(options_.max_key_bytes) + ")");
+  }
+  auto [it, inserted] = map_.try_emplace(key);
+  Entry& e = it->second;
+  if (inserted) {
+    e.value = std::move(value);
+    layout_changed();
+    dirty_ = true;
+    return std::optional<std::string>();
+  }
+  if (e.value == value) return std::optional<std::string>(std::move(value));
+  if (e.value.size() != value.size()) {
+    layout_changed();
+  } else {
+    // Same layout: every file that takes deltas and holds the current value now lacks the
+    // new one; remember the CRC of what it holds.
+    std::optional<std::uint32_t> old_crc;
+    for (int f = 0; f < 2; ++f) {
+      const auto fi = static_cast<std::size_t>(f);
+      if (!delta_ok(f) || e.pending[fi]) continue;
+      if (!old_crc) old_crc = metadata_format::crc32c_linear(e.value);
+      e.pending[fi] = true;
+      e.disk_crc[fi] = *old_crc;
+      pending_[fi].push_back(it);
+    }
+  }
+  std::optional<std::string> previous(std::move(e.value));
+  e.value = std::move(value);
+  dirty_ = true;
+  return previous;
+}
+
+template <MetadataKey Key>
+Result<std::optional<std::string>> Metadata<Key>::remove(const Key& key) {
+  STRATA_RETURN_IF_ERROR(check_writable());
+  auto it = map_.find(key);
+  if (it == map_.end()) return std::optional<std::string>();
+  std::optional<std::string> previous(std::move(it->second.value));
+  layout_changed();  // drops every iterator to the entry before it goes away
+  map_.erase(it);
+  dirty_ = true;
+  return previous;
+}
+
+template <MetadataKey Key>
+Status Metadata<Key>::clear() {
+  STRATA_RETURN_IF_ERROR(check_writable());
+  if (map_.empty()) return Status();
+  layout_changed();
+  map_.clear();
+  dirty_ = true;
+  return Status();
+}
+
+template <MetadataKey Key>
+Status Metadata<Key>::sync() {
+  STRATA_RETURN_IF_ERROR(check_writable());
+  if (!dirty_) {
+    ++core_.stats().skipped_syncs;
+    return Status();
+  }
+  STRATA_ASSIGN_OR_RETURN(const std::uint64_t version, core_.next_version());
+  const int t = core_.target();
+  const auto ti = static_cast<std::size_t>(t);
+  Status s;
+  if (delta_ok(t) && core_.slot(t).valid &&
+      pending_[ti].size() * kDeltaBytesPerEntry <= core_.slot(t).payload_size) {
+    s = sync_delta(t, version);
+  } else {
+    s = sync_full(t, version);
+  }
+  if (!s.ok()) return s;
+  dirty_ = false;
+  return Status();
+}
+
+template <MetadataKey Key>
+Status Metadata<Key>::sync_full(int t, std::uint64_t version) {
+  namespace fmt = metadata_format;
+  const auto ti = static_cast<std::size_t>(t);
+  if (map_.size() > std::numeric_limits<std::uint32_t>::max()) {
+    return Status::invalid_argument("metadata sync: more than 2^32-1 entries");
+  }
+  std::size_t total = fmt::kHeaderSize + fmt::kCrcSize;
+  for (const auto& [k, e] : map_) {
+    total += Codec::encoded_size(k) + fmt::kValueLengthSize + e.value.size();
+  }
+  scratch_.resize(total);
+  char* const base = scratch_.data();
+  fmt::encode_header(base, Codec::kId, version, static_cast<std::uint32_t>(map_.size()));
+  char* p = base + fmt::kHeaderSize;
+  for (auto& [k, e] : map_) {
+    p = Codec::encode(k, p);
+    encode_be(static_cast<std::uint32_t>(e.value.size()), p);
+    p += fmt::kValueLengthSize;
+    e.offset = static_cast<std::uint64_t>(p - base);
+    e.pending[ti] = false;
+    if (!e.value.empty()) std::memcpy(p, e.value.data(), e.value.size());
+    p += e.value.size();
+  }
+  const auto payload = static_cast<std::size_t>(p - base);
+  const std::uint32_t crc = crc32c(std::string_view(base, payload));
+  encode_be(crc, p);
+  STRATA_RETURN_IF_ERROR(core_.write_full(std::string_view(base, total), version, crc));
+  file_epoch_[ti] = layout_epoch_;
+  pending_[ti].clear();
+  return Status();
+}
+
+template <MetadataKey Key>
+Status Metadata<Key>::sync_delta(int t, std::uint64_t version) {
+  namespace fmt = metadata_format;
+  const auto ti = static_cast<std::size_t>(t);
+  const detail::MetadataSlot& slot = core_.slot(t);
+  const std::uint64_t n = slot.payload_size;
+  auto& pending = pending_[ti];
+  std::sort(pending.begin(), pending.end(),
+            [](const auto& a, const auto& b) { return a->second.offset < b->second.offset; });
+
+  // The new CRC from the old one: the version field and each changed value (format.h).
+  std::uint32_t crc = slot.crc;
+  {
+    const auto old_v = encode_be(slot.version);
+    const auto new_v = encode_be(version);
+    const std::uint32_t diff = fmt::crc32c_linear(std::string_view(old_v.data(), 8)) ^
+                               fmt::crc32c_linear(std::string_view(new_v.data(), 8));
+    crc ^= fmt::crc32c_shift(diff, n - fmt::kVersionOffset - 8);
+  }
+  for (const auto& it : pending) {
+    const Entry& e = it->second;
+    const std::uint32_t diff = e.disk_crc[ti] ^ fmt::crc32c_linear(e.value);
+    crc ^= fmt::crc32c_shift(diff, n - e.offset - e.value.size());
+  }
+
+  // The bytes to write: runs of changed values, merged with what lies between them when the
+  // gap is small (those bytes are unchanged, encoded again from memory).
+  struct Run {
+    std::uint64_t offset;
+    std::size_t begin, end;  // in scratch_
+  };
+  std::vector<Run> runs;
+  scratch_.clear();
+  for (std::size_t i = 0; i < pending.size();) {
+    auto first = pending[i];
+    const Run run_start{first->second.offset, scratch_.size(), 0};
+    scratch_.append(first->second.value);
+    std::uint64_t end = first->second.offset + first->second.value.size();
+    auto last = first;
+    ++i;
+    while (i < pending.size() && pending[i]->second.offset - end <= kMergeGap) {
+      // Append every entry after `last` up to and including pending[i], whole.
+      for (auto it = std::next(last); it != std::next(pending[i]); ++it) {
+        const std::size_t at = scratch_.size();
+        scratch_.resize(at + Codec::encoded_size(it->first) + fmt::kValueLengthSize);
+        char* q = Codec::encode(it->first, scratch_.data() + at);
+        encode_be(static_cast<std::uint32_t>(it->second.value.size()), q);
+        scratch_.append(it->second.value);
+      }
+      last = pending[i];
+      end = last->second.offset + last->second.value.size();
+      ++i;
+    }
+    Run r = run_start;
+    r.end = scratch_.size();
+    runs.push_back(r);
+  }
+  std::vector<detail::MetadataRegion> regions;
+  regions.reserve(runs.size());
+  for (const Run& r : runs) {
+    regions.push_back({r.offset, std::string_view(scratch_).substr(r.begin, r.end - r.begin)});
+  }
+  STRATA_RETURN_IF_ERROR(core_.write_delta(regions, version, crc));
+  for (const auto& it : pending) it->second.pending[ti] = false;
+  pending.clear();
+  return Status();
+}
+
+}  // namespace strata

@@ -1,0 +1,292 @@
+#include "strata/metadata/detail/metadata_core.h"
+
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "strata/core/bytes.h"
+
+namespace strata::detail {
+namespace {
+
+namespace fmt = metadata_format;
+
+constexpr std::string_view kFileNames[2] = {"left", "right"};
+constexpr std::string_view kTempName = "left.tmp";
+constexpr std::string_view kLockName = "LOCK";
+
+std::string strip_slashes(std::string p) {
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+
+std::string parent_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? std::string("/") : path.substr(0, slash);
+}
+
+// Creates `dir` and its missing parents; each directory created is made durable by an fsync
+// of its parent.
+Status create_dirs_durably(FileSystem& fs, const std::string& dir) {
+  std::vector<std::string> missing;
+  for (std::string p = dir; p != "." && p != "/";) {
+    STRATA_ASSIGN_OR_RETURN(const bool exists, fs.exists(p));
+    if (exists) break;
+    missing.push_back(p);
+    const std::string parent = parent_of(p);
+    if (parent == p) break;
+    p = parent;
+  }
+  STRATA_RETURN_IF_ERROR(fs.create_dirs(dir));
+  // Outermost first: a parent's entry is durable before its child's.
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    STRATA_RETURN_IF_ERROR(fs.sync_dir(parent_of(*it)));
+  }
+  return Status();
+}
+
+Result<std::string> read_all(const File& file) {
+  STRATA_ASSIGN_OR_RETURN(const std::uint64_t size, file.size());
+  if (size > std::numeric_limits<std::uint32_t>::max() * std::uint64_t{4}) {
+    return Status::corruption(file.path() + ": implausibly large (" + std::to_string(size) +
+                              " bytes)");
+  }
+  std::string out(static_cast<std::size_t>(size), '\0');
+  STRATA_ASSIGN_OR_RETURN(const std::size_t n, file.read_at(0, std::span<char>(out)));
+  out.resize(n);
+  return out;
+}
+
+}  // namespace
+
+std::string MetadataCore::path(std::string_view name) const {
+  std::string p = dir_;
+  p += '/';
+  p += name;
+  return p;
+}
+
+Result<MetadataCore> MetadataCore::open(const std::string& dir_in, const MetadataOptions& options,
+                                        std::array<std::string, 2>& images) {
+  FileSystem& fs = options.fs != nullptr ? *options.fs : FileSystem::posix();
+  if (dir_in.empty()) return Status::invalid_argument("metadata: empty directory path");
+  if (options.max_value_bytes > std::numeric_limits<std::uint32_t>::max() ||
+      options.max_key_bytes > std::numeric_limits<std::uint32_t>::max()) {
+    return Status::invalid_argument("metadata: max_value_bytes and max_key_bytes must be < 4 GiB");
+  }
+  MetadataCore core(fs, strip_slashes(dir_in));
+  STRATA_ASSIGN_OR_RETURN(const bool dir_exists, fs.exists(core.dir_));
+  if (!dir_exists) {
+    if (!options.create_if_missing) {
+      return Status::not_found("metadata " + core.dir_ + ": no such store");
+    }
+    STRATA_RETURN_IF_ERROR(create_dirs_durably(fs, core.dir_));
+  }
+  STRATA_ASSIGN_OR_RETURN(core.lock_, fs.lock(core.path(kLockName)));
+  bool any = false;
+  for (std::size_t i = 0; i < 2; ++i) {
+    images[i].clear();
+    const std::string p = core.path(kFileNames[i]);
+    STRATA_ASSIGN_OR_RETURN(const bool exists, fs.exists(p));
+    if (!exists) continue;
+    any = true;
+    STRATA_ASSIGN_OR_RETURN(core.slots_[i].file, fs.open(p, OpenMode::kReadWrite));
+    STRATA_ASSIGN_OR_RETURN(images[i], read_all(*core.slots_[i].file));
+    core.slots_[i].physical_size = images[i].size();
+  }
+  if (!any && !options.create_if_missing) {
+    return Status::not_found("metadata " + core.dir_ + ": no store files");
+  }
+  return core;
+}
+
+Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
+                                 const std::array<fmt::ImageHeader, 2>& headers,
+                                 std::array<std::string, 2>& images, std::uint8_t key_codec,
+                                 const MetadataOptions& options) {
+  const bool valid[2] = {checks[0].ok(), checks[1].ok()};
+  std::uint64_t invalid_files = 0;
+  for (std::size_t i = 0; i < 2; ++i) {
+    if (!valid[i] && !images[i].empty()) ++invalid_files;
+  }
+  if (!valid[0] && !valid[1]) {
+    if (invalid_files > 0) {
+      if (!options.recover_empty) {
+        std::string msg = "metadata " + dir_ + ": no valid file (left: ";
+        msg += images[0].empty() ? std::string("empty") : checks[0].to_string();
+        msg += "; right: ";
+        msg += images[1].empty() ? std::string("empty") : checks[1].to_string();
+        msg += "); set MetadataOptions::recover_empty to start an empty store";
+        return Status::corruption(msg);
+      }
+    }
+    STRATA_RETURN_IF_ERROR(create_initial(key_codec));
+    stats_.recoveries += invalid_files;
+    return -1;
+  }
+  const int c = !valid[0]                                 ? kRight
+                : !valid[1]                               ? kLeft
+                : headers[1].version > headers[0].version ? kRight
+                                                          : kLeft;
+  {
+    MetadataSlot& s = slots_[static_cast<std::size_t>(c)];
+    const fmt::ImageHeader& h = headers[static_cast<std::size_t>(c)];
+    s.valid = true;
+    s.version = h.version;
+    s.crc = h.crc;
+    s.payload_size = h.payload_size;
+  }
+  const int o = 1 - c;
+  MetadataSlot& other = slots_[static_cast<std::size_t>(o)];
+  // An empty or missing other file is expected only beside the version-0 image of a store
+  // that was never synced; anywhere else it lost an image, like a corrupt one.
+  if (!valid[o] && images[static_cast<std::size_t>(o)].empty() &&
+      headers[static_cast<std::size_t>(c)].version > 0) {
+    ++invalid_files;
+  }
+  if (valid[o]) {
+    // Usable only as an older image; the next sync overwrites it whole (its layout is unknown
+    // to the caller).
+    other.valid = true;
+    other.version = headers[static_cast<std::size_t>(o)].version;
+    other.crc = headers[static_cast<std::size_t>(o)].crc;
+    other.payload_size = headers[static_cast<std::size_t>(o)].payload_size;
+  }
+  if (!other.file) {
+    // The other file is missing (a crash during creation, or removed by hand): create it and
+    // make its directory entry durable before any sync relies on it.
+    STRATA_ASSIGN_OR_RETURN(other.file, fs_->open(path(kFileNames[o]), OpenMode::kReadWriteCreate));
+    STRATA_RETURN_IF_ERROR(fs_->sync_dir(dir_));
+  }
+  current_ = c;
+  stats_.recoveries += invalid_files;
+  // The newest image may have been written by a process that died before its fdatasync.
+  STRATA_RETURN_IF_ERROR(slots_[static_cast<std::size_t>(c)].file->sync());
+  return c;
+}
+
+Status MetadataCore::create_initial(std::uint8_t key_codec) {
+  // A fresh store is a valid empty image of version 0 in `left`, written to a temporary file
+  // and renamed into place, so that a crash at any point leaves either no store (and the next
+  // open starts again) or one valid file: never a lone torn file that open would call corrupt.
+  const std::string image = fmt::empty_image(key_codec, 0);
+  {
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> tmp,
+                            fs_->open(path(kTempName), OpenMode::kReadWriteCreate));
+    STRATA_RETURN_IF_ERROR(tmp->truncate(0));
+    STRATA_RETURN_IF_ERROR(tmp->write_at(0, image));
+    STRATA_RETURN_IF_ERROR(tmp->sync());
+  }
+  slots_[kLeft].file.reset();
+  STRATA_RETURN_IF_ERROR(fs_->rename(path(kTempName), path(kFileNames[kLeft])));
+  STRATA_ASSIGN_OR_RETURN(slots_[kLeft].file,
+                          fs_->open(path(kFileNames[kLeft]), OpenMode::kReadWrite));
+  if (!slots_[kRight].file) {
+    STRATA_ASSIGN_OR_RETURN(slots_[kRight].file,
+                            fs_->open(path(kFileNames[kRight]), OpenMode::kReadWriteCreate));
+  }
+  STRATA_RETURN_IF_ERROR(fs_->sync_dir(dir_));
+  MetadataSlot& left = slots_[kLeft];
+  left.valid = true;
+  left.version = 0;
+  left.payload_size = image.size() - fmt::kCrcSize;
+  left.crc = decode_be<std::uint32_t>(image.data() + left.payload_size);
+  left.physical_size = image.size();
+  slots_[kRight].valid = false;
+  current_ = kLeft;
+  return Status();
+}
+
+Status MetadataCore::destroy(const std::string& dir_in, FileSystem& fs) {
+  if (dir_in.empty()) return Status::invalid_argument("metadata: empty directory path");
+  const std::string dir = strip_slashes(dir_in);
+  STRATA_ASSIGN_OR_RETURN(const bool exists, fs.exists(dir));
+  if (!exists) return Status();
+  {
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileLock> lock, fs.lock(dir + "/" + "LOCK"));
+    for (std::string_view name : {kFileNames[0], kFileNames[1], kTempName}) {
+      Status s = fs.remove(dir + "/" + std::string(name));
+      if (!s.ok() && !s.is_not_found()) return s;
+    }
+  }
+  Status s = fs.remove(dir + "/" + std::string(kLockName));
+  if (!s.ok() && !s.is_not_found()) return s;
+  STRATA_ASSIGN_OR_RETURN(const std::vector<std::string> rest, fs.list_dir(dir));
+  if (!rest.empty()) return fs.sync_dir(dir);  // not ours to remove
+  STRATA_RETURN_IF_ERROR(fs.remove(dir));
+  return fs.sync_dir(parent_of(dir));
+}
+
+Result<std::uint64_t> MetadataCore::next_version() const {
+  const std::uint64_t v = version();
+  if (v == std::numeric_limits<std::uint64_t>::max()) {
+    return Status::aborted("metadata " + dir_ + ": version overflow (" + std::to_string(v) + ")");
+  }
+  return v + 1;
+}
+
+Status MetadataCore::fail(const Status& status) {
+  error_ = status.with_context("metadata " + dir_ + ": refusing writes after an I/O error");
+  return status;
+}
+
+Status MetadataCore::write_at(MetadataSlot& slot, std::uint64_t offset, std::string_view bytes) {
+  STRATA_RETURN_IF_ERROR(slot.file->write_at(offset, bytes));
+  stats_.bytes_written += bytes.size();
+  return Status();
+}
+
+void MetadataCore::commit(int target, std::uint64_t version, std::uint32_t crc,
+                          std::uint64_t payload) {
+  MetadataSlot& s = slots_[static_cast<std::size_t>(target)];
+  s.valid = true;
+  s.version = version;
+  s.crc = crc;
+  s.payload_size = payload;
+  s.physical_size = payload + fmt::kCrcSize;
+  current_ = target;
+  ++stats_.syncs;
+}
+
+Status MetadataCore::write_full(std::string_view image, std::uint64_t version, std::uint32_t crc) {
+  if (!error_.ok()) return error_;
+  const int t = target();
+  MetadataSlot& s = slots_[static_cast<std::size_t>(t)];
+  // From here on the target is not a valid image until the sync returns.
+  s.valid = false;
+  Status st = write_at(s, 0, image);
+  if (st.ok() && s.physical_size > image.size()) st = s.file->truncate(image.size());
+  if (st.ok()) st = s.file->sync();
+  if (!st.ok()) return fail(st);
+  commit(t, version, crc, image.size() - fmt::kCrcSize);
+  ++stats_.rewrites;
+  return Status();
+}
+
+Status MetadataCore::write_delta(std::span<const MetadataRegion> regions, std::uint64_t version,
+                                 std::uint32_t crc) {
+  if (!error_.ok()) return error_;
+  const int t = target();
+  MetadataSlot& s = slots_[static_cast<std::size_t>(t)];
+  s.valid = false;
+  Status st;
+  for (const MetadataRegion& r : regions) {
+    st = write_at(s, r.offset, r.bytes);
+    if (!st.ok()) return fail(st);
+  }
+  const auto v = encode_be(version);
+  st = write_at(s, fmt::kVersionOffset, std::string_view(v.data(), v.size()));
+  if (st.ok()) {
+    const auto c = encode_be(crc);
+    st = write_at(s, s.payload_size, std::string_view(c.data(), c.size()));
+  }
+  if (st.ok()) st = s.file->sync();
+  if (!st.ok()) return fail(st);
+  commit(t, version, crc, s.payload_size);
+  ++stats_.overwrites;
+  return Status();
+}
+
+}  // namespace strata::detail

@@ -1,0 +1,155 @@
+// Metadata<Key> under injected I/O errors: every write, truncate and sync of a commit (whole
+// rewrite and delta), and every file operation of open, is made to fail in turn.
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "metadata_test_util.h"
+#include "strata/metadata/metadata.h"
+#include "strata/testing/fault_fs.h"
+#include "strata/testing/temp_dir.h"
+
+namespace strata {
+namespace {
+
+using metadata_test::contents;
+using testing::CrashMode;
+using testing::FaultFileSystem;
+using testing::FaultOp;
+using testing::TempDir;
+using U64Metadata = Metadata<std::uint64_t>;
+using State = std::map<std::uint64_t, std::string>;
+
+// Opens a store in `dir` and brings it to a synced state where both files take deltas.
+U64Metadata prepared(const std::string& dir, FaultFileSystem& fs, State& synced) {
+  auto md = U64Metadata::open(dir, {.fs = &fs});
+  EXPECT_TRUE(md.has_value()) << md.error();
+  for (std::uint64_t k = 0; k < 50; ++k) EXPECT_TRUE(md->put(k, std::string(64, 'a')).has_value());
+  for (char c : {'b', 'c', 'd'}) {
+    EXPECT_TRUE(md->put(7, std::string(64, c)).has_value());
+    EXPECT_TRUE(md->sync().ok());
+  }
+  synced = contents(*md);
+  return std::move(md).value();
+}
+
+enum class Change { kDelta, kRewrite, kShrink };
+
+void apply(U64Metadata& md, Change change) {
+  switch (change) {
+    case Change::kDelta:
+      ASSERT_TRUE(md.put(3, std::string(64, 'x')).has_value());
+      ASSERT_TRUE(md.put(40, std::string(64, 'y')).has_value());
+      break;
+    case Change::kRewrite:
+      ASSERT_TRUE(md.put(1000, "new key").has_value());
+      break;
+    case Change::kShrink:
+      ASSERT_TRUE(md.clear().ok());
+      ASSERT_TRUE(md.put(1, "tiny").has_value());
+      break;
+  }
+}
+
+// For each n, fails the n-th operation of kind `op` inside one sync(); checks that the sync
+// fails, the store refuses writes, and a reopen after a power loss yields the last synced
+// state. Returns how many distinct failure points were exercised.
+int fail_each(FaultOp op, Change change) {
+  int exercised = 0;
+  for (std::uint64_t n = 1;; ++n) {
+    TempDir dir("md-fault");
+    FaultFileSystem fs(n);
+    State synced;
+    auto md = prepared(dir.str(), fs, synced);
+    apply(md, change);
+    fs.fail_nth(op, n);
+    const Status s = md.sync();
+    if (s.ok()) break;  // the sync did fewer than n such operations
+    ++exercised;
+    EXPECT_TRUE(s.is_io_error()) << s;
+    EXPECT_FALSE(md.error().ok());
+    EXPECT_TRUE(md.put(1, "refused").error().is_io_error());
+    EXPECT_TRUE(md.remove(1).error().is_io_error());
+    EXPECT_TRUE(md.clear().is_io_error());
+    EXPECT_TRUE(md.sync().is_io_error());
+    fs.crash(CrashMode::kDropUnsynced);
+    auto reopened = U64Metadata::open(dir.str(), {.fs = &fs});
+    EXPECT_TRUE(reopened.has_value()) << reopened.error();
+    if (reopened.has_value()) {
+      EXPECT_EQ(contents(*reopened), synced) << "op failure " << n;
+    }
+  }
+  return exercised;
+}
+
+TEST(MetadataIoError, EachWriteOfADeltaFailsCleanly) {
+  EXPECT_EQ(fail_each(FaultOp::kWrite, Change::kDelta), 4);  // two values, version, CRC
+}
+
+TEST(MetadataIoError, SyncOfADeltaFailsCleanly) {
+  EXPECT_EQ(fail_each(FaultOp::kSync, Change::kDelta), 1);
+}
+
+TEST(MetadataIoError, WriteOfARewriteFailsCleanly) {
+  EXPECT_EQ(fail_each(FaultOp::kWrite, Change::kRewrite), 1);
+}
+
+TEST(MetadataIoError, SyncOfARewriteFailsCleanly) {
+  EXPECT_EQ(fail_each(FaultOp::kSync, Change::kRewrite), 1);
+}
+
+TEST(MetadataIoError, TruncateOfAShrinkingRewriteFailsCleanly) {
+  EXPECT_EQ(fail_each(FaultOp::kTruncate, Change::kShrink), 1);
+}
+
+TEST(MetadataIoError, FailedSyncKeepsTheVersion) {
+  TempDir dir("md-fault");
+  FaultFileSystem fs;
+  State synced;
+  auto md = prepared(dir.str(), fs, synced);
+  const std::uint64_t version = md.version();
+  apply(md, Change::kDelta);
+  fs.fail_nth(FaultOp::kSync, 1);
+  EXPECT_FALSE(md.sync().ok());
+  EXPECT_EQ(md.version(), version);
+}
+
+TEST(MetadataIoError, ReopenWithoutPowerLossSeesSyncedOrAttemptedState) {
+  TempDir dir("md-fault");
+  FaultFileSystem fs;
+  State synced;
+  auto md = prepared(dir.str(), fs, synced);
+  apply(md, Change::kDelta);
+  const State attempted = contents(md);
+  fs.fail_nth(FaultOp::kSync, 1);
+  EXPECT_FALSE(md.sync().ok());
+  { U64Metadata closed(std::move(md)); }  // releases the lock
+  auto reopened = U64Metadata::open(dir.str(), {.fs = &fs});
+  ASSERT_TRUE(reopened.has_value()) << reopened.error();
+  const State got = contents(*reopened);
+  EXPECT_TRUE(got == synced || got == attempted);
+}
+
+// Fails each file operation of opening (creating) a store; the next open must succeed.
+TEST(MetadataIoError, EachOperationOfCreatingAStoreFailsCleanly) {
+  for (FaultOp op : {FaultOp::kCreate, FaultOp::kWrite, FaultOp::kTruncate, FaultOp::kSync,
+                     FaultOp::kSyncDir, FaultOp::kRename}) {
+    for (std::uint64_t n = 1;; ++n) {
+      TempDir dir("md-fault");
+      FaultFileSystem fs(n);
+      fs.fail_nth(op, n);
+      auto md = U64Metadata::open(dir.file("store"), {.fs = &fs});
+      if (md.has_value()) break;
+      EXPECT_TRUE(md.error().is_io_error()) << md.error();
+      fs.crash(CrashMode::kRandom);
+      auto again = U64Metadata::open(dir.file("store"), {.fs = &fs});
+      ASSERT_TRUE(again.has_value()) << again.error();
+      EXPECT_TRUE(again->empty());
+      ASSERT_TRUE(again->put_sync(1, "x").has_value());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace strata

@@ -1,0 +1,685 @@
+// Metadata<Key>: semantics, delta-write bookkeeping (exact byte counts) and every corruption
+// case at open.
+#include "strata/metadata/metadata.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "metadata_test_util.h"
+#include "strata/testing/fault_fs.h"
+#include "strata/testing/temp_dir.h"
+
+namespace strata {
+namespace {
+
+using metadata_test::contents;
+using metadata_test::craft_image;
+using testing::TempDir;
+using U64Metadata = Metadata<std::uint64_t>;
+using StringMetadata = Metadata<std::string>;
+namespace fmt = metadata_format;
+
+U64Metadata open_u64(const std::string& dir, MetadataOptions options = {}) {
+  auto md = U64Metadata::open(dir, options);
+  EXPECT_TRUE(md.has_value()) << md.error();
+  return std::move(md).value();
+}
+
+std::string file_content(const std::string& path) {
+  auto c = FileSystem::posix().read_file(path);
+  EXPECT_TRUE(c.has_value()) << c.error();
+  return c.value_or(std::string());
+}
+
+void write_content(const std::string& path, std::string_view content) {
+  auto f = FileSystem::posix().open(path, OpenMode::kReadWriteCreate);
+  ASSERT_TRUE(f.has_value());
+  ASSERT_TRUE((*f)->truncate(0).ok());
+  ASSERT_TRUE((*f)->write_at(0, content).ok());
+}
+
+void flip(const std::string& path, std::size_t offset) {
+  std::string c = file_content(path);
+  ASSERT_LT(offset, c.size());
+  c[offset] = static_cast<char>(c[offset] ^ 0x10);
+  write_content(path, c);
+}
+
+// --- semantics ----------------------------------------------------------------------------
+
+TEST(Metadata, NewStoreIsEmptyAtVersionZero) {
+  TempDir dir("md");
+  auto md = open_u64(dir.file("store"));
+  EXPECT_TRUE(md.empty());
+  EXPECT_EQ(md.size(), 0U);
+  EXPECT_EQ(md.version(), 0U);
+  EXPECT_EQ(md.stats().recoveries, 0U);
+}
+
+TEST(Metadata, PutGetRemove) {
+  TempDir dir("md");
+  auto md = open_u64(dir.str());
+  auto prev = md.put(1, "one");
+  ASSERT_TRUE(prev.has_value());
+  EXPECT_FALSE(prev->has_value());
+  ASSERT_NE(md.get(1), nullptr);
+  EXPECT_EQ(*md.get(1), "one");
+  EXPECT_EQ(md.get(2), nullptr);
+  EXPECT_TRUE(md.contains(1));
+  auto removed = md.remove(1);
+  ASSERT_TRUE(removed.has_value());
+  EXPECT_EQ(**removed, "one");
+  EXPECT_EQ(md.get(1), nullptr);
+  auto none = md.remove(1);
+  ASSERT_TRUE(none.has_value());
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST(Metadata, PutReturnsPreviousValue) {
+  TempDir dir("md");
+  auto md = open_u64(dir.str());
+  ASSERT_TRUE(md.put(7, "a").has_value());
+  auto prev = md.put(7, "b");
+  ASSERT_TRUE(prev.has_value());
+  EXPECT_EQ(**prev, "a");
+  EXPECT_EQ(*md.get(7), "b");
+}
+
+TEST(Metadata, ClearRemovesEverything) {
+  TempDir dir("md");
+  auto md = open_u64(dir.str());
+  for (std::uint64_t k = 0; k < 10; ++k) ASSERT_TRUE(md.put(k, "v").has_value());
+  ASSERT_TRUE(md.clear().ok());
+  EXPECT_TRUE(md.empty());
+  ASSERT_TRUE(md.sync().ok());
+}
+
+TEST(Metadata, ClearedStoreReopensEmpty) {
+  TempDir dir("md");
+  {
+    auto md = open_u64(dir.str());
+    ASSERT_TRUE(md.put_sync(1, "v").has_value());
+    ASSERT_TRUE(md.clear().ok());
+    ASSERT_TRUE(md.sync().ok());
+  }
+  EXPECT_TRUE(open_u64(dir.str()).empty());
+}
+
+TEST(Metadata, KeysAreAscending) {
+  TempDir dir("md");
+  auto md = open_u64(dir.str());
+  for (std::uint64_t k : {5U, 1U, 9U, 3U}) ASSERT_TRUE(md.put(k, "x").has_value());
+  EXPECT_EQ(md.keys(), (std::vector<std::uint64_t>{1, 3, 5, 9}));
+}
+
+TEST(Metadata, StringKeysSortBytewiseAndRoundTrip) {
+  TempDir dir("md");
+  {
+    auto md = StringMetadata::open(dir.str());
+    ASSERT_TRUE(md.has_value());
+    for (const char* k : {"b", "a", "\xff", "", "ab"}) ASSERT_TRUE(md->put(k, k).has_value());
+    EXPECT_EQ(md->keys(), (std::vector<std::string>{"", "a", "ab", "b", "\xff"}));
+    ASSERT_TRUE(md->sync().ok());
+  }
+  auto md = StringMetadata::open(dir.str());
+  ASSERT_TRUE(md.has_value()) << md.error();
+  EXPECT_EQ(md->keys(), (std::vector<std::string>{"", "a", "ab", "b", "\xff"}));
+  EXPECT_EQ(*md->get("ab"), "ab");
+}
+
+TEST(Metadata, ReopenAfterSyncRestoresState) {
+  TempDir dir("md");
+  std::map<std::uint64_t, std::string> expected;
+  {
+    auto md = open_u64(dir.str());
+    for (std::uint64_t k = 0; k < 100; ++k) {
+      expected[k] = std::string(k, static_cast<char>('a' + k % 26));
+      ASSERT_TRUE(md.put(k, expected[k]).has_value());
+    }
+    ASSERT_TRUE(md.sync().ok());
+  }
+  auto md = open_u64(dir.str());
+  EXPECT_EQ(contents(md), expected);
+  EXPECT_EQ(md.version(), 1U);
+}
+
+TEST(Metadata, UnsyncedChangesAreLostOnReopen) {
+  TempDir dir("md");
+  {
+    auto md = open_u64(dir.str());
+    ASSERT_TRUE(md.put(1, "synced").has_value());
+    ASSERT_TRUE(md.sync().ok());
+    ASSERT_TRUE(md.put(1, "unsynced").has_value());
+    ASSERT_TRUE(md.put(2, "unsynced").has_value());
+  }
+  auto md = open_u64(dir.str());
+  EXPECT_EQ(contents(md), (std::map<std::uint64_t, std::string>{{1, "synced"}}));
+}
+
+TEST(Metadata, PutSyncIsDurable) {
+  TempDir dir("md");
+  {
+    auto md = open_u64(dir.str());
+    auto prev = md.put_sync(4, "four");
+    ASSERT_TRUE(prev.has_value()) << prev.error();
+  }
+  auto md = open_u64(dir.str());
+  EXPECT_EQ(*md.get(4), "four");
+}
+
+TEST(Metadata, EachSyncIncrementsTheVersion) {
+  TempDir dir("md");
+  auto md = open_u64(dir.str());
+  for (std::uint64_t v = 1; v <= 5; ++v) {
+    ASSERT_TRUE(md.put(1, std::to_string(v)).has_value());
+    ASSERT_TRUE(md.sync().ok());
+    EXPECT_EQ(md.version(), v);
+  }
+}
+
+TEST(Metadata, EmptyValuesAndLargeValuesRoundTrip) {
+  TempDir dir("md");
+  const std::string big(3 << 20, 'B');
+  {
+    auto md = open_u64(dir.str());
+    ASSERT_TRUE(md.put(1, "").has_value());
+    ASSERT_TRUE(md.put(2, big).has_value());
+    ASSERT_TRUE(md.sync().ok());
+  }
+  auto md = open_u64(dir.str());
+  EXPECT_EQ(*md.get(1), "");
+  EXPECT_EQ(*md.get(2), big);
+}
+
+TEST(Metadata, ValueOverLimitIsRejected) {
+  TempDir dir("md");
+  auto md = open_u64(dir.str(), {.max_value_bytes = 10});
+  EXPECT_TRUE(md.put(1, std::string(11, 'x')).error().is_invalid_argument());
+  EXPECT_TRUE(md.put(1, std::string(10, 'x')).has_value());
+  EXPECT_TRUE(md.error().ok());  // a rejected put does not poison the store
+}
+
+TEST(Metadata, KeyOverLimitIsRejected) {
+  TempDir dir("md");
+  auto md = StringMetadata::open(dir.str(), {.max_key_bytes = 8});
+  ASSERT_TRUE(md.has_value());
+  EXPECT_TRUE(md->put("12345", "v").error().is_invalid_argument());  // 4 + 5 bytes
+  EXPECT_TRUE(md->put("1234", "v").has_value());
+}
+
+TEST(Metadata, SecondOpenOfSameDirectoryIsBusy) {
+  TempDir dir("md");
+  auto md = open_u64(dir.str());
+  EXPECT_TRUE(U64Metadata::open(dir.str()).error().is_busy());
+}
+
+TEST(Metadata, OpenFromAnotherProcessIsBusy) {
+  TempDir dir("md");
+  auto md = open_u64(dir.str());
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto other = U64Metadata::open(dir.str());
+    ::_exit(!other.has_value() && other.error().is_busy() ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(Metadata, OpenCreatesMissingParentDirectories) {
+  TempDir dir("md");
+  const std::string nested = dir.file("a/b/c");
+  { auto md = open_u64(nested); }
+  EXPECT_TRUE(*FileSystem::posix().exists(nested + "/left"));
+  EXPECT_TRUE(*FileSystem::posix().exists(nested + "/right"));
+  EXPECT_FALSE(*FileSystem::posix().exists(nested + "/left.tmp"));
+}
+
+TEST(Metadata, OpenWithoutCreateIfMissingIsNotFound) {
+  TempDir dir("md");
+  auto md = U64Metadata::open(dir.file("none"), {.create_if_missing = false});
+  EXPECT_TRUE(md.error().is_not_found()) << md.error();
+  EXPECT_FALSE(*FileSystem::posix().exists(dir.file("none")));
+}
+
+TEST(Metadata, DestroyRemovesStoreAndDirectory) {
+  TempDir dir("md");
+  const std::string store = dir.file("store");
+  {
+    auto md = open_u64(store);
+    ASSERT_TRUE(md.put_sync(1, "x").has_value());
+  }
+  ASSERT_TRUE(U64Metadata::destroy(store).ok());
+  EXPECT_FALSE(*FileSystem::posix().exists(store));
+  EXPECT_TRUE(U64Metadata::destroy(store).ok());  // nothing there: fine
+  auto md = open_u64(store);
+  EXPECT_TRUE(md.empty());
+}
+
+TEST(Metadata, DestroyWhileOpenIsBusy) {
+  TempDir dir("md");
+  auto md = open_u64(dir.str());
+  EXPECT_TRUE(U64Metadata::destroy(dir.str()).is_busy());
+}
+
+TEST(Metadata, MovedStoreKeepsWorking) {
+  TempDir dir("md");
+  auto md = open_u64(dir.str());
+  ASSERT_TRUE(md.put(1, "a").has_value());
+  U64Metadata moved(std::move(md));
+  ASSERT_TRUE(moved.put(2, "b").has_value());
+  ASSERT_TRUE(moved.sync().ok());
+  EXPECT_EQ(moved.keys(), (std::vector<std::uint64_t>{1, 2}));
+}
+
+// --- delta bookkeeping ------------------------------------------------------------------------
+
+constexpr std::size_t kKeys = 100;
+constexpr std::size_t kValueSize = 100;
+constexpr std::uint64_t kImageSize = fmt::kHeaderSize + kKeys * (8 + 4 + kValueSize) + 4;
+constexpr std::uint64_t kDeltaOfOneValue = kValueSize + 8 + 4;  // value + version + CRC
+
+std::string value_of(char c) { return std::string(kValueSize, c); }
+
+// 100 keys of 100-byte values, synced until both files are whole and take deltas.
+U64Metadata warm_store(const std::string& dir) {
+  auto md = open_u64(dir);
+  for (std::uint64_t k = 0; k < kKeys; ++k) EXPECT_TRUE(md.put(k, value_of('a')).has_value());
+  EXPECT_TRUE(md.sync().ok());  // right: rewrite
+  EXPECT_TRUE(md.put(5, value_of('b')).has_value());
+  EXPECT_TRUE(md.sync().ok());  // left: rewrite (first write since open)
+  EXPECT_TRUE(md.put(5, value_of('c')).has_value());
+  EXPECT_TRUE(md.sync().ok());  // right: delta (key 5)
+  EXPECT_TRUE(md.put(5, value_of('d')).has_value());
+  EXPECT_TRUE(md.sync().ok());  // left: delta (key 5)
+  EXPECT_EQ(md.stats().rewrites, 2U);
+  EXPECT_EQ(md.stats().overwrites, 2U);
+  return md;
+}
+
+TEST(MetadataDelta, FirstSyncsAfterOpenRewriteEachFileWhole) {
+  TempDir dir("md");
+  auto md = open_u64(dir.str());
+  for (std::uint64_t k = 0; k < kKeys; ++k) ASSERT_TRUE(md.put(k, value_of('a')).has_value());
+  ASSERT_TRUE(md.sync().ok());
+  EXPECT_EQ(md.stats().bytes_written, kImageSize);
+  ASSERT_TRUE(md.put(5, value_of('b')).has_value());
+  ASSERT_TRUE(md.sync().ok());
+  EXPECT_EQ(md.stats().bytes_written, 2 * kImageSize);
+  EXPECT_EQ(md.stats().rewrites, 2U);
+  EXPECT_EQ(md.stats().overwrites, 0U);
+  EXPECT_EQ(file_content(dir.file("left")).size(), kImageSize);
+  EXPECT_EQ(file_content(dir.file("right")).size(), kImageSize);
+}
+
+// After warm_store both files take deltas; the older one (right) lacks only key 5's last value.
+TEST(MetadataDelta, OneChangedValueWritesOnlyValueVersionAndCrc) {
+  TempDir dir("md");
+  auto md = warm_store(dir.str());
+  const auto before = md.stats();
+  ASSERT_TRUE(md.put(5, value_of('e')).has_value());
+  ASSERT_TRUE(md.sync().ok());
+  EXPECT_EQ(md.stats().bytes_written - before.bytes_written, kDeltaOfOneValue);
+  EXPECT_EQ(md.stats().overwrites, before.overwrites + 1);
+  EXPECT_EQ(md.stats().rewrites, before.rewrites);
+}
+
+TEST(MetadataDelta, NearbyChangedValuesAreWrittenAsOneRun) {
+  TempDir dir("md");
+  auto md = warm_store(dir.str());
+  const auto before = md.stats();
+  ASSERT_TRUE(md.put(20, value_of('x')).has_value());
+  ASSERT_TRUE(md.put(21, value_of('y')).has_value());
+  ASSERT_TRUE(md.sync().ok());
+  // Key 5 (which right lacks) alone; keys 20 and 21 as one run with key 21's header between.
+  const std::uint64_t entry = 8 + 4 + kValueSize;
+  EXPECT_EQ(md.stats().bytes_written - before.bytes_written,
+            kValueSize + (kValueSize + entry) + 8 + 4);
+}
+
+TEST(MetadataDelta, DeltaImageEqualsAFullRewrite) {
+  TempDir dir("md");
+  {
+    auto md = warm_store(dir.str());
+    ASSERT_TRUE(md.put(42, value_of('z')).has_value());
+    ASSERT_TRUE(md.sync().ok());
+  }
+  auto reopened = open_u64(dir.str());
+  EXPECT_EQ(*reopened.get(42), value_of('z'));
+  EXPECT_EQ(*reopened.get(5), value_of('d'));
+  EXPECT_EQ(reopened.stats().recoveries, 0U);
+  EXPECT_EQ(reopened.version(), 5U);
+}
+
+TEST(MetadataDelta, ChangeReachesTheOtherFileOnTheNextSync) {
+  TempDir dir("md");
+  std::uint64_t version = 0;
+  {
+    auto md = warm_store(dir.str());
+    const auto before = md.stats();
+    ASSERT_TRUE(md.put(60, value_of('x')).has_value());
+    ASSERT_TRUE(md.sync().ok());  // right: keys 5 and 60
+    ASSERT_TRUE(md.put(90, value_of('y')).has_value());
+    ASSERT_TRUE(md.sync().ok());  // left: keys 60 and 90, both it lacks
+    EXPECT_EQ(md.stats().bytes_written - before.bytes_written, 2 * (2 * kValueSize + 8 + 4));
+    EXPECT_EQ(md.stats().overwrites, before.overwrites + 2);
+    version = md.version();
+  }
+  // Corrupt the newest file (left, even version): the older one must hold every change but
+  // the last.
+  ASSERT_EQ(version % 2, 0U);
+  flip(dir.file("left"), 100);
+  auto older = open_u64(dir.str());
+  EXPECT_EQ(older.version(), version - 1);
+  EXPECT_EQ(*older.get(5), value_of('d'));
+  EXPECT_EQ(*older.get(60), value_of('x'));
+  EXPECT_EQ(*older.get(90), value_of('a'));
+  EXPECT_EQ(older.stats().recoveries, 1U);
+}
+
+TEST(MetadataDelta, ValueSizeChangeForcesRewriteOfBothFilesInTurn) {
+  TempDir dir("md");
+  auto md = warm_store(dir.str());
+  const auto before = md.stats();
+  ASSERT_TRUE(md.put(5, std::string(kValueSize + 1, 'e')).has_value());
+  ASSERT_TRUE(md.sync().ok());
+  ASSERT_TRUE(md.put(6, value_of('e')).has_value());
+  ASSERT_TRUE(md.sync().ok());
+  EXPECT_EQ(md.stats().rewrites, before.rewrites + 2);
+  EXPECT_EQ(md.stats().overwrites, before.overwrites);
+  ASSERT_TRUE(md.put(6, value_of('f')).has_value());
+  ASSERT_TRUE(md.sync().ok());
+  EXPECT_EQ(md.stats().overwrites, before.overwrites + 1);
+}
+
+TEST(MetadataDelta, NewKeyForcesRewriteOfBothFilesInTurn) {
+  TempDir dir("md");
+  auto md = warm_store(dir.str());
+  const auto before = md.stats();
+  ASSERT_TRUE(md.put(1000, value_of('n')).has_value());
+  ASSERT_TRUE(md.sync().ok());
+  ASSERT_TRUE(md.put(6, value_of('e')).has_value());
+  ASSERT_TRUE(md.sync().ok());
+  EXPECT_EQ(md.stats().rewrites, before.rewrites + 2);
+  ASSERT_TRUE(md.put(6, value_of('f')).has_value());
+  ASSERT_TRUE(md.sync().ok());
+  EXPECT_EQ(md.stats().overwrites, before.overwrites + 1);
+}
+
+TEST(MetadataDelta, RemovedKeyForcesRewrite) {
+  TempDir dir("md");
+  auto md = warm_store(dir.str());
+  const auto before = md.stats();
+  ASSERT_TRUE(md.remove(3).has_value());
+  ASSERT_TRUE(md.sync().ok());
+  EXPECT_EQ(md.stats().rewrites, before.rewrites + 1);
+}
+
+TEST(MetadataDelta, SyncWithNothingChangedDoesNoIo) {
+  TempDir dir("md");
+  testing::FaultFileSystem fs;
+  auto md = open_u64(dir.str(), {.fs = &fs});
+  ASSERT_TRUE(md.put(1, "x").has_value());
+  ASSERT_TRUE(md.sync().ok());
+  const std::uint64_t ops = fs.total_ops();
+  const auto before = md.stats();
+  ASSERT_TRUE(md.sync().ok());
+  ASSERT_TRUE(md.put(1, "x").has_value());  // same value: not a change
+  ASSERT_TRUE(md.sync().ok());
+  EXPECT_EQ(fs.total_ops(), ops);
+  EXPECT_EQ(md.stats().skipped_syncs, before.skipped_syncs + 2);
+  EXPECT_EQ(md.stats().bytes_written, before.bytes_written);
+  EXPECT_EQ(md.version(), 1U);
+}
+
+TEST(MetadataDelta, ShrinkingTruncatesBothFiles) {
+  TempDir dir("md");
+  auto md = warm_store(dir.str());
+  ASSERT_TRUE(md.clear().ok());
+  ASSERT_TRUE(md.put(1, "small").has_value());
+  ASSERT_TRUE(md.sync().ok());
+  ASSERT_TRUE(md.put(1, "SMALL").has_value());
+  ASSERT_TRUE(md.sync().ok());
+  const std::uint64_t small = fmt::kHeaderSize + 8 + 4 + 5 + 4;
+  EXPECT_EQ(file_content(dir.file("left")).size(), small);
+  EXPECT_EQ(file_content(dir.file("right")).size(), small);
+}
+
+TEST(MetadataDelta, ManyChangesFallBackToRewrite) {
+  TempDir dir("md");
+  auto md = warm_store(dir.str());
+  const auto before = md.stats();
+  for (std::uint64_t k = 0; k < kKeys; ++k) ASSERT_TRUE(md.put(k, value_of('q')).has_value());
+  ASSERT_TRUE(md.sync().ok());
+  EXPECT_EQ(md.stats().rewrites, before.rewrites + 1);
+}
+
+// --- corruption at open -----------------------------------------------------------------------
+
+// A store whose right file holds version 1 ({1: "old"}) and left version 2 ({1: "new"}).
+void two_versions(const std::string& dir) {
+  auto md = open_u64(dir);
+  ASSERT_TRUE(md.put_sync(1, "old").has_value());
+  ASSERT_TRUE(md.put_sync(1, "new").has_value());
+  ASSERT_EQ(md.version(), 2U);
+}
+
+const std::map<std::uint64_t, std::string> kOld{{1, "old"}};
+const std::map<std::uint64_t, std::string> kNew{{1, "new"}};
+
+TEST(MetadataCorruption, EveryFlippedByteOfNewestFallsBackToOlder) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  const std::string pristine = file_content(dir.file("left"));
+  for (std::size_t offset = 0; offset < pristine.size(); ++offset) {
+    flip(dir.file("left"), offset);
+    {
+      auto md = U64Metadata::open(dir.str());
+      ASSERT_TRUE(md.has_value()) << "offset " << offset << ": " << md.error();
+      EXPECT_EQ(contents(*md), kOld) << "offset " << offset;
+      EXPECT_EQ(md->version(), 1U);
+      EXPECT_EQ(md->stats().recoveries, 1U);
+    }
+    write_content(dir.file("left"), pristine);
+  }
+}
+
+TEST(MetadataCorruption, TruncatedNewestFallsBackToOlder) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  const std::string pristine = file_content(dir.file("left"));
+  for (std::size_t len : {pristine.size() - 1, pristine.size() - 4, std::size_t{30},
+                          std::size_t{27}, std::size_t{1}}) {
+    write_content(dir.file("left"), pristine.substr(0, len));
+    auto md = open_u64(dir.str());
+    EXPECT_EQ(contents(md), kOld) << len;
+    EXPECT_EQ(md.stats().recoveries, 1U);
+  }
+}
+
+TEST(MetadataCorruption, NewestExtendedWithGarbageFallsBackToOlder) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  write_content(dir.file("left"), file_content(dir.file("left")) + "garbage!");
+  auto md = open_u64(dir.str());
+  EXPECT_EQ(contents(md), kOld);
+  EXPECT_EQ(md.stats().recoveries, 1U);
+}
+
+TEST(MetadataCorruption, NewestExtendedWithZerosFallsBackToOlder) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  write_content(dir.file("left"), file_content(dir.file("left")) + std::string(4096, '\0'));
+  auto md = open_u64(dir.str());
+  EXPECT_EQ(contents(md), kOld);
+}
+
+TEST(MetadataCorruption, ZeroLengthNewestFallsBackToOlderAndCountsRecovery) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  write_content(dir.file("left"), "");
+  auto md = open_u64(dir.str());
+  EXPECT_EQ(contents(md), kOld);
+  EXPECT_EQ(md.stats().recoveries, 1U);
+}
+
+TEST(MetadataCorruption, MissingNewestFallsBackToOlder) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  ASSERT_TRUE(FileSystem::posix().remove(dir.file("left")).ok());
+  auto md = open_u64(dir.str());
+  EXPECT_EQ(contents(md), kOld);
+  ASSERT_TRUE(md.put_sync(2, "after").has_value());  // the re-created file takes the sync
+}
+
+TEST(MetadataCorruption, CorruptOlderFileStillOpensNewest) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  flip(dir.file("right"), 30);
+  auto md = open_u64(dir.str());
+  EXPECT_EQ(contents(md), kNew);
+  EXPECT_EQ(md.stats().recoveries, 1U);
+  // The next sync overwrites the corrupt file whole.
+  ASSERT_TRUE(md.put_sync(1, "newer").has_value());
+  EXPECT_EQ(md.stats().rewrites, 1U);
+}
+
+TEST(MetadataCorruption, BothFilesCorruptIsCorruption) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  flip(dir.file("left"), 30);
+  flip(dir.file("right"), 30);
+  auto md = U64Metadata::open(dir.str());
+  ASSERT_FALSE(md.has_value());
+  EXPECT_TRUE(md.error().is_corruption()) << md.error();
+  EXPECT_NE(md.error().message().find("left"), std::string_view::npos);
+  EXPECT_NE(md.error().message().find("right"), std::string_view::npos);
+  // Nothing was changed on disk by the failed open.
+  EXPECT_TRUE(U64Metadata::open(dir.str()).error().is_corruption());
+}
+
+TEST(MetadataCorruption, OneCorruptAndOneEmptyFileIsCorruption) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  write_content(dir.file("right"), "");
+  flip(dir.file("left"), 30);
+  EXPECT_TRUE(U64Metadata::open(dir.str()).error().is_corruption());
+}
+
+TEST(MetadataCorruption, RecoverEmptyStartsAnEmptyStore) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  flip(dir.file("left"), 30);
+  flip(dir.file("right"), 30);
+  {
+    auto md = open_u64(dir.str(), {.recover_empty = true});
+    EXPECT_TRUE(md.empty());
+    EXPECT_EQ(md.stats().recoveries, 2U);
+    ASSERT_TRUE(md.put_sync(9, "fresh").has_value());
+  }
+  auto md = open_u64(dir.str());
+  EXPECT_EQ(contents(md), (std::map<std::uint64_t, std::string>{{9, "fresh"}}));
+}
+
+TEST(MetadataCorruption, NewerFormatVersionIsNotSupported) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  std::string image = file_content(dir.file("left"));
+  encode_be(std::uint16_t{2}, image.data() + fmt::kFormatVersionOffset);
+  encode_be(crc32c(std::string_view(image.data(), image.size() - 4)),
+            image.data() + image.size() - 4);
+  write_content(dir.file("left"), image);
+  auto md = U64Metadata::open(dir.str());
+  EXPECT_TRUE(md.error().is_not_supported()) << md.error();
+}
+
+TEST(MetadataCorruption, NewerFormatVersionWithBadCrcFallsBackToOlder) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  std::string image = file_content(dir.file("left"));
+  encode_be(std::uint16_t{2}, image.data() + fmt::kFormatVersionOffset);
+  write_content(dir.file("left"), image);
+  auto md = open_u64(dir.str());
+  EXPECT_EQ(contents(md), kOld);
+}
+
+TEST(MetadataCorruption, OtherKeyTypeIsInvalidArgument) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  auto md = StringMetadata::open(dir.str());
+  EXPECT_TRUE(md.error().is_invalid_argument()) << md.error();
+}
+
+TEST(MetadataCorruption, UnsortedKeysWithValidCrcAreCorrupt) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  write_content(dir.file("left"), craft_image(5, {{2, "b"}, {1, "a"}}));
+  auto md = open_u64(dir.str());
+  EXPECT_EQ(contents(md), kOld);
+  EXPECT_EQ(md.stats().recoveries, 1U);
+}
+
+TEST(MetadataCorruption, DuplicateKeysWithValidCrcAreCorrupt) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  write_content(dir.file("left"), craft_image(5, {{1, "a"}, {1, "b"}}));
+  EXPECT_EQ(contents(open_u64(dir.str())), kOld);
+}
+
+TEST(MetadataCorruption, EntryCountMismatchWithValidCrcIsCorrupt) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  write_content(dir.file("left"), craft_image(5, {{1, "a"}, {2, "b"}}, 1));  // trailing bytes
+  EXPECT_EQ(contents(open_u64(dir.str())), kOld);
+  write_content(dir.file("left"), craft_image(5, {{1, "a"}, {2, "b"}}, 3));  // runs past CRC
+  EXPECT_EQ(contents(open_u64(dir.str())), kOld);
+}
+
+TEST(MetadataCorruption, CraftedValidImageWithHigherVersionWins) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  write_content(dir.file("right"), craft_image(7, {{3, "crafted"}}));
+  auto md = open_u64(dir.str());
+  EXPECT_EQ(contents(md), (std::map<std::uint64_t, std::string>{{3, "crafted"}}));
+  EXPECT_EQ(md.version(), 7U);
+}
+
+TEST(MetadataCorruption, EqualVersionsPreferLeft) {
+  TempDir dir("md");
+  { auto md = open_u64(dir.str()); }
+  write_content(dir.file("left"), craft_image(4, {{1, "left"}}));
+  write_content(dir.file("right"), craft_image(4, {{1, "right"}}));
+  {
+    auto md = open_u64(dir.str());
+    EXPECT_EQ(*md.get(1), "left");
+    ASSERT_TRUE(md.put_sync(1, "next").has_value());  // writes right, version 5
+  }
+  EXPECT_EQ(*open_u64(dir.str()).get(1), "next");
+}
+
+TEST(MetadataCorruption, VersionOverflowIsAnErrorNotACrash) {
+  TempDir dir("md");
+  { auto md = open_u64(dir.str()); }
+  const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+  write_content(dir.file("left"), craft_image(max, {{1, "last"}}));
+  {
+    auto md = open_u64(dir.str());
+    ASSERT_TRUE(md.put(1, "more").has_value());
+    Status s = md.sync();
+    EXPECT_TRUE(s.is_aborted()) << s;
+    EXPECT_EQ(md.version(), max);
+    EXPECT_TRUE(md.error().ok());  // nothing was written: the store is not poisoned
+  }
+  EXPECT_EQ(*open_u64(dir.str()).get(1), "last");
+}
+
+}  // namespace
+}  // namespace strata
