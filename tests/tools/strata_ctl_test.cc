@@ -1,0 +1,126 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "ctl_test_util.h"
+#include "strata/rocksdb.h"
+#include "strata/testing/temp_dir.h"
+
+namespace strata::tools::testing {
+namespace {
+
+enum class Space : std::uint8_t { kAccounts, kBlocks };
+
+}  // namespace
+}  // namespace strata::tools::testing
+
+template <>
+struct strata::state_space_traits<strata::tools::testing::Space> {
+  static constexpr std::array names{"accounts", "blocks"};
+};
+
+namespace strata::tools::testing {
+namespace {
+
+class StrataCtlRocksDb : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = rocksdb::RocksDbStore<Space>::open(dir_.file("db"));
+    ASSERT_TRUE(store.has_value()) << store.error();
+    auto b = store->new_batch();
+    b.put(Space::kAccounts, "alice", "100");
+    b.put(Space::kAccounts, "bob", "42");
+    b.put(Space::kAccounts, std::string("bin\0\xff", 5), std::string("v\\\x01", 3));
+    b.put(Space::kBlocks, "block/1", "genesis");
+    ASSERT_TRUE(store->commit(std::move(b), WriteOptions{.sync = true}).ok());
+    ASSERT_TRUE(store->close().ok());
+  }
+
+  std::string db() const { return quote(dir_.file("db")); }
+
+  strata::testing::TempDir dir_{"ctl"};
+};
+
+TEST_F(StrataCtlRocksDb, SpacesListsEveryColumnFamilyWithExactCounts) {
+  CtlRun r = run_ctl("rocksdb spaces --exact " + db());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("accounts"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("blocks"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("default"), std::string::npos) << r.out;
+  // accounts holds 3 keys, blocks 1.
+  const auto line_of = [&](const std::string& name) {
+    const auto pos = r.out.find("\n" + name);
+    return r.out.substr(pos + 1, r.out.find('\n', pos + 1) - pos - 1);
+  };
+  EXPECT_NE(line_of("accounts").find(" 3 "), std::string::npos) << line_of("accounts");
+  EXPECT_NE(line_of("blocks").find(" 1 "), std::string::npos) << line_of("blocks");
+}
+
+TEST_F(StrataCtlRocksDb, GetPrintsValue) {
+  CtlRun r = run_ctl("rocksdb get " + db() + " accounts alice");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out, "100\n");
+}
+
+TEST_F(StrataCtlRocksDb, GetOfBinaryKeyEscapesValue) {
+  CtlRun r = run_ctl("rocksdb get " + db() + " accounts " + quote("bin\\x00\\xff"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out, "v\\\\\\x01\n");
+  CtlRun hex = run_ctl("rocksdb get --key-hex --hex " + db() + " accounts 62696e00ff");
+  ASSERT_EQ(hex.exit_code, 0) << hex.out;
+  EXPECT_EQ(hex.out, "765c01\n");
+}
+
+TEST_F(StrataCtlRocksDb, ScanPrintsKeysInOrderWithPrefixAndLimit) {
+  CtlRun r = run_ctl("rocksdb scan " + db() + " accounts");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out, "alice\t100\nbin\\x00\\xff\tv\\\\\\x01\nbob\t42\n3 keys\n");
+  CtlRun p = run_ctl("rocksdb scan --prefix b --limit 1 " + db() + " accounts");
+  ASSERT_EQ(p.exit_code, 0) << p.out;
+  EXPECT_EQ(p.out, "bin\\x00\\xff\tv\\\\\\x01\n1 keys\n");
+}
+
+TEST_F(StrataCtlRocksDb, MissingKeyExitsNonZero) {
+  CtlRun r = run_ctl("rocksdb get " + db() + " accounts carol");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("not found"), std::string::npos) << r.out;
+}
+
+TEST_F(StrataCtlRocksDb, UnknownSpaceIsBadInput) {
+  CtlRun r = run_ctl("rocksdb scan " + db() + " nosuchspace");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("no space 'nosuchspace'"), std::string::npos) << r.out;
+}
+
+TEST_F(StrataCtlRocksDb, MalformedKeyIsBadInput) {
+  CtlRun r = run_ctl("rocksdb get " + db() + " accounts " + quote("bad\\x4"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("malformed key"), std::string::npos) << r.out;
+}
+
+TEST(StrataCtl, MissingDatabaseIsAClearError) {
+  strata::testing::TempDir dir("ctl");
+  CtlRun r = run_ctl("rocksdb spaces " + quote(dir.file("absent")));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("cannot open RocksDB database"), std::string::npos) << r.out;
+}
+
+TEST(StrataCtl, EverySubcommandHasHelp) {
+  for (const char* cmd : {"--help", "rocksdb --help", "rocksdb spaces --help", "rocksdb get --help",
+                          "rocksdb scan --help"}) {
+    CtlRun r = run_ctl(cmd);
+    EXPECT_EQ(r.exit_code, 0) << cmd << "\n" << r.out;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << cmd << "\n" << r.out;
+  }
+}
+
+TEST(StrataCtl, UnknownSubcommandExitsNonZero) {
+  CtlRun r = run_ctl("frobnicate");
+  EXPECT_NE(r.exit_code, 0);
+  CtlRun none = run_ctl("");
+  EXPECT_NE(none.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace strata::tools::testing
