@@ -1,0 +1,436 @@
+// StorageManager benchmarks, each figure with its baseline in the same binary (see
+// targets.tsv; names are manager/<figure>:strata and manager/<figure>:baseline_<what>):
+//
+//   synced_8p              8 producers submit 1-key synced writes (without waiting for each)
+//                          through the manager on RocksDbStore  vs  one thread committing each
+//                          write with sync = true directly (group commit pays one fdatasync
+//                          per group instead of one per write).
+//   synced_8p_closed_loop  the same, but each producer waits for its write's flushed before
+//                          submitting the next (at most 8 writes in flight).
+//   unsynced_1p_<store>    one producer submits 1-key unsynced commands through the manager
+//                          vs the same commands exec'd by one thread into batches of the same
+//                          size (max_group_commands) and committed, flushed called after.
+//   point_reads_<store>    random point reads of existing keys through the manager's read
+//                          workers vs direct get() from one thread.
+//
+// Counters beside items_per_second: cmds_per_group (mean), commit_us (mean Store::commit
+// latency), groups. STRATA_BENCH_QUICK=1 makes every data set smaller.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "strata/manager/storage_manager.h"
+#include "strata/store/memory_store.h"
+#include "strata/testing/temp_dir.h"
+
+#if defined(STRATA_MANAGER_BENCH_ROCKSDB)
+#include "strata/rocksdb.h"
+#endif
+
+namespace strata::bench {
+
+enum class BenchSpace : std::uint8_t { kData };
+
+}  // namespace strata::bench
+
+template <>
+struct strata::state_space_traits<strata::bench::BenchSpace> {
+  static constexpr std::array names{"data"};
+};
+
+namespace strata::bench {
+namespace {
+
+bool quick() {
+  const char* q = std::getenv("STRATA_BENCH_QUICK");
+  return q != nullptr && *q != '\0' && std::strcmp(q, "0") != 0;
+}
+
+constexpr std::size_t kValueSize = 100;
+const std::string& value_bytes() {
+  static const std::string v(kValueSize, 'v');
+  return v;
+}
+
+// A 16-byte key: "k" + zero padding + the big-endian index, so keys sort by index.
+struct Key {
+  std::array<char, 16> bytes{};
+  explicit Key(std::uint64_t n) {
+    bytes.fill('0');
+    bytes[0] = 'k';
+    for (std::size_t i = 0; i < 8; ++i) {
+      bytes[15 - i] = static_cast<char>(static_cast<unsigned char>(n >> (8 * i)));
+    }
+  }
+  std::string_view view() const { return {bytes.data(), bytes.size()}; }
+};
+
+// Counts completions; a waiter blocks until a target count is reached.
+class Completion {
+ public:
+  // REQUIRES: no completion of an earlier round is still outstanding.
+  void reset(std::uint64_t target) {
+    std::lock_guard lock(mu_);
+    done_.store(0, std::memory_order_relaxed);
+    target_.store(target, std::memory_order_release);
+  }
+  // Takes the mutex only for the completion that reaches the target.
+  void complete(bool ok) {
+    if (!ok) failures_.fetch_add(1, std::memory_order_relaxed);
+    const std::uint64_t n = done_.fetch_add(1, std::memory_order_acq_rel) + 1;
+    if (n == target_.load(std::memory_order_acquire)) {
+      std::lock_guard lock(mu_);
+      cv_.notify_all();
+    }
+  }
+  void wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] {
+      return done_.load(std::memory_order_acquire) >= target_.load(std::memory_order_relaxed);
+    });
+  }
+  std::uint64_t failures() const { return failures_.load(); }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::atomic<std::uint64_t> done_{0};
+  std::atomic<std::uint64_t> failures_{0};
+  std::atomic<std::uint64_t> target_{0};
+};
+
+// One completion a single producer waits for (closed loop).
+class OneShot {
+ public:
+  void complete() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_one();
+  }
+  void wait_and_reset() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return done_; });
+    done_ = false;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+};
+
+// A 1-key write command.
+template <class S>
+struct PutCmd {
+  std::uint64_t n = 0;
+  Durability wanted = Durability::kApplied;
+  Completion* done = nullptr;
+  OneShot* one = nullptr;
+
+  void exec(const S&, typename S::write_batch& batch) {
+    batch.put(BenchSpace::kData, Key(n).view(), value_bytes());
+  }
+  bool flush_now() const { return false; }
+  Durability durability() const { return wanted; }
+  void flushed(Status s) {
+    if (done) done->complete(s.ok());
+    if (one) one->complete();
+  }
+};
+
+// A point read of one key.
+template <class S>
+struct GetCmd {
+  std::uint64_t n = 0;
+  Completion* done = nullptr;
+
+  void exec(const S& store) {
+    auto r = store.get(BenchSpace::kData, Key(n).view());
+    benchmark::DoNotOptimize(r);
+    done->complete(r.has_value() && r->has_value());
+  }
+  void failed(Status) { done->complete(false); }
+};
+
+template <class S>
+using Manager = StorageManager<S, GetCmd<S>, PutCmd<S>>;
+
+void report_groups(benchmark::State& state, const StorageManagerStats& st) {
+  state.counters["cmds_per_group"] = st.mean_commands_per_group();
+  state.counters["commit_us"] = st.mean_commit_ns() / 1000.0;
+  state.counters["groups"] = static_cast<double>(st.commits());
+}
+
+template <class S>
+void fill(S& store, std::uint64_t keys) {
+  constexpr std::uint64_t kBatch = 1000;
+  for (std::uint64_t base = 0; base < keys; base += kBatch) {
+    auto batch = store.new_batch();
+    for (std::uint64_t n = base; n < std::min(keys, base + kBatch); ++n) {
+      batch.put(BenchSpace::kData, Key(n).view(), value_bytes());
+    }
+    if (!store.commit(std::move(batch)).ok()) std::abort();
+  }
+}
+
+// ---- store factories ---------------------------------------------------------------------
+
+struct MemoryFactory {
+  using Store = MemoryStore<BenchSpace>;
+  Store store;
+  Store& get() { return store; }
+};
+
+#if defined(STRATA_MANAGER_BENCH_ROCKSDB)
+struct RocksFactory {
+  using Store = rocksdb::RocksDbStore<BenchSpace>;
+  testing::TempDir dir{"manager-bench"};
+  std::unique_ptr<Store> store;
+  RocksFactory() {
+    auto s = Store::open(dir.path() / "db");
+    if (!s) {
+      std::fprintf(stderr, "open: %s\n", s.error().to_string().c_str());
+      std::abort();
+    }
+    store = std::make_unique<Store>(std::move(*s));
+  }
+  Store& get() { return *store; }
+};
+#endif
+
+// ---- synced writes from 8 producers ------------------------------------------------------
+
+constexpr int kProducers = 8;
+
+template <class Factory>
+void synced_8p_strata(benchmark::State& state) {
+  using S = typename Factory::Store;
+  Factory f;
+  Manager<S> m(f.get(), {.read_workers = 1});
+  const std::uint64_t per_producer = quick() ? 250 : 1000;
+  std::atomic<std::uint64_t> next{0};
+  Completion done;
+  for (auto _ : state) {
+    done.reset(per_producer * kProducers);
+    std::vector<std::thread> producers;
+    for (int p = 0; p < kProducers; ++p) {
+      producers.emplace_back([&] {
+        for (std::uint64_t i = 0; i < per_producer; ++i) {
+          PutCmd<S> cmd{.n = next.fetch_add(1, std::memory_order_relaxed),
+                        .wanted = Durability::kSynced,
+                        .done = &done};
+          if (!m.submit_write(std::move(cmd)).ok()) std::abort();
+        }
+      });
+    }
+    for (auto& t : producers) t.join();
+    done.wait();
+  }
+  if (done.failures() != 0) state.SkipWithError("a synced write failed");
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(per_producer) *
+                          kProducers);
+  report_groups(state, m.stats());
+}
+
+template <class Factory>
+void synced_8p_closed_loop_strata(benchmark::State& state) {
+  using S = typename Factory::Store;
+  Factory f;
+  Manager<S> m(f.get(), {.read_workers = 1});
+  const std::uint64_t per_producer = quick() ? 25 : 100;
+  std::atomic<std::uint64_t> next{0};
+  for (auto _ : state) {
+    std::vector<std::thread> producers;
+    for (int p = 0; p < kProducers; ++p) {
+      producers.emplace_back([&] {
+        OneShot one;
+        for (std::uint64_t i = 0; i < per_producer; ++i) {
+          PutCmd<S> cmd{.n = next.fetch_add(1, std::memory_order_relaxed),
+                        .wanted = Durability::kSynced,
+                        .one = &one};
+          if (!m.submit_write(std::move(cmd)).ok()) std::abort();
+          one.wait_and_reset();
+        }
+      });
+    }
+    for (auto& t : producers) t.join();
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(per_producer) *
+                          kProducers);
+  report_groups(state, m.stats());
+}
+
+// One thread, one synced commit per write.
+template <class Factory>
+void synced_baseline_direct(benchmark::State& state) {
+  using S = typename Factory::Store;
+  Factory f;
+  S& store = f.get();
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    auto batch = store.new_batch();
+    batch.put(BenchSpace::kData, Key(n++).view(), value_bytes());
+    if (!store.commit(std::move(batch), {.sync = true}).ok()) {
+      state.SkipWithError("commit failed");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// ---- unsynced writes from one producer ---------------------------------------------------
+
+constexpr std::size_t kGroup = 1000;
+
+template <class Factory>
+void unsynced_1p_strata(benchmark::State& state) {
+  using S = typename Factory::Store;
+  Factory f;
+  Manager<S> m(f.get(), {.read_workers = 1, .max_group_commands = kGroup});
+  const std::uint64_t per_iteration = quick() ? 20'000 : 100'000;
+  std::uint64_t next = 0;
+  Completion done;
+  for (auto _ : state) {
+    done.reset(per_iteration);
+    for (std::uint64_t i = 0; i < per_iteration; ++i) {
+      if (!m.submit_write(PutCmd<S>{.n = next++, .done = &done}).ok()) std::abort();
+    }
+    done.wait();
+  }
+  if (done.failures() != 0) state.SkipWithError("a write failed");
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(per_iteration));
+  report_groups(state, m.stats());
+}
+
+// The same commands, exec'd by one thread into batches of kGroup, committed, then flushed.
+template <class Factory>
+void unsynced_1p_baseline_batched(benchmark::State& state) {
+  using S = typename Factory::Store;
+  Factory f;
+  S& store = f.get();
+  const std::uint64_t per_iteration = quick() ? 20'000 : 100'000;
+  std::uint64_t next = 0;
+  Completion done;
+  std::vector<PutCmd<S>> group;
+  group.reserve(kGroup);
+  for (auto _ : state) {
+    done.reset(per_iteration);
+    auto batch = store.new_batch();
+    auto commit = [&] {
+      Status s = store.commit(std::move(batch));
+      for (auto& cmd : group) cmd.flushed(s);
+      group.clear();
+      batch = store.new_batch();
+    };
+    for (std::uint64_t i = 0; i < per_iteration; ++i) {
+      PutCmd<S> cmd{.n = next++, .done = &done};
+      cmd.exec(store, batch);
+      group.push_back(std::move(cmd));
+      if (group.size() == kGroup) commit();
+    }
+    if (!group.empty()) commit();
+    done.wait();
+  }
+  if (done.failures() != 0) state.SkipWithError("a write failed");
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(per_iteration));
+}
+
+// ---- point reads -------------------------------------------------------------------------
+
+std::uint64_t read_keys() { return quick() ? 20'000 : 100'000; }
+
+template <class Factory>
+void point_reads_strata(benchmark::State& state) {
+  using S = typename Factory::Store;
+  Factory f;
+  fill(f.get(), read_keys());
+  const std::size_t workers = std::max(2u, std::thread::hardware_concurrency());
+  Manager<S> m(f.get(), {.read_workers = workers});
+  const std::uint64_t per_iteration = quick() ? 20'000 : 100'000;
+  std::mt19937_64 rng(42);
+  std::uniform_int_distribution<std::uint64_t> pick(0, read_keys() - 1);
+  Completion done;
+  for (auto _ : state) {
+    done.reset(per_iteration);
+    for (std::uint64_t i = 0; i < per_iteration; ++i) {
+      if (!m.submit_read(GetCmd<S>{.n = pick(rng), .done = &done}).ok()) std::abort();
+    }
+    done.wait();
+  }
+  if (done.failures() != 0) state.SkipWithError("a read missed");
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(per_iteration));
+  state.counters["workers"] = static_cast<double>(workers);
+}
+
+template <class Factory>
+void point_reads_baseline_direct(benchmark::State& state) {
+  using S = typename Factory::Store;
+  Factory f;
+  fill(f.get(), read_keys());
+  S& store = f.get();
+  std::mt19937_64 rng(42);
+  std::uniform_int_distribution<std::uint64_t> pick(0, read_keys() - 1);
+  std::uint64_t misses = 0;
+  for (auto _ : state) {
+    auto r = store.get(BenchSpace::kData, Key(pick(rng)).view());
+    if (!r.has_value() || !r->has_value()) ++misses;
+    benchmark::DoNotOptimize(r);
+  }
+  if (misses != 0) state.SkipWithError("a read missed");
+  state.SetItemsProcessed(state.iterations());
+}
+
+// ---- registration ------------------------------------------------------------------------
+
+#define STRATA_MANAGER_BENCH(name, fn, factory) \
+  BENCHMARK(fn<factory>)->Name(name)->UseRealTime()->Unit(benchmark::kMicrosecond)
+
+STRATA_MANAGER_BENCH("manager/unsynced_1p_memory:strata", unsynced_1p_strata, MemoryFactory)
+    ->MinTime(0.5);
+STRATA_MANAGER_BENCH("manager/unsynced_1p_memory:baseline_batched", unsynced_1p_baseline_batched,
+                     MemoryFactory)
+    ->MinTime(0.5);
+STRATA_MANAGER_BENCH("manager/point_reads_memory:strata", point_reads_strata, MemoryFactory)
+    ->MinTime(0.5);
+STRATA_MANAGER_BENCH("manager/point_reads_memory:baseline_direct", point_reads_baseline_direct,
+                     MemoryFactory)
+    ->MinTime(0.5);
+
+#if defined(STRATA_MANAGER_BENCH_ROCKSDB)
+STRATA_MANAGER_BENCH("manager/synced_8p:strata", synced_8p_strata, RocksFactory)->MinTime(1.0);
+STRATA_MANAGER_BENCH("manager/synced_8p:baseline_direct", synced_baseline_direct, RocksFactory)
+    ->MinTime(1.0);
+STRATA_MANAGER_BENCH("manager/synced_8p_closed_loop:strata", synced_8p_closed_loop_strata,
+                     RocksFactory)
+    ->MinTime(1.0);
+STRATA_MANAGER_BENCH("manager/unsynced_1p_rocksdb:strata", unsynced_1p_strata, RocksFactory)
+    ->MinTime(1.0);
+STRATA_MANAGER_BENCH("manager/unsynced_1p_rocksdb:baseline_batched", unsynced_1p_baseline_batched,
+                     RocksFactory)
+    ->MinTime(1.0);
+STRATA_MANAGER_BENCH("manager/point_reads_rocksdb:strata", point_reads_strata, RocksFactory)
+    ->MinTime(1.0);
+STRATA_MANAGER_BENCH("manager/point_reads_rocksdb:baseline_direct", point_reads_baseline_direct,
+                     RocksFactory)
+    ->MinTime(1.0);
+#endif
+
+}  // namespace
+}  // namespace strata::bench
+
+BENCHMARK_MAIN();
