@@ -12,7 +12,7 @@ struct strata::state_space_traits<Space> {
   static constexpr std::array names{"accounts", "blocks"};
 };
 
-int main() {
+int main() {  // takes no directory: nothing is persisted
   strata::MemoryStore<Space> store;
 
   // 2. One batch, applied atomically across spaces. Keys built with concat_bytes sort by
