@@ -277,6 +277,12 @@ Result<std::optional<std::string>> Metadata<Key>::put(const Key& key, std::strin
     for (int f = 0; f < 2; ++f) {
       const auto fi = static_cast<std::size_t>(f);
       if (!delta_ok(f) || e.pending[fi]) continue;
+      if ((pending_[fi].size() + 1) * kDeltaBytesPerEntry > core_.slot(f).payload_size) {
+        // Too many changes for a delta: that file gets rewritten whole; stop tracking.
+        file_epoch_[fi] = 0;
+        pending_[fi].clear();
+        continue;
+      }
       if (!old_crc) old_crc = metadata_format::crc32c_linear(e.value);
       e.pending[fi] = true;
       e.disk_crc[fi] = *old_crc;
