@@ -139,9 +139,8 @@ class StorageManager {
   //   f returns void or Status -> std::future<Status>; Result<T> or T -> future<Result<T>>.
   // The future never holds an exception: a throwing f gives aborted, a read cancelled at
   // shutdown or submitted after it gives shutdown.
-  template <class F>
-  requires std::invocable < std::decay_t<F>
-  &, const S& > auto read(F&& f) {
+  template <detail::ReadFunction<S> F>
+  auto read(F&& f) {
     auto [task, future] = detail::ReadTask<S>::make(std::forward<F>(f));
     ReadItem item(std::in_place_index<1>, std::move(task));
     Status s = reads_.push(item, !on_own_thread());
@@ -165,9 +164,9 @@ class StorageManager {
     if (options_.reads_at_shutdown == ReadsAtShutdown::kCancel) {
       std::deque<ReadItem> cancelled;
       reads_.close_and_take(stop, cancelled);
+      reads_cancelled_.fetch_add(cancelled.size(), std::memory_order_relaxed);
       for (ReadItem& item : cancelled) {
         fail_read(item, Status::shutdown("read cancelled: StorageManager shut down"));
-        reads_cancelled_.fetch_add(1, std::memory_order_relaxed);
       }
     } else {
       reads_.close(stop);

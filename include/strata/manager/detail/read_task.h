@@ -15,6 +15,7 @@
 // Thread-safety: a ReadTask is used by one thread at a time.
 #pragma once
 
+#include <concepts>
 #include <exception>
 #include <functional>
 #include <future>
@@ -52,6 +53,11 @@ struct ReadFutureValue<Result<T>> {
 };
 template <class R>
 using read_future_t = typename ReadFutureValue<std::remove_cvref_t<R>>::type;
+
+// A function read(f) accepts: callable (as an lvalue, once) with the store.
+template <class F, class S>
+concept ReadFunction = std::invocable < std::decay_t<F>
+&, const S& > ;
 
 // "<what()>" of the exception being handled; for use inside a catch block.
 inline std::string current_exception_message() {
