@@ -232,9 +232,9 @@ def write_chart(out_dir, rows):
             label = (r["component"] + ": " + r["figure"]).replace('"', "'")
             f.write(f'{i} {min(r["score"], 50):.4f} "{label}"\n')
     script = f"""
-set terminal svg size 1000,{max(300, 22 * len(scored) + 120)} dynamic font 'sans,10'
+set terminal svg size 1200,{max(300, 22 * len(scored) + 120)} dynamic font 'sans,10'
 set output '{os.path.join(out_dir, "ratios.svg")}'
-set title 'strata vs baseline: ratio / target (>= 1 means the target is met; log scale)'
+set title 'strata ÷ baseline, divided by the target: >= 1 means met (log scale)'
 set logscale x
 set xrange [0.05:60]
 set yrange [-1:{len(scored)}]
