@@ -135,6 +135,25 @@ TEST_F(ShutdownTest, TrySubmitReadReturnsBusyAndSubmitReadBlocksWhenFull) {
   tracker_.wait_for(3);
 }
 
+// A command that submits from the writer thread while the write queue is full gets busy
+// instead of blocking the only thread that could make room (a deadlock).
+TEST_F(ShutdownTest, SubmitFromTheWriterThreadNeverBlocks) {
+  Manager m(store_, {.write_queue_capacity = 1});
+  store_.close_gate();
+  Status follow_up;
+  Write blocker = put(kBlockerId, "blocker", &tracker_);
+  blocker.flush = true;
+  blocker.after_flushed = [&] { follow_up = m.submit_write(put(7, "follow-up", &tracker_)); };
+  ASSERT_TRUE(m.submit_write(std::move(blocker)).ok());
+  store_.wait_entered(1);
+  ASSERT_TRUE(m.submit_write(put(0, "a", &tracker_)).ok());  // the queue is now full
+  store_.open_gate();
+  tracker_.wait_for(2);
+  m.shutdown();
+  EXPECT_TRUE(follow_up.is_busy()) << follow_up;  // written by the writer, read after join
+  EXPECT_EQ(tracker_.size(), 2u);
+}
+
 TEST_F(ShutdownTest, SubmitAfterShutdownReturnsShutdown) {
   Manager m(store_);
   m.shutdown();

@@ -131,7 +131,15 @@ TEST_F(StorageManagerTest, GroupClosesAtMaxGroupCommands) {
   EXPECT_EQ(stats.groups_by(GroupTrigger::kCommands), 2u);
   EXPECT_EQ(stats.groups_by(GroupTrigger::kShutdown), 1u);
   EXPECT_EQ(stats.group_commands_max, 4u);
+  EXPECT_EQ(stats.group_commands_total, 11u);
   EXPECT_EQ(stats.writes_flushed_ok, 11u);
+  // Histogram: the blocker's group of 1 in bucket 1, the groups of 4 in bucket 3 (4..7),
+  // the group of 2 in bucket 2 (2..3).
+  EXPECT_EQ(stats.commands_per_group.buckets[1], 1u);
+  EXPECT_EQ(stats.commands_per_group.buckets[2], 1u);
+  EXPECT_EQ(stats.commands_per_group.buckets[3], 2u);
+  EXPECT_EQ(stats.commits(), 4u);
+  EXPECT_GT(stats.commit_ns_total, 0u);
 }
 
 TEST_F(StorageManagerTest, GroupClosesAtMaxGroupBytes) {
@@ -185,6 +193,19 @@ TEST_F(StorageManagerTest, FlushNowEndsTheGroupAfterItsCommand) {
   EXPECT_EQ(records[1].count, 3u);
   EXPECT_EQ(records[2].count, 2u);
   EXPECT_EQ(m.stats().groups_by(GroupTrigger::kFlushNow), 2u);  // blocker + command 2
+}
+
+TEST_F(StorageManagerTest, DelayTooLargeForTheClockWaitsForAnotherTrigger) {
+  Manager m(store_, {.max_group_delay = std::chrono::microseconds::max()});
+  ASSERT_TRUE(m.submit_write(put(0, "a", "v", &tracker_)).ok());
+  // Let the writer take "a" and open its group (then it waits for the deadline or more).
+  while (m.stats().writer_backlog != 1) std::this_thread::yield();
+  Write w = put(1, "b", "v", &tracker_);
+  w.flush = true;
+  ASSERT_TRUE(m.submit_write(std::move(w)).ok());
+  tracker_.wait_for(2);
+  EXPECT_EQ(store_.records().size(), 1u);
+  EXPECT_EQ(m.stats().groups_by(GroupTrigger::kFlushNow), 1u);
 }
 
 TEST_F(StorageManagerTest, ZeroDelayCommitsWhatIsQueuedAsOneGroup) {

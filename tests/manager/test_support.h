@@ -172,6 +172,7 @@ struct TestWrite {
   bool throw_in_flushed = false;
   Tracker* tracker = nullptr;
   std::function<void(const S&, typename S::write_batch&)> hook;
+  std::function<void()> after_flushed;  // runs at the end of flushed (on the writer thread)
 
   void exec(const S& store, typename S::write_batch& batch) {
     if (hook) {
@@ -184,6 +185,7 @@ struct TestWrite {
   Durability durability() const { return wanted; }
   void flushed(Status status) {
     if (tracker) tracker->record(id, std::move(status));
+    if (after_flushed) after_flushed();
     if (throw_in_flushed) throw std::runtime_error("flushed threw");
   }
 };

@@ -15,8 +15,9 @@
 // command's flush_now(), or — with max_group_delay 0 — when the queue is empty. The group is
 // committed with sync = true when any of its commands wants Durability::kSynced. After
 // commit returns, each command of the group gets flushed(Status), in submission order.
-// Because there is one writer, writes apply in submission order (per submitting thread, and
-// in the order submit_write calls returned across threads): a later write to a key wins.
+// Because there is one writer and one FIFO queue, writes apply in the order they entered the
+// queue — per submitting thread, the order of its submits; across threads, a submit that
+// returned before another began is first: a later write to a key wins.
 //
 // Failures and exceptions (the writer never dies and nobody is left waiting):
 //   - A failed commit gives its Status to every command of the group. The store may be
@@ -308,7 +309,14 @@ class StorageManager {
   }
 
   void add_to_group(W&& cmd, bool has_delay) {
-    if (group_.empty() && has_delay) group_deadline_ = Clock::now() + options_.max_group_delay;
+    if (group_.empty() && has_delay) {
+      const auto now = Clock::now();
+      // Saturating: a delay too large for the clock means "until another trigger".
+      const auto room =
+          std::chrono::duration_cast<std::chrono::microseconds>(Clock::time_point::max() - now);
+      group_deadline_ = options_.max_group_delay >= room ? Clock::time_point::max()
+                                                         : now + options_.max_group_delay;
+    }
     const std::size_t count_before = batch_.count();
     const std::size_t bytes_before = batch_.byte_size();
     bool flush_now = false;
