@@ -1,0 +1,138 @@
+// strata/raft/file_log_store.h — FileLogStore: the segmented, append-only file log (the
+// flagship LogStore backend).
+//
+//   auto log = strata::raft::FileLogStore::open("/var/lib/app/raft/log");
+//   if (!log) return log.error();
+//   STRATA_RETURN_IF_ERROR((*log)->append(entries));   // written (one write per batch)
+//   STRATA_RETURN_IF_ERROR((*log)->sync());            // synced: survives power loss
+//
+// Directory layout:
+//   <dir>/LOCK                     flock held while open (a second opener gets busy)
+//   <dir>/<first index %020>.log   segments, named by the index of their first record
+//   <dir>/purge/{left,right}       Metadata<uint64_t>: key 0 = the first index (purge boundary)
+//
+// Segment format (all integers big-endian):
+//
+//   segment header, 16 bytes at offset 0
+//     offset width field
+//     0      4     magic 0x534C4F47 ("SLOG")
+//     4      4     format version (1)
+//     8      8     index of the first record (equals the file name)
+//
+//   then records, back to back; record k of the segment holds index first + k
+//     offset width field
+//     0      4     CRC32C of bytes [4, 24 + length): the rest of the header and the payload
+//     4      4     payload length
+//     8      8     index
+//     16     8     term
+//     24     len   payload
+//
+// Writes: append() encodes the whole batch and writes it with one write_at at the end of the
+// active segment (append alone is *written*: it survives a process crash). A batch always
+// goes into one segment: when it would take a non-empty segment past segment_bytes, the
+// active segment is synced, a new one named by the batch's first index is created and the
+// directory is fsynced before the batch is written. So every segment but the last is fully
+// synced, and sync() only has to fdatasync the active segment.
+//
+// Purge persists the new first index (Metadata, synced) and then deletes the segments that
+// hold only purged entries (then fsyncs the directory); a crash in between is finished at
+// open. Truncate deletes later segments newest first (each followed by a directory fsync, so
+// a crash leaves a prefix of the old log), then cuts the segment holding `from` with
+// ftruncate + fdatasync. Reset deletes every segment the same way, then persists the new
+// first index.
+//
+// Open scans every segment: each record's CRC, length, index (contiguous across segments)
+// and term (non-decreasing) are checked. A bad record in any segment but the last is
+// corruption (file and offset in the message). In the last segment a bad record is a torn
+// tail — the file is truncated there, synced, and the dropped bytes are reported in
+// FileLogOpenReport — when nothing valid follows it (no CRC-valid record with a later index
+// after it) or when its header is all zero (a hole left by an unsynced write that never
+// reached the disk). Otherwise the damage has later data behind it and open returns
+// corruption, unless tolerate_corrupt_tail is set.
+//
+// Memory: per entry a u32 offset (4 bytes), plus one 16-byte record per term change, plus a
+// bounded cache of the most recently appended entries (cache_bytes), which serves the reads a
+// Raft leader makes to replicate what it just appended. Older entries are read from the
+// segment files with one pread per contiguous range and their CRC is verified on every read.
+// One descriptor per segment stays open.
+//
+// Thread-safety: safe for concurrent use without external synchronization. Reads take a
+// shared lock; writes an exclusive one; sync() issues its fdatasync without holding the lock
+// (appends and reads proceed meanwhile). first_index()/last_index() are lock-free.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "strata/core/file.h"
+#include "strata/core/result.h"
+#include "strata/raft/log_store.h"
+
+namespace strata::raft {
+
+struct FileLogOptions {
+  // The file system every operation goes through; tests pass a FaultFileSystem. Must outlive
+  // the store. Default: FileSystem::posix().
+  FileSystem* fs = nullptr;
+  // A new segment is started when a batch would take the active one past this size (a single
+  // larger batch still goes into one segment). Default: 64 MiB. Range: 4 KiB .. 1 GiB.
+  std::uint64_t segment_bytes = std::uint64_t{64} << 20;
+  // Payload bytes of the most recently appended entries kept in memory for reads.
+  // Default: 8 MiB. 0 disables the cache.
+  std::size_t cache_bytes = std::size_t{8} << 20;
+  // Create the directory when it does not exist. Default: true.
+  bool create_if_missing = true;
+  // Truncate the last segment at its first bad record even when valid records follow it
+  // (raft-engine's "tolerate tail corruption"): those later, possibly synced, entries are
+  // dropped and reported. Default: false (open fails with corruption).
+  bool tolerate_corrupt_tail = false;
+};
+
+// What open() found and repaired.
+struct FileLogOpenReport {
+  std::uint64_t segments = 0;           // segments in use after open
+  std::uint64_t entries = 0;            // entries in [first_index, last_index]
+  std::uint64_t bytes_scanned = 0;      // bytes of segment files read and checked
+  std::uint64_t torn_tail_bytes = 0;    // bytes cut from the end of the last segment
+  std::uint64_t leftover_segments = 0;  // segments deleted because an earlier purge or
+                                        // truncate had not finished before a crash
+};
+
+// Counters since open.
+struct FileLogStats {
+  std::uint64_t segments = 0;       // segment files in use
+  std::uint64_t index_bytes = 0;    // memory of the in-memory index (offsets + term runs)
+  std::uint64_t cache_entries = 0;  // entries in the read cache
+  std::uint64_t cache_bytes = 0;    // payload bytes in the read cache
+  std::uint64_t appends = 0;        // append() calls that wrote a batch
+  std::uint64_t bytes_written = 0;  // bytes handed to File::write_at by appends
+  std::uint64_t syncs = 0;          // fdatasyncs issued by sync()
+  std::uint64_t cache_hits = 0;     // entries served from the read cache
+  std::uint64_t disk_reads = 0;     // preads issued for entries
+};
+
+class FileLogStore : public LogStore {
+ public:
+  // Opens (or creates) the log in `dir`; see the file comment for what open checks and
+  // repairs. Errors: busy (open elsewhere), corruption (a bad record mid-log, a gap between
+  // segments, a damaged purge boundary), not_found (no directory and !create_if_missing),
+  // invalid_argument (bad options), io_error.
+  static Result<std::unique_ptr<FileLogStore>> open(const std::string& dir,
+                                                    const FileLogOptions& options = {});
+
+  // Bytes of the record header and of the segment header (format above).
+  static constexpr std::size_t kRecordHeaderSize = 24;
+  static constexpr std::size_t kSegmentHeaderSize = 16;
+
+  AppendDurability append_durability() const noexcept override {
+    return AppendDurability::kWritten;
+  }
+  virtual FileLogStats stats() const = 0;
+  virtual const FileLogOpenReport& open_report() const noexcept = 0;
+  // The path of the segment file named by `first_index`, e.g. "<dir>/00000000000000000001.log".
+  static std::string segment_path(const std::string& dir, std::uint64_t first_index);
+};
+
+}  // namespace strata::raft

@@ -1,0 +1,58 @@
+// FileMetaStore (strata/raft/file_meta_store.h).
+#include "strata/raft/file_meta_store.h"
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "strata/metadata/metadata.h"
+
+namespace strata::raft {
+namespace {
+
+constexpr std::uint64_t kHardStateKey = 0;
+
+class FileMetaStoreImpl final : public FileMetaStore {
+ public:
+  FileMetaStoreImpl(Metadata<std::uint64_t> md, std::optional<HardState> loaded)
+      : md_(std::move(md)), state_(loaded) {}
+
+  Status save(const HardState& state) override {
+    std::lock_guard lock(mu_);
+    if (state_ == state) return Status();
+    auto r = md_.put(kHardStateKey, detail::encode_hard_state(state));
+    if (!r) return r.error();
+    STRATA_RETURN_IF_ERROR(md_.sync());
+    state_ = state;
+    return Status();
+  }
+
+  Result<std::optional<HardState>> load() const override {
+    std::lock_guard lock(mu_);
+    return state_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  Metadata<std::uint64_t> md_;
+  std::optional<HardState> state_;  // what is synced
+};
+
+}  // namespace
+
+Result<std::unique_ptr<FileMetaStore>> FileMetaStore::open(const std::string& dir,
+                                                           const FileMetaOptions& options) {
+  MetadataOptions mo;
+  mo.fs = options.fs;
+  mo.create_if_missing = options.create_if_missing;
+  STRATA_ASSIGN_OR_RETURN(Metadata<std::uint64_t> md, Metadata<std::uint64_t>::open(dir, mo));
+  std::optional<HardState> loaded;
+  if (const std::string* v = md.get(kHardStateKey)) {
+    STRATA_ASSIGN_OR_RETURN(HardState hs, detail::decode_hard_state(*v, dir));
+    loaded = hs;
+  }
+  return std::unique_ptr<FileMetaStore>(std::make_unique<FileMetaStoreImpl>(std::move(md), loaded));
+}
+
+}  // namespace strata::raft

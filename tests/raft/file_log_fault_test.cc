@@ -1,0 +1,239 @@
+// FileLogStore under FaultFileSystem: power losses at random points (unsynced writes dropped,
+// kept, torn, or a random subset kept), injected I/O errors, and interrupted purges.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "file_test_util.h"
+#include "gtest/gtest.h"
+#include "strata/raft/file_log_store.h"
+#include "strata/testing/fault_fs.h"
+#include "strata/testing/log_store_suite.h"
+#include "strata/testing/temp_dir.h"
+
+namespace strata::raft {
+namespace {
+
+using testing::CrashMode;
+using testing::FaultFileSystem;
+using testing::FaultOp;
+using testing::TempDir;
+using testing::log_suite::make_entries;
+using testing::log_suite::make_entry;
+
+FileLogOptions fault_options(FaultFileSystem& fs) {
+  FileLogOptions o;
+  o.fs = &fs;
+  o.segment_bytes = 4096;
+  o.cache_bytes = 512;
+  return o;
+}
+
+// What a reopen after a power loss must find.
+struct Expectation {
+  std::uint64_t min_last = 0;   // entries up to here were synced (or made durable by truncate)
+  std::uint64_t min_first = 1;  // a purge that returned OK is durable
+  std::uint64_t max_first = 1;  // ... and no purge went further than requested
+  std::map<std::uint64_t, std::uint64_t> terms;  // index -> term of the current log
+};
+
+// Entries checked after reopens, over all trials (the trials must exercise something).
+std::uint64_t g_checked_synced = 0;
+
+// One trial: cycles of random operations, a power cut after a random number of file
+// operations, a crash with `mode`, and a reopen that is checked against the expectation.
+void power_loss_trial(std::uint64_t seed, CrashMode mode) {
+  SCOPED_TRACE("seed " + std::to_string(seed) + " mode " + std::to_string(static_cast<int>(mode)));
+  std::mt19937_64 rng(seed);
+  TempDir dir("raft-fault");
+  FaultFileSystem fs(seed);
+  Expectation exp;
+  for (int cycle = 0; cycle < 4; ++cycle) {
+    auto opened = FileLogStore::open(dir.str(), fault_options(fs));
+    ASSERT_TRUE(opened.has_value()) << opened.error();
+    auto& log = **opened;
+    // The recovered log.
+    const std::uint64_t first = log.first_index();
+    const std::uint64_t last = log.last_index();
+    ASSERT_GE(last, exp.min_last);
+    ASSERT_GE(first, exp.min_first);
+    ASSERT_LE(first, exp.max_first);
+    if (last >= first) {
+      auto all = log.entries(first, last);
+      ASSERT_TRUE(all.has_value()) << all.error();
+      for (const LogEntry& e : *all) {
+        ASSERT_EQ(e, make_entry(e.index, e.term));
+        if (e.index <= exp.min_last) {
+          auto it = exp.terms.find(e.index);
+          ASSERT_TRUE(it != exp.terms.end() && it->second == e.term) << "index " << e.index;
+          ++g_checked_synced;
+        }
+      }
+    }
+    // From here on the model is what was recovered.
+    exp.terms.clear();
+    for (std::uint64_t i = first; i <= last; ++i) exp.terms[i] = log.term(i)->value_or(0);
+    exp.min_last = last;
+    exp.min_first = first;
+    exp.max_first = first;
+    std::uint64_t term = last >= first ? exp.terms[last] : 1;
+    if (term == 0) term = 1;
+
+    fs.fail_after(5 + rng() % 60);
+    for (int op = 0; op < 60; ++op) {
+      const std::uint64_t f = log.first_index();
+      const std::uint64_t l = log.last_index();
+      const auto dice = rng() % 100;
+      if (dice < 50) {
+        if (rng() % 6 == 0) ++term;
+        auto batch = make_entries(l + 1, 1 + rng() % 12, term);
+        if (!log.append(batch).ok()) break;
+        for (auto& e : batch) exp.terms[e.index] = e.term;
+      } else if (dice < 75) {
+        if (!log.sync().ok()) break;
+        exp.min_last = l;
+      } else if (dice < 83 && l >= f) {
+        const std::uint64_t up_to = f + rng() % (l - f + 1);
+        exp.max_first = std::max(exp.max_first, up_to + 1);
+        if (!log.purge(up_to).ok()) break;
+        exp.min_first = std::max(exp.min_first, up_to + 1);
+      } else if (dice < 91 && l >= f) {
+        const std::uint64_t from = f + rng() % (l - f + 1);
+        // Whatever happens, entries >= from may be gone after a crash.
+        exp.min_last = std::min(exp.min_last, from - 1);
+        if (!log.truncate(from).ok()) break;
+        for (auto it = exp.terms.lower_bound(from); it != exp.terms.end();)
+          it = exp.terms.erase(it);
+      } else if (l >= f) {
+        const std::uint64_t from = f + rng() % (l - f + 1);
+        ++term;
+        auto batch = make_entries(from, 1 + rng() % 8, term);
+        exp.min_last = std::min(exp.min_last, from - 1);
+        if (!log.replace(from, batch).ok()) break;
+        for (auto it = exp.terms.lower_bound(from); it != exp.terms.end();)
+          it = exp.terms.erase(it);
+        for (auto& e : batch) exp.terms[e.index] = e.term;
+      }
+    }
+    fs.crash(mode);
+  }
+}
+
+TEST(FileLogFault, PowerLossDroppingUnsyncedWritesKeepsSyncedEntries) {
+  for (std::uint64_t seed = 1; seed <= 60; ++seed) {
+    ASSERT_NO_FATAL_FAILURE(power_loss_trial(seed, CrashMode::kDropUnsynced));
+  }
+  EXPECT_GT(g_checked_synced, 1000u);
+  g_checked_synced = 0;
+}
+
+TEST(FileLogFault, PowerLossKeepingUnsyncedWritesKeepsSyncedEntries) {
+  for (std::uint64_t seed = 100; seed <= 160; ++seed) {
+    ASSERT_NO_FATAL_FAILURE(power_loss_trial(seed, CrashMode::kKeepUnsynced));
+  }
+  EXPECT_GT(g_checked_synced, 1000u);
+  g_checked_synced = 0;
+}
+
+TEST(FileLogFault, PowerLossTearingTheLastWriteKeepsSyncedEntries) {
+  for (std::uint64_t seed = 200; seed <= 260; ++seed) {
+    ASSERT_NO_FATAL_FAILURE(power_loss_trial(seed, CrashMode::kTearLast));
+  }
+  EXPECT_GT(g_checked_synced, 1000u);
+  g_checked_synced = 0;
+}
+
+TEST(FileLogFault, PowerLossKeepingARandomSubsetKeepsSyncedEntries) {
+  for (std::uint64_t seed = 300; seed <= 360; ++seed) {
+    ASSERT_NO_FATAL_FAILURE(power_loss_trial(seed, CrashMode::kRandomSubset));
+  }
+  EXPECT_GT(g_checked_synced, 1000u);
+  g_checked_synced = 0;
+}
+
+TEST(FileLogFault, FailedWriteMakesTheLogRefuseWritesUntilReopen) {
+  TempDir dir("raft-fault");
+  FaultFileSystem fs(1);
+  {
+    auto log = FileLogStore::open(dir.str(), fault_options(fs));
+    ASSERT_TRUE(log.has_value());
+    ASSERT_TRUE((*log)->append(make_entries(1, 5, 1)).ok());
+    ASSERT_TRUE((*log)->sync().ok());
+    fs.fail_nth(FaultOp::kWrite, 1);
+    EXPECT_TRUE((*log)->append(make_entries(6, 5, 1)).is_io_error());
+    EXPECT_EQ((*log)->last_index(), 5u);
+    EXPECT_TRUE((*log)->append(make_entries(6, 5, 1)).is_io_error());  // sticky
+    EXPECT_TRUE((*log)->sync().is_io_error());
+    auto e = (*log)->entry(5);  // reads still work
+    ASSERT_TRUE(e.has_value() && e->has_value());
+  }
+  auto log = FileLogStore::open(dir.str(), fault_options(fs));
+  ASSERT_TRUE(log.has_value()) << log.error();
+  EXPECT_EQ((*log)->last_index(), 5u);
+  EXPECT_TRUE((*log)->append(make_entries(6, 5, 1)).ok());
+}
+
+TEST(FileLogFault, FailedSyncIsNotRetried) {
+  TempDir dir("raft-fault");
+  FaultFileSystem fs(2);
+  auto log = FileLogStore::open(dir.str(), fault_options(fs));
+  ASSERT_TRUE(log.has_value());
+  ASSERT_TRUE((*log)->append(make_entries(1, 5, 1)).ok());
+  fs.fail_nth(FaultOp::kSync, 1);
+  EXPECT_TRUE((*log)->sync().is_io_error());
+  EXPECT_TRUE((*log)->sync().is_io_error());
+  EXPECT_TRUE((*log)->append(make_entries(6, 1, 1)).is_io_error());
+}
+
+TEST(FileLogFault, PurgeInterruptedAfterTheBoundaryIsFinishedAtOpen) {
+  TempDir dir("raft-fault");
+  FaultFileSystem fs(3);
+  {
+    auto log = FileLogStore::open(dir.str(), fault_options(fs));
+    ASSERT_TRUE(log.has_value());
+    for (std::uint64_t i = 1; i <= 300; i += 10) {
+      ASSERT_TRUE((*log)->append(make_entries(i, 10, 1)).ok());
+    }
+    ASSERT_TRUE((*log)->sync().ok());
+    fs.fail_nth(FaultOp::kRemove, 1);  // the boundary is persisted, no segment is deleted
+    EXPECT_TRUE((*log)->purge(200).is_io_error());
+  }
+  fs.crash(CrashMode::kDropUnsynced);
+  auto log = FileLogStore::open(dir.str(), fault_options(fs));
+  ASSERT_TRUE(log.has_value()) << log.error();
+  EXPECT_EQ((*log)->first_index(), 201u);
+  EXPECT_EQ((*log)->last_index(), 300u);
+  EXPECT_GT((*log)->open_report().leftover_segments, 0u);
+  auto e = (*log)->entry(201);
+  ASSERT_TRUE(e.has_value() && e->has_value());
+  EXPECT_EQ(**e, make_entry(201, 1));
+}
+
+TEST(FileLogFault, TruncateInterruptedBetweenSegmentDeletionsLeavesAPrefix) {
+  TempDir dir("raft-fault");
+  FaultFileSystem fs(4);
+  {
+    auto log = FileLogStore::open(dir.str(), fault_options(fs));
+    ASSERT_TRUE(log.has_value());
+    for (std::uint64_t i = 1; i <= 300; i += 10) {
+      ASSERT_TRUE((*log)->append(make_entries(i, 10, 1)).ok());
+    }
+    ASSERT_TRUE((*log)->sync().ok());
+    fs.fail_nth(FaultOp::kRemove, 2);  // the newest segment goes, the next one stays
+    EXPECT_TRUE((*log)->truncate(20).is_io_error());
+  }
+  fs.crash(CrashMode::kDropUnsynced);
+  auto log = FileLogStore::open(dir.str(), fault_options(fs));
+  ASSERT_TRUE(log.has_value()) << log.error();
+  EXPECT_GE((*log)->last_index(), 19u);
+  EXPECT_LT((*log)->last_index(), 300u);
+  auto all = (*log)->entries(1, (*log)->last_index());
+  ASSERT_TRUE(all.has_value());
+  for (const auto& e : *all) ASSERT_EQ(e, make_entry(e.index, 1));
+}
+
+}  // namespace
+}  // namespace strata::raft

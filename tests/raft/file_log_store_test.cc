@@ -1,0 +1,275 @@
+// FileLogStore: the conformance suite (default and small segments), the on-disk format,
+// segments, memory bounds, and what open does with damaged files.
+#include "strata/raft/file_log_store.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "file_test_util.h"
+#include "gtest/gtest.h"
+#include "strata/core/bytes.h"
+#include "strata/core/crc32c.h"
+#include "strata/testing/log_store_suite.h"
+#include "strata/testing/temp_dir.h"
+
+namespace strata::testing {
+using FileDefault = raft::file_test::FileEngineFactory<std::uint64_t{64} << 20>;
+using FileSmallSegments = raft::file_test::FileEngineFactory<std::uint64_t{64} << 10>;
+INSTANTIATE_TYPED_TEST_SUITE_P(File, LogStoreSuite, FileDefault);
+INSTANTIATE_TYPED_TEST_SUITE_P(FileSmallSegments, LogStoreSuite, FileSmallSegments);
+}  // namespace strata::testing
+
+namespace strata::raft {
+namespace {
+
+using file_test::file_size;
+using file_test::flip_bit;
+using file_test::segment_names;
+using testing::TempDir;
+using testing::log_suite::make_entries;
+using testing::log_suite::make_entry;
+
+std::unique_ptr<FileLogStore> open_log(const std::string& dir, FileLogOptions o = {}) {
+  auto r = FileLogStore::open(dir, o);
+  EXPECT_TRUE(r.has_value()) << r.error();
+  return r.has_value() ? std::move(*r) : nullptr;
+}
+
+FileLogOptions small_segments() {
+  FileLogOptions o;
+  o.segment_bytes = 4096;
+  o.cache_bytes = 0;
+  return o;
+}
+
+TEST(FileLogStore, RecordBytesMatchTheDocumentedFormat) {
+  TempDir dir("raft-file");
+  {
+    auto log = open_log(dir.str());
+    const LogEntry e{1, 7, "payload"};
+    ASSERT_TRUE(log->append(std::span(&e, 1)).ok());
+    ASSERT_TRUE(log->sync().ok());
+  }
+  auto data = FileSystem::posix().read_file(FileLogStore::segment_path(dir.str(), 1));
+  ASSERT_TRUE(data.has_value());
+  ASSERT_EQ(data->size(), 16u + 24u + 7u);
+  const char* p = data->data();
+  EXPECT_EQ(decode_be<std::uint32_t>(p), 0x534C4F47u);
+  EXPECT_EQ(decode_be<std::uint32_t>(p + 4), 1u);
+  EXPECT_EQ(decode_be<std::uint64_t>(p + 8), 1u);
+  const char* r = p + 16;
+  EXPECT_EQ(decode_be<std::uint32_t>(r + 4), 7u);
+  EXPECT_EQ(decode_be<std::uint64_t>(r + 8), 1u);
+  EXPECT_EQ(decode_be<std::uint64_t>(r + 16), 7u);
+  EXPECT_EQ(std::string_view(r + 24, 7), "payload");
+  EXPECT_EQ(decode_be<std::uint32_t>(r), crc32c(std::string_view(r + 4, 20 + 7)));
+}
+
+TEST(FileLogStore, SegmentsRotateAndAreNamedByTheirFirstIndex) {
+  TempDir dir("raft-file");
+  auto log = open_log(dir.str(), small_segments());
+  for (std::uint64_t i = 1; i <= 300; i += 10)
+    ASSERT_TRUE(log->append(make_entries(i, 10, 1)).ok());
+  const auto names = segment_names(dir.str());
+  ASSERT_GT(names.size(), 3u);
+  EXPECT_EQ(names.front(), "00000000000000000001.log");
+  for (const auto& n : names) EXPECT_LE(file_size(dir.file(n)), 4096u) << n;
+  EXPECT_EQ(log->stats().segments, names.size());
+}
+
+TEST(FileLogStore, PurgeDeletesOnlyWholeSegments) {
+  TempDir dir("raft-file");
+  auto log = open_log(dir.str(), small_segments());
+  for (std::uint64_t i = 1; i <= 300; i += 10)
+    ASSERT_TRUE(log->append(make_entries(i, 10, 1)).ok());
+  const auto before = segment_names(dir.str());
+  ASSERT_TRUE(log->purge(150).ok());
+  const auto after = segment_names(dir.str());
+  EXPECT_LT(after.size(), before.size());
+  // The first remaining segment still holds index 151.
+  const std::uint64_t first_name = std::stoull(after.front().substr(0, 20));
+  EXPECT_LE(first_name, 151u);
+  EXPECT_EQ(log->first_index(), 151u);
+  auto e = log->entry(151);
+  ASSERT_TRUE(e.has_value() && e->has_value());
+  EXPECT_EQ(**e, make_entry(151, 1));
+}
+
+TEST(FileLogStore, SecondOpenOfTheSameDirectoryIsBusy) {
+  TempDir dir("raft-file");
+  auto log = open_log(dir.str());
+  auto second = FileLogStore::open(dir.str());
+  ASSERT_FALSE(second.has_value());
+  EXPECT_TRUE(second.error().is_busy()) << second.error();
+}
+
+TEST(FileLogStore, MissingDirectoryWithoutCreateIsNotFound) {
+  TempDir dir("raft-file");
+  FileLogOptions o;
+  o.create_if_missing = false;
+  auto r = FileLogStore::open(dir.file("nope"), o);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_TRUE(r.error().is_not_found());
+  o.create_if_missing = true;
+  o.segment_bytes = 10;
+  EXPECT_TRUE(FileLogStore::open(dir.file("x"), o).error().is_invalid_argument());
+}
+
+TEST(FileLogStore, IndexUsesAtMostSixteenBytesPerEntry) {
+  TempDir dir("raft-file");
+  FileLogOptions o;
+  o.cache_bytes = 1 << 20;
+  auto log = open_log(dir.str(), o);
+  constexpr std::uint64_t kEntries = 200'000;
+  for (std::uint64_t i = 1; i <= kEntries; i += 1000) {
+    ASSERT_TRUE(log->append(make_entries(i, 1000, 1 + i / 10'000)).ok());
+  }
+  const FileLogStats st = log->stats();
+  EXPECT_LE(static_cast<double>(st.index_bytes) / kEntries, 16.0) << st.index_bytes;
+  EXPECT_LE(st.cache_bytes, o.cache_bytes);
+  EXPECT_LT(st.cache_entries, kEntries);
+  log.reset();
+  log = open_log(dir.str(), o);
+  EXPECT_LE(static_cast<double>(log->stats().index_bytes) / kEntries, 16.0);
+  EXPECT_EQ(log->open_report().entries, kEntries);
+}
+
+TEST(FileLogStore, AppendIsWrittenBeforeSync) {
+  TempDir dir("raft-file");
+  auto log = open_log(dir.str());
+  EXPECT_EQ(log->append_durability(), AppendDurability::kWritten);
+  ASSERT_TRUE(log->append(make_entries(1, 5, 1)).ok());
+  EXPECT_GT(file_size(FileLogStore::segment_path(dir.str(), 1)), 16u);
+}
+
+TEST(FileLogStore, GarbageAfterTheLastRecordIsCutAndReported) {
+  TempDir dir("raft-file");
+  {
+    auto log = open_log(dir.str());
+    ASSERT_TRUE(log->append(make_entries(1, 10, 1)).ok());
+  }
+  const std::string seg = FileLogStore::segment_path(dir.str(), 1);
+  const std::uint64_t size = file_size(seg);
+  {
+    auto f = FileSystem::posix().open(seg, OpenMode::kReadWrite);
+    ASSERT_TRUE(f.has_value());
+    ASSERT_TRUE((*f)->write_at(size, std::string(37, '\x5a')).ok());
+  }
+  auto log = open_log(dir.str());
+  EXPECT_EQ(log->last_index(), 10u);
+  EXPECT_EQ(log->open_report().torn_tail_bytes, 37u);
+  EXPECT_EQ(file_size(seg), size);
+  ASSERT_TRUE(log->append(make_entries(11, 2, 1)).ok());
+  auto e = log->entry(12);
+  ASSERT_TRUE(e.has_value() && e->has_value());
+}
+
+TEST(FileLogStore, BitFlipInTailRecordDropsOnlyThatRecord) {
+  TempDir dir("raft-file");
+  {
+    auto log = open_log(dir.str());
+    ASSERT_TRUE(log->append(make_entries(1, 10, 1)).ok());
+  }
+  const std::string seg = FileLogStore::segment_path(dir.str(), 1);
+  const std::uint64_t size = file_size(seg);
+  flip_bit(seg, size - 1, 3);  // the last payload byte of entry 10 (size_for(10) > 0)
+  auto log = open_log(dir.str());
+  EXPECT_EQ(log->last_index(), 9u);
+  EXPECT_EQ(log->open_report().torn_tail_bytes, 24u + 10u);
+}
+
+TEST(FileLogStore, BitFlipMidLastSegmentIsCorruption) {
+  TempDir dir("raft-file");
+  {
+    auto log = open_log(dir.str());
+    ASSERT_TRUE(log->append(make_entries(1, 10, 1)).ok());
+  }
+  const std::string seg = FileLogStore::segment_path(dir.str(), 1);
+  flip_bit(seg, 16 + 24 + 1 + 24 + 1, 0);  // a payload byte of entry 2
+  auto r = FileLogStore::open(dir.str());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_TRUE(r.error().is_corruption()) << r.error();
+  EXPECT_NE(r.error().message().find(seg), std::string_view::npos) << r.error();
+  EXPECT_NE(r.error().message().find("offset 41"), std::string_view::npos) << r.error();
+  // The operator can choose to cut there.
+  FileLogOptions o;
+  o.tolerate_corrupt_tail = true;
+  auto log = open_log(dir.str(), o);
+  EXPECT_EQ(log->last_index(), 1u);
+}
+
+TEST(FileLogStore, BitFlipInAnEarlierSegmentIsCorruption) {
+  TempDir dir("raft-file");
+  {
+    auto log = open_log(dir.str(), small_segments());
+    for (std::uint64_t i = 1; i <= 300; i += 10)
+      ASSERT_TRUE(log->append(make_entries(i, 10, 1)).ok());
+  }
+  const auto names = segment_names(dir.str());
+  ASSERT_GE(names.size(), 3u);
+  const std::string seg = dir.file(names[1]);
+  flip_bit(seg, file_size(seg) - 1, 5);  // even its last record: it is not the tail of the log
+  auto r = FileLogStore::open(dir.str(), small_segments());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_TRUE(r.error().is_corruption()) << r.error();
+  // A damaged header of a middle segment too.
+  flip_bit(seg, file_size(seg) - 1, 5);
+  flip_bit(seg, 2, 1);
+  r = FileLogStore::open(dir.str(), small_segments());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_TRUE(r.error().is_corruption()) << r.error();
+}
+
+TEST(FileLogStore, MissingMiddleSegmentIsCorruption) {
+  TempDir dir("raft-file");
+  {
+    auto log = open_log(dir.str(), small_segments());
+    for (std::uint64_t i = 1; i <= 300; i += 10)
+      ASSERT_TRUE(log->append(make_entries(i, 10, 1)).ok());
+  }
+  const auto names = segment_names(dir.str());
+  ASSERT_GE(names.size(), 3u);
+  ASSERT_TRUE(FileSystem::posix().remove(dir.file(names[1])).ok());
+  auto r = FileLogStore::open(dir.str(), small_segments());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_TRUE(r.error().is_corruption()) << r.error();
+}
+
+TEST(FileLogStore, ReadsVerifyTheChecksum) {
+  TempDir dir("raft-file");
+  FileLogOptions o;
+  o.cache_bytes = 0;
+  auto log = open_log(dir.str(), o);
+  ASSERT_TRUE(log->append(make_entries(1, 10, 1)).ok());
+  flip_bit(FileLogStore::segment_path(dir.str(), 1), 16 + 24 + 1 + 24 + 1, 0);
+  auto e = log->entry(2);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_TRUE(e.error().is_corruption()) << e.error();
+  auto r = log->entries(1, 10);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_TRUE(r.error().is_corruption());
+}
+
+TEST(FileLogStore, ReadCacheServesRecentEntries) {
+  TempDir dir("raft-file");
+  FileLogOptions o;
+  o.cache_bytes = 1000;
+  auto log = open_log(dir.str(), o);
+  ASSERT_TRUE(log->append(make_entries(1, 200, 1)).ok());
+  auto a = log->entry(200);
+  ASSERT_TRUE(a.has_value() && a->has_value());
+  EXPECT_EQ(log->stats().cache_hits, 1u);
+  EXPECT_EQ(log->stats().disk_reads, 0u);
+  auto b = log->entry(1);
+  ASSERT_TRUE(b.has_value() && b->has_value());
+  EXPECT_EQ(log->stats().disk_reads, 1u);
+  auto r = log->entries(1, 200);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->size(), 200u);
+  for (std::uint64_t i = 1; i <= 200; ++i) ASSERT_EQ((*r)[i - 1], make_entry(i, 1));
+  EXPECT_LE(log->stats().cache_bytes, 1000u);
+}
+
+}  // namespace
+}  // namespace strata::raft
