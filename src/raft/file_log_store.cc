@@ -221,6 +221,7 @@ class FileLogStoreImpl final : public FileLogStore {
   std::deque<LogEntry> cache_;      // the newest entries, ending at last_
   std::size_t cache_bytes_ = 0;
   bool active_dirty_ = false;  // the active segment has writes not yet synced
+  bool meta_dirty_ = false;    // a purge boundary not yet synced
   Status error_;               // sticky: the first failed write or sync
   std::string buf_;            // reused encode buffer
   std::atomic<std::uint64_t> first_{1};
@@ -464,6 +465,10 @@ Status FileLogStoreImpl::sync() {
   {
     std::unique_lock lock(mu_);
     STRATA_RETURN_IF_ERROR(error_);
+    if (meta_dirty_) {
+      STRATA_RETURN_IF_ERROR(fail(meta_.sync()));
+      meta_dirty_ = false;
+    }
     if (!active_dirty_ || segments_.empty()) return Status();
     file = segments_.back().file;
     active_dirty_ = false;
@@ -490,21 +495,23 @@ Status FileLogStoreImpl::purge(std::uint64_t up_to) {
                                     std::to_string(last_index()));
   }
   if (up_to < first_index()) return Status();
-  // 1. The new boundary, durably.
+  // 1. The new boundary: applied now, synced before any segment goes (else by sync()).
   if (auto r = meta_.put(kFirstIndexKey, std::string(encode_be(up_to + 1).data(), 8)); !r) {
     return fail(r.error());
   }
-  STRATA_RETURN_IF_ERROR(fail(meta_.sync()));
+  meta_dirty_ = true;
   first_.store(up_to + 1, std::memory_order_release);
   // 2. The segments that hold only purged entries.
-  bool removed = false;
-  while (!segments_.empty() && segments_.front().next() <= up_to + 1) {
-    if (segments_.size() == 1) active_dirty_ = false;
-    STRATA_RETURN_IF_ERROR(remove_segment_file(segments_.front()));
-    segments_.pop_front();
-    removed = true;
+  if (!segments_.empty() && segments_.front().next() <= up_to + 1) {
+    STRATA_RETURN_IF_ERROR(fail(meta_.sync()));
+    meta_dirty_ = false;
+    while (!segments_.empty() && segments_.front().next() <= up_to + 1) {
+      if (segments_.size() == 1) active_dirty_ = false;
+      STRATA_RETURN_IF_ERROR(remove_segment_file(segments_.front()));
+      segments_.pop_front();
+    }
+    STRATA_RETURN_IF_ERROR(fail(fs_.sync_dir(dir_)));
   }
-  if (removed) STRATA_RETURN_IF_ERROR(fail(fs_.sync_dir(dir_)));
   // 3. Memory.
   while (!cache_.empty() && cache_first() <= up_to) {
     cache_bytes_ -= cache_.front().payload.size();
@@ -582,6 +589,7 @@ Status FileLogStoreImpl::reset(std::uint64_t next_index) {
     return fail(r.error());
   }
   STRATA_RETURN_IF_ERROR(fail(meta_.sync()));
+  meta_dirty_ = false;
   cache_.clear();
   cache_bytes_ = 0;
   term_runs_.clear();

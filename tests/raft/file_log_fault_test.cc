@@ -35,7 +35,8 @@ FileLogOptions fault_options(FaultFileSystem& fs) {
 // What a reopen after a power loss must find.
 struct Expectation {
   std::uint64_t min_last = 0;   // entries up to here were synced (or made durable by truncate)
-  std::uint64_t min_first = 1;  // a purge that returned OK is durable
+  std::uint64_t min_first = 1;  // a purge that returned OK before a sync is durable
+  std::uint64_t purged = 1;     // first index after the last purge that returned OK
   std::uint64_t max_first = 1;  // ... and no purge went further than requested
   std::map<std::uint64_t, std::uint64_t> terms;  // index -> term of the current log
 };
@@ -79,6 +80,7 @@ void power_loss_trial(std::uint64_t seed, CrashMode mode) {
     exp.min_last = last;
     exp.min_first = first;
     exp.max_first = first;
+    exp.purged = first;
     std::uint64_t term = last >= first ? exp.terms[last] : 1;
     if (term == 0) term = 1;
 
@@ -95,11 +97,12 @@ void power_loss_trial(std::uint64_t seed, CrashMode mode) {
       } else if (dice < 75) {
         if (!log.sync().ok()) break;
         exp.min_last = l;
+        exp.min_first = std::max(exp.min_first, exp.purged);
       } else if (dice < 83 && l >= f) {
         const std::uint64_t up_to = f + rng() % (l - f + 1);
         exp.max_first = std::max(exp.max_first, up_to + 1);
         if (!log.purge(up_to).ok()) break;
-        exp.min_first = std::max(exp.min_first, up_to + 1);
+        exp.purged = std::max(exp.purged, up_to + 1);
       } else if (dice < 91 && l >= f) {
         const std::uint64_t from = f + rng() % (l - f + 1);
         // Whatever happens, entries >= from may be gone after a crash.

@@ -34,12 +34,13 @@
 // directory is fsynced before the batch is written. So every segment but the last is fully
 // synced, and sync() only has to fdatasync the active segment.
 //
-// Purge persists the new first index (Metadata, synced) and then deletes the segments that
-// hold only purged entries (then fsyncs the directory); a crash in between is finished at
-// open. Truncate deletes later segments newest first (each followed by a directory fsync, so
-// a crash leaves a prefix of the old log), then cuts the segment holding `from` with
-// ftruncate + fdatasync. Reset deletes every segment the same way, then persists the new
-// first index.
+// Purge records the new first index in Metadata. When whole segments become purged it syncs
+// that boundary first, then deletes them and fsyncs the directory (a crash in between is
+// finished at open); otherwise nothing on disk changes but the boundary, which the next
+// sync() makes durable (a crash before that brings the purged entries back, consistently). Truncate
+// deletes later segments newest first (each followed by a directory fsync, so a crash leaves a
+// prefix of the old log), then cuts the segment holding `from` with ftruncate + fdatasync. Reset
+// deletes every segment the same way, then persists the new first index.
 //
 // Open scans every segment: each record's CRC, length, index (contiguous across segments)
 // and term (non-decreasing) are checked. A bad record in any segment but the last is

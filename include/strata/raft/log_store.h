@@ -83,7 +83,9 @@ class LogStore {
   virtual std::uint64_t last_index() const noexcept = 0;
 
   // Removes every entry <= up_to and persists the new first index (up_to + 1) atomically
-  // with the removal. up_to < first_index() is a no-op.
+  // with the removal: after a crash the log starts at the old or the new first index, with
+  // every entry from there on. Durable at the latest when the next sync() returns.
+  // up_to < first_index() is a no-op.
   // REQUIRES: up_to <= last_index() (use reset() to move past the end); else
   // invalid_argument.
   [[nodiscard]] virtual Status purge(std::uint64_t up_to) = 0;

@@ -14,9 +14,9 @@
 // [first, up_to] plus the new first_index; truncate one DeleteRange; replace one DeleteRange
 // plus the new entries; reset one DeleteRange over every index plus the new first_index.
 // append() commits without sync: the batch is in RocksDB's WAL file (*written*, survives a
-// process crash); sync() fdatasyncs the WAL (DB::SyncWAL). purge, truncate, reset and the
-// hard state's save commit with sync = true. Recovery is RocksDB's: the WAL replays to a
-// prefix of the committed batches.
+// process crash); sync() fdatasyncs the WAL (DB::SyncWAL). purge and replace likewise (the
+// WAL keeps them in order); truncate, reset and the hard state's save commit with sync = true.
+// Recovery is RocksDB's: the WAL replays to a prefix of the committed batches.
 //
 // A DeleteRange leaves one range tombstone per purge; RocksDB drops them at compaction. A log
 // purged thousands of times between compactions reads slower (see RocksDB's DeleteRange notes);
@@ -183,7 +183,7 @@ class RocksDbLogStore final : public LogStore {
     batch.delete_range(RaftSpace::kLog, detail::index_key(first_index()),
                        detail::index_key(up_to + 1));
     batch.put(RaftSpace::kMeta, detail::kFirstIndexKey, detail::index_key(up_to + 1));
-    STRATA_RETURN_IF_ERROR(commit(std::move(batch), true));
+    STRATA_RETURN_IF_ERROR(commit(std::move(batch), false));
     first_.store(up_to + 1, std::memory_order_release);
     return Status();
   }
