@@ -10,5 +10,6 @@ namespace strata::tools {
 
 void add_rocksdb_commands(CLI::App& app, int& exit_code);
 void add_metadata_commands(CLI::App& app, int& exit_code);
+void add_raft_commands(CLI::App& app, int& exit_code);
 
 }  // namespace strata::tools

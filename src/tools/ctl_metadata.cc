@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "escape.h"
+#include "metadata_inspect.h"
 #include "strata/core/bytes.h"
 #include "strata/core/file.h"
 #include "strata/metadata/format.h"
@@ -18,86 +19,6 @@
 
 namespace strata::tools {
 namespace {
-
-namespace fmt = ::strata::metadata_format;
-
-struct FileReport {
-  std::string name;
-  bool present = false;
-  std::uint64_t size = 0;
-  Status status;  // OK when the image is valid
-  std::uint8_t key_codec = 0;
-  std::uint64_t version = 0;
-  std::vector<std::pair<std::string, std::string>> entries;  // printable key, raw value
-};
-
-// Parses the entries of a checked image; corruption when they do not end exactly at the CRC.
-template <class Key>
-Status parse_entries(std::string_view image, const fmt::ImageHeader& h, FileReport& out) {
-  std::string_view rest = image.substr(fmt::kHeaderSize, h.payload_size - fmt::kHeaderSize);
-  for (std::uint32_t i = 0; i < h.entry_count; ++i) {
-    Key key{};
-    const std::size_t used = MetadataKeyCodec<Key>::decode(rest, key);
-    if (used == 0 || rest.size() - used < fmt::kValueLengthSize) {
-      return Status::corruption("entry " + std::to_string(i) + " is cut short");
-    }
-    rest.remove_prefix(used);
-    const std::uint32_t len = decode_be<std::uint32_t>(rest.data());
-    rest.remove_prefix(fmt::kValueLengthSize);
-    if (rest.size() < len)
-      return Status::corruption("value " + std::to_string(i) + " is cut short");
-    std::string shown;
-    if constexpr (std::is_same_v<Key, std::uint64_t>) {
-      shown = std::to_string(key);
-    } else {
-      shown = escape_bytes(key);
-    }
-    out.entries.emplace_back(std::move(shown), std::string(rest.substr(0, len)));
-    rest.remove_prefix(len);
-  }
-  if (!rest.empty()) return Status::corruption("bytes after the last entry");
-  return {};
-}
-
-FileReport inspect(const std::string& dir, const std::string& name) {
-  FileReport r;
-  r.name = name;
-  const std::string path = dir + "/" + name;
-  auto exists = FileSystem::posix().exists(path);
-  if (!exists || !*exists) {
-    r.status = Status::not_found("missing");
-    return r;
-  }
-  r.present = true;
-  auto image = FileSystem::posix().read_file(path);
-  if (!image) {
-    r.status = image.error();
-    return r;
-  }
-  r.size = image->size();
-  if (image->empty()) {
-    r.status = Status::not_found("empty");
-    return r;
-  }
-  r.key_codec = image->size() > fmt::kKeyCodecOffset
-                    ? static_cast<std::uint8_t>((*image)[fmt::kKeyCodecOffset])
-                    : 0;
-  auto header = fmt::check_image(*image, r.key_codec, path);
-  if (!header) {
-    r.status = header.error();
-    return r;
-  }
-  r.version = header->version;
-  if (r.key_codec == MetadataKeyCodec<std::uint64_t>::kId) {
-    r.status = parse_entries<std::uint64_t>(*image, *header, r);
-  } else if (r.key_codec == MetadataKeyCodec<std::string>::kId) {
-    r.status = parse_entries<std::string>(*image, *header, r);
-  } else {
-    r.status = Status::not_supported("key codec " + std::to_string(r.key_codec) +
-                                     " is not one strata-ctl knows");
-  }
-  return r;
-}
 
 const char* codec_name(std::uint8_t id) {
   if (id == MetadataKeyCodec<std::uint64_t>::kId) return "u64";
@@ -112,17 +33,16 @@ int cmd_dump(const std::string& dir, bool hex, bool headers_only) {
               << is_dir.error().to_string() << "\n";
     return 1;
   }
-  FileReport files[2] = {inspect(dir, "left"), inspect(dir, "right")};
-  const FileReport* pick = nullptr;
-  bool any_bytes = false;
+  MetadataDirReport report = inspect_metadata_dir(dir);
+  const auto& files = report.files;
+  const FileReport* pick = report.current();
+  const bool any_bytes = files[0].size > 0 || files[1].size > 0;
   for (const auto& f : files) {
-    any_bytes |= f.size > 0;
     if (f.status.ok()) {
       std::printf("%-6s size=%llu valid version=%llu keys=%s entries=%zu\n", f.name.c_str(),
                   static_cast<unsigned long long>(f.size),
                   static_cast<unsigned long long>(f.version), codec_name(f.key_codec),
                   f.entries.size());
-      if (pick == nullptr || f.version > pick->version) pick = &f;
     } else {
       std::printf("%-6s size=%llu INVALID: %s\n", f.name.c_str(),
                   static_cast<unsigned long long>(f.size), f.status.to_string().c_str());

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   strata::tools::add_rocksdb_commands(app, exit_code);
   strata::tools::add_metadata_commands(app, exit_code);
+  strata::tools::add_raft_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
