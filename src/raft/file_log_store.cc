@@ -8,6 +8,7 @@
 #include <cstring>
 #include <deque>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -510,7 +511,8 @@ Status FileLogStoreImpl::purge(std::uint64_t up_to) {
       STRATA_RETURN_IF_ERROR(remove_segment_file(segments_.front()));
       segments_.pop_front();
     }
-    STRATA_RETURN_IF_ERROR(fail(fs_.sync_dir(dir_)));
+    // No directory fsync: a removal lost in a crash leaves a segment wholly below the synced
+    // boundary, which open deletes.
   }
   // 3. Memory.
   while (!cache_.empty() && cache_first() <= up_to) {
@@ -579,17 +581,33 @@ Status FileLogStoreImpl::reset(std::uint64_t next_index) {
   if (next_index == 0) return Status::invalid_argument("reset: next_index must be >= 1");
   std::unique_lock lock(mu_);
   STRATA_RETURN_IF_ERROR(error_);
-  while (!segments_.empty()) {
-    STRATA_RETURN_IF_ERROR(remove_segment_file(segments_.back()));
-    STRATA_RETURN_IF_ERROR(fail(fs_.sync_dir(dir_)));
-    segments_.pop_back();
+  auto set_boundary = [&]() -> Status {
+    if (auto r = meta_.put(kFirstIndexKey, std::string(encode_be(next_index).data(), 8)); !r) {
+      return fail(r.error());
+    }
+    STRATA_RETURN_IF_ERROR(fail(meta_.sync()));
+    meta_dirty_ = false;
+    return Status();
+  };
+  if (next_index > last_index()) {
+    // Every entry on disk is below the new boundary: once it is synced, open deletes whatever
+    // segment survives a crash, so the removals need no directory fsync (one fsync in all).
+    STRATA_RETURN_IF_ERROR(set_boundary());
+    while (!segments_.empty()) {
+      STRATA_RETURN_IF_ERROR(remove_segment_file(segments_.back()));
+      segments_.pop_back();
+    }
+  } else {
+    // Some entries at or above next_index: they must be gone (newest first, each removal
+    // durable) before the boundary is, or a crash could revive them.
+    while (!segments_.empty()) {
+      STRATA_RETURN_IF_ERROR(remove_segment_file(segments_.back()));
+      STRATA_RETURN_IF_ERROR(fail(fs_.sync_dir(dir_)));
+      segments_.pop_back();
+    }
+    STRATA_RETURN_IF_ERROR(set_boundary());
   }
   active_dirty_ = false;
-  if (auto r = meta_.put(kFirstIndexKey, std::string(encode_be(next_index).data(), 8)); !r) {
-    return fail(r.error());
-  }
-  STRATA_RETURN_IF_ERROR(fail(meta_.sync()));
-  meta_dirty_ = false;
   cache_.clear();
   cache_bytes_ = 0;
   term_runs_.clear();
@@ -606,11 +624,13 @@ Result<std::uint64_t> FileLogStoreImpl::read_range(const Segment& s, std::uint64
                                                    std::vector<LogEntry>& out) const {
   const std::uint64_t begin = s.record_offset(first);
   const std::uint64_t end = s.record_end(last);
-  std::string data(static_cast<std::size_t>(end - begin), '\0');
-  STRATA_ASSIGN_OR_RETURN(const std::size_t n, s.file->read_at(begin, std::span<char>(data)));
+  const auto size = static_cast<std::size_t>(end - begin);
+  std::unique_ptr<char[]> data(new char[size]);  // not zero-filled: pread overwrites it
+  STRATA_ASSIGN_OR_RETURN(const std::size_t n,
+                          s.file->read_at(begin, std::span<char>(data.get(), size)));
   disk_reads_.fetch_add(1, std::memory_order_relaxed);
-  if (n != data.size()) return corruption_at(s.path, begin + n, "segment shorter than its index");
-  const std::string_view view(data);
+  if (n != size) return corruption_at(s.path, begin + n, "segment shorter than its index");
+  const std::string_view view(data.get(), size);
   for (std::uint64_t i = first; i <= last; ++i) {
     const std::uint64_t off = s.record_offset(i) - begin;
     const char* why = nullptr;

@@ -1,6 +1,7 @@
 // FileLogStore under FaultFileSystem: power losses at random points (unsynced writes dropped,
 // kept, torn, or a random subset kept), injected I/O errors, and interrupted purges.
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <random>
@@ -41,6 +42,12 @@ struct Expectation {
   std::map<std::uint64_t, std::uint64_t> terms;  // index -> term of the current log
 };
 
+// Trials per crash mode; STRATA_RAFT_FAULT_TRIALS raises it for a longer soak.
+std::uint64_t trials() {
+  const char* env = std::getenv("STRATA_RAFT_FAULT_TRIALS");
+  return env != nullptr ? std::strtoull(env, nullptr, 10) : 60;
+}
+
 // Entries checked after reopens, over all trials (the trials must exercise something).
 std::uint64_t g_checked_synced = 0;
 
@@ -52,6 +59,7 @@ void power_loss_trial(std::uint64_t seed, CrashMode mode) {
   TempDir dir("raft-fault");
   FaultFileSystem fs(seed);
   Expectation exp;
+  std::string trace;  // the operations of the current cycle, for failure messages
   for (int cycle = 0; cycle < 4; ++cycle) {
     auto opened = FileLogStore::open(dir.str(), fault_options(fs));
     ASSERT_TRUE(opened.has_value()) << opened.error();
@@ -59,7 +67,7 @@ void power_loss_trial(std::uint64_t seed, CrashMode mode) {
     // The recovered log.
     const std::uint64_t first = log.first_index();
     const std::uint64_t last = log.last_index();
-    ASSERT_GE(last, exp.min_last);
+    ASSERT_GE(last, exp.min_last) << trace;
     ASSERT_GE(first, exp.min_first);
     ASSERT_LE(first, exp.max_first);
     if (last >= first) {
@@ -84,11 +92,13 @@ void power_loss_trial(std::uint64_t seed, CrashMode mode) {
     std::uint64_t term = last >= first ? exp.terms[last] : 1;
     if (term == 0) term = 1;
 
+    trace = "recovered [" + std::to_string(first) + ", " + std::to_string(last) + "]";
     fs.fail_after(5 + rng() % 60);
     for (int op = 0; op < 60; ++op) {
       const std::uint64_t f = log.first_index();
       const std::uint64_t l = log.last_index();
       const auto dice = rng() % 100;
+      trace += " | f" + std::to_string(f) + " l" + std::to_string(l) + " d" + std::to_string(dice);
       if (dice < 50) {
         if (rng() % 6 == 0) ++term;
         auto batch = make_entries(l + 1, 1 + rng() % 12, term);
@@ -110,6 +120,16 @@ void power_loss_trial(std::uint64_t seed, CrashMode mode) {
         if (!log.truncate(from).ok()) break;
         for (auto it = exp.terms.lower_bound(from); it != exp.terms.end();)
           it = exp.terms.erase(it);
+      } else if (dice < 95) {
+        // Past the end (one fsync) or inside the log (segments removed first).
+        const std::uint64_t next =
+            (rng() % 2 == 0 || l < f) ? l + 1 + rng() % 5 : f + rng() % (l - f + 1);
+        exp.min_last = std::min(exp.min_last, exp.min_first - 1);  // all removed, boundary old
+        exp.max_first = std::max(exp.max_first, next);
+        if (!log.reset(next).ok()) break;
+        exp.terms.clear();
+        exp.min_last = next - 1;
+        exp.min_first = exp.max_first = exp.purged = next;
       } else if (l >= f) {
         const std::uint64_t from = f + rng() % (l - f + 1);
         ++term;
@@ -126,7 +146,7 @@ void power_loss_trial(std::uint64_t seed, CrashMode mode) {
 }
 
 TEST(FileLogFault, PowerLossDroppingUnsyncedWritesKeepsSyncedEntries) {
-  for (std::uint64_t seed = 1; seed <= 60; ++seed) {
+  for (std::uint64_t seed = 1; seed < 1 + trials(); ++seed) {
     ASSERT_NO_FATAL_FAILURE(power_loss_trial(seed, CrashMode::kDropUnsynced));
   }
   EXPECT_GT(g_checked_synced, 1000u);
@@ -134,7 +154,7 @@ TEST(FileLogFault, PowerLossDroppingUnsyncedWritesKeepsSyncedEntries) {
 }
 
 TEST(FileLogFault, PowerLossKeepingUnsyncedWritesKeepsSyncedEntries) {
-  for (std::uint64_t seed = 100; seed <= 160; ++seed) {
+  for (std::uint64_t seed = 10000; seed < 10000 + trials(); ++seed) {
     ASSERT_NO_FATAL_FAILURE(power_loss_trial(seed, CrashMode::kKeepUnsynced));
   }
   EXPECT_GT(g_checked_synced, 1000u);
@@ -142,7 +162,7 @@ TEST(FileLogFault, PowerLossKeepingUnsyncedWritesKeepsSyncedEntries) {
 }
 
 TEST(FileLogFault, PowerLossTearingTheLastWriteKeepsSyncedEntries) {
-  for (std::uint64_t seed = 200; seed <= 260; ++seed) {
+  for (std::uint64_t seed = 20000; seed < 20000 + trials(); ++seed) {
     ASSERT_NO_FATAL_FAILURE(power_loss_trial(seed, CrashMode::kTearLast));
   }
   EXPECT_GT(g_checked_synced, 1000u);
@@ -150,7 +170,7 @@ TEST(FileLogFault, PowerLossTearingTheLastWriteKeepsSyncedEntries) {
 }
 
 TEST(FileLogFault, PowerLossKeepingARandomSubsetKeepsSyncedEntries) {
-  for (std::uint64_t seed = 300; seed <= 360; ++seed) {
+  for (std::uint64_t seed = 30000; seed < 30000 + trials(); ++seed) {
     ASSERT_NO_FATAL_FAILURE(power_loss_trial(seed, CrashMode::kRandomSubset));
   }
   EXPECT_GT(g_checked_synced, 1000u);

@@ -35,12 +35,17 @@
 // synced, and sync() only has to fdatasync the active segment.
 //
 // Purge records the new first index in Metadata. When whole segments become purged it syncs
-// that boundary first, then deletes them and fsyncs the directory (a crash in between is
-// finished at open); otherwise nothing on disk changes but the boundary, which the next
-// sync() makes durable (a crash before that brings the purged entries back, consistently). Truncate
-// deletes later segments newest first (each followed by a directory fsync, so a crash leaves a
-// prefix of the old log), then cuts the segment holding `from` with ftruncate + fdatasync. Reset
-// deletes every segment the same way, then persists the new first index.
+// that boundary first, then deletes them (a crash in between, or a removal that did not reach
+// the disk, is finished at open: segments wholly below the boundary are deleted); otherwise
+// nothing on disk changes but the boundary, which the next sync() makes durable (a crash
+// before that brings the purged entries back, consistently).
+//
+// Truncate deletes later segments newest first (each followed by a directory fsync, so a
+// crash leaves a prefix of the old log), then cuts the segment holding `from` with
+// ftruncate + fdatasync. Reset to an index past the end syncs the new first index, then
+// deletes every segment (one fsync; leftovers are below the boundary and open deletes them);
+// reset to an index inside the log deletes the segments the way truncate does, then syncs
+// the boundary.
 //
 // Open scans every segment: each record's CRC, length, index (contiguous across segments)
 // and term (non-decreasing) are checked. A bad record in any segment but the last is
