@@ -217,6 +217,7 @@ class FileLogStoreImpl final : public FileLogStore {
   Metadata<std::uint64_t> meta_;
 
   mutable detail::RwMutex mu_;
+  std::mutex sync_mu_;              // serializes sync(); taken before mu_
   std::deque<Segment> segments_;    // ascending; the back one is the active segment
   std::vector<TermRun> term_runs_;  // ascending by index; the run covering first_ onwards
   std::deque<LogEntry> cache_;      // the newest entries, ending at last_
@@ -387,8 +388,10 @@ Status FileLogStoreImpl::recover(std::uint64_t boundary) {
 // --- writes -------------------------------------------------------------------------------
 
 Status FileLogStoreImpl::start_segment(std::uint64_t first) {
-  if (!segments_.empty() && active_dirty_) {
-    // Every segment but the last is fully synced (see the file comment).
+  if (!segments_.empty()) {
+    // Every segment but the last is fully synced (see the file comment). Synced even when
+    // not dirty: a sync() may still be in flight on it (without the lock), and the next
+    // segment must not exist on disk before this one is complete. A clean fdatasync is cheap.
     STRATA_RETURN_IF_ERROR(fail(segments_.back().file->sync()));
     active_dirty_ = false;
     syncs_.fetch_add(1, std::memory_order_relaxed);
@@ -462,6 +465,9 @@ Status FileLogStoreImpl::append(std::span<const LogEntry> entries) {
 }
 
 Status FileLogStoreImpl::sync() {
+  // One sync at a time: a sync() must not return before an earlier one, still in flight,
+  // has made its part durable (or failed).
+  std::lock_guard sync_lock(sync_mu_);
   std::shared_ptr<File> file;
   {
     std::unique_lock lock(mu_);
