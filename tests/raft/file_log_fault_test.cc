@@ -235,6 +235,28 @@ TEST(FileLogFault, PurgeInterruptedAfterTheBoundaryIsFinishedAtOpen) {
   EXPECT_EQ(**e, make_entry(201, 1));
 }
 
+TEST(FileLogFault, ResetPastTheEndInterruptedAfterTheBoundaryIsFinishedAtOpen) {
+  TempDir dir("raft-fault");
+  FaultFileSystem fs(5);
+  {
+    auto log = FileLogStore::open(dir.str(), fault_options(fs));
+    ASSERT_TRUE(log.has_value());
+    for (std::uint64_t i = 1; i <= 300; i += 10) {
+      ASSERT_TRUE((*log)->append(make_entries(i, 10, 1)).ok());
+    }
+    ASSERT_TRUE((*log)->sync().ok());
+    fs.fail_nth(FaultOp::kRemove, 2);  // the boundary is synced, one segment is deleted
+    EXPECT_TRUE((*log)->reset(1000).is_io_error());
+  }
+  fs.crash(CrashMode::kDropUnsynced);
+  auto log = FileLogStore::open(dir.str(), fault_options(fs));
+  ASSERT_TRUE(log.has_value()) << log.error();
+  EXPECT_EQ((*log)->first_index(), 1000u);
+  EXPECT_EQ((*log)->last_index(), 999u);
+  EXPECT_GT((*log)->open_report().leftover_segments, 0u);
+  EXPECT_TRUE((*log)->append(make_entries(1000, 3, 2)).ok());
+}
+
 TEST(FileLogFault, TruncateInterruptedBetweenSegmentDeletionsLeavesAPrefix) {
   TempDir dir("raft-fault");
   FaultFileSystem fs(4);
