@@ -58,17 +58,22 @@ std::string encode_segment_header(std::uint64_t first) {
   return concat_bytes(kMagic, kVersion, first);
 }
 
-// Appends the record of `e` to `out`.
-void encode_record(const LogEntry& e, std::string& out) {
-  const std::size_t at = out.size();
-  out.resize(at + kHeader + e.payload.size());
-  char* p = out.data() + at;
+// Writes the record of `e` at `p` (kHeader + payload bytes); returns the end.
+char* encode_record(const LogEntry& e, char* p) {
   encode_be(static_cast<std::uint32_t>(e.payload.size()), p + 4);
   encode_be(e.index, p + 8);
   encode_be(e.term, p + 16);
   if (!e.payload.empty()) std::memcpy(p + kHeader, e.payload.data(), e.payload.size());
   const std::uint32_t crc = crc32c(std::string_view(p + 4, kHeader - 4 + e.payload.size()));
   encode_be(crc, p);
+  return p + kHeader + e.payload.size();
+}
+
+// The record at the front of `in`, written by this process (no checks).
+LogEntry decode_trusted(std::string_view in) {
+  const auto len = decode_be<std::uint32_t>(in.data() + 4);
+  return LogEntry{decode_be<std::uint64_t>(in.data() + 8), decode_be<std::uint64_t>(in.data() + 16),
+                  std::string(in.substr(kHeader, len))};
 }
 
 struct RecordView {
@@ -199,7 +204,22 @@ class FileLogStoreImpl final : public FileLogStore {
                                [](std::uint64_t i, const Segment& s) { return i < s.first; });
     return *std::prev(it);
   }
-  std::uint64_t cache_first() const { return last_index() + 1 - cache_.size(); }
+  // The first index served from the cache (last_index() + 1 when it is empty).
+  std::uint64_t cache_first() const {
+    return cache_.empty() ? last_index() + 1 : std::max(cache_.front().first, first_index());
+  }
+  // The cached entry `index`. REQUIRES: cache_first() <= index <= last_index().
+  LogEntry cached_entry(std::uint64_t index) const {
+    auto it = std::upper_bound(cache_.begin(), cache_.end(), index,
+                               [](std::uint64_t i, const CachedBatch& b) { return i < b.first; });
+    const CachedBatch& b = *std::prev(it);
+    const std::uint64_t pos = segment_of(index).record_offset(index) - b.file_offset;
+    return decode_trusted(std::string_view(b.bytes).substr(static_cast<std::size_t>(pos)));
+  }
+  void cache_pop_front() {
+    cache_bytes_ -= cache_.front().bytes.size();
+    cache_.pop_front();
+  }
 
   Status append_locked(std::span<const LogEntry> entries);
   Status truncate_locked(std::uint64_t from);
@@ -220,7 +240,15 @@ class FileLogStoreImpl final : public FileLogStore {
   std::mutex sync_mu_;              // serializes sync(); taken before mu_
   std::deque<Segment> segments_;    // ascending; the back one is the active segment
   std::vector<TermRun> term_runs_;  // ascending by index; the run covering first_ onwards
-  std::deque<LogEntry> cache_;      // the newest entries, ending at last_
+  // The newest appended batches, as written (their records are decoded on a read): entries
+  // cache_.front().first .. last_; each batch lies in one segment.
+  struct CachedBatch {
+    std::uint64_t first;        // index of its first record
+    std::uint64_t last;         // index of its last record still in the log
+    std::uint64_t file_offset;  // where `bytes` starts in its segment
+    std::string bytes;
+  };
+  std::deque<CachedBatch> cache_;
   std::size_t cache_bytes_ = 0;
   bool active_dirty_ = false;  // the active segment has writes not yet synced
   bool meta_dirty_ = false;    // a purge boundary not yet synced
@@ -424,12 +452,13 @@ Status FileLogStoreImpl::append_locked(std::span<const LogEntry> entries) {
     STRATA_RETURN_IF_ERROR(start_segment(entries[0].index));
   }
   Segment& s = segments_.back();
-  buf_.clear();
   const std::uint64_t at = s.end;
-  if (at == 0) buf_ = encode_segment_header(s.first);
-  buf_.reserve(buf_.size() + static_cast<std::size_t>(bytes));
-  const std::uint64_t base = at + buf_.size();
-  for (const LogEntry& e : entries) encode_record(e, buf_);
+  const std::size_t header = at == 0 ? kSegHeader : 0;
+  buf_.resize(header + static_cast<std::size_t>(bytes));
+  if (header > 0) encode_segment_header(s.first).copy(buf_.data(), kSegHeader);
+  char* p = buf_.data() + header;
+  for (const LogEntry& e : entries) p = encode_record(e, p);
+  const std::uint64_t base = at + header;
   if (Status st = s.file->write_at(at, buf_); !st.ok()) return fail(st);
   active_dirty_ = true;
   ++appends_;
@@ -443,17 +472,18 @@ Status FileLogStoreImpl::append_locked(std::span<const LogEntry> entries) {
     note_term(e.index, e.term);
   }
   s.end = off;
-  if (options_.cache_bytes > 0) {
-    for (const LogEntry& e : entries) {
-      cache_.push_back(e);
-      cache_bytes_ += e.payload.size();
-    }
-    while (!cache_.empty() && cache_bytes_ > options_.cache_bytes) {
-      cache_bytes_ -= cache_.front().payload.size();
-      cache_.pop_front();
-    }
-  }
   last_.store(entries.back().index, std::memory_order_release);
+  if (options_.cache_bytes >= buf_.size()) {
+    // The written buffer itself becomes the cache entry: no copy of the payloads.
+    cache_bytes_ += buf_.size();
+    cache_.push_back(CachedBatch{entries.front().index, entries.back().index, at, std::move(buf_)});
+    buf_ = std::string();
+    while (cache_bytes_ > options_.cache_bytes) cache_pop_front();
+  } else {
+    // Too big to cache: the cache must stay contiguous up to last_index().
+    cache_.clear();
+    cache_bytes_ = 0;
+  }
   return Status();
 }
 
@@ -521,10 +551,7 @@ Status FileLogStoreImpl::purge(std::uint64_t up_to) {
     // boundary, which open deletes.
   }
   // 3. Memory.
-  while (!cache_.empty() && cache_first() <= up_to) {
-    cache_bytes_ -= cache_.front().payload.size();
-    cache_.pop_front();
-  }
+  while (!cache_.empty() && cache_.front().last <= up_to) cache_pop_front();
   auto it = std::upper_bound(term_runs_.begin(), term_runs_.end(), up_to + 1,
                              [](std::uint64_t i, const TermRun& r) { return i < r.index; });
   if (it != term_runs_.begin()) term_runs_.erase(term_runs_.begin(), std::prev(it));
@@ -551,10 +578,11 @@ Status FileLogStoreImpl::truncate_locked(std::uint64_t from) {
   }
   active_dirty_ = false;
   last_.store(from - 1, std::memory_order_release);
-  while (!cache_.empty() && cache_.back().index >= from) {
-    cache_bytes_ -= cache_.back().payload.size();
+  while (!cache_.empty() && cache_.back().first >= from) {
+    cache_bytes_ -= cache_.back().bytes.size();
     cache_.pop_back();
   }
+  if (!cache_.empty() && cache_.back().last >= from) cache_.back().last = from - 1;
   while (!term_runs_.empty() && term_runs_.back().index >= from) term_runs_.pop_back();
   return Status();
 }
@@ -653,9 +681,9 @@ Result<std::uint64_t> FileLogStoreImpl::read_range(const Segment& s, std::uint64
 Result<std::optional<LogEntry>> FileLogStoreImpl::entry(std::uint64_t index) const {
   std::shared_lock lock(mu_);
   if (index < first_index() || index > last_index()) return std::optional<LogEntry>();
-  if (!cache_.empty() && index >= cache_first()) {
+  if (index >= cache_first()) {
     cache_hits_.fetch_add(1, std::memory_order_relaxed);
-    return std::optional<LogEntry>(cache_[static_cast<std::size_t>(index - cache_first())]);
+    return std::optional<LogEntry>(cached_entry(index));
   }
   std::vector<LogEntry> out;
   STRATA_RETURN_IF_ERROR(read_range(segment_of(index), index, index, out).status());
@@ -670,7 +698,7 @@ Result<std::vector<LogEntry>> FileLogStoreImpl::entries(std::uint64_t first, std
   if (first > last) return out;
   std::uint64_t budget_used = 0;
   std::uint64_t i = first;
-  const std::uint64_t cached_from = cache_.empty() ? last_index() + 1 : cache_first();
+  const std::uint64_t cached_from = cache_first();
   // From the files, up to the cache.
   while (i <= last && i < cached_from) {
     const Segment& s = segment_of(i);
@@ -689,10 +717,11 @@ Result<std::vector<LogEntry>> FileLogStoreImpl::entries(std::uint64_t first, std
     i = j;
   }
   for (; i <= last; ++i) {
-    const LogEntry& e = cache_[static_cast<std::size_t>(i - cached_from)];
-    if (!out.empty() && budget_used + e.payload.size() > max_bytes) break;
-    budget_used += e.payload.size();
-    out.push_back(e);
+    const Segment& s = segment_of(i);
+    const std::uint64_t payload = s.record_end(i) - s.record_offset(i) - kHeader;
+    if (!out.empty() && budget_used + payload > max_bytes) break;
+    budget_used += payload;
+    out.push_back(cached_entry(i));
     cache_hits_.fetch_add(1, std::memory_order_relaxed);
   }
   return out;
@@ -710,7 +739,7 @@ FileLogStats FileLogStoreImpl::stats() const {
   st.segments = segments_.size();
   for (const Segment& s : segments_) st.index_bytes += s.offsets.capacity() * sizeof(std::uint32_t);
   st.index_bytes += term_runs_.capacity() * sizeof(TermRun) + segments_.size() * sizeof(Segment);
-  st.cache_entries = cache_.size();
+  for (const CachedBatch& b : cache_) st.cache_entries += b.last + 1 - b.first;
   st.cache_bytes = cache_bytes_;
   st.appends = appends_;
   st.bytes_written = bytes_written_;

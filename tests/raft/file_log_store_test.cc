@@ -258,7 +258,8 @@ TEST(FileLogStore, ReadCacheServesRecentEntries) {
   FileLogOptions o;
   o.cache_bytes = 1000;
   auto log = open_log(dir.str(), o);
-  ASSERT_TRUE(log->append(make_entries(1, 200, 1)).ok());
+  // The cache holds whole batches as written: small ones here.
+  for (std::uint64_t i = 1; i <= 200; i += 2) ASSERT_TRUE(log->append(make_entries(i, 2, 1)).ok());
   auto a = log->entry(200);
   ASSERT_TRUE(a.has_value() && a->has_value());
   EXPECT_EQ(log->stats().cache_hits, 1u);
@@ -271,6 +272,14 @@ TEST(FileLogStore, ReadCacheServesRecentEntries) {
   ASSERT_EQ(r->size(), 200u);
   for (std::uint64_t i = 1; i <= 200; ++i) ASSERT_EQ((*r)[i - 1], make_entry(i, 1));
   EXPECT_LE(log->stats().cache_bytes, 1000u);
+  EXPECT_GT(log->stats().cache_entries, 2u);
+  // A batch larger than the cache is not cached, and the cache stays contiguous.
+  ASSERT_TRUE(log->append(make_entries(201, 100, 1)).ok());
+  EXPECT_EQ(log->stats().cache_entries, 0u);
+  ASSERT_TRUE(log->append(make_entries(301, 2, 1)).ok());
+  r = log->entries(150, 302);
+  ASSERT_TRUE(r.has_value());
+  for (std::uint64_t i = 150; i <= 302; ++i) ASSERT_EQ((*r)[i - 150], make_entry(i, 1));
 }
 
 TEST(FileLogStore, SyncRacingAppendsAcrossRotationsLosesNothing) {

@@ -57,8 +57,9 @@
 // corruption, unless tolerate_corrupt_tail is set.
 //
 // Memory: per entry a u32 offset (4 bytes), plus one 16-byte record per term change, plus a
-// bounded cache of the most recently appended entries (cache_bytes), which serves the reads a
-// Raft leader makes to replicate what it just appended. Older entries are read from the
+// bounded cache of the most recently appended batches (cache_bytes; the very buffers that
+// were written, so caching costs no copy), which serves the reads a Raft leader makes to
+// replicate what it just appended. Older entries are read from the
 // segment files with one pread per contiguous range and their CRC is verified on every read.
 // One descriptor per segment stays open.
 //
@@ -85,7 +86,8 @@ struct FileLogOptions {
   // A new segment is started when a batch would take the active one past this size (a single
   // larger batch still goes into one segment). Default: 64 MiB. Range: 4 KiB .. 1 GiB.
   std::uint64_t segment_bytes = std::uint64_t{64} << 20;
-  // Payload bytes of the most recently appended entries kept in memory for reads.
+  // Bytes of the most recently appended batches kept in memory for reads, as written (a
+  // batch is cached whole, without a copy; one larger than this is not cached).
   // Default: 8 MiB. 0 disables the cache.
   std::size_t cache_bytes = std::size_t{8} << 20;
   // Create the directory when it does not exist. Default: true.
@@ -111,7 +113,7 @@ struct FileLogStats {
   std::uint64_t segments = 0;       // segment files in use
   std::uint64_t index_bytes = 0;    // memory of the in-memory index (offsets + term runs)
   std::uint64_t cache_entries = 0;  // entries in the read cache
-  std::uint64_t cache_bytes = 0;    // payload bytes in the read cache
+  std::uint64_t cache_bytes = 0;    // bytes of the batches in the read cache
   std::uint64_t appends = 0;        // append() calls that wrote a batch
   std::uint64_t bytes_written = 0;  // bytes handed to File::write_at by appends
   std::uint64_t syncs = 0;          // fdatasyncs issued by sync()
