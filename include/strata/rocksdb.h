@@ -2,6 +2,7 @@
 // strata::rocksdb). <strata/strata.h> alone never includes a RocksDB header.
 #pragma once
 
+#include "strata/raft/rocksdb/rocksdb_log_store.h"
 #include "strata/rocksdb/options.h"
 #include "strata/rocksdb/rocksdb_store.h"
 #include "strata/rocksdb/status.h"

@@ -10,6 +10,7 @@
 #include "strata/core/status.h"
 #include "strata/manager/storage_manager.h"
 #include "strata/metadata/metadata.h"
+#include "strata/raft/raft.h"
 #include "strata/store/concepts.h"
 #include "strata/store/key_range.h"
 #include "strata/store/memory_store.h"
