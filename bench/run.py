@@ -23,6 +23,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPETITIONS = 3
 
 
 def log(msg):
@@ -110,6 +111,11 @@ def run_binary(path, quick, out_dir):
     out = os.path.join(out_dir, os.path.basename(path) + ".json")
     cmd = [path, "--benchmark_format=console", "--benchmark_out_format=json",
            "--benchmark_out=" + out]
+    if not quick:
+        # Each figure and its baseline are repeated, in a random interleaved order (so neither
+        # always runs first, on a cooler or warmer machine), and compared by their medians.
+        cmd += ["--benchmark_repetitions=%d" % REPETITIONS,
+                "--benchmark_enable_random_interleaving=true"]
     env = dict(os.environ)
     if quick:
         env["STRATA_BENCH_QUICK"] = "1"
@@ -128,11 +134,15 @@ def run_binary(path, quick, out_dir):
 
 
 def lookup(results, name):
+    """The median aggregate of a repeated benchmark, else its single run."""
+    def matches(n):
+        return n == name or n.startswith(name + "/")
     for b in results:
-        if b.get("run_type", "iteration") != "iteration":
-            continue
-        n = b["name"]
-        if n == name or n.startswith(name + "/"):
+        if b.get("run_type") == "aggregate" and b.get("aggregate_name") == "median" \
+                and matches(b.get("run_name", "")):
+            return b
+    for b in results:
+        if b.get("run_type", "iteration") == "iteration" and matches(b["name"]):
             return b
     return None
 
@@ -198,7 +208,9 @@ def write_markdown(path, info, rows, failures, quick):
              f"- date: {info['date']}, commit `{info['commit']}`" + (" (quick mode)" if quick else ""),
              f"- machine: {info['cores']} cores, {info['cpu']}",
              f"- disk: median 4 KiB pwrite+fdatasync {info['fsync_median_us']} µs (measured at start)",
-             "- ratio: strata ÷ baseline in the same run (rate: items/s; time: time per op)", ""]
+             "- ratio: strata ÷ baseline in the same run (rate: items/s; time: time per op)" +
+             ("" if quick else f"; medians of {REPETITIONS} repetitions run in random interleaved order"),
+             "- command: `bash scripts/bench" + (" --quick" if quick else "") + "`", ""]
     if failures:
         lines += ["**Benchmark binaries that failed:** " + ", ".join(failures), ""]
     by_comp = {}
