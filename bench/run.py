@@ -23,7 +23,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REPETITIONS = 3
+REPETITIONS = 5
 
 
 def log(msg):
@@ -123,6 +123,8 @@ def run_binary(path, quick, out_dir):
     proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     sys.stdout.write(proc.stdout)
     ok = proc.returncode == 0
+    if not ok:
+        log(f"{os.path.basename(path)} exited with code {proc.returncode}")
     results = []
     if os.path.isfile(out):
         try:
@@ -227,7 +229,10 @@ def write_markdown(path, info, rows, failures, quick):
                          f"{r['target']} | {r['status']} |")
         lines.append("")
     met = sum(1 for r in rows if r["status"] == "met")
-    lines.append(f"{met} of {len(rows)} targets met.")
+    targeted = sum(1 for r in rows if r["target"].strip() not in ("", "-"))
+    lines.append(f"{met} of {targeted} targets met" +
+                 (f" ({len(rows) - targeted} figures for reference, without a target)."
+                  if targeted < len(rows) else "."))
     if os.path.exists(os.path.join(os.path.dirname(path), "ratios.svg")):
         lines += ["", "![ratios against targets](ratios.svg)"]
     with open(path, "w") as f:

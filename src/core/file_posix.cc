@@ -121,6 +121,19 @@ class PosixFile final : public File {
     return Status();
   }
 
+  Status preallocate(std::uint64_t size) override {
+    if (size > static_cast<std::uint64_t>(std::numeric_limits<off_t>::max())) {
+      return Status::invalid_argument("fallocate " + path_ + ": size out of range");
+    }
+    // Mode 0: allocates and extends the length (the new range reads as zeros).
+    if (retry_on_eintr([&] { return ::fallocate(fd_, 0, 0, static_cast<off_t>(size)); }) != 0) {
+      const int err = errno;
+      if (err == EOPNOTSUPP || err == ENOSYS) return Status::not_supported("fallocate " + path_);
+      return errno_status("fallocate", path_, err);
+    }
+    return Status();
+  }
+
   Status sync() override {
     // fdatasync is not retried on EINTR-free failures: a failed sync is not retryable (the
     // kernel may have dropped the dirty pages), the caller must give the file up.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -57,7 +58,12 @@ struct SegmentReport {
   std::optional<std::uint64_t> bad_offset;  // first bad record (or header problem)
   std::string bad_reason;
   bool valid_after_bad = false;  // a CRC-valid later record follows the bad one
+  std::uint64_t zero_tail = 0;   // zeros after the last record (preallocated space): clean
 };
+
+bool all_zero(std::string_view s) {
+  return s.empty() || (s[0] == 0 && std::memcmp(s.data(), s.data() + 1, s.size() - 1) == 0);
+}
 
 struct LogReport {
   std::string dir;
@@ -115,6 +121,10 @@ void scan_segment(SegmentReport& s, std::uint64_t& expected, std::uint64_t& prev
         off += kRecHeader + len;
         continue;
       }
+    }
+    if (all_zero(d.substr(off))) {  // the clean end of a preallocated segment
+      s.zero_tail = d.size() - off;
+      return;
     }
     s.bad_offset = off;
     s.bad_reason = reason;
@@ -199,6 +209,9 @@ int cmd_verify(const std::string& dir) {
       if (first == 0) first = s.records.front().index;
       last = s.records.back().index;
       entries += s.records.size();
+    }
+    if (s.zero_tail > 0) {
+      std::printf(" preallocated=%llu", static_cast<unsigned long long>(s.zero_tail));
     }
     if (s.bad_offset) {
       const std::uint64_t dropped = s.size - *s.bad_offset;

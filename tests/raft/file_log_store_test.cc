@@ -38,6 +38,14 @@ std::unique_ptr<FileLogStore> open_log(const std::string& dir, FileLogOptions o 
   return r.has_value() ? std::move(*r) : nullptr;
 }
 
+// Segment files exactly as long as their records (the tests that look at file sizes).
+FileLogOptions unpreallocated() {
+  FileLogOptions o;
+  o.preallocate = false;
+  o.zero_ahead_bytes = 0;
+  return o;
+}
+
 FileLogOptions small_segments() {
   FileLogOptions o;
   o.segment_bytes = 4096;
@@ -48,7 +56,7 @@ FileLogOptions small_segments() {
 TEST(FileLogStore, RecordBytesMatchTheDocumentedFormat) {
   TempDir dir("raft-file");
   {
-    auto log = open_log(dir.str());
+    auto log = open_log(dir.str(), unpreallocated());
     const LogEntry e{1, 7, "payload"};
     ASSERT_TRUE(log->append(std::span(&e, 1)).ok());
     ASSERT_TRUE(log->sync().ok());
@@ -137,6 +145,147 @@ TEST(FileLogStore, IndexUsesAtMostSixteenBytesPerEntry) {
   EXPECT_EQ(log->open_report().entries, kEntries);
 }
 
+// The bytes of `path` from `from` to its end are all zero.
+bool zeros_from(const std::string& path, std::uint64_t from) {
+  auto data = FileSystem::posix().read_file(path);
+  if (!data || data->size() < from) return false;
+  return std::all_of(data->begin() + static_cast<std::ptrdiff_t>(from), data->end(),
+                     [](char c) { return c == 0; });
+}
+
+TEST(FileLogStore, SegmentsArePreallocatedAndTheirZeroTailIsTheCleanEnd) {
+  TempDir dir("raft-file");
+  FileLogOptions o;
+  o.segment_bytes = 64 << 10;
+  const std::string seg = FileLogStore::segment_path(dir.str(), 1);
+  std::uint64_t end = 0;
+  {
+    auto log = open_log(dir.str(), o);
+    ASSERT_TRUE(log->append(make_entries(1, 20, 1)).ok());
+    ASSERT_TRUE(log->sync().ok());
+    end = log->stats().bytes_written;  // segment header + records
+  }
+  EXPECT_EQ(file_size(seg), o.segment_bytes);
+  EXPECT_TRUE(zeros_from(seg, end));
+  {
+    auto log = open_log(dir.str(), o);
+    EXPECT_EQ(log->last_index(), 20u);
+    EXPECT_EQ(log->open_report().torn_tail_bytes, 0u);
+    EXPECT_EQ(log->open_report().zero_tail_bytes, o.segment_bytes - end);
+    EXPECT_EQ(file_size(seg), o.segment_bytes);             // nothing cut
+    ASSERT_TRUE(log->append(make_entries(21, 5, 2)).ok());  // written right after entry 20
+    ASSERT_TRUE(log->sync().ok());
+    end += log->stats().bytes_written;
+    // A truncate cuts the records physically (a stale record after the end would come back
+    // at the next open), then the segment is preallocated again.
+    ASSERT_TRUE(log->truncate(18).ok());
+    EXPECT_EQ(file_size(seg), o.segment_bytes);
+  }
+  {
+    auto log = open_log(dir.str(), o);
+    EXPECT_EQ(log->last_index(), 17u);
+    auto e = log->entry(17);
+    ASSERT_TRUE(e.has_value() && e->has_value());
+    EXPECT_EQ(log->entry(18).value(), std::nullopt);
+  }
+  // Garbage right after the records, inside the preallocated space: a torn tail, cut (and
+  // the space preallocated again).
+  std::uint64_t end17 = 0;
+  {
+    auto log = open_log(dir.str(), unpreallocated());
+    end17 = file_size(seg) - log->open_report().zero_tail_bytes;
+  }
+  {
+    auto f = FileSystem::posix().open(seg, OpenMode::kReadWrite);
+    ASSERT_TRUE(f.has_value());
+    ASSERT_TRUE((*f)->write_at(end17, std::string(37, '\x5a')).ok());
+  }
+  auto log = open_log(dir.str(), o);
+  EXPECT_EQ(log->last_index(), 17u);
+  EXPECT_EQ(log->open_report().torn_tail_bytes, o.segment_bytes - end17);
+  EXPECT_EQ(file_size(seg), o.segment_bytes);
+  EXPECT_TRUE(zeros_from(seg, end17));
+}
+
+TEST(FileLogStore, ZerosAreWrittenAheadOfTheAppendsAChunkAtATime) {
+  TempDir dir("raft-file");
+  FileLogOptions o;
+  o.preallocate = false;  // the file length then shows how far the zeros reach
+  o.zero_ahead_bytes = 8192;
+  o.segment_bytes = 64 << 10;
+  const std::string seg = FileLogStore::segment_path(dir.str(), 1);
+  auto log = open_log(dir.str(), o);
+  ASSERT_TRUE(log->append(make_entries(1, 3, 1)).ok());
+  std::uint64_t end = log->stats().bytes_written;
+  const std::uint64_t reach = (end + 8192 + 4095) / 4096 * 4096;
+  EXPECT_EQ(file_size(seg), reach);
+  EXPECT_EQ(log->stats().zero_bytes_written, reach - end);
+  EXPECT_TRUE(zeros_from(seg, end));
+  // Appends inside the zeros write no more of them.
+  ASSERT_TRUE(log->append(make_entries(4, 1, 1)).ok());
+  EXPECT_EQ(log->stats().zero_bytes_written, reach - end);
+  // Past the reach: the next chunk, capped at the segment size.
+  std::uint64_t next = 5;
+  while (log->stats().bytes_written + 600 < reach) {
+    ASSERT_TRUE(log->append(make_entries(next, 1, 1)).ok());
+    ++next;
+  }
+  ASSERT_TRUE(log->append(make_entries(next, 10, 1)).ok());
+  EXPECT_GT(file_size(seg), reach);
+  EXPECT_LE(file_size(seg), o.segment_bytes);
+  ASSERT_TRUE(log->sync().ok());
+  end = log->stats().bytes_written;
+  EXPECT_TRUE(zeros_from(seg, end));
+  // A truncate leaves zeros, not the old records, after the new end.
+  ASSERT_TRUE(log->truncate(3).ok());
+  log.reset();
+  log = open_log(dir.str(), o);
+  EXPECT_EQ(log->last_index(), 2u);
+  EXPECT_EQ(log->open_report().torn_tail_bytes, 0u);
+  EXPECT_EQ(log->entry(3).value(), std::nullopt);
+}
+
+TEST(FileLogStore, ZeroTailInAnEarlierSegmentIsCleanButAGapIsCorruption) {
+  TempDir dir("raft-file");
+  FileLogOptions o = small_segments();
+  {
+    auto log = open_log(dir.str(), o);
+    for (std::uint64_t i = 1; i <= 600; i += 10) {
+      ASSERT_TRUE(log->append(make_entries(i, 10, 1)).ok());
+    }
+    ASSERT_TRUE(log->sync().ok());
+  }
+  auto names = segment_names(dir.str());
+  ASSERT_GE(names.size(), 3u);
+  EXPECT_EQ(file_size(dir.file(names[0])), o.segment_bytes);
+  {
+    auto log = open_log(dir.str(), o);
+    EXPECT_EQ(log->last_index(), 600u);
+    EXPECT_GT(log->open_report().zero_tail_bytes, 0u);
+  }
+  // Zero the last record of the first segment (as if it had never reached the disk): the
+  // second segment then starts after a gap.
+  const std::string first = dir.file(names[0]);
+  auto data = FileSystem::posix().read_file(first);
+  ASSERT_TRUE(data.has_value());
+  std::size_t rec = 0;  // where the last record starts
+  std::size_t end = 16;
+  while (end + 24 <= data->size() && data->compare(end, 24, std::string(24, '\0')) != 0) {
+    rec = end;
+    end += 24 + decode_be<std::uint32_t>(data->data() + end + 4);
+  }
+  ASSERT_GT(rec, 16u);
+  {
+    auto f = FileSystem::posix().open(first, OpenMode::kReadWrite);
+    ASSERT_TRUE(f.has_value());
+    ASSERT_TRUE((*f)->write_at(rec, std::string(end - rec, '\0')).ok());
+  }
+  auto r = FileLogStore::open(dir.str(), o);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_TRUE(r.error().is_corruption()) << r.error();
+  EXPECT_NE(r.error().message().find("gap"), std::string_view::npos) << r.error();
+}
+
 TEST(FileLogStore, AppendIsWrittenBeforeSync) {
   TempDir dir("raft-file");
   auto log = open_log(dir.str());
@@ -148,7 +297,7 @@ TEST(FileLogStore, AppendIsWrittenBeforeSync) {
 TEST(FileLogStore, GarbageAfterTheLastRecordIsCutAndReported) {
   TempDir dir("raft-file");
   {
-    auto log = open_log(dir.str());
+    auto log = open_log(dir.str(), unpreallocated());
     ASSERT_TRUE(log->append(make_entries(1, 10, 1)).ok());
   }
   const std::string seg = FileLogStore::segment_path(dir.str(), 1);
@@ -158,7 +307,7 @@ TEST(FileLogStore, GarbageAfterTheLastRecordIsCutAndReported) {
     ASSERT_TRUE(f.has_value());
     ASSERT_TRUE((*f)->write_at(size, std::string(37, '\x5a')).ok());
   }
-  auto log = open_log(dir.str());
+  auto log = open_log(dir.str(), unpreallocated());
   EXPECT_EQ(log->last_index(), 10u);
   EXPECT_EQ(log->open_report().torn_tail_bytes, 37u);
   EXPECT_EQ(file_size(seg), size);
@@ -170,13 +319,13 @@ TEST(FileLogStore, GarbageAfterTheLastRecordIsCutAndReported) {
 TEST(FileLogStore, BitFlipInTailRecordDropsOnlyThatRecord) {
   TempDir dir("raft-file");
   {
-    auto log = open_log(dir.str());
+    auto log = open_log(dir.str(), unpreallocated());
     ASSERT_TRUE(log->append(make_entries(1, 10, 1)).ok());
   }
   const std::string seg = FileLogStore::segment_path(dir.str(), 1);
   const std::uint64_t size = file_size(seg);
   flip_bit(seg, size - 1, 3);  // the last payload byte of entry 10 (size_for(10) > 0)
-  auto log = open_log(dir.str());
+  auto log = open_log(dir.str(), unpreallocated());
   EXPECT_EQ(log->last_index(), 9u);
   EXPECT_EQ(log->open_report().torn_tail_bytes, 24u + 10u);
 }

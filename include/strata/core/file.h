@@ -39,6 +39,15 @@ class File {
   virtual Status write_at(std::uint64_t offset, std::string_view data) = 0;
   // Sets the file's length to `size` (shrinks or zero-extends).
   virtual Status truncate(std::uint64_t size) = 0;
+  // Reserves disk space so that the file is at least `size` bytes long, the new bytes reading
+  // as zeros, without writing them (fallocate). Later writes into that space need no block
+  // allocation, so their fdatasync has less metadata to commit. Like a write, the new length
+  // is durable after the next sync(). not_supported when the file system cannot reserve
+  // space; callers treat that as "go on without".
+  virtual Status preallocate(std::uint64_t size) {
+    (void)size;
+    return Status::not_supported("preallocate " + path());
+  }
   // fdatasync: everything written so far is synced when this returns OK.
   virtual Status sync() = 0;
   // The current length in bytes.

@@ -47,12 +47,22 @@
 // reset to an index inside the log deletes the segments the way truncate does, then syncs
 // the boundary.
 //
+// Preallocation (FileLogOptions::preallocate, zero_ahead_bytes): a new segment is extended to
+// segment_bytes with fallocate, and zeros are written a chunk (1 MiB) ahead of the appends, so
+// that an append overwrites written blocks and its fdatasync commits nothing but data. So a
+// segment file is usually longer than its records, and everything after the last record is
+// zeros. Whatever cuts a segment (truncate, a torn tail cut at open) ftruncates it at the cut
+// first — no stale record ever survives after the end, where a later open would take it for
+// part of the log — and then preallocates again.
+//
 // Open scans every segment: each record's CRC, length, index (contiguous across segments)
-// and term (non-decreasing) are checked. A bad record in any segment but the last is
-// corruption (file and offset in the message). In the last segment a bad record is a torn
-// tail — the file is truncated there, synced, and the dropped bytes are reported in
-// FileLogOpenReport — when nothing valid follows it (no CRC-valid record with a later index
-// after it) or when its header is all zero (a hole left by an unsynced write that never
+// and term (non-decreasing) are checked. Where the records of a segment end and only zeros
+// follow up to the end of the file, the segment ends cleanly (preallocated space; the next
+// segment must then start at the following index, or the gap is corruption). Any other bad
+// record in a segment but the last is corruption (file and offset in the message). In the last
+// segment a bad record is a torn tail — the file is truncated there, synced, and the dropped bytes
+// are reported in FileLogOpenReport — when nothing valid follows it (no CRC-valid record with a
+// later index after it) or when its header is all zero (a hole left by an unsynced write that never
 // reached the disk). Otherwise the damage has later data behind it and open returns
 // corruption, unless tolerate_corrupt_tail is set.
 //
@@ -90,6 +100,21 @@ struct FileLogOptions {
   // batch is cached whole, without a copy; one larger than this is not cached).
   // Default: 8 MiB. 0 disables the cache.
   std::size_t cache_bytes = std::size_t{8} << 20;
+  // Reserve each new segment's segment_bytes on disk when it is created (fallocate, as etcd's
+  // WAL does): appends then write into allocated space, so the fdatasync of sync() commits
+  // less file-system metadata (about 20% less latency per synced append on ext4, see
+  // bench/raft). The unused rest of a segment reads as zeros, which open recognizes as the
+  // clean end of the log. Best effort: a file system that cannot preallocate is used as is.
+  // Default: true.
+  bool preallocate = true;
+  // Write this many bytes of zeros ahead of the appends, a chunk at a time, so that appends
+  // overwrite blocks that are already written: their fdatasync then commits data and nothing
+  // else — no block allocation, no conversion of preallocated extents, no file-size change.
+  // This is what makes a synced append cost about one raw overwrite+fdatasync (see
+  // bench/raft: 30-50% less latency than appending to a growing file on ext4). The price:
+  // each log byte is written twice (once as a zero), and the sync after each chunk carries
+  // the chunk (about once per MiB of log). 0 disables. Default: 1 MiB.
+  std::size_t zero_ahead_bytes = std::size_t{1} << 20;
   // Create the directory when it does not exist. Default: true.
   bool create_if_missing = true;
   // Truncate the last segment at its first bad record even when valid records follow it
@@ -104,21 +129,24 @@ struct FileLogOpenReport {
   std::uint64_t entries = 0;            // entries in [first_index, last_index]
   std::uint64_t bytes_scanned = 0;      // bytes of segment files read and checked
   std::uint64_t torn_tail_bytes = 0;    // bytes cut from the end of the last segment
+  std::uint64_t zero_tail_bytes = 0;    // zeros after the records of the segments (unused
+                                        // preallocated space; not damage, nothing cut)
   std::uint64_t leftover_segments = 0;  // segments deleted because an earlier purge or
                                         // truncate had not finished before a crash
 };
 
 // Counters since open.
 struct FileLogStats {
-  std::uint64_t segments = 0;       // segment files in use
-  std::uint64_t index_bytes = 0;    // memory of the in-memory index (offsets + term runs)
-  std::uint64_t cache_entries = 0;  // entries in the read cache
-  std::uint64_t cache_bytes = 0;    // bytes of the batches in the read cache
-  std::uint64_t appends = 0;        // append() calls that wrote a batch
-  std::uint64_t bytes_written = 0;  // bytes handed to File::write_at by appends
-  std::uint64_t syncs = 0;          // fdatasyncs issued by sync()
-  std::uint64_t cache_hits = 0;     // entries served from the read cache
-  std::uint64_t disk_reads = 0;     // preads issued for entries
+  std::uint64_t segments = 0;            // segment files in use
+  std::uint64_t index_bytes = 0;         // memory of the in-memory index (offsets + term runs)
+  std::uint64_t cache_entries = 0;       // entries in the read cache
+  std::uint64_t cache_bytes = 0;         // bytes of the batches in the read cache
+  std::uint64_t appends = 0;             // append() calls that wrote a batch
+  std::uint64_t bytes_written = 0;       // bytes handed to File::write_at by appends
+  std::uint64_t zero_bytes_written = 0;  // zeros written ahead of the appends
+  std::uint64_t syncs = 0;               // fdatasyncs issued by sync()
+  std::uint64_t cache_hits = 0;          // entries served from the read cache
+  std::uint64_t disk_reads = 0;          // preads issued for entries
 };
 
 class FileLogStore : public LogStore {

@@ -60,7 +60,7 @@ enum class CrashMode : std::uint8_t {
 // The operations that can be made to fail.
 enum class FaultOp : std::uint8_t {
   kWrite,     // File::write_at
-  kTruncate,  // File::truncate
+  kTruncate,  // File::truncate and File::preallocate
   kSync,      // File::sync
   kSyncDir,   // FileSystem::sync_dir
   kCreate,    // FileSystem::open creating a file
@@ -332,6 +332,18 @@ class FaultFileSystem final : public FileSystem {
       std::lock_guard g(fs_->mu_);
       STRATA_RETURN_IF_ERROR(writable());
       STRATA_RETURN_IF_ERROR(fs_->check(FaultOp::kTruncate, "ftruncate " + path_));
+      node_->current.resize(static_cast<std::size_t>(size), '\0');
+      node_->pending.push_back(PendingOp{true, size, {}});
+      return Status();
+    }
+
+    // Modeled as a zero-extending truncate (a no-op when the file is already that long):
+    // lost in a crash unless synced, like the real thing.
+    Status preallocate(std::uint64_t size) override {
+      std::lock_guard g(fs_->mu_);
+      STRATA_RETURN_IF_ERROR(writable());
+      STRATA_RETURN_IF_ERROR(fs_->check(FaultOp::kTruncate, "fallocate " + path_));
+      if (size <= node_->current.size()) return Status();
       node_->current.resize(static_cast<std::size_t>(size), '\0');
       node_->pending.push_back(PendingOp{true, size, {}});
       return Status();
