@@ -26,6 +26,7 @@
 #include <rocksdb/iterator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -248,6 +249,9 @@ void BM_Fill(benchmark::State& state, Variant variant, bool shuffled) {
     }
     state.SetIterationTime(seconds);
     fs::remove_all(dir);
+    // Untimed: write back whatever the fill left dirty in the page cache, so that it does not
+    // compete with the next fill (of whichever variant comes next in the interleaved order).
+    ::sync();
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(g_keys));
   state.SetBytesProcessed(state.iterations() *
@@ -316,80 +320,111 @@ struct Datasets {
 
 // --- gets ------------------------------------------------------------------------------------
 
-void BM_Get(benchmark::State& state, Variant variant, bool miss) {
-  Datasets& d = Datasets::get();
-  Xorshift rng;
+// The read figures alternate, in chunks of kChunk operations, the variant's own reads (timed)
+// with a partner variant's (untimed: strata's for the raw ones, raw's for strata), so that
+// the figures being compared sample the machine in the same moments: on this shared 2-vCPU VM
+// throughput drifts by ±10% from one second to the next, which would otherwise end up in
+// ratios that should be 1.0.
+constexpr std::int64_t kChunk = 256;
+
+Variant partner_of(Variant v) { return v == Variant::kStrata ? Variant::kRaw : Variant::kStrata; }
+
+// One point read; whether the key was found.
+bool get_one(const Datasets& d, Variant v, Xorshift& rng, bool miss) {
   char key[kKeySize];
-  std::int64_t found = 0;
-  if (variant == Variant::kStrata) {
-    const Store& store = *d.strata;
-    for (auto _ : state) {
-      make_key(rng.next() % g_keys, miss, key);
-      auto v = store.get(Space::kAccounts, std::string_view(key, kKeySize));
-      if (v.has_value() && v->has_value()) ++found;
-      benchmark::DoNotOptimize(v);
-    }
-  } else {
-    const auto [db, cf] = d.raw_for(variant);
-    for (auto _ : state) {
-      make_key(rng.next() % g_keys, miss, key);
-      std::string v;  // a fresh copy of the value, as strata returns
-      const auto s = db->Get(::rocksdb::ReadOptions(), cf, ::rocksdb::Slice(key, kKeySize), &v);
-      if (s.ok()) ++found;
-      benchmark::DoNotOptimize(v);
-    }
+  make_key(rng.next() % g_keys, miss, key);
+  if (v == Variant::kStrata) {
+    auto value = d.strata->get(Space::kAccounts, std::string_view(key, kKeySize));
+    benchmark::DoNotOptimize(value);
+    return value.has_value() && value->has_value();
   }
-  if (found != (miss ? 0 : state.iterations())) state.SkipWithError("wrong hit count");
-  state.SetItemsProcessed(state.iterations());
+  const auto [db, cf] = d.raw_for(v);
+  std::string value;  // a fresh copy of the value, as strata returns
+  const auto s = db->Get(::rocksdb::ReadOptions(), cf, ::rocksdb::Slice(key, kKeySize), &value);
+  benchmark::DoNotOptimize(value);
+  return s.ok();
+}
+
+void BM_Get(benchmark::State& state, Variant variant, bool miss) {
+  const Datasets& d = Datasets::get();
+  Xorshift rng;
+  Xorshift partner_rng;
+  partner_rng.s = 0x2545F4914F6CDD1DULL;
+  const Variant partner = partner_of(variant);
+  std::int64_t found = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::int64_t i = 0; i < kChunk; ++i) found += get_one(d, variant, rng, miss) ? 1 : 0;
+    const auto t1 = std::chrono::steady_clock::now();
+    for (std::int64_t i = 0; i < kChunk; ++i) (void)get_one(d, partner, partner_rng, miss);
+    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+  }
+  const std::int64_t gets = state.iterations() * kChunk;
+  if (found != (miss ? 0 : gets)) state.SkipWithError("wrong hit count");
+  state.SetItemsProcessed(gets);
   state.SetBytesProcessed(found * static_cast<std::int64_t>(kKeySize + kValueSize));
 }
 
 // --- prefix scans ----------------------------------------------------------------------------
 
-void BM_Scan(benchmark::State& state, Variant variant) {
-  Datasets& d = Datasets::get();
-  Xorshift rng;
+// One prefix scan; adds what it saw to items/bytes.
+void scan_one(const Datasets& d, Variant v, Xorshift& rng, std::int64_t& items,
+              std::int64_t& bytes) {
   const std::uint64_t groups = g_keys / kGroup;
   char prefix[8];
+  strata::encode_be(static_cast<std::uint64_t>(rng.next() % groups), prefix);
+  if (v == Variant::kStrata) {
+    auto range = d.strata->prefix_iter(Space::kAccounts, std::string_view(prefix, 8));
+    for (strata::KeyValue kv : range) {
+      ++items;
+      bytes += static_cast<std::int64_t>(kv.key.size() + kv.value.size());
+    }
+    check(range.status(), "scan");
+    return;
+  }
+  const auto [db, cf] = d.raw_for(v);
+  // What a careful raw user writes for an exact prefix scan.
+  std::string upper(prefix, 8);
+  std::size_t n = upper.size();
+  while (n > 0 && static_cast<unsigned char>(upper[n - 1]) == 0xff) --n;
+  upper.resize(n);
+  ::rocksdb::Slice upper_slice;
+  ::rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;
+  if (n > 0) {
+    upper[n - 1] = static_cast<char>(static_cast<unsigned char>(upper[n - 1]) + 1);
+    upper_slice = ::rocksdb::Slice(upper);
+    ro.iterate_upper_bound = &upper_slice;
+  }
+  std::unique_ptr<::rocksdb::Iterator> it(db->NewIterator(ro, cf));
+  for (it->Seek(::rocksdb::Slice(prefix, 8)); it->Valid(); it->Next()) {
+    ++items;
+    bytes += static_cast<std::int64_t>(it->key().size() + it->value().size());
+  }
+  check(it->status(), "scan");
+}
+
+void BM_Scan(benchmark::State& state, Variant variant) {
+  const Datasets& d = Datasets::get();
+  Xorshift rng;
+  Xorshift partner_rng;
+  partner_rng.s = 0x2545F4914F6CDD1DULL;
+  const Variant partner = partner_of(variant);
+  constexpr std::int64_t kScans = kChunk / 16;  // a scan costs ~16 point reads
   std::int64_t items = 0;
   std::int64_t bytes = 0;
-  if (variant == Variant::kStrata) {
-    const Store& store = *d.strata;
-    for (auto _ : state) {
-      strata::encode_be(static_cast<std::uint64_t>(rng.next() % groups), prefix);
-      auto range = store.prefix_iter(Space::kAccounts, std::string_view(prefix, 8));
-      for (strata::KeyValue kv : range) {
-        ++items;
-        bytes += static_cast<std::int64_t>(kv.key.size() + kv.value.size());
-      }
-      check(range.status(), "scan");
+  std::int64_t partner_items = 0;
+  std::int64_t partner_bytes = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::int64_t i = 0; i < kScans; ++i) scan_one(d, variant, rng, items, bytes);
+    const auto t1 = std::chrono::steady_clock::now();
+    for (std::int64_t i = 0; i < kScans; ++i) {
+      scan_one(d, partner, partner_rng, partner_items, partner_bytes);
     }
-  } else {
-    const auto [db, cf] = d.raw_for(variant);
-    for (auto _ : state) {
-      strata::encode_be(static_cast<std::uint64_t>(rng.next() % groups), prefix);
-      // What a careful raw user writes for an exact prefix scan.
-      std::string upper(prefix, 8);
-      std::size_t n = upper.size();
-      while (n > 0 && static_cast<unsigned char>(upper[n - 1]) == 0xff) --n;
-      upper.resize(n);
-      ::rocksdb::Slice upper_slice;
-      ::rocksdb::ReadOptions ro;
-      ro.total_order_seek = true;
-      if (n > 0) {
-        upper[n - 1] = static_cast<char>(static_cast<unsigned char>(upper[n - 1]) + 1);
-        upper_slice = ::rocksdb::Slice(upper);
-        ro.iterate_upper_bound = &upper_slice;
-      }
-      std::unique_ptr<::rocksdb::Iterator> it(db->NewIterator(ro, cf));
-      for (it->Seek(::rocksdb::Slice(prefix, 8)); it->Valid(); it->Next()) {
-        ++items;
-        bytes += static_cast<std::int64_t>(it->key().size() + it->value().size());
-      }
-      check(it->status(), "scan");
-    }
+    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
   }
-  if (items != state.iterations() * static_cast<std::int64_t>(kGroup)) {
+  if (items != state.iterations() * kScans * static_cast<std::int64_t>(kGroup)) {
     state.SkipWithError("a scan did not return 100 keys");
   }
   state.SetItemsProcessed(items);
@@ -465,13 +500,15 @@ void register_all(bool quick) {
     for (const auto& [v, vname] : kVariants) {
       benchmark::RegisterBenchmark(name(miss ? "get_miss" : "get_hit", vname).c_str(),
                                    [v = v, miss](benchmark::State& s) { BM_Get(s, v, miss); })
-          ->MinTime(quick ? 0.2 : 1.0);
+          ->MinTime(quick ? 0.2 : 1.0)
+          ->UseManualTime();  // the variant's own reads (see BM_Get)
     }
   }
   for (const auto& [v, vname] : kVariants) {
-    benchmark::RegisterBenchmark(name("scan100", vname).c_str(), [v = v](benchmark::State& s) {
-      BM_Scan(s, v);
-    })->MinTime(quick ? 0.2 : 1.0);
+    benchmark::RegisterBenchmark(name("scan100", vname).c_str(),
+                                 [v = v](benchmark::State& s) { BM_Scan(s, v); })
+        ->MinTime(quick ? 0.2 : 1.0)
+        ->UseManualTime();  // the variant's own scans (see BM_Get)
   }
   for (const auto& [v, vname] : kVariants) {
     benchmark::RegisterBenchmark(name("sync_commit", vname).c_str(),

@@ -269,15 +269,6 @@ Status Database::close() {
   return result;
 }
 
-Result<std::optional<std::string>> Database::get(std::size_t i, std::string_view key) const {
-  ::rocksdb::PinnableSlice value;
-  const ::rocksdb::Status s = db_->Get(::rocksdb::ReadOptions(), spaces_[i],
-                                       ::rocksdb::Slice(key.data(), key.size()), &value);
-  if (s.ok()) return std::optional<std::string>(std::in_place, value.data(), value.size());
-  if (s.IsNotFound()) return std::optional<std::string>();
-  return from_rocksdb(s, "get");
-}
-
 Status Database::write(::rocksdb::WriteBatch& batch, bool sync) {
   ::rocksdb::WriteOptions wo;
   wo.sync = sync;

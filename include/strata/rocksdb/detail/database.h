@@ -24,6 +24,7 @@
 #include "strata/core/result.h"
 #include "strata/core/status.h"
 #include "strata/rocksdb/options.h"
+#include "strata/rocksdb/status.h"
 
 namespace strata::rocksdb::detail {
 
@@ -55,7 +56,15 @@ class Database {
 
   // The value of `key` in column family `i`, read through a PinnableSlice (one copy: into
   // the returned string).
-  Result<std::optional<std::string>> get(std::size_t i, std::string_view key) const;
+  // Inline: a point read is ~300 ns, and an out-of-line layer showed up as a few percent.
+  Result<std::optional<std::string>> get(std::size_t i, std::string_view key) const {
+    ::rocksdb::PinnableSlice value;
+    const ::rocksdb::Status s = db_->Get(::rocksdb::ReadOptions(), spaces_[i],
+                                         ::rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.ok()) return std::optional<std::string>(std::in_place, value.data(), value.size());
+    if (s.IsNotFound()) return std::optional<std::string>();
+    return from_rocksdb(s, "get");
+  }
 
   // Writes `batch` atomically; sync = true returns after the WAL is fdatasync'ed.
   Status write(::rocksdb::WriteBatch& batch, bool sync);
