@@ -105,12 +105,6 @@ std::optional<RecordView> parse_record(std::string_view in, const char** why) {
   return r;
 }
 
-bool all_zero(std::string_view s) {
-  // s[0] == 0 and every byte equals the one before it (memcmp is vectorized: a 64 MiB tail of
-  // preallocated zeros is checked in milliseconds).
-  return s.empty() || (s[0] == 0 && std::memcmp(s.data(), s.data() + 1, s.size() - 1) == 0);
-}
-
 // Whether some CRC-valid record with an index in (after, after + limit] starts in
 // data[from, end): evidence that the damage before it is not a torn tail.
 bool valid_record_follows(std::string_view data, std::size_t from, std::uint64_t after) {

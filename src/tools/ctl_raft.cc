@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -60,10 +59,6 @@ struct SegmentReport {
   bool valid_after_bad = false;  // a CRC-valid later record follows the bad one
   std::uint64_t zero_tail = 0;   // zeros after the last record (preallocated space): clean
 };
-
-bool all_zero(std::string_view s) {
-  return s.empty() || (s[0] == 0 && std::memcmp(s.data(), s.data() + 1, s.size() - 1) == 0);
-}
 
 struct LogReport {
   std::string dir;

@@ -69,4 +69,14 @@ TEST(Bytes, ConcatKeepsNulBytes) {
 }
 
 }  // namespace
+TEST(Bytes, AllZero) {
+  EXPECT_TRUE(all_zero(""));
+  EXPECT_TRUE(all_zero(std::string(1 << 20, '\0')));
+  std::string late(1 << 20, '\0');
+  late.back() = 1;
+  EXPECT_FALSE(all_zero(late));
+  EXPECT_FALSE(all_zero(std::string(3, '\x01')));  // equal bytes, but not zero
+  EXPECT_FALSE(all_zero(std::string_view("\0\0x", 3)));
+}
+
 }  // namespace strata

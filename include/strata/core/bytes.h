@@ -130,4 +130,10 @@ requires(detail::ConcatPart<std::remove_cvref_t<Parts>>&&...) std::string
   return out;
 }
 
+// Whether every byte of `s` is zero (true for an empty view). Vectorized: s[0] is zero and
+// each byte equals the one before it, so a 64 MiB tail of preallocated zeros takes milliseconds.
+inline bool all_zero(std::string_view s) noexcept {
+  return s.empty() || (s[0] == 0 && std::memcmp(s.data(), s.data() + 1, s.size() - 1) == 0);
+}
+
 }  // namespace strata
