@@ -1,5 +1,4 @@
-// The POSIX implementation of strata::FileSystem / strata::File (see strata/core/file.h),
-// plus the default FileSystem::read_file that every implementation inherits.
+// The POSIX implementation of strata::FileSystem / strata::File (see strata/core/file.h).
 //
 // Every call maps to the obvious system call: pread/pwrite (looped over short transfers and
 // EINTR), ftruncate, fdatasync, fstat, fsync of a directory descriptor, flock. Descriptors
@@ -23,25 +22,6 @@
 
 namespace strata {
 
-Result<std::string> FileSystem::read_file(const std::string& path) {
-  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, open(path, OpenMode::kReadOnly));
-  STRATA_ASSIGN_OR_RETURN(const std::uint64_t size, file->size());
-  if (size > std::numeric_limits<std::size_t>::max() / 2) {
-    return Status::io_error("read_file " + path + ": file too large");
-  }
-  std::string out(static_cast<std::size_t>(size), '\0');
-  std::size_t done = 0;
-  while (done < out.size()) {
-    STRATA_ASSIGN_OR_RETURN(
-        const std::size_t n,
-        file->read_at(done, std::span<char>(out.data() + done, out.size() - done)));
-    if (n == 0) break;  // the file shrank meanwhile
-    done += n;
-  }
-  out.resize(done);
-  return out;
-}
-
 namespace {
 
 // Retries `call` while it fails with EINTR; returns its last result (errno set on -1).
@@ -58,16 +38,6 @@ Status errno_status(std::string_view what, const std::string& path, int err) {
   context += ' ';
   context += path;
   return Status::from_errno(context, err);
-}
-
-// The parent directory of `path` ("." when it has none, "/" for "/x").
-std::string parent_dir(const std::string& path) {
-  std::string p = path;
-  while (p.size() > 1 && p.back() == '/') p.pop_back();
-  const auto slash = p.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return p.substr(0, slash);
 }
 
 class PosixFile final : public File {

@@ -21,32 +21,6 @@ std::string strip_slashes(std::string p) {
   return p;
 }
 
-std::string parent_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? std::string("/") : path.substr(0, slash);
-}
-
-// Creates `dir` and its missing parents; each directory created is made durable by an fsync
-// of its parent.
-Status create_dirs_durably(FileSystem& fs, const std::string& dir) {
-  std::vector<std::string> missing;
-  for (std::string p = dir; p != "." && p != "/";) {
-    STRATA_ASSIGN_OR_RETURN(const bool exists, fs.exists(p));
-    if (exists) break;
-    missing.push_back(p);
-    const std::string parent = parent_of(p);
-    if (parent == p) break;
-    p = parent;
-  }
-  STRATA_RETURN_IF_ERROR(fs.create_dirs(dir));
-  // Outermost first: a parent's entry is durable before its child's.
-  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    STRATA_RETURN_IF_ERROR(fs.sync_dir(parent_of(*it)));
-  }
-  return Status();
-}
-
 Result<std::string> read_all(const File& file) {
   STRATA_ASSIGN_OR_RETURN(const std::uint64_t size, file.size());
   if (size > std::numeric_limits<std::uint32_t>::max() * std::uint64_t{4}) {
@@ -82,7 +56,7 @@ Result<MetadataCore> MetadataCore::open(const std::string& dir_in, const Metadat
     if (!options.create_if_missing) {
       return Status::not_found("metadata " + core.dir_ + ": no such store");
     }
-    STRATA_RETURN_IF_ERROR(create_dirs_durably(fs, core.dir_));
+    STRATA_RETURN_IF_ERROR(create_dirs_durably(fs, core.dir_).status());
   }
   STRATA_ASSIGN_OR_RETURN(core.lock_, fs.lock(core.path(kLockName)));
   bool any = false;
@@ -216,7 +190,7 @@ Status MetadataCore::destroy(const std::string& dir_in, FileSystem& fs) {
   STRATA_ASSIGN_OR_RETURN(const std::vector<std::string> rest, fs.list_dir(dir));
   if (!rest.empty()) return fs.sync_dir(dir);  // not ours to remove
   STRATA_RETURN_IF_ERROR(fs.remove(dir));
-  return fs.sync_dir(parent_of(dir));
+  return fs.sync_dir(parent_dir(dir));
 }
 
 Result<std::uint64_t> MetadataCore::next_version() const {

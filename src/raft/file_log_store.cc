@@ -811,7 +811,7 @@ Result<std::unique_ptr<FileLogStore>> FileLogStore::open(const std::string& dir,
     if (!options.create_if_missing) {
       return Status::not_found("FileLogStore::open: no directory " + dir);
     }
-    STRATA_RETURN_IF_ERROR(fs.create_dirs(dir));
+    STRATA_RETURN_IF_ERROR(create_dirs_durably(fs, dir).status());
   }
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileLock> lock, fs.lock(dir + "/LOCK"));
   MetadataOptions mo;
@@ -826,7 +826,7 @@ Result<std::unique_ptr<FileLogStore>> FileLogStore::open(const std::string& dir,
     }
     boundary = decode_be<std::uint64_t>(v->data());
   }
-  if (!exists) STRATA_RETURN_IF_ERROR(fs.sync_dir(dir));
+  if (!exists) STRATA_RETURN_IF_ERROR(fs.sync_dir(dir));  // the purge/ directory's entry
   auto store =
       std::make_unique<FileLogStoreImpl>(dir, options, fs, std::move(lock), std::move(meta));
   STRATA_RETURN_IF_ERROR(store->recover(boundary));

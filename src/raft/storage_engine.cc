@@ -16,7 +16,7 @@ Result<StorageEngine> StorageEngine::open_file(const std::string& dir,
     if (!log_options.create_if_missing) {
       return Status::not_found("StorageEngine::open_file: no directory " + dir);
     }
-    STRATA_RETURN_IF_ERROR(fs.create_dirs(dir));
+    STRATA_RETURN_IF_ERROR(create_dirs_durably(fs, dir).status());
   }
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileLogStore> log,
                           FileLogStore::open(dir + "/log", log_options));

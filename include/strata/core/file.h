@@ -94,4 +94,14 @@ class FileSystem {
   virtual Result<std::unique_ptr<FileLock>> lock(const std::string& path) = 0;
 };
 
+// The parent directory of `path` ("." when it has none, "/" for "/x"; trailing slashes of
+// `path` are ignored).
+std::string parent_dir(const std::string& path);
+
+// Creates `dir` and its missing parents so that they survive a power cut: after each
+// directory is created, its parent is fsynced (outermost first), because a new directory's
+// entry in its parent is lost unless the parent is synced. Returns whether anything was
+// created. Errors: invalid_argument (empty path, or a non-directory in the way), io_error.
+Result<bool> create_dirs_durably(FileSystem& fs, const std::string& dir);
+
 }  // namespace strata

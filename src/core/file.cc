@@ -1,0 +1,62 @@
+// The parts of strata/core/file.h that every FileSystem shares: read_file, and the path and
+// directory helpers built on the interface.
+#include "strata/core/file.h"
+
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace strata {
+
+Result<std::string> FileSystem::read_file(const std::string& path) {
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, open(path, OpenMode::kReadOnly));
+  STRATA_ASSIGN_OR_RETURN(const std::uint64_t size, file->size());
+  if (size > std::numeric_limits<std::size_t>::max() / 2) {
+    return Status::io_error("read_file " + path + ": file too large");
+  }
+  std::string out(static_cast<std::size_t>(size), '\0');
+  std::size_t done = 0;
+  while (done < out.size()) {
+    STRATA_ASSIGN_OR_RETURN(
+        const std::size_t n,
+        file->read_at(done, std::span<char>(out.data() + done, out.size() - done)));
+    if (n == 0) break;  // the file shrank meanwhile
+    done += n;
+  }
+  out.resize(done);
+  return out;
+}
+
+std::string parent_dir(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  const auto slash = p.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return p.substr(0, slash);
+}
+
+Result<bool> create_dirs_durably(FileSystem& fs, const std::string& dir) {
+  if (dir.empty()) return Status::invalid_argument("create_dirs_durably: empty path");
+  std::vector<std::string> missing;
+  for (std::string p = dir; p != "." && p != "/";) {
+    STRATA_ASSIGN_OR_RETURN(const bool exists, fs.exists(p));
+    if (exists) break;
+    missing.push_back(p);
+    const std::string parent = parent_dir(p);
+    if (parent == p) break;
+    p = parent;
+  }
+  if (missing.empty()) {
+    STRATA_RETURN_IF_ERROR(fs.create_dirs(dir));  // checks that it is a directory
+    return false;
+  }
+  STRATA_RETURN_IF_ERROR(fs.create_dirs(dir));
+  // Outermost first: a parent's entry is durable before its child's.
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    STRATA_RETURN_IF_ERROR(fs.sync_dir(parent_dir(*it)));
+  }
+  return true;
+}
+
+}  // namespace strata
