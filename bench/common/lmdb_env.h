@@ -53,12 +53,15 @@ class LmdbEnv {
 
   MDB_env* get() const noexcept { return env_; }
 
-  // Opens (creating) database `name` (null: the main one) with `flags` (e.g. MDB_INTEGERKEY).
+  // Opens database `name` (null: the main one) with `flags` (e.g. MDB_INTEGERKEY). With
+  // MDB_CREATE in `flags` it is created when missing (in a write transaction); without, it
+  // must exist (a read-only transaction, as a reader opening a store would use).
   MDB_dbi open_db(const char* name, unsigned flags) {
     MDB_txn* txn = nullptr;
-    lmdb_check(mdb_txn_begin(env_, nullptr, 0, &txn), "txn_begin");
+    lmdb_check(mdb_txn_begin(env_, nullptr, (flags & MDB_CREATE) != 0 ? 0 : MDB_RDONLY, &txn),
+               "txn_begin");
     MDB_dbi dbi = 0;
-    lmdb_check(mdb_dbi_open(txn, name, flags | MDB_CREATE, &dbi), "dbi_open");
+    lmdb_check(mdb_dbi_open(txn, name, flags, &dbi), "dbi_open");
     lmdb_check(mdb_txn_commit(txn), "txn_commit");
     return dbi;
   }
@@ -82,6 +85,14 @@ class LmdbEnv {
       MDB_val k = lmdb_val(key);
       MDB_val v = lmdb_val(value);
       lmdb_check(mdb_put(txn_, dbi, &k, &v, flags), "put");
+    }
+    // Room for a value of `size` bytes under `key`, to be written before the commit
+    // (MDB_RESERVE: no copy through a caller's buffer).
+    char* reserve(MDB_dbi dbi, std::string_view key, std::size_t size, unsigned flags = 0) {
+      MDB_val k = lmdb_val(key);
+      MDB_val v{size, nullptr};
+      lmdb_check(mdb_put(txn_, dbi, &k, &v, flags | MDB_RESERVE), "put");
+      return static_cast<char*>(v.mv_data);
     }
     void commit() {
       lmdb_check(mdb_txn_commit(txn_), "commit");

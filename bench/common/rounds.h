@@ -7,9 +7,13 @@
 // written are read around it. When the benchmark ends, each variant gets the counters
 //   <variant>_items_per_second     items of a chunk / its median chunk time over the rounds
 //   <variant>_bytes_per_second     logical bytes of a chunk / the same median
-//   <variant>_device_bytes_per_op  (figures with durable operations) the median over the
-//                                  rounds of the device bytes written during a chunk, per
-//                                  operation of the chunk
+//   <variant>_device_bytes_per_op  (figures with durable operations) the device bytes written
+//                                  during the variant's chunks over their operations: a total,
+//                                  not a median, so that a write that comes once in many
+//                                  operations (a SQLite checkpoint, strata's zero-ahead chunk)
+//                                  counts for its share
+// Times are medians: robust against a stall of the machine, but a periodic cost that lands in
+// few chunks weighs little in them; the device bytes show it.
 // So strata and each peer sample the machine in the same moments, and the ratio of their
 // rates, which bench/run.py takes, survives the drifts of a shared machine (±10–15% from one
 // second to the next on a 2-vCPU VM and its virtual disk). With --benchmark_repetitions the
@@ -67,7 +71,7 @@ inline void run_rounds(benchmark::State& state, const Work& work,
                        const std::vector<Variant>& variants, const DeviceWrites* device) {
   const std::size_t n = variants.size();
   std::vector<std::vector<double>> seconds(n);
-  std::vector<std::vector<double>> device_bytes(n);
+  std::vector<std::uint64_t> device_bytes(n);
   const bool count_device = work.ops > 0 && device != nullptr && device->available();
   // Each run starts the rotation where the previous one stopped: with a single round per run
   // (whole fills), the variants still take turns at going first across the repetitions.
@@ -83,7 +87,7 @@ inline void run_rounds(benchmark::State& state, const Work& work,
       const auto t0 = std::chrono::steady_clock::now();
       variant.chunk();
       const auto t1 = std::chrono::steady_clock::now();
-      if (count_device) device_bytes[v].push_back(static_cast<double>(device->bytes() - written));
+      if (count_device) device_bytes[v] += device->bytes() - written;
       seconds[v].push_back(std::chrono::duration<double>(t1 - t0).count());
       if (variant.after) variant.after();
     }
@@ -96,7 +100,8 @@ inline void run_rounds(benchmark::State& state, const Work& work,
     state.counters[p + "_bytes_per_second"] = t > 0 ? static_cast<double>(work.bytes) / t : 0;
     if (count_device) {
       state.counters[p + "_device_bytes_per_op"] =
-          detail::median(device_bytes[v]) / static_cast<double>(work.ops);
+          static_cast<double>(device_bytes[v]) /
+          static_cast<double>(work.ops * static_cast<std::int64_t>(seconds[v].size()));
     }
   }
   state.counters["rounds"] = static_cast<double>(round - first_round);

@@ -269,8 +269,8 @@ class LevelDb {
 class Lmdb {
  public:
   explicit Lmdb(const fs::path& dir) : env_(dir.string(), kLmdbMap, 2, 0) {
-    accounts_ = env_.open_db("accounts", 0);
-    meta_ = env_.open_db("meta", 0);
+    accounts_ = env_.open_db("accounts", MDB_CREATE);
+    meta_ = env_.open_db("meta", MDB_CREATE);
     reader_.emplace(env_.get(), accounts_);
   }
   LmdbEnv& env() { return env_; }
