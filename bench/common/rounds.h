@@ -107,4 +107,14 @@ inline void run_rounds(benchmark::State& state, const Work& work,
   state.counters["rounds"] = static_cast<double>(round - first_round);
 }
 
+// Registers `fn` (which calls run_rounds) as benchmark `name` with a fixed number of rounds,
+// reported in ms. A fixed count makes the setup (fresh stores) once per run, where Google
+// Benchmark's estimate of the iterations for a minimum time would run it again and again.
+template <class Fn>
+void register_rounds(const std::string& name, Fn fn, benchmark::IterationCount rounds) {
+  benchmark::RegisterBenchmark(name.c_str(), std::move(fn))
+      ->Iterations(rounds)
+      ->Unit(benchmark::kMillisecond);
+}
+
 }  // namespace strata::bench

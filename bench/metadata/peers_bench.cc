@@ -28,7 +28,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -37,12 +36,12 @@
 #include <string_view>
 #include <vector>
 
+#include "bench_main.h"
 #include "lmdb_env.h"
 #include "rounds.h"
 #include "sqlite_db.h"
 #include "strata/core/bytes.h"
 #include "strata/metadata/metadata.h"
-#include "strata/testing/temp_dir.h"
 
 namespace {
 
@@ -57,14 +56,7 @@ constexpr std::size_t kValueSize = 32;
 constexpr std::int64_t kPairBytes = 8 + kValueSize;
 constexpr std::size_t kLmdbMap = std::size_t{1} << 30;
 
-bool g_quick = false;
-strata::testing::TempDir* g_root = nullptr;
-std::unique_ptr<strata::bench::DeviceWrites> g_device;
-int g_dir_seq = 0;
-
-std::string fresh_dir(const std::string& tag) {
-  return g_root->file(tag + "-" + std::to_string(++g_dir_seq));
-}
+strata::bench::BenchDir* g_dir = nullptr;
 
 // A 32 B value that encodes `stamp`, so that every put really changes the value.
 std::string value_for(std::uint64_t stamp) {
@@ -174,7 +166,6 @@ class SqliteMd {
 
  private:
   static std::string create(const std::string& dir) {
-    std::filesystem::create_directories(dir);
     SqliteDb db(dir + "/kv.db");
     db.exec("CREATE TABLE IF NOT EXISTS kv(k INTEGER PRIMARY KEY, v BLOB NOT NULL)");
     return dir + "/kv.db";
@@ -209,7 +200,7 @@ Variant sync_variant(const char* name, std::uint64_t changed, std::int64_t syncs
     std::uint64_t stamp = kKeys;
   };
   auto st = std::make_shared<State>();
-  st->md = filled<Md>(fresh_dir(std::string("sync-") + name), kKeys);
+  st->md = filled<Md>(g_dir->fresh(std::string("sync-") + name), kKeys);
   return Variant{name, [st, changed, syncs] {
                    for (std::int64_t s = 0; s < syncs; ++s) {
                      for (std::uint64_t i = 0; i < changed; ++i) {
@@ -229,7 +220,7 @@ void BM_Sync(benchmark::State& state, std::uint64_t changed, std::int64_t syncs)
                             Work{.items = syncs,
                                  .bytes = syncs * static_cast<std::int64_t>(changed) * kPairBytes,
                                  .ops = syncs},
-                            variants, g_device.get());
+                            variants, g_dir->device());
 }
 
 // --- opens -----------------------------------------------------------------------------------
@@ -240,7 +231,7 @@ const std::string& open_fixture(const char* name, std::uint64_t keys) {
   static std::map<std::uint64_t, std::string> dirs;
   auto [it, added] = dirs.try_emplace(keys);
   if (added) {
-    it->second = fresh_dir(std::string("open-") + name);
+    it->second = g_dir->fresh(std::string("open-") + name);
     filled<Md>(it->second, keys);
   }
   return it->second;
@@ -273,39 +264,27 @@ void BM_Open(benchmark::State& state, std::uint64_t keys, std::int64_t opens) {
 // --- registration ----------------------------------------------------------------------------
 
 void register_all() {
-  auto reg = [](const char* figure, auto fn, benchmark::IterationCount rounds) {
-    benchmark::RegisterBenchmark((std::string("metadata_peers/") + figure).c_str(), fn)
-        ->Iterations(rounds)
-        ->Unit(benchmark::kMillisecond);
-  };
-  const benchmark::IterationCount rounds = g_quick ? 30 : 120;
-  reg(
-      "sync_1", [](benchmark::State& s) { BM_Sync(s, 1, 8); }, rounds);
-  reg(
-      "sync_100", [](benchmark::State& s) { BM_Sync(s, 100, 4); }, rounds);
-  reg(
-      "sync_10k", [](benchmark::State& s) { BM_Sync(s, kKeys, 1); }, rounds / 2);
-  reg(
-      "open_10k", [](benchmark::State& s) { BM_Open(s, kKeys, 2); }, rounds);
-  reg(
-      "open_100k", [](benchmark::State& s) { BM_Open(s, 10 * kKeys, 1); }, rounds / 4);
+  const benchmark::IterationCount rounds = strata::bench::quick_mode() ? 30 : 120;
+  using strata::bench::register_rounds;
+  register_rounds(
+      "metadata_peers/sync_1", [](benchmark::State& s) { BM_Sync(s, 1, 8); }, rounds);
+  register_rounds(
+      "metadata_peers/sync_100", [](benchmark::State& s) { BM_Sync(s, 100, 4); }, rounds);
+  register_rounds(
+      "metadata_peers/sync_10k", [](benchmark::State& s) { BM_Sync(s, kKeys, 1); }, rounds / 2);
+  register_rounds(
+      "metadata_peers/open_10k", [](benchmark::State& s) { BM_Open(s, kKeys, 2); }, rounds);
+  register_rounds(
+      "metadata_peers/open_100k", [](benchmark::State& s) { BM_Open(s, 10 * kKeys, 1); },
+      rounds / 4);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const char* quick_env = std::getenv("STRATA_BENCH_QUICK");
-  g_quick = quick_env != nullptr && std::string_view(quick_env) == "1";
-  strata::testing::TempDir root("bench-metadata-peers");
-  g_root = &root;
-  g_device = std::make_unique<strata::bench::DeviceWrites>(root.str());
-  benchmark::AddCustomContext("device", g_device->available() ? g_device->name() : "unknown");
+  strata::bench::BenchDir dir("bench-metadata-peers");
+  g_dir = &dir;
   benchmark::AddCustomContext("sqlite", sqlite3_libversion());
   benchmark::AddCustomContext("lmdb", mdb_version(nullptr, nullptr, nullptr));
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  register_all();
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return strata::bench::run_benchmarks(argc, argv, register_all);
 }

@@ -39,7 +39,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <random>
@@ -48,12 +47,12 @@
 #include <utility>
 #include <vector>
 
+#include "bench_main.h"
 #include "lmdb_env.h"
 #include "rounds.h"
 #include "sqlite_db.h"
 #include "strata/core/bytes.h"
 #include "strata/raft/file_log_store.h"
-#include "strata/testing/temp_dir.h"
 #ifdef STRATA_BENCH_RAFT_UV
 #include "raft_uv_peer.h"
 #endif
@@ -74,16 +73,7 @@ constexpr std::uint64_t kTerm = 1;
 constexpr std::size_t kLmdbMap = std::size_t{4} << 30;
 constexpr std::uint64_t kReadEntries = 100'000;
 
-bool g_quick = false;
-strata::testing::TempDir* g_root = nullptr;
-std::unique_ptr<strata::bench::DeviceWrites> g_device;
-int g_dir_seq = 0;
-
-std::string fresh_dir(const std::string& tag) {
-  const std::string dir = g_root->file(tag + "-" + std::to_string(++g_dir_seq));
-  std::filesystem::create_directories(dir);
-  return dir;
-}
+strata::bench::BenchDir* g_dir = nullptr;
 
 [[noreturn]] void die(const char* what, const std::string& why) {
   std::fprintf(stderr, "%s: %s\n", what, why.c_str());
@@ -294,7 +284,7 @@ Variant append_variant(const char* name, std::size_t n, std::int64_t appends) {
     std::uint64_t next = 1;
   };
   auto st = std::make_shared<State>(
-      State{std::make_unique<Log>(fresh_dir(std::string("append-") + name)), Payloads(n)});
+      State{std::make_unique<Log>(g_dir->fresh(std::string("append-") + name)), Payloads(n)});
   return Variant{name, [st, appends] {
                    for (std::int64_t a = 0; a < appends; ++a) {
                      st->log->append(st->next, st->payloads);
@@ -316,7 +306,7 @@ void BM_SyncedAppend(benchmark::State& state, std::size_t n, std::int64_t append
       state,
       Work{
           .items = entries, .bytes = entries * static_cast<std::int64_t>(kPayload), .ops = appends},
-      variants, g_device.get());
+      variants, g_dir->device());
 }
 
 // --- reads -----------------------------------------------------------------------------------
@@ -327,34 +317,27 @@ struct ReadLogs {
   std::unique_ptr<StrataLog> strata;
   std::unique_ptr<LmdbLog> lmdb;
   std::unique_ptr<SqliteLog> sqlite;
-
-  static ReadLogs& get() {
-    if (!slot()) {
-      auto logs = std::make_unique<ReadLogs>();
-      logs->strata = filled<StrataLog>("strata");
-      logs->lmdb = filled<LmdbLog>("lmdb");
-      logs->sqlite = filled<SqliteLog>("sqlite");
-      slot() = std::move(logs);
-    }
-    return *slot();
-  }
-  static void close() { slot().reset(); }
-
- private:
-  template <class Log>
-  static std::unique_ptr<Log> filled(const char* name) {
-    auto log = std::make_unique<Log>(fresh_dir(std::string("read-") + name));
-    const Payloads batch(1000);
-    for (std::uint64_t first = 1; first <= kReadEntries; first += batch.size()) {
-      log->append(first, batch);
-    }
-    return log;
-  }
-  static std::unique_ptr<ReadLogs>& slot() {
-    static std::unique_ptr<ReadLogs> s;
-    return s;
-  }
 };
+std::unique_ptr<ReadLogs> g_read_logs;
+
+template <class Log>
+std::unique_ptr<Log> filled_log(const char* name) {
+  auto log = std::make_unique<Log>(g_dir->fresh(std::string("read-") + name));
+  const Payloads batch(1000);
+  for (std::uint64_t first = 1; first <= kReadEntries; first += batch.size()) {
+    log->append(first, batch);
+  }
+  return log;
+}
+
+ReadLogs& read_logs() {
+  if (!g_read_logs) {
+    g_read_logs = std::make_unique<ReadLogs>(ReadLogs{filled_log<StrataLog>("strata"),
+                                                      filled_log<LmdbLog>("lmdb"),
+                                                      filled_log<SqliteLog>("sqlite")});
+  }
+  return *g_read_logs;
+}
 
 void expect(bool ok, const char* what) {
   if (!ok) die(what, "wrong result");
@@ -363,7 +346,7 @@ void expect(bool ok, const char* what) {
 constexpr std::int64_t kEntriesPerChunk = 256;
 
 void BM_EntryRandom(benchmark::State& state) {
-  ReadLogs& logs = ReadLogs::get();
+  ReadLogs& logs = read_logs();
   auto lmdb_reader = logs.lmdb->reader();
   // The same random indices for every variant.
   auto each = [](auto fn) {
@@ -400,7 +383,7 @@ void BM_EntryRandom(benchmark::State& state) {
 
 void BM_Entries10k(benchmark::State& state) {
   constexpr std::uint64_t kLast = 10'000;
-  ReadLogs& logs = ReadLogs::get();
+  ReadLogs& logs = read_logs();
   auto lmdb_reader = logs.lmdb->reader();
   const std::vector<Variant> variants{
       {"strata",
@@ -442,32 +425,24 @@ void BM_Entries10k(benchmark::State& state) {
 // --- registration ----------------------------------------------------------------------------
 
 void register_all() {
-  auto reg = [](const std::string& figure, auto fn, benchmark::IterationCount rounds) {
-    benchmark::RegisterBenchmark(("raft_peers/" + figure).c_str(), fn)
-        ->Iterations(rounds)
-        ->Unit(benchmark::kMillisecond);
-  };
-  const benchmark::IterationCount rounds = g_quick ? 25 : 100;
+  const benchmark::IterationCount rounds = strata::bench::quick_mode() ? 25 : 100;
+  using strata::bench::register_rounds;
   for (const auto& [n, appends] :
        {std::pair<std::size_t, std::int64_t>{1, 16}, {10, 8}, {100, 4}}) {
-    reg(
-        "synced_append_" + std::to_string(n),
+    register_rounds(
+        "raft_peers/synced_append_" + std::to_string(n),
         [n = n, appends = appends](benchmark::State& s) { BM_SyncedAppend(s, n, appends); },
         rounds);
   }
-  reg("entry_random", BM_EntryRandom, 4 * rounds);
-  reg("entries_10k", BM_Entries10k, 2 * rounds);
+  register_rounds("raft_peers/entry_random", BM_EntryRandom, 4 * rounds);
+  register_rounds("raft_peers/entries_10k", BM_Entries10k, 2 * rounds);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const char* quick_env = std::getenv("STRATA_BENCH_QUICK");
-  g_quick = quick_env != nullptr && std::string_view(quick_env) == "1";
-  strata::testing::TempDir root("bench-raft-peers");
-  g_root = &root;
-  g_device = std::make_unique<strata::bench::DeviceWrites>(root.str());
-  benchmark::AddCustomContext("device", g_device->available() ? g_device->name() : "unknown");
+  strata::bench::BenchDir dir("bench-raft-peers");
+  g_dir = &dir;
   benchmark::AddCustomContext("sqlite", sqlite3_libversion());
   benchmark::AddCustomContext("lmdb", mdb_version(nullptr, nullptr, nullptr));
 #ifdef STRATA_BENCH_RAFT_UV
@@ -475,11 +450,5 @@ int main(int argc, char** argv) {
 #else
   benchmark::AddCustomContext("raft_uv", "not built (needs libraft >= 0.22)");
 #endif
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  register_all();
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  ReadLogs::close();
-  return 0;
+  return strata::bench::run_benchmarks(argc, argv, register_all, [] { g_read_logs.reset(); });
 }

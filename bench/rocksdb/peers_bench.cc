@@ -55,22 +55,23 @@
 #include <utility>
 #include <vector>
 
+#include "bench_main.h"
 #include "lmdb_env.h"
 #include "rounds.h"
 #include "strata/core/allocator.h"
 #include "strata/core/bytes.h"
 #include "strata/rocksdb.h"
-#include "strata/testing/temp_dir.h"
 
 namespace {
 
-enum class Space : std::uint8_t { kAccounts, kBlocks, kMeta };
+// The data the read figures read, and the metadata the synced commits write.
+enum class Space : std::uint8_t { kData, kMeta };
 
 }  // namespace
 
 template <>
 struct strata::state_space_traits<Space> {
-  static constexpr std::array names{"accounts", "blocks", "meta"};
+  static constexpr std::array names{"data", "meta"};
 };
 
 namespace {
@@ -92,9 +93,7 @@ constexpr std::size_t kWriteBuffer = std::size_t{64} << 20;  // RocksDbOptions' 
 constexpr std::size_t kLmdbMap = std::size_t{4} << 30;
 
 std::uint64_t g_keys = 1'000'000;
-bool g_quick = false;
-fs::path g_root;
-std::unique_ptr<strata::bench::DeviceWrites> g_device;
+strata::bench::BenchDir* g_dir = nullptr;
 
 void die(const char* what, const std::string& why) {
   std::fprintf(stderr, "%s: %s\n", what, why.c_str());
@@ -149,17 +148,6 @@ const std::vector<std::uint64_t>& shuffled_keys() {
   return v;
 }
 
-// The same random sequence for every variant.
-struct Xorshift {
-  std::uint64_t s = 0x9E3779B97F4A7C15ULL;
-  std::uint64_t next() {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    return s;
-  }
-};
-
 // --- the three stores ------------------------------------------------------------------------
 
 // One store of each library, with the operations the figures need.
@@ -173,26 +161,26 @@ class StrataDb {
   void write(const std::vector<std::uint64_t>& keys, std::size_t at, std::size_t n) {
     auto batch = store_->new_batch();
     for (std::size_t i = at; i < at + n; ++i) {
-      batch.put(Space::kAccounts, view(key_of(keys[i])), value_of(keys[i]));
+      batch.put(Space::kData, view(key_of(keys[i])), value_of(keys[i]));
     }
     check(store_->commit(std::move(batch)), "commit");
   }
   void compact() {
     ::rocksdb::CompactRangeOptions o;
     o.bottommost_level_compaction = ::rocksdb::BottommostLevelCompaction::kForce;
-    const auto s = store_->raw_db()->CompactRange(o, store_->column_family(Space::kAccounts),
-                                                  nullptr, nullptr);
+    const auto s =
+        store_->raw_db()->CompactRange(o, store_->column_family(Space::kData), nullptr, nullptr);
     if (!s.ok()) die("compact", s.ToString());
   }
   bool get(const Key& k) {
-    auto v = store_->get(Space::kAccounts, view(k));
+    auto v = store_->get(Space::kData, view(k));
     check(v.error(), "get");
     benchmark::DoNotOptimize(v);
     return v->has_value();
   }
   std::uint64_t scan(std::string_view prefix) {
     std::uint64_t n = 0;
-    auto range = store_->prefix_iter(Space::kAccounts, prefix);
+    auto range = store_->prefix_iter(Space::kData, prefix);
     for (strata::KeyValue kv : range) {
       benchmark::DoNotOptimize(kv);
       ++n;
@@ -269,15 +257,15 @@ class LevelDb {
 class Lmdb {
  public:
   explicit Lmdb(const fs::path& dir) : env_(dir.string(), kLmdbMap, 2, 0) {
-    accounts_ = env_.open_db("accounts", MDB_CREATE);
+    data_ = env_.open_db("data", MDB_CREATE);
     meta_ = env_.open_db("meta", MDB_CREATE);
-    reader_.emplace(env_.get(), accounts_);
+    reader_.emplace(env_.get(), data_);
   }
   LmdbEnv& env() { return env_; }
   void write(const std::vector<std::uint64_t>& keys, std::size_t at, std::size_t n) {
     auto txn = env_.write();
     for (std::size_t i = at; i < at + n; ++i) {
-      txn.put(accounts_, view(key_of(keys[i])), value_of(keys[i]));
+      txn.put(data_, view(key_of(keys[i])), value_of(keys[i]));
     }
     txn.commit();
   }
@@ -314,7 +302,7 @@ class Lmdb {
 
  private:
   LmdbEnv env_;
-  MDB_dbi accounts_ = 0;
+  MDB_dbi data_ = 0;
   MDB_dbi meta_ = 0;
   std::optional<LmdbReader> reader_;
 };
@@ -327,14 +315,13 @@ Variant fill_variant(const char* name) {
   struct State {
     std::unique_ptr<Db> db;
     fs::path dir;
-    int run = 0;
   };
   auto st = std::make_shared<State>();
   Variant v;
   v.name = name;
   v.before = [st, name] {
-    st->dir = g_root / (std::string("fill-") + name + "-" + std::to_string(st->run++));
-    st->db = std::make_unique<Db>(st->dir);
+    st->dir = g_dir->fresh(std::string("fill-") + name);
+    st->db = std::make_unique<Db>(st->dir / "db");
     if constexpr (std::is_same_v<Db, Lmdb>) st->db->env().set_nosync(true);
   };
   v.chunk = [st] {
@@ -362,67 +349,59 @@ void BM_FillRandom(benchmark::State& state) {
 // --- the read stores -------------------------------------------------------------------------
 
 // One store per library, filled in key order, compacted and warmed on first use, and closed
-// by main() before the temporary directory goes (not by a static destructor, which would run
-// after RocksDB's own statics are gone).
+// by main() before the temporary directory goes.
 struct ReadStores {
   std::unique_ptr<StrataDb> strata;
   std::unique_ptr<LevelDb> leveldb;
   std::unique_ptr<Lmdb> lmdb;
-
-  static ReadStores& get() {
-    if (!slot()) slot() = std::make_unique<ReadStores>(build());
-    return *slot();
-  }
-  static void close() { slot().reset(); }
-
- private:
-  template <class Db>
-  static std::unique_ptr<Db> filled(const char* name) {
-    auto db = std::make_unique<Db>(g_root / (std::string("read-") + name));
-    if constexpr (std::is_same_v<Db, Lmdb>) db->env().set_nosync(true);
-    std::vector<std::uint64_t> keys(g_keys);
-    std::iota(keys.begin(), keys.end(), 0);
-    for (std::size_t at = 0; at < keys.size(); at += kBatch) {
-      db->write(keys, at, std::min(kBatch, keys.size() - at));
-    }
-    if constexpr (std::is_same_v<Db, Lmdb>) {
-      db->env().sync();
-      db->env().set_nosync(false);
-    } else {
-      db->compact();
-    }
-    std::uint64_t n = 0;
-    for (std::uint64_t g = 0; g < g_keys / kGroup; ++g) {
-      n += db->scan(view(key_of(g * kGroup)).substr(0, 8));
-    }
-    if (n != g_keys) {
-      std::fprintf(stderr, "%s holds %llu keys, expected %llu\n", name,
-                   static_cast<unsigned long long>(n), static_cast<unsigned long long>(g_keys));
-      std::abort();
-    }
-    return db;
-  }
-  static std::unique_ptr<ReadStores>& slot() {
-    static std::unique_ptr<ReadStores> s;
-    return s;
-  }
-  static ReadStores build() {
-    ReadStores s;
-    s.strata = filled<StrataDb>("strata");
-    s.leveldb = filled<LevelDb>("leveldb");
-    s.lmdb = filled<Lmdb>("lmdb");
-    ::sync();
-    return s;
-  }
 };
+std::unique_ptr<ReadStores> g_read_stores;
+
+template <class Db>
+std::unique_ptr<Db> filled_store(const char* name) {
+  auto db = std::make_unique<Db>(fs::path(g_dir->fresh(std::string("read-") + name)) / "db");
+  if constexpr (std::is_same_v<Db, Lmdb>) db->env().set_nosync(true);
+  std::vector<std::uint64_t> keys(g_keys);
+  std::iota(keys.begin(), keys.end(), 0);
+  for (std::size_t at = 0; at < keys.size(); at += kBatch) {
+    db->write(keys, at, std::min(kBatch, keys.size() - at));
+  }
+  if constexpr (std::is_same_v<Db, Lmdb>) {
+    db->env().sync();
+    db->env().set_nosync(false);
+  } else {
+    db->compact();
+  }
+  // Warm the caches, and check the count.
+  std::uint64_t n = 0;
+  for (std::uint64_t g = 0; g < g_keys / kGroup; ++g) {
+    n += db->scan(view(key_of(g * kGroup)).substr(0, 8));
+  }
+  if (n != g_keys) {
+    std::fprintf(stderr, "%s holds %llu keys, expected %llu\n", name,
+                 static_cast<unsigned long long>(n), static_cast<unsigned long long>(g_keys));
+    std::abort();
+  }
+  return db;
+}
+
+ReadStores& read_stores() {
+  if (!g_read_stores) {
+    g_read_stores = std::make_unique<ReadStores>(ReadStores{filled_store<StrataDb>("strata"),
+                                                            filled_store<LevelDb>("leveldb"),
+                                                            filled_store<Lmdb>("lmdb")});
+    ::sync();
+  }
+  return *g_read_stores;
+}
 
 // The three variants of a read figure: `op(db, rng)` on each library's read store, `per_chunk`
 // times per chunk; each variant has its own generator with the same seed.
 template <class Op>
 std::vector<Variant> read_variants(std::int64_t per_chunk, Op op) {
-  ReadStores& s = ReadStores::get();
+  ReadStores& s = read_stores();
   auto make = [per_chunk, op](const char* name, auto* db) {
-    auto rng = std::make_shared<Xorshift>();
+    auto rng = std::make_shared<std::mt19937_64>(1);
     return Variant{name, [db, rng, per_chunk, op] {
                      for (std::int64_t i = 0; i < per_chunk; ++i) op(*db, *rng);
                    }};
@@ -435,8 +414,8 @@ constexpr std::int64_t kGetsPerChunk = 256;
 constexpr std::int64_t kScansPerChunk = 16;
 
 void BM_Get(benchmark::State& state, bool miss) {
-  const auto variants = read_variants(kGetsPerChunk, [miss](auto& db, Xorshift& rng) {
-    if (db.get(key_of(rng.next() % g_keys, miss)) == miss) {
+  const auto variants = read_variants(kGetsPerChunk, [miss](auto& db, std::mt19937_64& rng) {
+    if (db.get(key_of(rng() % g_keys, miss)) == miss) {
       std::fprintf(stderr, "get: wrong answer\n");
       std::abort();
     }
@@ -449,8 +428,8 @@ void BM_Get(benchmark::State& state, bool miss) {
 }
 
 void BM_Scan(benchmark::State& state) {
-  const auto variants = read_variants(kScansPerChunk, [](auto& db, Xorshift& rng) {
-    const Key k = key_of((rng.next() % (g_keys / kGroup)) * kGroup);
+  const auto variants = read_variants(kScansPerChunk, [](auto& db, std::mt19937_64& rng) {
+    const Key k = key_of((rng() % (g_keys / kGroup)) * kGroup);
     if (db.scan(view(k).substr(0, 8)) != kGroup) {
       std::fprintf(stderr, "scan: not %llu keys\n", static_cast<unsigned long long>(kGroup));
       std::abort();
@@ -466,7 +445,7 @@ void BM_Scan(benchmark::State& state) {
 constexpr std::int64_t kCommitsPerChunk = 8;
 
 void BM_SyncCommit(benchmark::State& state) {
-  ReadStores& s = ReadStores::get();
+  ReadStores& s = read_stores();
   // Fresh keys on every run, the same sequence for each library.
   static std::uint64_t next[3] = {};
   auto make = [](const char* name, auto* db, std::uint64_t* counter) {
@@ -484,44 +463,31 @@ void BM_SyncCommit(benchmark::State& state) {
                             Work{.items = kCommitsPerChunk,
                                  .bytes = kCommitsPerChunk * kPairBytes,
                                  .ops = kCommitsPerChunk},
-                            variants, g_device.get());
+                            variants, g_dir->device());
 }
 
 // --- registration ----------------------------------------------------------------------------
 
 void register_all() {
-  auto reg = [](const char* figure, auto fn, benchmark::IterationCount rounds) {
-    benchmark::RegisterBenchmark((std::string("rocksdb_peers/") + figure).c_str(), fn)
-        ->Iterations(rounds)
-        ->Unit(benchmark::kMillisecond);
-  };
+  const bool quick = strata::bench::quick_mode();
+  using strata::bench::register_rounds;
   // A fill takes seconds: one round per run, the runner's repetitions make the rest.
-  reg("fill_random", BM_FillRandom, 1);
-  reg(
-      "get_hit", [](benchmark::State& s) { BM_Get(s, false); }, g_quick ? 100 : 600);
-  reg(
-      "get_miss", [](benchmark::State& s) { BM_Get(s, true); }, g_quick ? 100 : 600);
-  reg("scan100", BM_Scan, g_quick ? 100 : 600);
-  reg("sync_commit", BM_SyncCommit, g_quick ? 40 : 150);
+  register_rounds("rocksdb_peers/fill_random", BM_FillRandom, 1);
+  register_rounds(
+      "rocksdb_peers/get_hit", [](benchmark::State& s) { BM_Get(s, false); }, quick ? 100 : 600);
+  register_rounds(
+      "rocksdb_peers/get_miss", [](benchmark::State& s) { BM_Get(s, true); }, quick ? 100 : 600);
+  register_rounds("rocksdb_peers/scan100", BM_Scan, quick ? 100 : 600);
+  register_rounds("rocksdb_peers/sync_commit", BM_SyncCommit, quick ? 40 : 150);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const char* quick_env = std::getenv("STRATA_BENCH_QUICK");
-  g_quick = quick_env != nullptr && std::string_view(quick_env) == "1";
-  if (g_quick) g_keys = 100'000;
-  strata::testing::TempDir root("bench-rocksdb-peers");
-  g_root = root.path();
-  g_device = std::make_unique<strata::bench::DeviceWrites>(root.str());
+  if (strata::bench::quick_mode()) g_keys = 100'000;
+  strata::bench::BenchDir dir("bench-rocksdb-peers");
+  g_dir = &dir;
   benchmark::AddCustomContext("keys", std::to_string(g_keys));
   benchmark::AddCustomContext("allocator", std::string(strata::allocator_name()));
-  benchmark::AddCustomContext("device", g_device->available() ? g_device->name() : "unknown");
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  register_all();
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  ReadStores::close();
-  return 0;
+  return strata::bench::run_benchmarks(argc, argv, register_all, [] { g_read_stores.reset(); });
 }
