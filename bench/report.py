@@ -32,14 +32,11 @@ def fmt_bytes(v):
 def fmt_ratio(r):
     if r["ratio"] is None:
         return "-"
-    if r["metric"] == "abs_ns":
-        text = fmt_value(r["ratio"], "abs_ns")
-        spread = (fmt_value(r["ratio_min"], "abs_ns"), fmt_value(r["ratio_max"], "abs_ns"))
-    else:
-        text = f"{r['ratio']:.2f}×"
-        spread = (f"{r.get('ratio_min') or 0:.2f}", f"{r.get('ratio_max') or 0:.2f}")
+    def fmt(v):
+        return fmt_value(v, "abs_ns") if r["metric"] == "abs_ns" else f"{v:.2f}"
+    text = fmt(r["ratio"]) + ("" if r["metric"] == "abs_ns" else "×")
     if r.get("ratio_min") is not None:
-        text += f" ({spread[0]}–{spread[1]})"
+        text += f" ({fmt(r['ratio_min'])}–{fmt(r['ratio_max'])})"
     return text
 
 
