@@ -1,7 +1,8 @@
-// FileLogStore under power cuts (FaultFileSystem): any subset of the sectors of unsynced writes
-// landing, creates/unlinks/renames lost without a directory fsync, and a cut between any two
-// file-system operations. After every cut a *default* open must succeed, hold every synced
-// entry, and serve nothing that was removed.
+// The file log and its hard state (StorageEngine::open_file) under power cuts
+// (FaultFileSystem): any subset of the sectors of unsynced writes landing, creates/unlinks/
+// renames lost without a directory fsync, and a cut between any two file-system operations.
+// After every cut a *default* open must succeed, hold every synced entry and the last saved
+// hard state, and serve nothing that was removed.
 //
 // Soak: STRATA_CRASH_SOAK=N runs N randomized power cuts per test instead of the CI default.
 #include <cstdint>
@@ -15,6 +16,7 @@
 
 #include "gtest/gtest.h"
 #include "strata/raft/file_log_store.h"
+#include "strata/raft/storage_engine.h"
 #include "strata/testing/fault_fs.h"
 #include "strata/testing/log_suite_support.h"
 #include "strata/testing/temp_dir.h"
@@ -214,8 +216,16 @@ struct TrialStats {
   std::uint64_t leftovers = 0;
 };
 
-// Cycles of: open (default options, never tolerant), check against the model, random
-// operations until a power cut after a random number of file-system operations, crash.
+FileEngineOptions engine_options(FaultFileSystem& fs, std::uint64_t segment_bytes) {
+  FileEngineOptions o;
+  o.log = options_for(fs, segment_bytes);
+  return o;
+}
+
+// Cycles of: open the engine (default options, never tolerant), check the log against the
+// model and the hard state against the last save, then random operations — appends, syncs,
+// purges, truncates, resets, replaces and hard-state saves — until a power cut after a random
+// number of file-system operations, and the crash.
 void power_cut_trial(std::uint64_t seed, CrashMode mode, std::uint64_t sector,
                      std::uint64_t segment_bytes, TrialStats& stats) {
   SCOPED_TRACE("seed " + std::to_string(seed) + " mode " + std::to_string(static_cast<int>(mode)) +
@@ -224,34 +234,51 @@ void power_cut_trial(std::uint64_t seed, CrashMode mode, std::uint64_t sector,
   TempDir dir("raft-crash");
   FaultFileSystem fs(seed);
   fs.set_sector_size(sector);
-  const std::string log_dir = dir.file("a/log");  // a new directory: its entries must survive
+  const std::string engine_dir = dir.file("a/raft");  // a new directory: it must survive
   LogModel model;
+  std::optional<HardState> saved;    // the last save that returned OK
+  HardState pending{};               // a save that was cut: it may or may not be durable
+  bool has_pending = false;
   std::string trace;
-  bool first_cycle = true;
   for (int cycle = 0; cycle < 4; ++cycle) {
-    auto opened = FileLogStore::open(log_dir, options_for(fs, segment_bytes));
-    if (!first_cycle || opened.has_value()) {
-      ASSERT_TRUE(opened.has_value()) << opened.error() << "; " << trace;
-    } else {
-      // The very first open was cut before it finished creating the directory.
-      opened = FileLogStore::open(log_dir, options_for(fs, segment_bytes));
-      ASSERT_TRUE(opened.has_value()) << opened.error();
-    }
-    first_cycle = false;
-    FileLogStore& log = **opened;
+    auto opened = StorageEngine::open_file(engine_dir, engine_options(fs, segment_bytes));
+    ASSERT_TRUE(opened.has_value()) << opened.error() << "; " << trace;
+    LogStore& log = opened->log();
+    auto hs = opened->meta().load();
+    ASSERT_TRUE(hs.has_value()) << hs.error();
     if (cycle > 0) {
+      const bool is_pending = has_pending && hs->has_value() && **hs == pending;
+      EXPECT_TRUE(*hs == saved || is_pending) << "hard state lost; " << trace;
       stats.verified += model.check(log, trace);
       if (::testing::Test::HasFailure()) return;
       ++stats.cuts;
-      stats.torn_tails += log.open_report().torn_tail_bytes > 0;
-      stats.leftovers += log.open_report().leftover_segments;
+      const auto& report = dynamic_cast<FileLogStore&>(log).open_report();
+      stats.torn_tails += report.torn_tail_bytes > 0;
+      stats.leftovers += report.leftover_segments;
     }
+    saved = *hs;
+    has_pending = false;
     model.start(log);
     std::uint64_t term = std::max<std::uint64_t>(1, log.term(log.last_index())->value_or(1));
+    if (saved) term = std::max(term, saved->term);
     trace = "cycle " + std::to_string(cycle) + " recovered [" + std::to_string(log.first_index()) +
             ", " + std::to_string(log.last_index()) + "]";
     fs.fail_after(3 + rng() % 80);
     for (int op = 0; op < 80; ++op) {
+      if (rng() % 10 == 0) {
+        // A hard state whose commit never exceeds what is synced.
+        const HardState next{term, rng() % 3 == 0 ? std::nullopt : std::optional(rng() % 5),
+                             std::min(log.last_index(), saved ? saved->commit + 3 : 3)};
+        trace += " save";
+        if (!opened->meta().save(next).ok()) {
+          pending = next;
+          has_pending = true;
+          trace += " (refused)";
+          break;
+        }
+        saved = next;
+        continue;
+      }
       if (!random_operation(log, model, rng, term, trace)) {
         trace += " (refused)";
         break;

@@ -33,6 +33,8 @@
 // out must not outlive it.
 #pragma once
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -84,6 +86,13 @@ class FaultFileSystem final : public FileSystem {
   void fail_after(std::uint64_t n) {
     std::lock_guard g(mu_);
     cut_after_ = total_ + n;
+  }
+  // From now on every mutating operation fails, also after crash(): the machine is dead. For a
+  // process that crashes and exits while other threads (a database's background work) still
+  // run: freeze(), crash(mode), _exit.
+  void freeze() {
+    std::lock_guard g(mu_);
+    frozen_ = true;
   }
   // Disarms every injected fault.
   void clear_faults() {
@@ -145,6 +154,22 @@ class FaultFileSystem final : public FileSystem {
     std::lock_guard g(mu_);
     auto r = model_.durable_content(path);
     return r.has_value() ? *r : std::nullopt;
+  }
+
+  // The power cut for a multi-threaded process (a database with background threads, which may
+  // still run — and, in a debug build, assert — while the crash state is written): freezes the
+  // file system, forks a process that holds nothing but a copy of this thread and the model to
+  // rewrite the tree to a crash state chosen by `mode`, and _exits at once. A reader of a pipe
+  // inherited from this process sees its end only when the tree is written.
+  [[noreturn]] void crash_and_exit(CrashMode mode) {
+    mu_.lock();  // never released: no other thread may change the model from here on
+    frozen_ = true;
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      model_.resolve(mode);
+      ::_exit(0);
+    }
+    ::_exit(pid < 0 ? 3 : 0);
   }
 
   // Flips bit `bit` (0..7) of byte `offset` of `path`, in the visible and the durable state.
@@ -384,6 +409,7 @@ class FaultFileSystem final : public FileSystem {
     const std::size_t i = index(op);
     ++total_;
     ++counts_[i];
+    if (frozen_) return Status::io_error(what + ": the machine is frozen (crashed)");
     if (total_ > cut_after_) {
       cut_hit_ = true;
       return Status::io_error(what + ": simulated power loss");
@@ -405,6 +431,7 @@ class FaultFileSystem final : public FileSystem {
   std::uint64_t cut_after_ = kNever;
   std::uint64_t generation_ = 0;  // crashes so far; handles of an older generation are dead
   bool cut_hit_ = false;
+  bool frozen_ = false;
   bool sync_to_disk_ = false;
 };
 
