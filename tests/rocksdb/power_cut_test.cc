@@ -156,7 +156,7 @@ void checker(const std::string& dir, const std::vector<SyncedRange>& synced,
 
 TEST(RocksDbPowerCut, SyncedBatchesSurviveAndNoneIsTorn) {
   const char* soak = std::getenv("STRATA_CRASH_SOAK");
-  const std::uint64_t cuts = soak != nullptr ? std::strtoull(soak, nullptr, 10) : 150;
+  const std::uint64_t cuts = soak != nullptr ? std::strtoull(soak, nullptr, 10) : 100;
   std::uint64_t synced_batches = 0;
   std::uint64_t with_acks = 0;
   for (std::uint64_t seed = 1; seed <= cuts; ++seed) {
