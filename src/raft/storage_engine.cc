@@ -72,15 +72,13 @@ Status StorageEngine::reconcile_with_snapshot() {
   return Status();
 }
 
-Status StorageEngine::install_snapshot(const SnapshotMeta& meta, std::string_view data) {
+Status StorageEngine::install_snapshot(const SnapshotMeta& meta,
+                                       std::span<const std::string_view> chunks) {
   if (!snapshots_) return Status::not_supported("StorageEngine: no snapshot store");
-  STRATA_RETURN_IF_ERROR(snapshots_->save(meta, data));
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<SnapshotWriter> w, snapshots_->create(meta));
+  for (std::string_view chunk : chunks) STRATA_RETURN_IF_ERROR(w->append(chunk));
+  STRATA_RETURN_IF_ERROR(w->commit());
   STRATA_RETURN_IF_ERROR(log_->reset(meta.index + 1));
-  STRATA_ASSIGN_OR_RETURN(std::optional<HardState> hs, meta_->load());
-  if (hs && hs->commit < meta.index) {
-    hs->commit = meta.index;
-    STRATA_RETURN_IF_ERROR(meta_->save(*hs));
-  }
   return snapshots_->purge_older(meta.index);
 }
 

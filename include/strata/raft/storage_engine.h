@@ -35,7 +35,9 @@
 
 #include <cassert>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "strata/core/result.h"
@@ -100,10 +102,16 @@ class StorageEngine {
 
   // Installs a snapshot received from the leader: saves it durably, then resets the log to
   // start at meta.index + 1, then purges older snapshots (see the file comment for the crash
-  // story). When the hard state's commit is below meta.index it is raised to it (after the
-  // reset). Errors: not_supported (no snapshot store), invalid_argument (bad meta), io_error;
+  // story). The hard state is not touched (its commit index is the engine's hint; callers that
+  // keep it raise it themselves). Errors: not_supported (no snapshot store), invalid_argument (bad meta), io_error;
   // a failure leaves the engine as described for a crash at that point.
-  [[nodiscard]] Status install_snapshot(const SnapshotMeta& meta, std::string_view data);
+  [[nodiscard]] Status install_snapshot(const SnapshotMeta& meta, std::string_view data) {
+    return install_snapshot(meta, std::span<const std::string_view>(&data, 1));
+  }
+  // The same with the data given as consecutive chunks (written one after the other, never
+  // joined in memory).
+  [[nodiscard]] Status install_snapshot(const SnapshotMeta& meta,
+                                        std::span<const std::string_view> chunks);
 
   // What open_file() found (default-constructed for other engines).
   const EngineOpenReport& open_report() const noexcept { return report_; }
