@@ -22,6 +22,24 @@ namespace {
 
 constexpr std::string_view kNotLeader = "not leader";
 
+// libraft's TCP transport carries only entries whose size is a multiple of 8, so a command
+// travels as [u32 big-endian length][command][zero padding to a multiple of 8].
+std::string encode_command(std::string_view command) {
+  std::string out((4 + command.size() + 7) / 8 * 8, '\0');
+  const auto n = static_cast<std::uint32_t>(command.size());
+  for (std::size_t i = 0; i < 4; ++i) out[i] = static_cast<char>(n >> (24 - 8 * i));
+  if (!command.empty()) std::memcpy(out.data() + 4, command.data(), command.size());
+  return out;
+}
+
+std::optional<std::string_view> decode_command(std::string_view entry) {
+  if (entry.size() < 4) return std::nullopt;
+  std::uint32_t n = 0;
+  for (std::size_t i = 0; i < 4; ++i) n = (n << 8) | static_cast<unsigned char>(entry[i]);
+  if (entry.size() - 4 < n) return std::nullopt;
+  return entry.substr(4, n);
+}
+
 struct Request {
   enum Kind : std::uint8_t { kApply, kBarrier, kAdd, kAssignVoter, kRemove } kind = kApply;
   std::string data;
@@ -142,8 +160,10 @@ struct Node::Impl {
   static Impl* self(void* ctx) { return static_cast<Impl*>(ctx); }
 
   static int on_apply(void* ctx, std::uint64_t index, const void* data, std::size_t len) {
+    const auto command = decode_command(std::string_view(static_cast<const char*>(data), len));
     const Status s =
-        self(ctx)->sm.apply(index, std::string_view(static_cast<const char*>(data), len));
+        command ? self(ctx)->sm.apply(index, *command)
+                : Status::corruption("entry " + std::to_string(index) + " is not a Node command");
     if (!s.ok()) {
       std::fprintf(stderr, "strata::craft::Node %llu: apply of index %llu failed: %s\n",
                    static_cast<unsigned long long>(self(ctx)->options.id),
@@ -287,12 +307,11 @@ std::future<Result<std::uint64_t>> Node::apply(std::string command) {
   auto r = std::make_unique<Request>();
   r->kind = Request::kApply;
   auto f = r->index_promise.get_future();
-  if (impl_->options.storage == Storage::kRaftUv && command.size() % 8 != 0) {
-    r->index_promise.set_value(Status::invalid_argument(
-        "Node: stock raft_uv storage takes only commands whose size is a multiple of 8"));
+  if (command.size() > 0xFFFFFFFFu) {
+    r->index_promise.set_value(Status::invalid_argument("Node: command larger than 4 GiB"));
     return f;
   }
-  r->data = std::move(command);
+  r->data = encode_command(command);
   impl_->submit(std::move(r));
   return f;
 }

@@ -462,6 +462,15 @@ static int io_append(struct raft_io *io, struct raft_io_append *req,
   if (s->closing) {
     return RAFT_CANCELED;
   }
+  /* libraft's TCP transport sends entry buffers unpadded and its decoder skips padding to
+   * 8 bytes: an entry of another length would reach followers garbled. raft_uv refuses such
+   * appends the same way. */
+  for (i = 0; i < n; i++) {
+    if (entries[i].buf.len % 8 != 0) {
+      set_errmsg(io, "entry buffers must be 8-byte aligned");
+      return RAFT_INVALID;
+    }
+  }
   if (n > 16) {
     arr = malloc(n * sizeof *arr);
     if (arr == NULL) {

@@ -66,8 +66,7 @@ enum class Role : std::uint8_t { kUnavailable, kFollower, kCandidate, kLeader };
 // Which storage the node's raft_io uses.
 enum class Storage : std::uint8_t {
   kStrata,  // strata_raft_io_init: strata's StorageEngine (default)
-  kRaftUv,  // libraft's own raft_uv (for comparisons; benchmarks). raft_uv accepts only
-            // commands whose size is a multiple of 8 (apply() refuses others)
+  kRaftUv,  // libraft's own raft_uv (for comparisons; benchmarks)
 };
 
 struct NodeOptions {
