@@ -264,6 +264,7 @@ struct strata_craft_core {
     const std::uint64_t up_to = std::min(meta.index - trailing, log.last_index());
     if (up_to < log.first_index()) return Status();
     STRATA_RETURN_IF_ERROR(log.purge(up_to));
+    STRATA_RETURN_IF_ERROR(log.sync());  // the purge boundary, so the space is reclaimed now
     // A snapshot at i restarts the node only if the log holds i + 1 onwards.
     return engine->snapshots().purge_older(up_to);
   }

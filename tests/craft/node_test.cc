@@ -123,10 +123,13 @@ TEST_P(CraftNode, FollowerFarBehindCatchesUpThroughASnapshot) {
   const auto peers = make_peers(3);
   std::vector<std::unique_ptr<KvMachine>> sms(3);
   std::vector<std::unique_ptr<Node>> nodes(3);
-  auto start = [&](std::uint64_t id) {
+  auto start = [&](std::uint64_t id, bool takes_snapshots = true) {
     sms[id - 1] = std::make_unique<KvMachine>();
     NodeOptions o = options_for(id, peers, dir_.file("n" + std::to_string(id)), GetParam());
-    o.snapshot_threshold = 32;
+    // libraft 0.22.1 dereferences NULL when an InstallSnapshot arrives while the node takes a
+    // snapshot of its own (legacy.c, takeSnapshotCb clears snapshot_pending before reading
+    // it), whatever the io. The catching-up node takes none, so the test is deterministic.
+    o.snapshot_threshold = takes_snapshots ? 32 : 1000000;
     o.snapshot_trailing = 8;
     auto n = Node::start(o, *sms[id - 1]);
     ASSERT_TRUE(n.has_value()) << n.error();
@@ -147,7 +150,7 @@ TEST_P(CraftNode, FollowerFarBehindCatchesUpThroughASnapshot) {
     auto r = leader->apply(test::kv_cmd("k" + std::to_string(i), std::to_string(i))).get();
     ASSERT_TRUE(r.has_value()) << r.error();
   }
-  start(lagging);
+  start(lagging, /*takes_snapshots=*/false);
   const auto want = sms[leader->id() - 1]->kv();
   ASSERT_TRUE(wait_for([&] { return sms[lagging - 1]->kv() == want; }));
   EXPECT_GT(sms[lagging - 1]->restores(), 0u);  // it was sent a snapshot
