@@ -315,13 +315,23 @@ extern "C" {
 int strata_craft_core_open(const char* dir, strata_craft_alloc_fn alloc,
                            strata_craft_notify_fn notify, void* notify_ctx, strata_craft_core** out,
                            char* errmsg, size_t errlen) {
+  return strata_craft_core_open_with(dir, strata::raft::FileEngineOptions{}, alloc, notify,
+                                     notify_ctx, out, errmsg, errlen);
+}
+
+}  // extern "C"
+
+int strata_craft_core_open_with(const char* dir, const strata::raft::FileEngineOptions& options,
+                                strata_craft_alloc_fn alloc, strata_craft_notify_fn notify,
+                                void* notify_ctx, strata_craft_core** out, char* errmsg,
+                                size_t errlen) {
   try {
     auto core = std::make_unique<strata_craft_core>();
     core->dir = dir;
     core->alloc = alloc;
     core->notify = notify;
     core->notify_ctx = notify_ctx;
-    auto engine = StorageEngine::open_file(dir);
+    auto engine = StorageEngine::open_file(dir, options);
     if (!engine) {
       set_error(errmsg, errlen, "strata: open " + core->dir + ": " + engine.error().to_string());
       return code_of(engine.error());
@@ -340,6 +350,8 @@ int strata_craft_core_open(const char* dir, strata_craft_alloc_fn alloc,
     return STRATA_CRAFT_EIO;
   }
 }
+
+extern "C" {
 
 void strata_craft_core_request_stop(strata_craft_core* core) {
   {

@@ -143,6 +143,16 @@ void strata_craft_core_counters(strata_craft_core *core, uint64_t *groups, uint6
 
 #ifdef __cplusplus
 }
+
+namespace strata::raft {
+struct FileEngineOptions;
+}
+/* For tests: the core with the given engine options (e.g. a FaultFileSystem in log.fs, which
+ * must outlive the core, and small segments). */
+int strata_craft_core_open_with(const char *dir, const strata::raft::FileEngineOptions &options,
+                                strata_craft_alloc_fn alloc, strata_craft_notify_fn notify,
+                                void *notify_ctx, strata_craft_core **out, char *errmsg,
+                                size_t errlen);
 #endif
 
 #endif /* STRATA_CRAFT_STORAGE_CORE_H_ */
