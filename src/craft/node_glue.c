@@ -203,7 +203,10 @@ int strata_craft_node_barrier(strata_craft_node *n, void *cookie) {
   return rv;
 }
 
-int strata_craft_node_add(strata_craft_node *n, void *cookie, uint64_t id, const char *address) {
+enum change_kind { CHANGE_ADD, CHANGE_ASSIGN_VOTER, CHANGE_REMOVE };
+
+static int change(strata_craft_node *n, void *cookie, enum change_kind kind, uint64_t id,
+                  const char *address) {
   struct request *r;
   int rv;
   if (n->closing) {
@@ -214,47 +217,33 @@ int strata_craft_node_add(strata_craft_node *n, void *cookie, uint64_t id, const
     return RAFT_NOMEM;
   }
   r->u.change.data = r;
-  rv = raft_add(&n->raft, &r->u.change, id, address, change_cb);
+  switch (kind) {
+    case CHANGE_ADD:
+      rv = raft_add(&n->raft, &r->u.change, id, address, change_cb);
+      break;
+    case CHANGE_ASSIGN_VOTER:
+      rv = raft_assign(&n->raft, &r->u.change, id, RAFT_VOTER, change_cb);
+      break;
+    default:
+      rv = raft_remove(&n->raft, &r->u.change, id, change_cb);
+      break;
+  }
   if (rv != 0) {
     raft_free(r);
   }
   return rv;
+}
+
+int strata_craft_node_add(strata_craft_node *n, void *cookie, uint64_t id, const char *address) {
+  return change(n, cookie, CHANGE_ADD, id, address);
 }
 
 int strata_craft_node_assign_voter(strata_craft_node *n, void *cookie, uint64_t id) {
-  struct request *r;
-  int rv;
-  if (n->closing) {
-    return RAFT_SHUTDOWN;
-  }
-  r = new_request(n, cookie);
-  if (r == NULL) {
-    return RAFT_NOMEM;
-  }
-  r->u.change.data = r;
-  rv = raft_assign(&n->raft, &r->u.change, id, RAFT_VOTER, change_cb);
-  if (rv != 0) {
-    raft_free(r);
-  }
-  return rv;
+  return change(n, cookie, CHANGE_ASSIGN_VOTER, id, NULL);
 }
 
 int strata_craft_node_remove(strata_craft_node *n, void *cookie, uint64_t id) {
-  struct request *r;
-  int rv;
-  if (n->closing) {
-    return RAFT_SHUTDOWN;
-  }
-  r = new_request(n, cookie);
-  if (r == NULL) {
-    return RAFT_NOMEM;
-  }
-  r->u.change.data = r;
-  rv = raft_remove(&n->raft, &r->u.change, id, change_cb);
-  if (rv != 0) {
-    raft_free(r);
-  }
-  return rv;
+  return change(n, cookie, CHANGE_REMOVE, id, NULL);
 }
 
 const char *strata_craft_node_errmsg(strata_craft_node *n) { return raft_errmsg(&n->raft); }

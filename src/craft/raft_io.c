@@ -394,34 +394,29 @@ static int io_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,
   return rv;
 }
 
-static int encode_entry_config(const struct raft_configuration *conf, struct raft_buffer *buf) {
-  return raft_configuration_encode(conf, buf);
+/* bootstrap and recover: one configuration entry, synced before they return. */
+typedef int (*store_configuration_fn)(strata_craft_core *core, uint8_t type, const void *conf,
+                                      size_t len, char *errmsg, size_t errlen);
+
+static int store_configuration(struct raft_io *io, const struct raft_configuration *conf,
+                               store_configuration_fn store) {
+  struct strata_io *s = impl_of(io);
+  struct raft_buffer buf;
+  int rv = raft_configuration_encode(conf, &buf);
+  if (rv != 0) {
+    return rv;
+  }
+  rv = store(s->core, RAFT_CHANGE, buf.base, buf.len, io->errmsg, sizeof io->errmsg);
+  raft_free(buf.base);
+  return raft_code(rv);
 }
 
 static int io_bootstrap(struct raft_io *io, const struct raft_configuration *conf) {
-  struct strata_io *s = impl_of(io);
-  struct raft_buffer buf;
-  int rv = encode_entry_config(conf, &buf);
-  if (rv != 0) {
-    return rv;
-  }
-  rv = strata_craft_core_bootstrap(s->core, RAFT_CHANGE, buf.base, buf.len, io->errmsg,
-                                   sizeof io->errmsg);
-  raft_free(buf.base);
-  return raft_code(rv);
+  return store_configuration(io, conf, strata_craft_core_bootstrap);
 }
 
 static int io_recover(struct raft_io *io, const struct raft_configuration *conf) {
-  struct strata_io *s = impl_of(io);
-  struct raft_buffer buf;
-  int rv = encode_entry_config(conf, &buf);
-  if (rv != 0) {
-    return rv;
-  }
-  rv = strata_craft_core_recover(s->core, RAFT_CHANGE, buf.base, buf.len, io->errmsg,
-                                 sizeof io->errmsg);
-  raft_free(buf.base);
-  return raft_code(rv);
+  return store_configuration(io, conf, strata_craft_core_recover);
 }
 
 static int io_set_term(struct raft_io *io, raft_term term) {

@@ -310,6 +310,23 @@ struct strata_craft_core {
   }
 };
 
+namespace {
+
+// Builds an Op with `fill` and queues it; ENOMEM if memory runs out on the way.
+template <class Fill>
+int submit_op(strata_craft_core* core, Fill&& fill) {
+  try {
+    Op op;
+    fill(op);
+    core->submit(std::move(op));
+    return STRATA_CRAFT_OK;
+  } catch (const std::bad_alloc&) {
+    return STRATA_CRAFT_ENOMEM;
+  }
+}
+
+}  // namespace
+
 extern "C" {
 
 int strata_craft_core_open(const char* dir, strata_craft_alloc_fn alloc,
@@ -540,8 +557,7 @@ int strata_craft_core_recover(strata_craft_core* core, uint8_t type, const void*
 
 int strata_craft_core_append(strata_craft_core* core, void* cookie, uint64_t first_index,
                              const strata_craft_entry* entries, unsigned n) {
-  try {
-    Op op;
+  return submit_op(core, [&](Op& op) {
     op.kind = Op::kAppend;
     op.cookie = cookie;
     op.index = first_index;
@@ -551,31 +567,21 @@ int strata_craft_core_append(strata_craft_core* core, void* cookie, uint64_t fir
           LogEntry{first_index + i, entries[i].term,
                    encode_payload(entries[i].type, entries[i].data, entries[i].len)});
     }
-    core->submit(std::move(op));
-    return STRATA_CRAFT_OK;
-  } catch (const std::bad_alloc&) {
-    return STRATA_CRAFT_ENOMEM;
-  }
+  });
 }
 
 int strata_craft_core_truncate(strata_craft_core* core, uint64_t index) {
-  try {
-    Op op;
+  return submit_op(core, [&](Op& op) {
     op.kind = Op::kTruncate;
     op.index = index;
-    core->submit(std::move(op));
-    return STRATA_CRAFT_OK;
-  } catch (const std::bad_alloc&) {
-    return STRATA_CRAFT_ENOMEM;
-  }
+  });
 }
 
 int strata_craft_core_snapshot_put(strata_craft_core* core, void* cookie, unsigned trailing,
                                    uint64_t index, uint64_t term, const void* config,
                                    size_t config_len, const void* const* bufs, const size_t* lens,
                                    unsigned n) {
-  try {
-    Op op;
+  return submit_op(core, [&](Op& op) {
     op.kind = Op::kSnapshotPut;
     op.cookie = cookie;
     op.trailing = trailing;
@@ -585,23 +591,14 @@ int strata_craft_core_snapshot_put(strata_craft_core* core, void* cookie, unsign
     for (unsigned i = 0; i < n; ++i) {
       op.chunks.emplace_back(static_cast<const char*>(bufs[i]), lens[i]);
     }
-    core->submit(std::move(op));
-    return STRATA_CRAFT_OK;
-  } catch (const std::bad_alloc&) {
-    return STRATA_CRAFT_ENOMEM;
-  }
+  });
 }
 
 int strata_craft_core_snapshot_get(strata_craft_core* core, void* cookie) {
-  try {
-    Op op;
+  return submit_op(core, [&](Op& op) {
     op.kind = Op::kSnapshotGet;
     op.cookie = cookie;
-    core->submit(std::move(op));
-    return STRATA_CRAFT_OK;
-  } catch (const std::bad_alloc&) {
-    return STRATA_CRAFT_ENOMEM;
-  }
+  });
 }
 
 size_t strata_craft_core_poll(strata_craft_core* core, strata_craft_completion* out, size_t max) {
