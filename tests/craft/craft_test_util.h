@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "strata/core/bytes.h"
 #include "strata/craft/node.h"
@@ -124,5 +125,26 @@ class KvMachine : public StateMachine {
   std::uint64_t restores_ = 0;
   std::uint64_t snapshots_ = 0;
 };
+
+inline NodeOptions options_for(std::uint64_t id, const std::vector<Peer>& peers,
+                               const std::string& dir, Storage storage = Storage::kStrata) {
+  NodeOptions o;
+  o.id = id;
+  o.address = peers[id - 1].address;
+  o.dir = dir;
+  o.initial_peers = peers;
+  o.election_timeout_ms = 300;
+  o.heartbeat_timeout_ms = 30;
+  o.storage = storage;
+  return o;
+}
+
+inline std::vector<Peer> make_peers(std::size_t n) {
+  std::vector<Peer> peers;
+  for (std::size_t i = 1; i <= n; ++i) {
+    peers.push_back({i, "127.0.0.1:" + std::to_string(test::free_port())});
+  }
+  return peers;
+}
 
 }  // namespace strata::craft::test

@@ -1,6 +1,7 @@
 // strata::craft::Node on real libraft with strata's raft_io (and stock raft_uv for
 // comparison): single-node restart with snapshots, three nodes on 127.0.0.1, not-leader hints,
-// a follower far behind catching up through InstallSnapshot, membership, draining stop.
+// membership, draining stop. (A follower catching up through InstallSnapshot is in
+// catchup_test.cc.)
 #include "strata/craft/node.h"
 
 #include <gtest/gtest.h>
@@ -19,35 +20,14 @@ namespace {
 using test::KvMachine;
 using test::wait_for;
 
-NodeOptions options_for(std::uint64_t id, const std::vector<Peer>& peers, const std::string& dir,
-                        Storage storage = Storage::kStrata) {
-  NodeOptions o;
-  o.id = id;
-  o.address = peers[id - 1].address;
-  o.dir = dir;
-  o.initial_peers = peers;
-  o.election_timeout_ms = 300;
-  o.heartbeat_timeout_ms = 30;
-  o.storage = storage;
-  return o;
-}
-
-std::vector<Peer> make_peers(std::size_t n) {
-  std::vector<Peer> peers;
-  for (std::size_t i = 1; i <= n; ++i) {
-    peers.push_back({i, "127.0.0.1:" + std::to_string(test::free_port())});
-  }
-  return peers;
-}
-
 class CraftNode : public ::testing::TestWithParam<Storage> {
  protected:
   testing::TempDir dir_{"craft"};
 };
 
 TEST_P(CraftNode, SingleNodeAppliesSnapshotsAndRestarts) {
-  const auto peers = make_peers(1);
-  NodeOptions o = options_for(1, peers, dir_.file("n1"), GetParam());
+  const auto peers = test::make_peers(1);
+  NodeOptions o = test::options_for(1, peers, dir_.file("n1"), GetParam());
   o.snapshot_threshold = 64;
   o.snapshot_trailing = 16;
   {
@@ -80,13 +60,13 @@ TEST_P(CraftNode, SingleNodeAppliesSnapshotsAndRestarts) {
 }
 
 TEST_P(CraftNode, ThreeNodesReplicateAndFollowersNameTheLeader) {
-  const auto peers = make_peers(3);
+  const auto peers = test::make_peers(3);
   std::vector<std::unique_ptr<KvMachine>> sms;
   std::vector<std::unique_ptr<Node>> nodes;
   for (std::uint64_t id = 1; id <= 3; ++id) {
     sms.push_back(std::make_unique<KvMachine>());
-    auto n = Node::start(options_for(id, peers, dir_.file("n" + std::to_string(id)), GetParam()),
-                         *sms.back());
+    auto n = Node::start(
+        test::options_for(id, peers, dir_.file("n" + std::to_string(id)), GetParam()), *sms.back());
     ASSERT_TRUE(n.has_value()) << n.error();
     nodes.push_back(std::move(*n));
   }
@@ -119,53 +99,15 @@ TEST_P(CraftNode, ThreeNodesReplicateAndFollowersNameTheLeader) {
   for (auto& n : nodes) ASSERT_TRUE(n->stop().ok());
 }
 
-TEST_P(CraftNode, FollowerFarBehindCatchesUpThroughASnapshot) {
-  const auto peers = make_peers(3);
-  std::vector<std::unique_ptr<KvMachine>> sms(3);
-  std::vector<std::unique_ptr<Node>> nodes(3);
-  auto start = [&](std::uint64_t id, bool takes_snapshots = true) {
-    sms[id - 1] = std::make_unique<KvMachine>();
-    NodeOptions o = options_for(id, peers, dir_.file("n" + std::to_string(id)), GetParam());
-    // libraft 0.22.1 dereferences NULL when an InstallSnapshot arrives while the node takes a
-    // snapshot of its own (legacy.c, takeSnapshotCb clears snapshot_pending before reading
-    // it), whatever the io. The catching-up node takes none, so the test is deterministic.
-    o.snapshot_threshold = takes_snapshots ? 32 : 1000000;
-    o.snapshot_trailing = 8;
-    auto n = Node::start(o, *sms[id - 1]);
-    ASSERT_TRUE(n.has_value()) << n.error();
-    nodes[id - 1] = std::move(*n);
-  };
-  for (std::uint64_t id = 1; id <= 3; ++id) start(id);
-  Node* leader = nullptr;
-  ASSERT_TRUE(wait_for([&] {
-    for (auto& n : nodes) {
-      if (n->role() == Role::kLeader) leader = n.get();
-    }
-    return leader != nullptr;
-  }));
-  const std::uint64_t lagging = leader->id() % 3 + 1;
-  ASSERT_TRUE(nodes[lagging - 1]->stop().ok());
-  nodes[lagging - 1].reset();
-  for (int i = 0; i < 200; ++i) {
-    auto r = leader->apply(test::kv_cmd("k" + std::to_string(i), std::to_string(i))).get();
-    ASSERT_TRUE(r.has_value()) << r.error();
-  }
-  start(lagging, /*takes_snapshots=*/false);
-  const auto want = sms[leader->id() - 1]->kv();
-  ASSERT_TRUE(wait_for([&] { return sms[lagging - 1]->kv() == want; }));
-  EXPECT_GT(sms[lagging - 1]->restores(), 0u);  // it was sent a snapshot
-  for (auto& n : nodes) ASSERT_TRUE(n->stop().ok());
-}
-
 TEST_P(CraftNode, AddAndRemoveAVoter) {
-  const auto peers = make_peers(2);
+  const auto peers = test::make_peers(2);
   KvMachine sm1;
   KvMachine sm2;
-  auto n1 = Node::start(options_for(1, {peers[0]}, dir_.file("n1"), GetParam()), sm1);
+  auto n1 = Node::start(test::options_for(1, {peers[0]}, dir_.file("n1"), GetParam()), sm1);
   ASSERT_TRUE(n1.has_value()) << n1.error();
   ASSERT_TRUE(wait_for([&] { return (*n1)->role() == Role::kLeader; }));
   ASSERT_TRUE((*n1)->apply(test::kv_cmd("a", "1")).get().has_value());
-  NodeOptions o2 = options_for(2, peers, dir_.file("n2"), GetParam());
+  NodeOptions o2 = test::options_for(2, peers, dir_.file("n2"), GetParam());
   o2.initial_peers.clear();  // joins an existing cluster
   auto n2 = Node::start(o2, sm2);
   ASSERT_TRUE(n2.has_value()) << n2.error();
@@ -180,9 +122,9 @@ TEST_P(CraftNode, AddAndRemoveAVoter) {
 }
 
 TEST_P(CraftNode, StopCompletesEveryFutureAndRefusesNewWork) {
-  const auto peers = make_peers(1);
+  const auto peers = test::make_peers(1);
   KvMachine sm;
-  auto node = Node::start(options_for(1, peers, dir_.file("n1"), GetParam()), sm);
+  auto node = Node::start(test::options_for(1, peers, dir_.file("n1"), GetParam()), sm);
   ASSERT_TRUE(node.has_value()) << node.error();
   ASSERT_TRUE(wait_for([&] { return (*node)->role() == Role::kLeader; }));
   std::vector<std::future<Result<std::uint64_t>>> fs;
@@ -201,10 +143,10 @@ TEST_P(CraftNode, StopCompletesEveryFutureAndRefusesNewWork) {
 
 TEST(CraftNodeStorage, DataDirectoryIsAStrataEngine) {
   testing::TempDir dir("craftdir");
-  const auto peers = make_peers(1);
+  const auto peers = test::make_peers(1);
   {
     KvMachine sm;
-    auto node = Node::start(options_for(1, peers, dir.file("n1")), sm);
+    auto node = Node::start(test::options_for(1, peers, dir.file("n1")), sm);
     ASSERT_TRUE(node.has_value()) << node.error();
     ASSERT_TRUE(wait_for([&] { return (*node)->role() == Role::kLeader; }));
     for (int i = 0; i < 10; ++i)
@@ -220,12 +162,12 @@ TEST(CraftNodeStorage, DataDirectoryIsAStrataEngine) {
 
 TEST(CraftNodeStorage, SecondNodeOnTheSameDirectoryIsBusy) {
   testing::TempDir dir("craftdir");
-  const auto peers = make_peers(1);
+  const auto peers = test::make_peers(1);
   KvMachine sm1;
   KvMachine sm2;
-  auto a = Node::start(options_for(1, peers, dir.file("n1")), sm1);
+  auto a = Node::start(test::options_for(1, peers, dir.file("n1")), sm1);
   ASSERT_TRUE(a.has_value()) << a.error();
-  auto b = Node::start(options_for(1, peers, dir.file("n1")), sm2);
+  auto b = Node::start(test::options_for(1, peers, dir.file("n1")), sm2);
   ASSERT_FALSE(b.has_value());
   EXPECT_TRUE(b.error().is_busy()) << b.error();
 }
