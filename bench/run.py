@@ -1,29 +1,44 @@
 #!/usr/bin/env python3
 """strata's benchmark runner: runs every bench binary, pairs each figure with its baseline
-from the same run, and writes bench/results/latest.{md,json} and a chart of the ratios.
+from the same run, and writes bench/results/latest.{md,json}, a chart of the ratios against
+their targets and a chart per layer of strata and its peers (bench/report.py).
 
 Each bench folder (bench/<layer>/) has a targets.tsv:
     figure <TAB> strata <TAB> baseline <TAB> metric <TAB> target
-  metric  rate   : strata items/s / baseline items/s
-          time   : strata time / baseline time
-          abs_ns : strata time per iteration in ns (baseline '-')
-  target  e.g. >=0.95, <=1.5
-Benchmark names are matched exactly or as a prefix followed by '/' (Google Benchmark appends
-/real_time, /iterations:N, arguments...).
+  strata, baseline  a benchmark name, matched exactly or as a prefix followed by '/' (Google
+                    Benchmark appends /real_time, /iterations:N, arguments...); or
+                    'benchmark@variant' for the peer benches, whose one benchmark per figure
+                    reports every library as counters <variant>_items_per_second,
+                    <variant>_bytes_per_second, <variant>_device_bytes_per_op
+                    (bench/common/rounds.h)
+  metric  rate      : strata items/s / baseline items/s
+          time      : strata time / baseline time
+          dev_bytes : strata device bytes per durable operation / the baseline's
+          abs_ns    : strata time per iteration in ns (baseline '-')
+  target  e.g. >=0.95, <=1.5, or '-' for a figure shown for reference
+
+--runs N makes N full runs of every binary and reports, per figure, the median over the runs
+(each run's own figure being the median of its repetitions) and the min-max of its ratio.
 """
 import argparse
 import datetime
 import json
 import os
 import platform
+import queue
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+
+import report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPETITIONS = 5
+HEARTBEAT_S = 30
 
 
 def log(msg):
@@ -79,7 +94,7 @@ def find_binaries(build_dir):
             continue
         for name in files:
             path = os.path.join(dirpath, name)
-            if os.access(path, os.X_OK) and not name.endswith((".cmake", ".txt", ".py", ".so")):
+            if os.access(path, os.X_OK) and not name.endswith((".cmake", ".txt", ".py", ".so", ".a")):
                 found.append(path)
     return sorted(found)
 
@@ -107,7 +122,8 @@ def read_targets():
     return rows
 
 
-def run_binary(path, quick, out_dir):
+def run_binary(path, quick, out_dir, progress):
+    """Runs one bench binary, echoing each benchmark's line as it finishes."""
     out = os.path.join(out_dir, os.path.basename(path) + ".json")
     cmd = [path, "--benchmark_format=console", "--benchmark_out_format=json",
            "--benchmark_out=" + out]
@@ -120,8 +136,26 @@ def run_binary(path, quick, out_dir):
     if quick:
         env["STRATA_BENCH_QUICK"] = "1"
     t0 = time.time()
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    sys.stdout.write(proc.stdout)
+    lines = queue.Queue()
+    with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, bufsize=1) as proc:
+        def pump():
+            for line in proc.stdout:
+                lines.put(line)
+            lines.put(None)
+        threading.Thread(target=pump, daemon=True).start()
+        # Google Benchmark prints repeated, interleaved benchmarks only at the end: a line
+        # every HEARTBEAT_S seconds says the binary is still at work.
+        while True:
+            try:
+                line = lines.get(timeout=HEARTBEAT_S)
+            except queue.Empty:
+                log(f"{progress} {time.time() - t0:6.0f} s | ... still running")
+                continue
+            if line is None:
+                break
+            sys.stdout.write(f"{progress} {time.time() - t0:6.0f} s | {line}")
+            sys.stdout.flush()
     ok = proc.returncode == 0
     if not ok:
         log(f"{os.path.basename(path)} exited with code {proc.returncode}")
@@ -133,6 +167,12 @@ def run_binary(path, quick, out_dir):
         except (OSError, ValueError):
             ok = False
     return ok, results, time.time() - t0
+
+
+def split_name(name):
+    """'bench@variant' -> ('bench', 'variant'); 'bench' -> ('bench', None)."""
+    bench, _, variant = name.partition("@")
+    return bench, (variant or None)
 
 
 def lookup(results, name):
@@ -154,121 +194,107 @@ def ns_per_iter(b):
     return b["real_time"] * unit
 
 
-def evaluate(row, results):
-    out = dict(row)
-    s = lookup(results, row["strata"])
-    base_name = row.get("baseline", "-")
-    b = lookup(results, base_name) if base_name not in ("", "-") else None
-    metric = row["metric"]
-    m = re.match(r"\s*(>=|<=)\s*([0-9.eE+-]+)", row["target"])
-    op, target = (m.group(1), float(m.group(2))) if m else (None, None)
-    out.update(strata_value=None, baseline_value=None, ratio=None, status="missing")
-    if s is None:
-        out["status"] = "missing strata benchmark"
-        return out
-    if metric == "abs_ns":
-        value = ns_per_iter(s)
-        out["strata_value"] = value
-        out["ratio"] = value
-    else:
-        if b is None:
-            out["status"] = "missing baseline"
-            return out
-        if metric == "rate":
-            sv, bv = s.get("items_per_second"), b.get("items_per_second")
-            if not sv or not bv:
-                out["status"] = "no items_per_second"
-                return out
-        else:
-            sv, bv = ns_per_iter(s), ns_per_iter(b)
-        out["strata_value"], out["baseline_value"] = sv, bv
-        out["ratio"] = sv / bv if bv else None
+def figure_values(results, name):
+    """What the runner reads of one side of a figure: rate (items/s), ns (time per iteration,
+    plain benchmarks only) and dev (device bytes per durable operation, peer benches only);
+    None when the benchmark is missing."""
+    bench, variant = split_name(name)
+    b = lookup(results, bench)
+    if b is None:
+        return None
+    if variant is None:
+        return {"rate": b.get("items_per_second"), "ns": ns_per_iter(b), "dev": None}
+    return {"rate": b.get(variant + "_items_per_second"), "ns": None,
+            "dev": b.get(variant + "_device_bytes_per_op")}
+
+
+def parse_target(target):
+    m = re.match(r"\s*(>=|<=)\s*([0-9.eE+-]+)", target)
+    return (m.group(1), float(m.group(2))) if m else (None, None)
+
+
+def judge(out):
+    """Sets status and score (>= 1 means met, for the chart) from out['ratio']."""
+    op, target = parse_target(out["target"])
     if out["ratio"] is None or op is None:
-        out["status"] = "no target"
+        out["status"] = "no target" if out["ratio"] is not None else out["status"]
         return out
     met = out["ratio"] >= target if op == ">=" else out["ratio"] <= target
     out["status"] = "met" if met else "NOT met"
-    # Normalised score for the chart: >= 1 means the target is met.
-    out["score"] = (out["ratio"] / target if op == ">=" else target / out["ratio"]) if out["ratio"] else 0
+    out["score"] = (out["ratio"] / target if op == ">=" else target / out["ratio"]) \
+        if out["ratio"] else 0
     return out
 
 
-def fmt_value(v, metric):
-    if v is None:
-        return "-"
-    if metric == "rate":
-        return f"{v:,.0f}/s"
-    if v >= 1e6:
-        return f"{v / 1e6:,.2f} ms"
-    if v >= 1e3:
-        return f"{v / 1e3:,.2f} µs"
-    return f"{v:,.0f} ns"
+def evaluate(row, results):
+    out = dict(row)
+    out.update(strata_value=None, baseline_value=None, ratio=None, status="missing",
+               strata_dev=None, baseline_dev=None)
+    s = figure_values(results, row["strata"])
+    base_name = row.get("baseline", "-")
+    b = figure_values(results, base_name) if base_name not in ("", "-") else None
+    metric = row["metric"]
+    if s is None:
+        out["status"] = "missing strata benchmark"
+        return out
+    out["strata_dev"] = s["dev"]
+    if b is not None:
+        out["baseline_dev"] = b["dev"]
+    if metric == "abs_ns":
+        out["strata_value"] = out["ratio"] = s["ns"]
+        return judge(out)
+    if b is None:
+        out["status"] = "missing baseline"
+        return out
+    key = {"rate": "rate", "time": "ns", "dev_bytes": "dev"}[metric]
+    sv, bv = s[key], b[key]
+    if not sv or not bv:
+        out["status"] = f"no {key} counter"
+        return out
+    out["strata_value"], out["baseline_value"] = sv, bv
+    out["ratio"] = sv / bv
+    return judge(out)
 
 
-def write_markdown(path, info, rows, failures, quick):
-    lines = ["# strata benchmark results", "",
-             f"- date: {info['date']}, commit `{info['commit']}`" + (" (quick mode)" if quick else ""),
-             f"- machine: {info['cores']} cores, {info['cpu']}",
-             f"- disk: median 4 KiB pwrite+fdatasync {info['fsync_median_us']} µs (measured at start)",
-             "- ratio: strata ÷ baseline in the same run (rate: items/s; time: time per op)" +
-             ("" if quick else f"; medians of {REPETITIONS} repetitions run in random interleaved order"),
-             "- command: `bash scripts/bench" + (" --quick" if quick else "") + "`", ""]
-    if failures:
-        lines += ["**Benchmark binaries that failed:** " + ", ".join(failures), ""]
-    by_comp = {}
-    for r in rows:
-        by_comp.setdefault(r["component"], []).append(r)
-    for comp, items in by_comp.items():
-        lines += [f"## {comp}", "", "| figure | strata | baseline | ratio | target | status |",
-                  "|---|---|---|---|---|---|"]
-        for r in items:
-            ratio = "-" if r["ratio"] is None else (
-                fmt_value(r["ratio"], "abs_ns") if r["metric"] == "abs_ns" else f"{r['ratio']:.2f}×")
-            lines.append(f"| {r['figure']} | {fmt_value(r['strata_value'], r['metric'])} | "
-                         f"{fmt_value(r['baseline_value'], r['metric'])} | {ratio} | "
-                         f"{r['target']} | {r['status']} |")
-        lines.append("")
-    met = sum(1 for r in rows if r["status"] == "met")
-    targeted = sum(1 for r in rows if r["target"].strip() not in ("", "-"))
-    lines.append(f"{met} of {targeted} targets met" +
-                 (f" ({len(rows) - targeted} figures for reference, without a target)."
-                  if targeted < len(rows) else "."))
-    if os.path.exists(os.path.join(os.path.dirname(path), "ratios.svg")):
-        lines += ["", "![ratios against targets](ratios.svg)"]
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
+def merge_runs(runs):
+    """One row per figure: the median over the runs of each value, and the ratio's min-max."""
+    merged = []
+    for i, first in enumerate(runs[0]["rows"]):
+        rows = [r["rows"][i] for r in runs]
+        out = {k: v for k, v in first.items() if k not in ("score",)}
+        for key in ("strata_value", "baseline_value", "ratio", "strata_dev", "baseline_dev"):
+            values = [r[key] for r in rows if r[key] is not None]
+            out[key] = statistics.median(values) if values else None
+        ratios = [r["ratio"] for r in rows if r["ratio"] is not None]
+        out["ratio_min"] = min(ratios) if ratios else None
+        out["ratio_max"] = max(ratios) if ratios else None
+        out["runs_met"] = sum(1 for r in rows if r["status"] == "met")
+        out["status"] = first["status"] if out["ratio"] is None else "missing"
+        merged.append(judge(out) if out["ratio"] is not None else out)
+    return merged
 
 
-def write_chart(out_dir, rows):
-    scored = [r for r in rows if r.get("score") is not None]
-    if not scored:
-        return
-    data = os.path.join(out_dir, "ratios.dat")
-    with open(data, "w") as f:
-        for i, r in enumerate(scored):
-            label = (r["component"] + ": " + r["figure"]).replace('"', "'")
-            f.write(f'{i} {min(r["score"], 50):.4f} "{label}"\n')
-    script = f"""
-set terminal svg size 1200,{max(300, 22 * len(scored) + 120)} dynamic font 'sans,10'
-set output '{os.path.join(out_dir, "ratios.svg")}'
-set title 'strata ÷ baseline, divided by the target: >= 1 means met (log scale)'
-set logscale x
-set xrange [0.05:60]
-set yrange [-1:{len(scored)}]
-set ytics font 'sans,9'
-set style fill solid 0.8
-set key off
-set arrow from 1,-1 to 1,{len(scored)} nohead lc rgb 'red' lw 2
-plot '{data}' using (($2>=1)?$2:1/0):1:(0.05):($2):($1-0.35):($1+0.35):ytic(3) with boxxyerrorbars lc rgb '#2a9d8f', \\
-     '{data}' using (($2<1)?$2:1/0):1:(0.05):($2):($1-0.35):($1+0.35):ytic(3) with boxxyerrorbars lc rgb '#e76f51'
-"""
-    try:
-        subprocess.run(["gnuplot"], input=script, text=True, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    except (OSError, subprocess.CalledProcessError) as e:
-        log(f"chart not written: {e}")
-    finally:
-        os.unlink(data)
+def peer_benchmarks(results):
+    """Names of the peer benches' benchmarks in `results` ("<layer>_peers/<figure>")."""
+    names = []
+    for b in results:
+        name = b.get("run_name", b["name"]).split("/iterations:")[0]
+        if "_peers/" in name and name not in names:
+            names.append(name)
+    return names
+
+
+def merge_peer_counters(runs):
+    """{benchmark: {variant: items/s}} of the peer benches, the median over the runs."""
+    per_bench = {}
+    for run in runs:
+        for name in peer_benchmarks(run["results"]):
+            b = lookup(run["results"], name)
+            for key, value in b.items():
+                if key.endswith("_items_per_second"):
+                    variant = key[:-len("_items_per_second")]
+                    per_bench.setdefault(name, {}).setdefault(variant, []).append(value)
+    return {b: {v: statistics.median(x) for v, x in c.items()} for b, c in per_bench.items()}
 
 
 def main():
@@ -277,34 +303,64 @@ def main():
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "bench", "results"))
     ap.add_argument("--quick", action="store_true", help="smaller data sets (STRATA_BENCH_QUICK=1)")
     ap.add_argument("--filter", default="", help="only binaries whose name contains this")
+    ap.add_argument("--runs", type=int, default=1,
+                    help="full runs of every binary; the report takes each figure's median "
+                         "over them and shows the min-max of its ratio")
     args = ap.parse_args()
+    if args.runs < 1:
+        ap.error("--runs must be at least 1")
 
     os.makedirs(args.out_dir, exist_ok=True)
     info = machine_info(args.build_dir)
+    info["runs"] = args.runs
     log(f"machine: {info['cores']} cores, {info['cpu']}, fsync median {info['fsync_median_us']} µs")
     binaries = [b for b in find_binaries(args.build_dir) if args.filter in os.path.basename(b)]
     if not binaries:
         log(f"no benchmark binaries under {args.build_dir}/bench")
         return 1
-    results, failures, raw = [], [], {}
+    targets = read_targets()
+    runs, failures = [], []
+    start = time.time()
+    durations = {}  # seconds each binary took in the first run, for the later runs' estimates
     with tempfile.TemporaryDirectory(prefix="strata-bench-json-") as tmp:
-        for i, path in enumerate(binaries, 1):
-            name = os.path.basename(path)
-            log(f"\n=== [{i}/{len(binaries)}] {name} ({len(binaries) - i} left after this) ===")
-            ok, res, secs = run_binary(path, args.quick, tmp)
-            log(f"=== {name}: {'ok' if ok else 'FAILED'} in {secs:.0f} s")
-            if not ok:
-                failures.append(name)
-            results += res
-            raw[name] = res
-    rows = [evaluate(r, results) for r in read_targets()]
-    write_chart(args.out_dir, rows)
+        for r in range(1, args.runs + 1):
+            results, raw = [], {}
+            for i, path in enumerate(binaries, 1):
+                name = os.path.basename(path)
+                progress = f"[run {r}/{args.runs} bin {i}/{len(binaries)}]"
+                left = ""
+                if r > 1:
+                    rest = sum(durations.values()) * (args.runs - r) + sum(
+                        durations.get(os.path.basename(b), 0) for b in binaries[i - 1:])
+                    left = f", about {rest / 60:.0f} min left"
+                log(f"\n=== {progress} {name} ({time.time() - start:.0f} s so far{left}) ===")
+                ok, res, secs = run_binary(path, args.quick, tmp, progress)
+                log(f"=== {name}: {'ok' if ok else 'FAILED'} in {secs:.0f} s")
+                if r == 1:
+                    durations[name] = secs
+                if not ok and name not in failures:
+                    failures.append(name)
+                results += res
+                raw[name] = res
+            rows = [evaluate(t, results) for t in targets]
+            met = sum(1 for x in rows if x["status"] == "met")
+            log(f"\n=== run {r}/{args.runs}: {met} of "
+                f"{sum(1 for t in targets if parse_target(t['target'])[0])} targets met")
+            runs.append({"rows": rows, "results": results, "raw": raw})
+    rows = merge_runs(runs) if args.runs > 1 else runs[0]["rows"]
+    peers = merge_peer_counters(runs)
+    report.write_ratio_chart(args.out_dir, rows)
+    report.write_peer_charts(args.out_dir, peers)
     with open(os.path.join(args.out_dir, "latest.json"), "w") as f:
         json.dump({"machine": info, "quick": args.quick, "failed_binaries": failures,
-                   "figures": rows, "benchmarks": raw}, f, indent=1, default=str)
-    write_markdown(os.path.join(args.out_dir, "latest.md"), info, rows, failures, args.quick)
-    log("\n" + open(os.path.join(args.out_dir, "latest.md")).read())
-    log(f"wrote {args.out_dir}/latest.md, latest.json, ratios.svg")
+                   "figures": rows, "peers": peers,
+                   "runs": [{"figures": r["rows"], "benchmarks": r["raw"]} for r in runs]},
+                  f, indent=1, default=str)
+    md = os.path.join(args.out_dir, "latest.md")
+    report.write_markdown(md, info, rows, failures, args.quick, REPETITIONS)
+    log("\n" + open(md).read())
+    log(f"wrote {args.out_dir}/latest.md, latest.json and the charts "
+        f"({time.time() - start:.0f} s)")
     return 1 if failures else 0
 
 

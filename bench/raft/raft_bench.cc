@@ -126,7 +126,7 @@ void BM_AppendUnsynced(benchmark::State& state, Backend backend) {
     append_or_die(*log, batch);
     if (++n % 16 == 0) {
       state.PauseTiming();
-      die(log->reset(log->last_index() + 1), "reset");
+      die(log->reset(log->last_index() + 1, 1), "reset");
       state.ResumeTiming();
     }
   }
@@ -288,7 +288,7 @@ void BM_Reset(benchmark::State& state, Backend backend) {
     state.PauseTiming();
     append_or_die(*log, batch);
     state.ResumeTiming();
-    die(log->reset(log->last_index() + 1), "reset");
+    die(log->reset(log->last_index() + 1, 1), "reset");
   }
   state.SetItemsProcessed(state.iterations());
 }

@@ -53,12 +53,16 @@ Result<MetadataCore> MetadataCore::open(const std::string& dir_in, const Metadat
   MetadataCore core(fs, strip_slashes(dir_in));
   STRATA_ASSIGN_OR_RETURN(const bool dir_exists, fs.exists(core.dir_));
   if (!dir_exists) {
-    if (!options.create_if_missing) {
+    if (!options.create_if_missing || options.read_only) {
       return Status::not_found("metadata " + core.dir_ + ": no such store");
     }
     STRATA_RETURN_IF_ERROR(create_dirs_durably(fs, core.dir_).status());
   }
-  STRATA_ASSIGN_OR_RETURN(core.lock_, fs.lock(core.path(kLockName)));
+  if (options.read_only) {
+    core.error_ = Status::not_supported("metadata " + core.dir_ + ": opened read-only");
+  } else {
+    STRATA_ASSIGN_OR_RETURN(core.lock_, fs.lock(core.path(kLockName)));
+  }
   bool any = false;
   for (std::size_t i = 0; i < 2; ++i) {
     images[i].clear();
@@ -66,14 +70,26 @@ Result<MetadataCore> MetadataCore::open(const std::string& dir_in, const Metadat
     STRATA_ASSIGN_OR_RETURN(const bool exists, fs.exists(p));
     if (!exists) continue;
     any = true;
-    STRATA_ASSIGN_OR_RETURN(core.slots_[i].file, fs.open(p, OpenMode::kReadWrite));
+    STRATA_ASSIGN_OR_RETURN(
+        core.slots_[i].file,
+        fs.open(p, options.read_only ? OpenMode::kReadOnly : OpenMode::kReadWrite));
     STRATA_ASSIGN_OR_RETURN(images[i], read_all(*core.slots_[i].file));
     core.slots_[i].physical_size = images[i].size();
+    core.report_.files[i].present = true;
+    core.report_.files[i].size = images[i].size();
   }
-  if (!any && !options.create_if_missing) {
+  if (!any && (!options.create_if_missing || options.read_only)) {
     return Status::not_found("metadata " + core.dir_ + ": no store files");
   }
   return core;
+}
+
+void MetadataCore::note_file(int i, const Status& status, std::uint64_t version,
+                             std::uint64_t entries) {
+  MetadataOpenReport::File& f = report_.files[static_cast<std::size_t>(i)];
+  f.status = status;
+  f.version = status.ok() ? version : 0;
+  f.entries = status.ok() ? entries : 0;
 }
 
 Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
@@ -96,7 +112,7 @@ Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
         return Status::corruption(msg);
       }
     }
-    STRATA_RETURN_IF_ERROR(create_initial(key_codec));
+    if (!options.read_only) STRATA_RETURN_IF_ERROR(create_initial(key_codec));
     stats_.recoveries += invalid_files;
     return -1;
   }
@@ -120,6 +136,18 @@ Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
       headers[static_cast<std::size_t>(c)].version > 0) {
     ++invalid_files;
   }
+  report_.current = c;
+  if (!valid[o] && (!images[static_cast<std::size_t>(o)].empty() ||
+                    headers[static_cast<std::size_t>(c)].version > 0)) {
+    report_.fallback = true;
+    report_.fallback_reason =
+        std::string(kFileNames[o]) + " passed over (" +
+        (images[static_cast<std::size_t>(o)].empty()
+             ? std::string(report_.files[static_cast<std::size_t>(o)].present ? "empty" : "missing")
+             : checks[static_cast<std::size_t>(o)].to_string()) +
+        "); " + std::string(kFileNames[c]) + " has version " +
+        std::to_string(headers[static_cast<std::size_t>(c)].version);
+  }
   if (valid[o]) {
     // Usable only as an older image; the next sync overwrites it whole (its layout is unknown
     // to the caller).
@@ -128,14 +156,15 @@ Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
     other.crc = headers[static_cast<std::size_t>(o)].crc;
     other.payload_size = headers[static_cast<std::size_t>(o)].payload_size;
   }
+  current_ = c;
+  stats_.recoveries += invalid_files;
+  if (options.read_only) return c;
   if (!other.file) {
     // The other file is missing (a crash during creation, or removed by hand): create it and
     // make its directory entry durable before any sync relies on it.
     STRATA_ASSIGN_OR_RETURN(other.file, fs_->open(path(kFileNames[o]), OpenMode::kReadWriteCreate));
     STRATA_RETURN_IF_ERROR(fs_->sync_dir(dir_));
   }
-  current_ = c;
-  stats_.recoveries += invalid_files;
   // The newest image may have been written by a process that died before its fdatasync.
   STRATA_RETURN_IF_ERROR(slots_[static_cast<std::size_t>(c)].file->sync());
   return c;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "strata/metadata/metadata.h"
+#include "strata/raft/format.h"
 
 namespace strata::raft {
 namespace {
@@ -21,7 +22,7 @@ class FileMetaStoreImpl final : public FileMetaStore {
   Status save(const HardState& state) override {
     std::lock_guard lock(mu_);
     if (state_ == state) return Status();
-    auto r = md_.put(kHardStateKey, detail::encode_hard_state(state));
+    auto r = md_.put(kHardStateKey, format::encode_hard_state(state));
     if (!r) return r.error();
     STRATA_RETURN_IF_ERROR(md_.sync());
     state_ = state;
@@ -49,7 +50,7 @@ Result<std::unique_ptr<FileMetaStore>> FileMetaStore::open(const std::string& di
   STRATA_ASSIGN_OR_RETURN(Metadata<std::uint64_t> md, Metadata<std::uint64_t>::open(dir, mo));
   std::optional<HardState> loaded;
   if (const std::string* v = md.get(kHardStateKey)) {
-    STRATA_ASSIGN_OR_RETURN(HardState hs, detail::decode_hard_state(*v, dir));
+    STRATA_ASSIGN_OR_RETURN(HardState hs, format::decode_hard_state(*v, dir));
     loaded = hs;
   }
   return std::unique_ptr<FileMetaStore>(std::make_unique<FileMetaStoreImpl>(std::move(md), loaded));

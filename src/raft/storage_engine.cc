@@ -46,6 +46,8 @@ Status StorageEngine::reconcile_with_snapshot() {
   report_.snapshot_index = index;
   const std::uint64_t first = log_->first_index();
   const std::uint64_t last = log_->last_index();
+  // The log continues the snapshot when it holds the snapshot's index with the snapshot's term
+  // (also as its boundary: term(first_index() - 1) answers after a purge or reset).
   bool continues = false;
   if (last >= index) {
     if (index + 1 < first) {
@@ -57,16 +59,12 @@ Status StorageEngine::reconcile_with_snapshot() {
                : " (a newer snapshot is damaged: " +
                      report_.snapshots.skipped.front().status.to_string() + ")"));
     }
-    if (index + 1 == first) {
-      continues = true;  // the log was reset or purged exactly at the snapshot
-    } else {
-      STRATA_ASSIGN_OR_RETURN(const std::optional<std::uint64_t> t, log_->term(index));
-      continues = t.has_value() && *t == term;
-    }
+    STRATA_ASSIGN_OR_RETURN(const std::optional<std::uint64_t> t, log_->term(index));
+    continues = t.has_value() && *t == term;
   }
   if (!continues) {
     // install_snapshot() saved the snapshot but did not get to reset the log: finish it.
-    STRATA_RETURN_IF_ERROR(log_->reset(index + 1));
+    STRATA_RETURN_IF_ERROR(log_->reset(index + 1, term));
     report_.finished_install = true;
   }
   return Status();
@@ -78,7 +76,7 @@ Status StorageEngine::install_snapshot(const SnapshotMeta& meta,
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<SnapshotWriter> w, snapshots_->create(meta));
   for (std::string_view chunk : chunks) STRATA_RETURN_IF_ERROR(w->append(chunk));
   STRATA_RETURN_IF_ERROR(w->commit());
-  STRATA_RETURN_IF_ERROR(log_->reset(meta.index + 1));
+  STRATA_RETURN_IF_ERROR(log_->reset(meta.index + 1, meta.term));
   return snapshots_->purge_older(meta.index);
 }
 

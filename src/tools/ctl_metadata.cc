@@ -12,60 +12,50 @@
 #include "commands.h"
 #include "escape.h"
 #include "metadata_inspect.h"
-#include "strata/core/bytes.h"
-#include "strata/core/file.h"
-#include "strata/metadata/format.h"
-#include "strata/metadata/key_codec.h"
 
 namespace strata::tools {
 namespace {
 
-const char* codec_name(std::uint8_t id) {
-  if (id == MetadataKeyCodec<std::uint64_t>::kId) return "u64";
-  if (id == MetadataKeyCodec<std::string>::kId) return "string";
-  return "?";
-}
-
 int cmd_dump(const std::string& dir, bool hex, bool headers_only) {
-  auto is_dir = FileSystem::posix().list_dir(dir);
-  if (!is_dir) {
-    std::cerr << "strata-ctl: cannot read metadata directory " << dir << ": "
-              << is_dir.error().to_string() << "\n";
+  auto view = read_metadata(dir);
+  if (!view) {
+    const Status& e = view.error();
+    if (e.is_corruption()) {
+      std::cerr << "strata-ctl: corruption: " << e.to_string() << "\n";
+    } else {
+      std::cerr << "strata-ctl: cannot read metadata directory " << dir << ": " << e.to_string()
+                << "\n";
+    }
     return 1;
   }
-  MetadataDirReport report = inspect_metadata_dir(dir);
-  const auto& files = report.files;
-  const FileReport* pick = report.current();
-  const bool any_bytes = files[0].size > 0 || files[1].size > 0;
-  for (const auto& f : files) {
+  static constexpr const char* kNames[2] = {"left", "right"};
+  for (std::size_t i = 0; i < 2; ++i) {
+    const MetadataOpenReport::File& f = view->report.files[i];
     if (f.status.ok()) {
-      std::printf("%-6s size=%llu valid version=%llu keys=%s entries=%zu\n", f.name.c_str(),
+      std::printf("%-6s size=%llu valid version=%llu keys=%s entries=%llu\n", kNames[i],
                   static_cast<unsigned long long>(f.size),
-                  static_cast<unsigned long long>(f.version), codec_name(f.key_codec),
-                  f.entries.size());
+                  static_cast<unsigned long long>(f.version), view->key_type.c_str(),
+                  static_cast<unsigned long long>(f.entries));
     } else {
-      std::printf("%-6s size=%llu INVALID: %s\n", f.name.c_str(),
-                  static_cast<unsigned long long>(f.size), f.status.to_string().c_str());
+      std::printf("%-6s size=%llu %s: %s\n", kNames[i], static_cast<unsigned long long>(f.size),
+                  f.present ? "INVALID" : "MISSING", f.status.to_string().c_str());
     }
   }
-  if (pick == nullptr) {
-    if (any_bytes) {
-      std::cerr << "strata-ctl: corruption: neither file of " << dir << " is valid\n";
-      return 1;
-    }
+  if (view->report.current < 0) {
     std::printf("current: none (an empty store)\n");
     return 0;
   }
-  std::printf("current: %s (version %llu)\n", pick->name.c_str(),
-              static_cast<unsigned long long>(pick->version));
+  std::printf("current: %s (version %llu)\n", kNames[view->report.current],
+              static_cast<unsigned long long>(view->version));
+  if (view->report.fallback) std::printf("fallback: %s\n", view->report.fallback_reason.c_str());
   if (!headers_only) {
-    for (const auto& [k, v] : pick->entries) {
+    for (const auto& [k, v] : view->entries) {
       std::printf("%s\t%s\n", k.c_str(), (hex ? hex_bytes(v) : escape_bytes(v)).c_str());
     }
   }
   // A valid store whose other file is damaged opens fine (the damaged file is rewritten by the
   // next sync); report it with a distinct code so scripts can notice.
-  for (const auto& f : files) {
+  for (const auto& f : view->report.files) {
     if (f.present && f.size > 0 && !f.status.ok()) return 3;
   }
   return 0;

@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "strata/core/bytes.h"
 #include "strata/core/crc32c.h"
+#include "strata/testing/log_store_crash_suite.h"
 #include "strata/testing/log_store_suite.h"
 #include "strata/testing/temp_dir.h"
 
@@ -20,6 +21,8 @@ using FileDefault = raft::file_test::FileEngineFactory<std::uint64_t{64} << 20>;
 using FileSmallSegments = raft::file_test::FileEngineFactory<std::uint64_t{64} << 10>;
 INSTANTIATE_TYPED_TEST_SUITE_P(File, LogStoreSuite, FileDefault);
 INSTANTIATE_TYPED_TEST_SUITE_P(FileSmallSegments, LogStoreSuite, FileSmallSegments);
+INSTANTIATE_TYPED_TEST_SUITE_P(File, LogStoreCrashSuite, FileDefault);
+INSTANTIATE_TYPED_TEST_SUITE_P(FileSmallSegments, LogStoreCrashSuite, FileSmallSegments);
 }  // namespace strata::testing
 
 namespace strata::raft {
@@ -316,7 +319,9 @@ TEST(FileLogStore, GarbageAfterTheLastRecordIsCutAndReported) {
   ASSERT_TRUE(e.has_value() && e->has_value());
 }
 
-TEST(FileLogStore, BitFlipInTailRecordDropsOnlyThatRecord) {
+// Bit rot in the last record of the log is damage, not a torn write (every sector of the
+// record holds data): open refuses it; the tolerant open cuts exactly that record.
+TEST(FileLogStore, BitFlipInTheLastRecordIsCorruptionNotATornTail) {
   TempDir dir("raft-file");
   {
     auto log = open_log(dir.str(), unpreallocated());
@@ -325,9 +330,41 @@ TEST(FileLogStore, BitFlipInTailRecordDropsOnlyThatRecord) {
   const std::string seg = FileLogStore::segment_path(dir.str(), 1);
   const std::uint64_t size = file_size(seg);
   flip_bit(seg, size - 1, 3);  // the last payload byte of entry 10 (size_for(10) > 0)
-  auto log = open_log(dir.str(), unpreallocated());
+  auto strict = FileLogStore::open(dir.str(), unpreallocated());
+  ASSERT_FALSE(strict.has_value());
+  EXPECT_TRUE(strict.error().is_corruption()) << strict.error();
+  FileLogOptions tolerant = unpreallocated();
+  tolerant.tolerate_corrupt_tail = true;
+  auto log = open_log(dir.str(), tolerant);
+  ASSERT_NE(log, nullptr);
   EXPECT_EQ(log->last_index(), 9u);
   EXPECT_EQ(log->open_report().torn_tail_bytes, 24u + 10u);
+}
+
+// The other side of the rule: the same record with a sector that never reached the disk (all
+// zero) is the torn tail of an unsynced write, cut by a default open even though valid records
+// follow it in the same write.
+TEST(FileLogStore, ARecordWithAZeroSectorIsATornTailEvenWithValidRecordsAfterIt) {
+  TempDir dir("raft-file");
+  std::vector<LogEntry> batch;
+  for (std::uint64_t i = 1; i <= 30; ++i) batch.push_back({i, 1, std::string(200, 'v')});
+  {
+    auto log = open_log(dir.str(), unpreallocated());
+    ASSERT_TRUE(log->append(std::span(batch).subspan(0, 3)).ok());
+    ASSERT_TRUE(log->sync().ok());
+    ASSERT_TRUE(log->append(std::span(batch).subspan(3)).ok());
+  }
+  const std::string seg = FileLogStore::segment_path(dir.str(), 1);
+  // Sector 3 ([1536, 2048)) lies inside record 7 (16 + 6 * 224 = 1360 .. 1584) and 8.
+  {
+    auto f = FileSystem::posix().open(seg, OpenMode::kReadWrite);
+    ASSERT_TRUE((*f)->write_at(1536, std::string(512, '\0')).ok());
+  }
+  auto log = open_log(dir.str(), unpreallocated());
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->last_index(), 6u);
+  EXPECT_EQ(log->open_report().torn_tail_bytes, 16u + 30u * 224u - 1360u);
+  EXPECT_EQ(file_size(seg), 1360u) << "the file is cut where record 7 starts";
 }
 
 TEST(FileLogStore, BitFlipMidLastSegmentIsCorruption) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "strata/testing/log_store_crash_suite.h"
 #include "strata/testing/log_store_suite.h"
 #include "strata/testing/temp_dir.h"
 
@@ -17,6 +18,7 @@ struct RocksDbEngineFactory {
   }
 };
 INSTANTIATE_TYPED_TEST_SUITE_P(RocksDb, LogStoreSuite, RocksDbEngineFactory);
+INSTANTIATE_TYPED_TEST_SUITE_P(RocksDb, LogStoreCrashSuite, RocksDbEngineFactory);
 
 }  // namespace strata::testing
 
@@ -34,7 +36,7 @@ TEST(RocksDbLogStore, KeysAreBigEndianIndicesAndValuesStartWithTheTerm) {
   auto log = RocksDbLogStore::open(shared);
   ASSERT_TRUE(log.has_value());
   const LogEntry e{258, 9, "abc"};
-  ASSERT_TRUE((*log)->reset(258).ok());
+  ASSERT_TRUE((*log)->reset(258, 9).ok());
   ASSERT_TRUE((*log)->append(std::span(&e, 1)).ok());
   auto v = shared->get(RaftSpace::kLog, std::string("\0\0\0\0\0\0\x01\x02", 8));
   ASSERT_TRUE(v.has_value() && v->has_value());
@@ -52,7 +54,10 @@ TEST(RocksDbLogStore, PurgeWritesTheBoundaryInTheSameBatch) {
   ASSERT_TRUE((*log)->purge(60).ok());
   auto boundary = shared->get(RaftSpace::kMeta, "first_index");
   ASSERT_TRUE(boundary.has_value() && boundary->has_value());
-  EXPECT_EQ(decode_be<std::uint64_t>((*boundary)->data()), 61u);
+  auto decoded = format::decode_boundary(**boundary, "test");
+  ASSERT_TRUE(decoded.has_value()) << decoded.error();
+  EXPECT_EQ(decoded->first_index, 61u);
+  EXPECT_EQ(decoded->term, 1u);
   auto gone = shared->get(RaftSpace::kLog, std::string("\0\0\0\0\0\0\0\x3c", 8));
   ASSERT_TRUE(gone.has_value());
   EXPECT_FALSE(gone->has_value());

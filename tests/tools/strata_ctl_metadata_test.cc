@@ -65,7 +65,7 @@ TEST_F(StrataCtlMetadata, BothFilesDamagedIsCorruption) {
   damage("right");
   CtlRun r = run_ctl("metadata dump " + quote(dir_.str()));
   EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("neither file"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("no valid file"), std::string::npos) << r.out;
 }
 
 TEST_F(StrataCtlMetadata, DumpDoesNotModifyFiles) {

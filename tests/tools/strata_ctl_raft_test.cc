@@ -110,7 +110,7 @@ TEST_F(StrataCtlRaft, BitFlipMidLogIsCorruption) {
   flip_byte(segs[1], 16 + 24 + 5);  // inside the first record's payload of a middle segment
   CtlRun r = run_ctl("raft verify " + quote(dir_.str()));
   EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("CORRUPTION at offset 16: CRC mismatch"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CORRUPTION at offset 16: record CRC mismatch"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("verdict: CORRUPT"), std::string::npos) << r.out;
   // The store itself agrees: open fails with corruption.
   EXPECT_TRUE(raft::StorageEngine::open_file(dir_.str()).error().is_corruption());

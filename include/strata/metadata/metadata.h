@@ -128,6 +128,8 @@ class Metadata {
   // OK, or the I/O error after which the store refuses writes.
   const Status& error() const noexcept { return core_.error(); }
   const MetadataStats& stats() const noexcept { return core_.stats(); }
+  // What open() found in the two files and which one it took (see MetadataOpenReport).
+  const MetadataOpenReport& open_report() const noexcept { return core_.open_report(); }
   const std::string& dir() const noexcept { return core_.dir(); }
 
  private:
@@ -187,6 +189,7 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
   for (std::size_t i = 0; i < 2; ++i) {
     if (images[i].empty()) {
       checks[i] = Status::corruption("empty");
+      core.note_file(static_cast<int>(i), Status::not_found("empty or missing"), 0, 0);
       continue;
     }
     const std::string& path = core.slot(static_cast<int>(i)).file->path();
@@ -196,14 +199,17 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
       // configuration error that must not silently fall back to older data.
       if (!header.error().is_corruption()) return header.error();
       checks[i] = header.error();
+      core.note_file(static_cast<int>(i), checks[i], 0, 0);
       continue;
     }
     headers[i] = *header;
     Result<Map> map = parse(images[i], *header, path);
     if (!map) {
       checks[i] = map.error();
+      core.note_file(static_cast<int>(i), checks[i], 0, 0);
       continue;
     }
+    core.note_file(static_cast<int>(i), Status(), header->version, map->size());
     maps[i] = std::move(*map);
   }
   STRATA_ASSIGN_OR_RETURN(const int chosen,

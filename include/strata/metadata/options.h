@@ -3,10 +3,13 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "strata/core/file.h"
+#include "strata/core/status.h"
 
 namespace strata {
 
@@ -22,10 +25,32 @@ struct MetadataOptions {
   // (counted in MetadataStats::recoveries) instead of failing with corruption. Data is lost:
   // only for an operator who decided so. Default: false.
   bool recover_empty = false;
+  // Open for reading only: nothing is created, locked, written or synced (a writer in another
+  // process may hold the store meanwhile; what is read is its newest valid synced image).
+  // put(), remove(), clear() and sync() then return not_supported. Default: false.
+  bool read_only = false;
   // put() rejects larger values with invalid_argument. Default: 16 MiB. At most 4 GiB - 1.
   std::size_t max_value_bytes = std::size_t{16} << 20;
   // put() rejects keys whose encoding is larger with invalid_argument. Default: 64 KiB.
   std::size_t max_key_bytes = std::size_t{64} << 10;
+};
+
+// What open() found in the two files and which one it took.
+struct MetadataOpenReport {
+  struct File {
+    bool present = false;       // the file exists
+    std::uint64_t size = 0;     // its length in bytes
+    Status status;              // OK for a valid image, else why not (empty: not_found)
+    std::uint64_t version = 0;  // of a valid image
+    std::uint64_t entries = 0;  // of a valid image
+  };
+  std::array<File, 2> files;  // left, right
+  int current = -1;           // the file whose image open took (0 left, 1 right), -1: none
+                              // (a new or empty store)
+  // Whether open fell back: the other file is non-empty but invalid, or missing/empty beside
+  // an image of a version above 0 — an image was lost. (Normal after a crash during a sync.)
+  bool fallback = false;
+  std::string fallback_reason;  // which file, and why it was passed over
 };
 
 // Counters since open. A delta write is an "overwrite", a whole-file write a "rewrite".

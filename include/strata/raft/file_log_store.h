@@ -9,62 +9,62 @@
 // Directory layout:
 //   <dir>/LOCK                     flock held while open (a second opener gets busy)
 //   <dir>/<first index %020>.log   segments, named by the index of their first record
-//   <dir>/purge/{left,right}       Metadata<uint64_t>: key 0 = the first index (purge boundary)
+//   <dir>/purge/{left,right}       Metadata<uint64_t>: the boundary (first index, and the term
+//                                  of the entry before it)
+// The bytes of segments, records and the boundary are documented in strata/raft/format.h; the
+// rules by which open recovers a log after a crash in strata/raft/file_log_recovery.h.
 //
-// Segment format (all integers big-endian):
+// Durability of each operation (strata's vocabulary: applied / written / synced):
+//   append()    written when it returns: the batch is encoded and handed to the OS with one
+//               write at the end of the active segment. A batch always goes into one segment:
+//               when it would take a non-empty segment past segment_bytes, the active segment
+//               is synced, a new one named by the batch's first index is created and the
+//               directory is fsynced before the batch is written. So every segment but the
+//               last is fully synced, and its directory entry durable.
+//   sync()      synced: fdatasync of the active segment (and of the boundary, when a purge
+//               changed it). Everything appended before the call survives a power cut.
+//   purge()     applied when it returns, synced by the next sync(). It records the new
+//               boundary; when whole segments become purged, it syncs the boundary first, then
+//               unlinks them (a crash in between, or an unlink that does not reach the disk, is
+//               finished at open: segments wholly below the boundary are deleted).
+//   truncate()  synced when it returns: later segments are unlinked newest first, each unlink
+//               followed by a directory fsync (a crash leaves a prefix of the old log), then
+//               the segment holding `from` is cut with ftruncate + fdatasync.
+//   replace()   its truncation is synced, its append written, when it returns.
+//   reset()     synced when it returns. It first makes every earlier unlink durable (a
+//               directory fsync, when one is pending): a purged segment that came back after a
+//               crash would otherwise hold entries above the lowered boundary. Then, past the
+//               end of the log: the boundary is synced, then every segment unlinked (one fsync:
+//               leftovers lie below the boundary and open deletes them). Inside the log: the
+//               segments are unlinked newest first with a directory fsync each, then the
+//               boundary is synced.
+//   open()      makes the log it serves durable: leftovers deleted (then a directory fsync), a
+//               torn tail cut and synced, a new directory created with its parents fsynced.
 //
-//   segment header, 16 bytes at offset 0
-//     offset width field
-//     0      4     magic 0x534C4F47 ("SLOG")
-//     4      4     format version (1)
-//     8      8     index of the first record (equals the file name)
-//
-//   then records, back to back; record k of the segment holds index first + k
-//     offset width field
-//     0      4     CRC32C of bytes [4, 24 + length): the rest of the header and the payload
-//     4      4     payload length
-//     8      8     index
-//     16     8     term
-//     24     len   payload
-//
-// Writes: append() encodes the whole batch and writes it with one write_at at the end of the
-// active segment (append alone is *written*: it survives a process crash). A batch always
-// goes into one segment: when it would take a non-empty segment past segment_bytes, the
-// active segment is synced, a new one named by the batch's first index is created and the
-// directory is fsynced before the batch is written. So every segment but the last is fully
-// synced, and sync() only has to fdatasync the active segment.
-//
-// Purge records the new first index in Metadata. When whole segments become purged it syncs
-// that boundary first, then deletes them (a crash in between, or a removal that did not reach
-// the disk, is finished at open: segments wholly below the boundary are deleted); otherwise
-// nothing on disk changes but the boundary, which the next sync() makes durable (a crash
-// before that brings the purged entries back, consistently).
-//
-// Truncate deletes later segments newest first (each followed by a directory fsync, so a
-// crash leaves a prefix of the old log), then cuts the segment holding `from` with
-// ftruncate + fdatasync. Reset to an index past the end syncs the new first index, then
-// deletes every segment (one fsync; leftovers are below the boundary and open deletes them);
-// reset to an index inside the log deletes the segments the way truncate does, then syncs
-// the boundary.
+// Recovery (file_log_recovery.h has every rule): after any power cut, open() with default
+// options serves every synced entry and nothing that was removed. In the last segment, the
+// first record that fails its checks is either
+//   * a torn tail — the remnant of an unsynced write, recognised by a 512-byte sector whose
+//     share of the record is all zero (a sector that never reached the disk). It is cut,
+//     along with everything after it, and reported in FileLogOpenReport::torn_tail_bytes; a
+//     valid record after it proves nothing, since the sectors of one write land in any order;
+//   * or damage — a record that is complete in every sector but fails its CRC (bit rot), a
+//     CRC-valid record with the wrong index or a lower term, a bad header. open() returns
+//     corruption with the file and offset; tolerate_corrupt_tail cuts it instead (the entries
+//     after it are dropped, possibly synced ones, and reported).
+// Any bad record in a segment before the last is corruption. A segment from a newer format
+// version is not_supported.
 //
 // Preallocation (FileLogOptions::preallocate, zero_ahead_bytes): a new segment is extended to
 // segment_bytes with fallocate, and zeros are written a chunk (1 MiB) ahead of the appends, so
 // that an append overwrites written blocks and its fdatasync commits nothing but data. So a
 // segment file is usually longer than its records, and everything after the last record is
-// zeros. Whatever cuts a segment (truncate, a torn tail cut at open) ftruncates it at the cut
-// first — no stale record ever survives after the end, where a later open would take it for
-// part of the log — and then preallocates again.
+// zeros, which open takes as the clean end. Whatever cuts a segment (truncate, a torn tail cut
+// at open) ftruncates it at the cut first — no stale record ever survives after the end, where
+// a later open would take it for part of the log — and then preallocates again.
 //
-// Open scans every segment: each record's CRC, length, index (contiguous across segments)
-// and term (non-decreasing) are checked. Where the records of a segment end and only zeros
-// follow up to the end of the file, the segment ends cleanly (preallocated space; the next
-// segment must then start at the following index, or the gap is corruption). Any other bad
-// record in a segment but the last is corruption (file and offset in the message). In the last
-// segment a bad record is a torn tail — the file is truncated there, synced, and the dropped bytes
-// are reported in FileLogOpenReport — when nothing valid follows it (no CRC-valid record with a
-// later index after it) or when its header is all zero (a hole left by an unsynced write that never
-// reached the disk). Otherwise the damage has later data behind it and open returns
-// corruption, unless tolerate_corrupt_tail is set.
+// Indices: entries have indices in [1, kMaxLogIndex] (2^64 - 2); append() and reset() reject
+// anything beyond with invalid_argument, and open() treats such an index on disk as damage.
 //
 // Memory: per entry a u32 offset (4 bytes), plus one 16-byte record per term change, plus a
 // bounded cache of the most recently appended batches (cache_bytes; the very buffers that
@@ -85,6 +85,7 @@
 
 #include "strata/core/file.h"
 #include "strata/core/result.h"
+#include "strata/raft/format.h"
 #include "strata/raft/log_store.h"
 
 namespace strata::raft {
@@ -117,8 +118,8 @@ struct FileLogOptions {
   std::size_t zero_ahead_bytes = std::size_t{1} << 20;
   // Create the directory when it does not exist. Default: true.
   bool create_if_missing = true;
-  // Truncate the last segment at its first bad record even when valid records follow it
-  // (raft-engine's "tolerate tail corruption"): those later, possibly synced, entries are
+  // Cut the last segment at damage too, not only at a torn tail (raft-engine's "tolerate
+  // tail corruption"): the entries from the damaged record on — possibly synced ones — are
   // dropped and reported. Default: false (open fails with corruption).
   bool tolerate_corrupt_tail = false;
 };
@@ -151,16 +152,17 @@ struct FileLogStats {
 
 class FileLogStore : public LogStore {
  public:
-  // Opens (or creates) the log in `dir`; see the file comment for what open checks and
-  // repairs. Errors: busy (open elsewhere), corruption (a bad record mid-log, a gap between
-  // segments, a damaged purge boundary), not_found (no directory and !create_if_missing),
-  // invalid_argument (bad options), io_error.
+  // Opens (or creates) the log in `dir`; it checks and repairs what inspect_file_log
+  // (strata/raft/file_log_recovery.h) finds. Errors: busy (open elsewhere), corruption
+  // (damage, a gap between segments, a damaged purge boundary), not_supported (a segment of a
+  // newer format), not_found (no directory and !create_if_missing), invalid_argument (bad
+  // options), io_error.
   static Result<std::unique_ptr<FileLogStore>> open(const std::string& dir,
                                                     const FileLogOptions& options = {});
 
-  // Bytes of the record header and of the segment header (format above).
-  static constexpr std::size_t kRecordHeaderSize = 24;
-  static constexpr std::size_t kSegmentHeaderSize = 16;
+  // Bytes of the record header and of the segment header (strata/raft/format.h).
+  static constexpr std::size_t kRecordHeaderSize = format::kRecordHeaderSize;
+  static constexpr std::size_t kSegmentHeaderSize = format::kSegmentHeaderSize;
 
   AppendDurability append_durability() const noexcept override {
     return AppendDurability::kWritten;

@@ -14,6 +14,12 @@
 //   - Appends continue at last_index() + 1 with contiguous indices and non-decreasing terms;
 //     anything else is invalid_argument and changes nothing.
 //
+// The boundary: the log remembers, durably, the index and term of the entry just before
+// first_index() — the last one purged, or the one a reset() was given (a snapshot's last
+// entry). term(first_index() - 1) answers it after a purge, a reset and a restart (a fresh log
+// answers term(0) == 0), and an append that continues an empty log obeys the non-decreasing
+// term rule against it, like any other append.
+//
 // Durability (strata's vocabulary): after append() returns the entries are *applied*
 // (visible to readers); each backend documents whether they are also *written* (survive a
 // process crash) — see append_durability(). After sync() returns OK everything appended
@@ -22,18 +28,31 @@
 // state after the operation, or (for truncate/reset) a prefix of the old log; never a mix of
 // old and new entries at the same index.
 //
-// Errors: invalid_argument for misuse (bad indices), corruption (with file and offset) for
-// damaged data, io_error for failed I/O. After a failed write or sync a durable backend
-// refuses further writes (fsync is not retryable); reopen it to continue from what is on disk.
+// close() syncs everything (appends, the boundary), reports the first failure, and from then
+// on every write returns shutdown; reads keep working until the object is destroyed. The
+// destructor does no I/O and claims nothing: what was not synced by sync() or close() is as
+// durable as append_durability() says, no more.
+//
+// Validation lives here, once: the public methods are non-virtual. They check their
+// arguments against the log (serializing writers), then call the private virtual do_*
+// methods, which a backend implements and which only ever see valid arguments. A user's
+// backend derives from LogStore and gets the same checks and errors as strata's own.
+//
+// Errors: invalid_argument for misuse (bad indices or terms), corruption (with file and
+// offset) for damaged data, io_error for failed I/O, shutdown after close(). After a failed
+// write or sync a durable backend refuses further writes (fsync is not retryable); reopen it
+// to continue from what is on disk.
 //
 // Thread-safety: every backend shipped with strata is safe for concurrent use without
 // external synchronization (reads may run in parallel with each other; writes are
 // serialized). first_index() and last_index() are lock-free.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -60,55 +79,104 @@ class LogStore {
   virtual ~LogStore() = default;
 
   // Appends `entries` (possibly none) at last_index() + 1.
-  // REQUIRES: entries[0].index == last_index() + 1, each next index is one more, and terms
-  // are non-decreasing (also w.r.t. the last entry in the log); else invalid_argument.
-  [[nodiscard]] virtual Status append(std::span<const LogEntry> entries) = 0;
+  // REQUIRES: entries[0].index == last_index() + 1, each next index is one more, none past
+  // kMaxLogIndex, and terms are non-decreasing (also w.r.t. the last entry in the log, or the
+  // boundary's term when the log is empty); else invalid_argument and nothing changes.
+  [[nodiscard]] Status append(std::span<const LogEntry> entries);
 
   // The entry at `index`, nullopt when index is outside [first_index(), last_index()].
-  virtual Result<std::optional<LogEntry>> entry(std::uint64_t index) const = 0;
+  Result<std::optional<LogEntry>> entry(std::uint64_t index) const { return do_entry(index); }
 
   // The entries first..last (inclusive), stopping before the entry that would take the sum
   // of payload sizes over `max_bytes` — but always at least one entry. first > last gives an
   // empty vector. REQUIRES: first_index() <= first and last <= last_index() (when
   // first <= last); else invalid_argument.
-  virtual Result<std::vector<LogEntry>> entries(std::uint64_t first, std::uint64_t last,
-                                                std::uint64_t max_bytes = kNoLimit) const = 0;
+  Result<std::vector<LogEntry>> entries(std::uint64_t first, std::uint64_t last,
+                                        std::uint64_t max_bytes = kNoLimit) const {
+    return do_entries(first, last, max_bytes);
+  }
 
-  // The term of the entry at `index`, nullopt when index is outside the log.
-  virtual Result<std::optional<std::uint64_t>> term(std::uint64_t index) const = 0;
+  // The term of the entry at `index`; for index == first_index() - 1 the boundary's term;
+  // nullopt for any other index outside the log.
+  Result<std::optional<std::uint64_t>> term(std::uint64_t index) const { return do_term(index); }
 
   // The first index held (see the conventions above). Lock-free.
   virtual std::uint64_t first_index() const noexcept = 0;
   // The last index held, 0 for a fresh log. Lock-free.
   virtual std::uint64_t last_index() const noexcept = 0;
 
-  // Removes every entry <= up_to and persists the new first index (up_to + 1) atomically
-  // with the removal: after a crash the log starts at the old or the new first index, with
-  // every entry from there on. Durable at the latest when the next sync() returns.
-  // up_to < first_index() is a no-op.
+  // Removes every entry <= up_to and persists the new boundary (up_to + 1 and the term of
+  // up_to) atomically with the removal: after a crash the log starts at the old or the new
+  // first index, with every entry from there on. Durable at the latest when the next sync()
+  // returns. up_to < first_index() is a no-op.
   // REQUIRES: up_to <= last_index() (use reset() to move past the end); else
   // invalid_argument.
-  [[nodiscard]] virtual Status purge(std::uint64_t up_to) = 0;
+  [[nodiscard]] Status purge(std::uint64_t up_to);
 
   // Removes every entry >= from; synced when it returns. from > last_index() is a no-op.
   // REQUIRES: from >= first_index(); else invalid_argument.
-  [[nodiscard]] virtual Status truncate(std::uint64_t from) = 0;
+  [[nodiscard]] Status truncate(std::uint64_t from);
 
   // truncate(from) then append(entries), validated before anything changes: the Raft
-  // follower's "delete the conflicting suffix and append the leader's entries".
-  // REQUIRES: first_index() <= from <= last_index() + 1 and entries[0].index == from (when
-  // entries is non-empty).
-  [[nodiscard]] virtual Status replace(std::uint64_t from, std::span<const LogEntry> entries) = 0;
+  // follower's "delete the conflicting suffix and append the leader's entries". Its
+  // truncation is synced when it returns; its entries as append() says.
+  // REQUIRES: first_index() <= from <= last_index() + 1, entries[0].index == from (when
+  // entries is non-empty) and their terms not below the term of from - 1.
+  [[nodiscard]] Status replace(std::uint64_t from, std::span<const LogEntry> entries);
 
-  // The durability barrier: every entry appended before this call is synced when it returns.
-  [[nodiscard]] virtual Status sync() = 0;
+  // The durability barrier: every entry appended before this call, and the boundary, are
+  // synced when it returns.
+  [[nodiscard]] Status sync();
 
-  // Empties the log so that the next append starts at `next_index` (a snapshot install);
-  // synced when it returns. REQUIRES: next_index >= 1.
-  [[nodiscard]] virtual Status reset(std::uint64_t next_index) = 0;
+  // Empties the log so that the next append starts at `next_index`, with `prev_term` as the
+  // term of next_index - 1 (a snapshot install: the snapshot's last index + 1 and its term);
+  // synced when it returns. REQUIRES: 1 <= next_index <= kMaxLogIndex, and prev_term == 0
+  // when next_index == 1.
+  [[nodiscard]] Status reset(std::uint64_t next_index, std::uint64_t prev_term);
+
+  // Syncs everything, reports the first failure, and makes every later write return shutdown
+  // (see the file comment). A second close() returns OK.
+  [[nodiscard]] Status close();
 
   // What append() alone guarantees; see AppendDurability.
   virtual AppendDurability append_durability() const noexcept = 0;
+
+ private:
+  // The backend's half. Writers are serialized by LogStore (never two do_* writes at once);
+  // reads may run concurrently with a write, and take the backend's own lock. Every write
+  // receives arguments already validated as stated.
+
+  // REQUIRES: !entries.empty(), entries[0].index == last_index() + 1, contiguous, terms
+  // non-decreasing from last term (or the boundary's).
+  virtual Status do_append(std::span<const LogEntry> entries) = 0;
+  virtual Result<std::optional<LogEntry>> do_entry(std::uint64_t index) const = 0;
+  // Range checks included (use detail::check_range under the backend's lock).
+  virtual Result<std::vector<LogEntry>> do_entries(std::uint64_t first, std::uint64_t last,
+                                                   std::uint64_t max_bytes) const = 0;
+  // Including the boundary term for first_index() - 1.
+  virtual Result<std::optional<std::uint64_t>> do_term(std::uint64_t index) const = 0;
+  // REQUIRES: first_index() <= up_to <= last_index(); up_to_term is the term of up_to.
+  virtual Status do_purge(std::uint64_t up_to, std::uint64_t up_to_term) = 0;
+  // REQUIRES: first_index() <= from <= last_index().
+  virtual Status do_truncate(std::uint64_t from) = 0;
+  // REQUIRES: first_index() <= from <= last_index() + 1; entries validated as an append at
+  // from (possibly empty).
+  virtual Status do_replace(std::uint64_t from, std::span<const LogEntry> entries) = 0;
+  virtual Status do_sync() = 0;
+  // REQUIRES: 1 <= next_index <= kMaxLogIndex.
+  virtual Status do_reset(std::uint64_t next_index, std::uint64_t prev_term) = 0;
+  // Syncs everything still unsynced. Default: do_sync().
+  virtual Status do_close() { return do_sync(); }
+
+  Status check_open() const {
+    return closed_.load(std::memory_order_acquire) ? Status::shutdown("log store is closed")
+                                                   : Status();
+  }
+  // The term of `index` (a log index or first_index() - 1), 0 when unknown.
+  Result<std::uint64_t> known_term(std::uint64_t index) const;
+
+  std::mutex write_mu_;  // serializes writers: validation and do_* together
+  std::atomic<bool> closed_{false};
 };
 
 // Term, vote and commit index.
@@ -131,6 +199,10 @@ namespace detail {
 inline Status check_append(std::span<const LogEntry> entries, std::uint64_t last_index,
                            std::uint64_t last_term) {
   if (entries.empty()) return Status();
+  if (entries.back().index > kMaxLogIndex || entries[0].index > kMaxLogIndex) {
+    return Status::invalid_argument("append: index " + std::to_string(entries.back().index) +
+                                    " is past the largest index 2^64-2");
+  }
   if (entries[0].index != last_index + 1) {
     return Status::invalid_argument("append: first index " + std::to_string(entries[0].index) +
                                     " does not continue the log at " +
@@ -167,4 +239,84 @@ inline Status check_range(std::uint64_t first, std::uint64_t last, std::uint64_t
 }
 
 }  // namespace detail
+
+// --- LogStore's validation ------------------------------------------------------------------
+
+inline Result<std::uint64_t> LogStore::known_term(std::uint64_t index) const {
+  STRATA_ASSIGN_OR_RETURN(std::optional<std::uint64_t> t, do_term(index));
+  return t.value_or(0);
+}
+
+inline Status LogStore::append(std::span<const LogEntry> entries) {
+  std::lock_guard lock(write_mu_);
+  STRATA_RETURN_IF_ERROR(check_open());
+  const std::uint64_t last = last_index();
+  STRATA_ASSIGN_OR_RETURN(const std::uint64_t last_term, known_term(last));
+  STRATA_RETURN_IF_ERROR(detail::check_append(entries, last, last_term));
+  if (entries.empty()) return Status();
+  return do_append(entries);
+}
+
+inline Status LogStore::purge(std::uint64_t up_to) {
+  std::lock_guard lock(write_mu_);
+  STRATA_RETURN_IF_ERROR(check_open());
+  if (up_to > last_index()) {
+    return Status::invalid_argument("purge: " + std::to_string(up_to) + " is past the last index " +
+                                    std::to_string(last_index()) + " (use reset)");
+  }
+  if (up_to < first_index()) return Status();
+  STRATA_ASSIGN_OR_RETURN(const std::uint64_t up_to_term, known_term(up_to));
+  return do_purge(up_to, up_to_term);
+}
+
+inline Status LogStore::truncate(std::uint64_t from) {
+  std::lock_guard lock(write_mu_);
+  STRATA_RETURN_IF_ERROR(check_open());
+  if (from < first_index()) {
+    return Status::invalid_argument("truncate: " + std::to_string(from) +
+                                    " is below the first index " + std::to_string(first_index()));
+  }
+  if (from > last_index()) return Status();
+  return do_truncate(from);
+}
+
+inline Status LogStore::replace(std::uint64_t from, std::span<const LogEntry> entries) {
+  std::lock_guard lock(write_mu_);
+  STRATA_RETURN_IF_ERROR(check_open());
+  if (from < first_index() || from > last_index() + 1) {
+    return Status::invalid_argument("replace: " + std::to_string(from) + " is outside [" +
+                                    std::to_string(first_index()) + ", " +
+                                    std::to_string(last_index() + 1) + "]");
+  }
+  STRATA_ASSIGN_OR_RETURN(const std::uint64_t prev_term, known_term(from - 1));
+  STRATA_RETURN_IF_ERROR(detail::check_append(entries, from - 1, prev_term));
+  return do_replace(from, entries);
+}
+
+inline Status LogStore::sync() {
+  STRATA_RETURN_IF_ERROR(check_open());
+  return do_sync();
+}
+
+inline Status LogStore::reset(std::uint64_t next_index, std::uint64_t prev_term) {
+  if (next_index == 0 || next_index > kMaxLogIndex) {
+    return Status::invalid_argument("reset: next_index " + std::to_string(next_index) +
+                                    " is outside [1, 2^64-2]");
+  }
+  if (next_index == 1 && prev_term != 0) {
+    return Status::invalid_argument("reset: a term for index 0, which no entry has");
+  }
+  std::lock_guard lock(write_mu_);
+  STRATA_RETURN_IF_ERROR(check_open());
+  return do_reset(next_index, prev_term);
+}
+
+inline Status LogStore::close() {
+  std::lock_guard lock(write_mu_);
+  if (closed_.load(std::memory_order_acquire)) return Status();
+  Status s = do_close();
+  closed_.store(true, std::memory_order_release);
+  return s;
+}
+
 }  // namespace strata::raft

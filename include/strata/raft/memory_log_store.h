@@ -1,7 +1,8 @@
 // strata/raft/memory_log_store.h — LogStore and MetaStore held in memory: for tests and for
 // engines that keep their own durability.
 //
-// Nothing survives the process. append() is kApplied; sync() does nothing. Several handles
+// Nothing survives the process. append() is kApplied; sync() and close() do nothing durable
+// (close() still refuses later writes, as for every backend). Several handles
 // made from one MemoryLogState (or MemoryMetaState) see one log, which lets tests "reopen"
 // a memory store: destroy a handle, make a new one on the same state.
 //
@@ -28,6 +29,7 @@ namespace strata::raft {
 struct MemoryLogState {
   mutable detail::RwMutex mu;
   std::deque<LogEntry> entries;  // indices [first, first + size)
+  std::uint64_t boundary_term = 0;  // term of first - 1
   std::atomic<std::uint64_t> first{1};
   std::atomic<std::uint64_t> last{0};
 };
@@ -39,22 +41,12 @@ class MemoryLogStore final : public LogStore {
   // A handle on an existing log. REQUIRES: state != nullptr.
   explicit MemoryLogStore(std::shared_ptr<MemoryLogState> state) : state_(std::move(state)) {}
 
-  [[nodiscard]] Status append(std::span<const LogEntry> entries) override;
-  Result<std::optional<LogEntry>> entry(std::uint64_t index) const override;
-  Result<std::vector<LogEntry>> entries(std::uint64_t first, std::uint64_t last,
-                                        std::uint64_t max_bytes = kNoLimit) const override;
-  Result<std::optional<std::uint64_t>> term(std::uint64_t index) const override;
   std::uint64_t first_index() const noexcept override {
     return state_->first.load(std::memory_order_acquire);
   }
   std::uint64_t last_index() const noexcept override {
     return state_->last.load(std::memory_order_acquire);
   }
-  [[nodiscard]] Status purge(std::uint64_t up_to) override;
-  [[nodiscard]] Status truncate(std::uint64_t from) override;
-  [[nodiscard]] Status replace(std::uint64_t from, std::span<const LogEntry> entries) override;
-  [[nodiscard]] Status sync() override { return Status(); }
-  [[nodiscard]] Status reset(std::uint64_t next_index) override;
   AppendDurability append_durability() const noexcept override {
     return AppendDurability::kApplied;
   }
@@ -62,6 +54,17 @@ class MemoryLogStore final : public LogStore {
   const std::shared_ptr<MemoryLogState>& state() const noexcept { return state_; }
 
  private:
+  Status do_append(std::span<const LogEntry> entries) override;
+  Result<std::optional<LogEntry>> do_entry(std::uint64_t index) const override;
+  Result<std::vector<LogEntry>> do_entries(std::uint64_t first, std::uint64_t last,
+                                           std::uint64_t max_bytes) const override;
+  Result<std::optional<std::uint64_t>> do_term(std::uint64_t index) const override;
+  Status do_purge(std::uint64_t up_to, std::uint64_t up_to_term) override;
+  Status do_truncate(std::uint64_t from) override;
+  Status do_replace(std::uint64_t from, std::span<const LogEntry> entries) override;
+  Status do_sync() override { return Status(); }
+  Status do_reset(std::uint64_t next_index, std::uint64_t prev_term) override;
+
   std::shared_ptr<MemoryLogState> state_;
 };
 

@@ -1,12 +1,15 @@
 // strata/raft/types.h — the values a Raft log store persists: log entries and the hard state.
 //
-// Index and term conventions (every backend): indices start at 1; index 0 and term 0 mean
-// "none" (a fresh log has last_index() == 0). A payload is opaque bytes, possibly empty.
+// Index and term conventions (every backend): indices start at 1 and go up to kMaxLogIndex;
+// index 0 and term 0 mean "none" (a fresh log has last_index() == 0). A payload is opaque
+// bytes, possibly empty. The encoding every MetaStore uses for a HardState is in
+// strata/raft/format.h.
 //
 // Thread-safety: plain values.
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +19,10 @@
 #include "strata/core/status.h"
 
 namespace strata::raft {
+
+// The largest index an entry may have (2^64 - 2), so that "one past the last index" always
+// fits in a u64.
+inline constexpr std::uint64_t kMaxLogIndex = std::numeric_limits<std::uint64_t>::max() - 1;
 
 // One Raft log entry.
 struct LogEntry {
@@ -35,47 +42,4 @@ struct HardState {
   friend bool operator==(const HardState&, const HardState&) = default;
 };
 
-namespace detail {
-
-// The encoding every MetaStore backend uses for a HardState (26 bytes, big-endian):
-//
-//   offset width field
-//   0      1     format version (1)
-//   1      8     term
-//   9      1     has_vote (0 or 1)
-//   10     8     voted_for (0 when has_vote == 0)
-//   18     8     commit
-//
-// Backends add their own checksum around it (Metadata's CRC32C, RocksDB's block checksums).
-inline constexpr std::size_t kHardStateSize = 26;
-inline constexpr std::uint8_t kHardStateVersion = 1;
-
-inline std::string encode_hard_state(const HardState& hs) {
-  return concat_bytes(std::uint8_t{kHardStateVersion}, hs.term,
-                      std::uint8_t{hs.voted_for.has_value() ? std::uint8_t{1} : std::uint8_t{0}},
-                      hs.voted_for.value_or(0), hs.commit);
-}
-
-inline Result<HardState> decode_hard_state(std::string_view in, std::string_view where) {
-  if (in.size() != kHardStateSize) {
-    return Status::corruption("hard state in " + std::string(where) + ": " +
-                              std::to_string(in.size()) + " bytes, expected " +
-                              std::to_string(kHardStateSize));
-  }
-  if (static_cast<std::uint8_t>(in[0]) != kHardStateVersion) {
-    return Status::corruption("hard state in " + std::string(where) + ": unknown version " +
-                              std::to_string(static_cast<std::uint8_t>(in[0])));
-  }
-  const auto has_vote = static_cast<std::uint8_t>(in[9]);
-  if (has_vote > 1) {
-    return Status::corruption("hard state in " + std::string(where) + ": bad vote flag");
-  }
-  HardState hs;
-  hs.term = decode_be<std::uint64_t>(in.data() + 1);
-  if (has_vote == 1) hs.voted_for = decode_be<std::uint64_t>(in.data() + 10);
-  hs.commit = decode_be<std::uint64_t>(in.data() + 18);
-  return hs;
-}
-
-}  // namespace detail
 }  // namespace strata::raft

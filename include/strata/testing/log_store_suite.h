@@ -1,166 +1,38 @@
-// strata/testing/log_store_suite.h — the conformance suite every raft LogStore + MetaStore
-// backend passes (GoogleTest typed test suite, target strata::testing).
+// strata/testing/log_store_suite.h — the contract suite every raft LogStore + MetaStore
+// backend passes (GoogleTest typed test suite, target strata::testing). The crash suite is in
+// strata/testing/log_store_crash_suite.h.
 //
-// Instantiate it with a factory that opens a StorageEngine at a directory, such that opening
-// the same directory again (after the previous engine was destroyed) reopens the same stores:
+// Instantiate it with a factory (strata/testing/log_suite_support.h):
 //
-//   struct MyFactory {
-//     // Whether the stores survive the process: enables the SIGKILL crash tests.
-//     static constexpr bool kDurable = true;
-//     // Opens (creating when missing) the engine stored at `dir`.
-//     static strata::Result<strata::raft::StorageEngine> open(const std::string& dir);
-//   };
 //   INSTANTIATE_TYPED_TEST_SUITE_P(Mine, LogStoreSuite, MyFactory);
 //
-// (LogStoreSuite lives in namespace strata::testing.) The suite checks the contract of
+// (LogStoreSuite lives in namespace strata::testing.) It checks the contract of
 // strata/raft/log_store.h: the empty store, appends and read-back, entries() bounds and byte
 // budget, rejected appends changing nothing, purge / truncate / replace / reset (also across
-// many entries and after reopen), hard state save/load, 1 MiB and empty payloads, 1M small
-// entries, concurrent readers, a random operation sequence against a model, and — for durable
-// backends — real crashes: a child process appends, syncs and saves the hard state in a loop
-// and is SIGKILLed at random moments; after reopen everything acknowledged as synced is
-// there, identical, the log is contiguous, and appending continues.
+// many entries and after reopen), the boundary and its term, the index limit, close(), hard
+// state save/load, 1 MiB and empty payloads, 1M small entries, concurrent readers, and a
+// random operation sequence against a model.
 //
-// Thread-safety: GoogleTest runs the tests one at a time; some start threads or fork.
+// Thread-safety: GoogleTest runs the tests one at a time; some start threads.
 #pragma once
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdint>
-#include <map>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
 #include <thread>
-#include <utility>
 #include <vector>
 
 #include "strata/raft/log_store.h"
-#include "strata/raft/memory_log_store.h"
-#include "strata/raft/storage_engine.h"
-#include "strata/testing/crash.h"
-#include "strata/testing/temp_dir.h"
+#include "strata/testing/log_suite_support.h"
 
 namespace strata::testing {
 
-// The factory of the memory backend: "reopening" a directory gives a new handle on the same
-// in-memory state (kept for the life of the process).
-struct MemoryEngineFactory {
-  static constexpr bool kDurable = false;
-  static Result<raft::StorageEngine> open(const std::string& dir) {
-    static std::mutex mu;
-    static std::map<std::string, std::pair<std::shared_ptr<raft::MemoryLogState>,
-                                           std::shared_ptr<raft::MemoryMetaState>>>
-        states;
-    std::lock_guard lock(mu);
-    auto& s = states[dir];
-    if (!s.first) {
-      s.first = std::make_shared<raft::MemoryLogState>();
-      s.second = std::make_shared<raft::MemoryMetaState>();
-    }
-    return raft::StorageEngine(std::make_unique<raft::MemoryLogStore>(s.first),
-                               std::make_unique<raft::MemoryMetaStore>(s.second));
-  }
-};
-
-namespace log_suite {
-
-// A deterministic payload for (index, term): lets a reader check an entry by itself.
-inline std::string payload_for(std::uint64_t index, std::uint64_t term, std::size_t size) {
-  std::string p(size, '\0');
-  std::uint64_t x = index * 0x9E3779B97F4A7C15ULL ^ term;
-  for (char& c : p) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    c = static_cast<char>(x & 0xff);
-  }
-  return p;
-}
-inline std::size_t size_for(std::uint64_t index) { return static_cast<std::size_t>(index % 97); }
-inline raft::LogEntry make_entry(std::uint64_t index, std::uint64_t term) {
-  return raft::LogEntry{index, term, payload_for(index, term, size_for(index))};
-}
-// `count` entries from `first`, all of term `term`.
-inline std::vector<raft::LogEntry> make_entries(std::uint64_t first, std::uint64_t count,
-                                                std::uint64_t term) {
-  std::vector<raft::LogEntry> out;
-  out.reserve(static_cast<std::size_t>(count));
-  for (std::uint64_t i = 0; i < count; ++i) out.push_back(make_entry(first + i, term));
-  return out;
-}
-
-}  // namespace log_suite
-
 template <class Factory>
-class LogStoreSuite : public ::testing::Test {
- protected:
-  void SetUp() override { open(); }
-  void TearDown() override { engine_.reset(); }
-
-  void open() {
-    engine_.reset();
-    auto r = Factory::open(path());
-    ASSERT_TRUE(r.has_value()) << r.error();
-    engine_.emplace(std::move(*r));
-  }
-  void reopen() { open(); }
-  void close() { engine_.reset(); }
-
-  raft::LogStore& log() { return engine_->log(); }
-  raft::MetaStore& meta() { return engine_->meta(); }
-  std::string path() const { return dir_.file("engine"); }
-
-  void append(std::uint64_t first, std::uint64_t count, std::uint64_t term) {
-    auto batch = log_suite::make_entries(first, count, term);
-    ASSERT_TRUE(log().append(batch).ok());
-    for (auto& e : batch) model_.push_back(std::move(e));
-  }
-  // The log equals model_ (exactly: bounds, every entry, every term).
-  void expect_model() {
-    const std::uint64_t first = model_first_;
-    const std::uint64_t last = model_first_ + model_.size() - 1;
-    ASSERT_EQ(log().first_index(), first);
-    ASSERT_EQ(log().last_index(), last);
-    if (!model_.empty()) {
-      auto all = log().entries(first, last);
-      ASSERT_TRUE(all.has_value()) << all.error();
-      ASSERT_EQ(all->size(), model_.size());
-      for (std::size_t i = 0; i < model_.size(); ++i) ASSERT_EQ((*all)[i], model_[i]) << i;
-      auto t = log().term(last);
-      ASSERT_TRUE(t.has_value());
-      EXPECT_EQ(*t, model_.back().term);
-    }
-    auto before = log().entry(first - 1);
-    ASSERT_TRUE(before.has_value());
-    EXPECT_EQ(*before, std::nullopt);
-    auto after = log().entry(last + 1);
-    ASSERT_TRUE(after.has_value());
-    EXPECT_EQ(*after, std::nullopt);
-  }
-  void model_truncate(std::uint64_t from) {
-    if (from <= model_first_ + model_.size() - 1) {
-      model_.resize(static_cast<std::size_t>(from - model_first_));
-    }
-  }
-  void model_purge(std::uint64_t up_to) {
-    while (!model_.empty() && model_first_ <= up_to) {
-      model_.erase(model_.begin());
-      ++model_first_;
-    }
-    if (model_.empty() && model_first_ <= up_to) model_first_ = up_to + 1;
-  }
-
-  TempDir dir_{"raft-suite"};
-  std::optional<raft::StorageEngine> engine_;
-  std::vector<raft::LogEntry> model_;
-  std::uint64_t model_first_ = 1;
-};
+class LogStoreSuite : public LogStoreFixture<Factory> {};
 
 TYPED_TEST_SUITE_P(LogStoreSuite);
 
@@ -174,6 +46,12 @@ TYPED_TEST_P(LogStoreSuite, EmptyStoreHasNoEntries) {
     auto e = this->log().entry(i);
     ASSERT_TRUE(e.has_value());
     EXPECT_EQ(*e, std::nullopt);
+  }
+  // The boundary of a fresh log: index 0, term 0.
+  auto t0 = this->log().term(0);
+  ASSERT_TRUE(t0.has_value());
+  EXPECT_EQ(*t0, std::optional<std::uint64_t>(0));
+  for (std::uint64_t i : {1u, 2u}) {
     auto t = this->log().term(i);
     ASSERT_TRUE(t.has_value());
     EXPECT_EQ(*t, std::nullopt);
@@ -278,9 +156,12 @@ TYPED_TEST_P(LogStoreSuite, PurgeMovesFirstIndex) {
   EXPECT_TRUE(this->log().purge(10).ok());  // below first: no-op
   this->expect_model();
   EXPECT_TRUE(this->log().purge(101).is_invalid_argument());
-  auto t = this->log().term(40);
+  auto t = this->log().term(39);
   ASSERT_TRUE(t.has_value());
   EXPECT_EQ(*t, std::nullopt);
+  t = this->log().term(40);  // the boundary
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(*t, std::optional<std::uint64_t>(1));
   EXPECT_TRUE(this->log().truncate(40).is_invalid_argument());
   this->reopen();
   this->expect_model();
@@ -379,7 +260,7 @@ TYPED_TEST_P(LogStoreSuite, TruncateAndReplaceAcrossManyEntries) {
 
 TYPED_TEST_P(LogStoreSuite, ResetEmptiesTheLog) {
   this->append(1, 40, 1);
-  ASSERT_TRUE(this->log().reset(1000).ok());
+  ASSERT_TRUE(this->log().reset(1000, 6).ok());
   EXPECT_EQ(this->log().first_index(), 1000u);
   EXPECT_EQ(this->log().last_index(), 999u);
   auto e = this->log().entry(5);
@@ -388,16 +269,17 @@ TYPED_TEST_P(LogStoreSuite, ResetEmptiesTheLog) {
   this->reopen();
   EXPECT_EQ(this->log().first_index(), 1000u);
   EXPECT_EQ(this->log().last_index(), 999u);
-  this->model_.clear();
-  this->model_first_ = 1000;
+  this->model_reset(1000, 6);
+  this->expect_model();
   this->append(1000, 5, 7);
   // Backwards as well.
-  ASSERT_TRUE(this->log().reset(10).ok());
-  this->model_.clear();
-  this->model_first_ = 10;
+  ASSERT_TRUE(this->log().reset(10, 2).ok());
+  this->model_reset(10, 2);
   this->expect_model();
   this->append(10, 3, 8);
-  EXPECT_TRUE(this->log().reset(0).is_invalid_argument());
+  EXPECT_TRUE(this->log().reset(0, 0).is_invalid_argument());
+  EXPECT_TRUE(this->log().reset(1, 3).is_invalid_argument());  // no entry 0 to have a term
+  EXPECT_TRUE(this->log().reset(raft::kMaxLogIndex + 1, 1).is_invalid_argument());
   ASSERT_TRUE(this->log().sync().ok());
   this->reopen();
   this->expect_model();
@@ -424,9 +306,8 @@ TYPED_TEST_P(LogStoreSuite, ReopenAfterEachOperation) {
   for (auto& e : repl) this->model_.push_back(e);
   this->reopen();
   this->expect_model();
-  ASSERT_TRUE(this->log().reset(50).ok());
-  this->model_.clear();
-  this->model_first_ = 50;
+  ASSERT_TRUE(this->log().reset(50, 2).ok());
+  this->model_reset(50, 2);
   this->reopen();
   this->expect_model();
   this->append(50, 2, 3);
@@ -579,9 +460,8 @@ TYPED_TEST_P(LogStoreSuite, RandomOperationsMatchModel) {
       for (auto& e : repl) this->model_.push_back(e);
     } else if (dice < 89) {
       const std::uint64_t next = last + 1 + rng() % 50;
-      ASSERT_TRUE(this->log().reset(next).ok());
-      this->model_.clear();
-      this->model_first_ = next;
+      ASSERT_TRUE(this->log().reset(next, term).ok());
+      this->model_reset(next, term);
     } else if (dice < 97) {
       ASSERT_TRUE(this->log().sync().ok());
     } else {
@@ -592,141 +472,80 @@ TYPED_TEST_P(LogStoreSuite, RandomOperationsMatchModel) {
   }
 }
 
-namespace log_suite {
-
-// The crash child: opens the engine at `dir`, then appends batches (terms rising), syncs,
-// saves the hard state {term, vote = commit % 5, commit = last} and acknowledges `last`.
-// With `mixed`, it also purges and replaces now and then.
-template <class Factory>
-void crash_workload(const std::string& dir, std::uint64_t seed, bool mixed,
-                    CrashChild::Acker& ack) {
-  auto engine = Factory::open(dir);
-  if (!engine) ::_exit(2);
-  raft::LogStore& log = engine->log();
-  std::mt19937_64 rng(seed);
-  std::uint64_t term = 1;
-  if (log.last_index() >= log.first_index()) {
-    auto t = log.term(log.last_index());
-    if (!t || !*t) ::_exit(4);
-    term = **t;
-  }
-  for (std::uint64_t round = 0;; ++round) {
-    const std::uint64_t last = log.last_index();
-    Status s;
-    if (mixed && round % 9 == 8 && last > log.first_index() + 4) {
-      ++term;
-      const std::uint64_t from = last - 3;
-      s = log.replace(from, make_entries(from, 4 + rng() % 8, term));
-    } else if (mixed && round % 13 == 12 && last > 60) {
-      s = log.purge(last - 50);
-    } else {
-      if (rng() % 10 == 0) ++term;
-      s = log.append(make_entries(last + 1, 1 + rng() % 20, term));
-    }
-    if (!s.ok()) ::_exit(5);
-    if (!log.sync().ok()) ::_exit(6);
-    const std::uint64_t synced = log.last_index();
-    if (!engine->meta().save(raft::HardState{term, synced % 5, synced}).ok()) ::_exit(7);
-    ack(synced);
-  }
+TYPED_TEST_P(LogStoreSuite, BoundaryTermSurvivesPurgeAndReopen) {
+  this->append(1, 10, 2);
+  this->append(11, 10, 5);
+  ASSERT_TRUE(this->log().purge(15).ok());
+  this->model_purge(15);
+  this->expect_model();                     // term(15) == 5
+  ASSERT_TRUE(this->log().purge(20).ok());  // everything
+  this->model_purge(20);
+  this->expect_model();
+  ASSERT_TRUE(this->log().sync().ok());
+  this->reopen();
+  this->expect_model();
+  // An append at the boundary obeys the term rule against it.
+  EXPECT_TRUE(this->log().append(make_entries(21, 1, 4)).is_invalid_argument());
+  EXPECT_TRUE(this->log().replace(21, make_entries(21, 1, 4)).is_invalid_argument());
+  this->append(21, 2, 5);
+  this->expect_model();
 }
 
-}  // namespace log_suite
-
-// Checks a reopened log after a crash: contiguous, every entry self-consistent, terms
-// non-decreasing, last_index() >= min_last, the hard state consistent with commit >= min_commit.
-#define STRATA_LOG_SUITE_CHECK_RECOVERED(log, meta, min_last, min_commit)                \
-  do {                                                                                   \
-    const std::uint64_t first_ = (log).first_index();                                    \
-    const std::uint64_t last_ = (log).last_index();                                      \
-    ASSERT_GE(last_ + 1, first_);                                                        \
-    ASSERT_GE(last_, (min_last));                                                        \
-    if (last_ >= first_) {                                                               \
-      auto all_ = (log).entries(first_, last_);                                          \
-      ASSERT_TRUE(all_.has_value()) << all_.error();                                     \
-      ASSERT_EQ(all_->size(), last_ - first_ + 1);                                       \
-      std::uint64_t prev_term_ = 0;                                                      \
-      for (std::size_t k_ = 0; k_ < all_->size(); ++k_) {                                \
-        const raft::LogEntry& e_ = (*all_)[k_];                                          \
-        ASSERT_EQ(e_.index, first_ + k_);                                                \
-        ASSERT_EQ(e_, log_suite::make_entry(e_.index, e_.term)) << "index " << e_.index; \
-        ASSERT_GE(e_.term, prev_term_);                                                  \
-        prev_term_ = e_.term;                                                            \
-      }                                                                                  \
-    }                                                                                    \
-    auto hs_ = (meta).load();                                                            \
-    ASSERT_TRUE(hs_.has_value()) << hs_.error();                                         \
-    if ((min_commit) > 0) {                                                              \
-      ASSERT_TRUE(hs_->has_value());                                                     \
-      ASSERT_GE((*hs_)->commit, (min_commit));                                           \
-    }                                                                                    \
-    if (hs_->has_value()) {                                                              \
-      ASSERT_EQ((*hs_)->voted_for, (*hs_)->commit % 5);                                  \
-    }                                                                                    \
-  } while (false)
-
-TYPED_TEST_P(LogStoreSuite, CrashWhileAppendingKeepsSyncedEntries) {
-  if constexpr (!TypeParam::kDurable) {
-    GTEST_SKIP() << "the backend does not survive its process";
-  } else {
-    this->close();
-    std::mt19937_64 rng(2024);
-    std::uint64_t acked = 0;      // the highest index acknowledged as synced
-    std::uint64_t recovered = 0;  // last_index after the previous reopen
-    for (int round = 0; round < 24; ++round) {
-      const std::string dir = this->path();
-      auto child = CrashChild::spawn([&](CrashChild::Acker& ack) {
-        log_suite::crash_workload<TypeParam>(dir, 1000 + static_cast<std::uint64_t>(round), false,
-                                             ack);
-      });
-      // Wide enough that a child on a loaded machine gets past open() in most rounds.
-      child.kill_after(std::chrono::microseconds(3000 + rng() % 100000));
-      if (child.last_ack()) acked = std::max(acked, *child.last_ack());
-      this->open();
-      STRATA_LOG_SUITE_CHECK_RECOVERED(this->log(), this->meta(), std::max(acked, recovered),
-                                       acked);
-      recovered = this->log().last_index();
-      this->close();
-    }
-    EXPECT_GT(acked, 0u) << "no child ever acknowledged a sync";
-    this->open();
-    const std::uint64_t last = this->log().last_index();
-    auto t = this->log().term(last);
-    ASSERT_TRUE(t.has_value());
-    auto more = make_entries(last + 1, 3, t->value_or(1));
-    ASSERT_TRUE(this->log().append(more).ok());
-    ASSERT_TRUE(this->log().sync().ok());
-    this->reopen();
-    EXPECT_EQ(this->log().last_index(), last + 3);
-  }
+TYPED_TEST_P(LogStoreSuite, ResetTakesTheBoundaryTerm) {
+  this->append(1, 5, 1);
+  ASSERT_TRUE(this->log().reset(100, 7).ok());
+  this->model_reset(100, 7);
+  this->expect_model();
+  EXPECT_TRUE(this->log().append(make_entries(100, 1, 6)).is_invalid_argument());
+  this->reopen();
+  this->expect_model();
+  this->append(100, 3, 7);
+  ASSERT_TRUE(this->log().purge(100).ok());
+  this->model_purge(100);
+  ASSERT_TRUE(this->log().sync().ok());
+  this->reopen();
+  this->expect_model();
+  // Truncating to an empty log falls back to the boundary's term.
+  ASSERT_TRUE(this->log().truncate(101).ok());
+  this->model_truncate(101);
+  this->expect_model();
+  EXPECT_TRUE(this->log().append(make_entries(101, 1, 6)).is_invalid_argument());
 }
 
-TYPED_TEST_P(LogStoreSuite, CrashDuringPurgeAndReplaceLeavesConsistentLog) {
-  if constexpr (!TypeParam::kDurable) {
-    GTEST_SKIP() << "the backend does not survive its process";
-  } else {
-    this->close();
-    std::mt19937_64 rng(77);
-    std::uint64_t acked_commit = 0;
-    for (int round = 0; round < 24; ++round) {
-      const std::string dir = this->path();
-      auto child = CrashChild::spawn([&](CrashChild::Acker& ack) {
-        log_suite::crash_workload<TypeParam>(dir, 5000 + static_cast<std::uint64_t>(round), true,
-                                             ack);
-      });
-      // Wide enough that a child on a loaded machine gets past open() in most rounds.
-      child.kill_after(std::chrono::microseconds(3000 + rng() % 100000));
-      std::uint64_t acked = 0;
-      if (child.last_ack()) acked = *child.last_ack();
-      acked_commit = std::max(acked_commit, acked);
-      this->open();
-      // A replace removes at most the 4 newest entries before appending again.
-      STRATA_LOG_SUITE_CHECK_RECOVERED(this->log(), this->meta(), acked > 4 ? acked - 4 : 0,
-                                       acked_commit);
-      this->close();
-    }
-    EXPECT_GT(acked_commit, 0u) << "no child ever acknowledged a sync";
-  }
+TYPED_TEST_P(LogStoreSuite, IndicesStopBelowTheLargestU64) {
+  const std::uint64_t max = raft::kMaxLogIndex;
+  ASSERT_TRUE(this->log().reset(max - 2, 1).ok());
+  this->model_reset(max - 2, 1);
+  this->append(max - 2, 3, 1);  // up to and including kMaxLogIndex
+  this->expect_model();
+  EXPECT_TRUE(this->log().append(make_entries(max + 1, 1, 1)).is_invalid_argument());
+  auto all = this->log().entries(max - 2, max);
+  ASSERT_TRUE(all.has_value()) << all.error();
+  EXPECT_EQ(all->size(), 3u);
+  ASSERT_TRUE(this->log().sync().ok());
+  this->reopen();
+  this->expect_model();
+  EXPECT_EQ(this->log().last_index(), max);
+  auto past = this->log().entry(max + 1);
+  ASSERT_TRUE(past.has_value());
+  EXPECT_EQ(*past, std::nullopt);
+}
+
+TYPED_TEST_P(LogStoreSuite, CloseSyncsAndRefusesWrites) {
+  this->append(1, 20, 1);
+  ASSERT_TRUE(this->log().purge(5).ok());
+  this->model_purge(5);
+  ASSERT_TRUE(this->log().close().ok());
+  EXPECT_TRUE(this->log().append(make_entries(21, 1, 1)).is_shutdown());
+  EXPECT_TRUE(this->log().purge(10).is_shutdown());
+  EXPECT_TRUE(this->log().truncate(10).is_shutdown());
+  EXPECT_TRUE(this->log().replace(10, make_entries(10, 1, 2)).is_shutdown());
+  EXPECT_TRUE(this->log().reset(100, 1).is_shutdown());
+  EXPECT_TRUE(this->log().sync().is_shutdown());
+  EXPECT_TRUE(this->log().close().ok());  // twice is fine
+  this->expect_model();                   // reads keep working
+  this->reopen();
+  this->expect_model();
 }
 
 REGISTER_TYPED_TEST_SUITE_P(LogStoreSuite, EmptyStoreHasNoEntries, SingleAppendReadsBack,
@@ -737,7 +556,7 @@ REGISTER_TYPED_TEST_SUITE_P(LogStoreSuite, EmptyStoreHasNoEntries, SingleAppendR
                             ResetEmptiesTheLog, ReopenAfterEachOperation, HardStateSavesAndLoads,
                             LargeAndEmptyPayloads, MillionSmallEntries,
                             ConcurrentReadersSeeConsistentEntries, RandomOperationsMatchModel,
-                            CrashWhileAppendingKeepsSyncedEntries,
-                            CrashDuringPurgeAndReplaceLeavesConsistentLog);
+                            BoundaryTermSurvivesPurgeAndReopen, ResetTakesTheBoundaryTerm,
+                            IndicesStopBelowTheLargestU64, CloseSyncsAndRefusesWrites);
 
 }  // namespace strata::testing

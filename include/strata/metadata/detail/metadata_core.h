@@ -73,6 +73,9 @@ class MetadataCore {
   const Status& error() const noexcept { return error_; }
   const std::string& dir() const noexcept { return dir_; }
   MetadataStats& stats() noexcept { return stats_; }
+  const MetadataOpenReport& open_report() const noexcept { return report_; }
+  // Records what open found in file i (before choose()).
+  void note_file(int i, const Status& status, std::uint64_t version, std::uint64_t entries);
   const MetadataStats& stats() const noexcept { return stats_; }
 
   // Writes `image` (a complete image of `version` with CRC `crc`) to the target file,
@@ -101,6 +104,7 @@ class MetadataCore {
   int current_ = kLeft;
   Status error_;
   MetadataStats stats_;
+  MetadataOpenReport report_;
 };
 
 }  // namespace strata::detail

@@ -7,15 +7,17 @@
 // Layout: two column families, `raft_log` and `raft_meta`.
 //   raft_log   key: the index, 8 bytes big-endian (byte order = numeric order)
 //              value: the term, 8 bytes big-endian, then the payload
-//   raft_meta  "first_index": 8 bytes big-endian, the purge boundary (absent: none yet)
-//              "hard_state":  the HardState encoding of strata/raft/types.h
+//   raft_meta  "first_index": the boundary (first index and the term before it), encoded as
+//                             in strata/raft/format.h (absent: the log starts at 1)
+//              "hard_state":  the HardState encoding of strata/raft/format.h
 //
 // Every operation is one WriteBatch, so each is atomic: purge is one DeleteRange over
 // [first, up_to] plus the new first_index; truncate one DeleteRange; replace one DeleteRange
 // plus the new entries; reset one DeleteRange over every index plus the new first_index.
 // append() commits without sync: the batch is in RocksDB's WAL file (*written*, survives a
 // process crash); sync() fdatasyncs the WAL (DB::SyncWAL). purge and replace likewise (the
-// WAL keeps them in order); truncate, reset and the hard state's save commit with sync = true.
+// WAL keeps them in order); truncate, reset, a replace that removes entries and the hard
+// state's save commit with sync = true.
 // Recovery is RocksDB's: the WAL replays to a prefix of the committed batches.
 //
 // A DeleteRange leaves one range tombstone per purge; RocksDB drops them at compaction. A log
@@ -47,6 +49,7 @@
 #include "strata/core/result.h"
 #include "strata/core/status.h"
 #include "strata/raft/detail/rw_mutex.h"
+#include "strata/raft/format.h"
 #include "strata/raft/log_store.h"
 #include "strata/raft/storage_engine.h"
 #include "strata/raft/types.h"
@@ -93,7 +96,7 @@ inline Result<LogEntry> decode_entry(std::uint64_t index, std::string_view value
 
 class RocksDbLogStore final : public LogStore {
  public:
-  // Opens the log in `db` (reads first_index and the last entry).
+  // Opens the log in `db` (reads the boundary and the last entry).
   static Result<std::unique_ptr<RocksDbLogStore>> open(std::shared_ptr<RaftDb> db) {
     if (!db || !db->is_open()) return Status::invalid_argument("RocksDbLogStore: no database");
     std::unique_ptr<RocksDbLogStore> log(new RocksDbLogStore(std::move(db)));
@@ -101,11 +104,24 @@ class RocksDbLogStore final : public LogStore {
     return log;
   }
 
-  [[nodiscard]] Status append(std::span<const LogEntry> entries) override {
+  std::uint64_t first_index() const noexcept override {
+    return first_.load(std::memory_order_acquire);
+  }
+  std::uint64_t last_index() const noexcept override {
+    return last_.load(std::memory_order_acquire);
+  }
+  AppendDurability append_durability() const noexcept override {
+    return AppendDurability::kWritten;
+  }
+
+  const std::shared_ptr<RaftDb>& db() const noexcept { return db_; }
+
+ private:
+  explicit RocksDbLogStore(std::shared_ptr<RaftDb> db) : db_(std::move(db)) {}
+
+  Status do_append(std::span<const LogEntry> entries) override {
     std::unique_lock lock(mu_);
     STRATA_RETURN_IF_ERROR(error_);
-    STRATA_RETURN_IF_ERROR(raft::detail::check_append(entries, last_index(), last_term_));
-    if (entries.empty()) return Status();
     auto batch = db_->new_batch();
     put_entries(batch, entries);
     STRATA_RETURN_IF_ERROR(commit(std::move(batch), false));
@@ -114,24 +130,24 @@ class RocksDbLogStore final : public LogStore {
     return Status();
   }
 
-  Result<std::optional<LogEntry>> entry(std::uint64_t index) const override {
+  Result<std::optional<LogEntry>> do_entry(std::uint64_t index) const override {
     std::shared_lock lock(mu_);
     if (index < first_index() || index > last_index()) return std::optional<LogEntry>();
     STRATA_ASSIGN_OR_RETURN(LogEntry e, get_locked(index));
     return std::optional<LogEntry>(std::move(e));
   }
 
-  Result<std::vector<LogEntry>> entries(std::uint64_t first, std::uint64_t last,
-                                        std::uint64_t max_bytes = kNoLimit) const override {
+  Result<std::vector<LogEntry>> do_entries(std::uint64_t first, std::uint64_t last,
+                                           std::uint64_t max_bytes) const override {
     std::shared_lock lock(mu_);
     STRATA_RETURN_IF_ERROR(raft::detail::check_range(first, last, first_index(), last_index()));
     std::vector<LogEntry> out;
     if (first > last) return out;
     const std::string begin = detail::index_key(first);
-    const std::string end = detail::index_key(last + 1);
+    const std::string end = detail::index_key(last + 1);  // last <= kMaxLogIndex: no wrap
     ::rocksdb::Slice upper(end);
     ::rocksdb::ReadOptions ro;
-    if (last + 1 != 0) ro.iterate_upper_bound = &upper;
+    ro.iterate_upper_bound = &upper;
     std::unique_ptr<::rocksdb::Iterator> it(
         db_->raw_db()->NewIterator(ro, db_->column_family(RaftSpace::kLog)));
     std::uint64_t bytes = 0;
@@ -156,46 +172,34 @@ class RocksDbLogStore final : public LogStore {
     return out;
   }
 
-  Result<std::optional<std::uint64_t>> term(std::uint64_t index) const override {
+  Result<std::optional<std::uint64_t>> do_term(std::uint64_t index) const override {
     std::shared_lock lock(mu_);
+    if (index + 1 == first_index()) return std::optional<std::uint64_t>(boundary_term_);
     if (index < first_index() || index > last_index()) return std::optional<std::uint64_t>();
     if (index == last_index()) return std::optional<std::uint64_t>(last_term_);
     STRATA_ASSIGN_OR_RETURN(LogEntry e, get_locked(index));
     return std::optional<std::uint64_t>(e.term);
   }
 
-  std::uint64_t first_index() const noexcept override {
-    return first_.load(std::memory_order_acquire);
-  }
-  std::uint64_t last_index() const noexcept override {
-    return last_.load(std::memory_order_acquire);
-  }
-
-  [[nodiscard]] Status purge(std::uint64_t up_to) override {
+  // One batch: the range tombstone and the new boundary together.
+  Status do_purge(std::uint64_t up_to, std::uint64_t up_to_term) override {
     std::unique_lock lock(mu_);
     STRATA_RETURN_IF_ERROR(error_);
-    if (up_to > last_index()) {
-      return Status::invalid_argument("purge: " + std::to_string(up_to) +
-                                      " is past the last index " + std::to_string(last_index()));
-    }
-    if (up_to < first_index()) return Status();
     auto batch = db_->new_batch();
     batch.delete_range(RaftSpace::kLog, detail::index_key(first_index()),
                        detail::index_key(up_to + 1));
-    batch.put(RaftSpace::kMeta, detail::kFirstIndexKey, detail::index_key(up_to + 1));
+    batch.put(RaftSpace::kMeta, detail::kFirstIndexKey,
+              format::encode_boundary({up_to + 1, up_to_term}));
     STRATA_RETURN_IF_ERROR(commit(std::move(batch), false));
+    boundary_term_ = up_to_term;
+    if (up_to == last_index()) last_term_ = up_to_term;
     first_.store(up_to + 1, std::memory_order_release);
     return Status();
   }
 
-  [[nodiscard]] Status truncate(std::uint64_t from) override {
+  Status do_truncate(std::uint64_t from) override {
     std::unique_lock lock(mu_);
     STRATA_RETURN_IF_ERROR(error_);
-    if (from < first_index()) {
-      return Status::invalid_argument("truncate: " + std::to_string(from) +
-                                      " is below the first index " + std::to_string(first_index()));
-    }
-    if (from > last_index()) return Status();
     STRATA_ASSIGN_OR_RETURN(const std::uint64_t prev_term, term_before(from));
     auto batch = db_->new_batch();
     batch.delete_range(RaftSpace::kLog, detail::index_key(from), detail::past_every_index());
@@ -205,28 +209,23 @@ class RocksDbLogStore final : public LogStore {
     return Status();
   }
 
-  [[nodiscard]] Status replace(std::uint64_t from, std::span<const LogEntry> entries) override {
+  Status do_replace(std::uint64_t from, std::span<const LogEntry> entries) override {
     std::unique_lock lock(mu_);
     STRATA_RETURN_IF_ERROR(error_);
-    if (from < first_index() || from > last_index() + 1) {
-      return Status::invalid_argument("replace: " + std::to_string(from) + " is outside [" +
-                                      std::to_string(first_index()) + ", " +
-                                      std::to_string(last_index() + 1) + "]");
-    }
     STRATA_ASSIGN_OR_RETURN(const std::uint64_t prev_term, term_before(from));
-    STRATA_RETURN_IF_ERROR(raft::detail::check_append(entries, from - 1, prev_term));
     auto batch = db_->new_batch();
     if (from <= last_index()) {
       batch.delete_range(RaftSpace::kLog, detail::index_key(from), detail::past_every_index());
     }
     put_entries(batch, entries);
-    STRATA_RETURN_IF_ERROR(commit(std::move(batch), false));
+    // Synced when the truncation removed entries (replace's truncation is synced on return).
+    STRATA_RETURN_IF_ERROR(commit(std::move(batch), from <= last_index()));
     last_term_ = entries.empty() ? prev_term : entries.back().term;
     last_.store(entries.empty() ? from - 1 : entries.back().index, std::memory_order_release);
     return Status();
   }
 
-  [[nodiscard]] Status sync() override {
+  Status do_sync() override {
     {
       std::shared_lock lock(mu_);
       STRATA_RETURN_IF_ERROR(error_);
@@ -239,37 +238,30 @@ class RocksDbLogStore final : public LogStore {
     return s;
   }
 
-  [[nodiscard]] Status reset(std::uint64_t next_index) override {
-    if (next_index == 0) return Status::invalid_argument("reset: next_index must be >= 1");
+  Status do_reset(std::uint64_t next_index, std::uint64_t prev_term) override {
     std::unique_lock lock(mu_);
     STRATA_RETURN_IF_ERROR(error_);
     auto batch = db_->new_batch();
     batch.delete_range(RaftSpace::kLog, std::string(), detail::past_every_index());
-    batch.put(RaftSpace::kMeta, detail::kFirstIndexKey, detail::index_key(next_index));
+    batch.put(RaftSpace::kMeta, detail::kFirstIndexKey,
+              format::encode_boundary({next_index, prev_term}));
     STRATA_RETURN_IF_ERROR(commit(std::move(batch), true));
-    last_term_ = 0;
+    last_term_ = prev_term;
+    boundary_term_ = prev_term;
     first_.store(next_index, std::memory_order_release);
     last_.store(next_index - 1, std::memory_order_release);
     return Status();
   }
 
-  AppendDurability append_durability() const noexcept override {
-    return AppendDurability::kWritten;
-  }
-
-  const std::shared_ptr<RaftDb>& db() const noexcept { return db_; }
-
- private:
-  explicit RocksDbLogStore(std::shared_ptr<RaftDb> db) : db_(std::move(db)) {}
-
   Status recover() {
-    STRATA_ASSIGN_OR_RETURN(std::optional<std::string> boundary,
+    STRATA_ASSIGN_OR_RETURN(std::optional<std::string> stored,
                             db_->get(RaftSpace::kMeta, detail::kFirstIndexKey));
-    std::uint64_t first = 1;
-    if (boundary) {
-      if (boundary->size() != 8) return Status::corruption("raft_meta: bad first_index");
-      first = decode_be<std::uint64_t>(boundary->data());
+    format::Boundary boundary;
+    if (stored) {
+      STRATA_ASSIGN_OR_RETURN(boundary, format::decode_boundary(*stored, "raft_meta"));
     }
+    const std::uint64_t first = boundary.first_index;
+    boundary_term_ = boundary.term;
     std::unique_ptr<::rocksdb::Iterator> it(
         db_->raw_db()->NewIterator(::rocksdb::ReadOptions(), db_->column_family(RaftSpace::kLog)));
     it->SeekToFirst();
@@ -277,24 +269,23 @@ class RocksDbLogStore final : public LogStore {
       STRATA_RETURN_IF_ERROR(strata::rocksdb::from_rocksdb(it->status(), "raft_log open"));
       first_.store(first);
       last_.store(first - 1);
+      last_term_ = boundary_term_;
       return Status();
     }
     if (it->key().size() != 8) return Status::corruption("raft_log: bad key size");
     const std::uint64_t lowest = decode_be<std::uint64_t>(it->key().data());
-    if (lowest < first) {
-      return Status::corruption("raft_log: entry " + std::to_string(lowest) +
-                                " is below first_index " + std::to_string(first));
-    }
-    if (!boundary) first = lowest;
     if (lowest != first) {
       return Status::corruption("raft_log: log starts at " + std::to_string(lowest) +
-                                ", first_index is " + std::to_string(first));
+                                ", the boundary says " + std::to_string(first));
     }
     it->SeekToLast();
     if (!it->Valid() || it->key().size() != 8) {
       return Status::corruption("raft_log: cannot read the last entry");
     }
     const std::uint64_t last = decode_be<std::uint64_t>(it->key().data());
+    if (last < first || last > kMaxLogIndex) {
+      return Status::corruption("raft_log: last entry " + std::to_string(last) + " out of range");
+    }
     STRATA_ASSIGN_OR_RETURN(
         LogEntry e,
         detail::decode_entry(last, std::string_view(it->value().data(), it->value().size())));
@@ -328,9 +319,9 @@ class RocksDbLogStore final : public LogStore {
     return detail::decode_entry(index, *v);
   }
 
-  // The term of from - 1, 0 when it is not in the log. REQUIRES: mu_ held.
+  // The term of from - 1 (the boundary's term at the first index). REQUIRES: mu_ held.
   Result<std::uint64_t> term_before(std::uint64_t from) const {
-    if (from <= first_index()) return std::uint64_t{0};
+    if (from <= first_index()) return boundary_term_;
     if (from - 1 == last_index()) return last_term_;
     STRATA_ASSIGN_OR_RETURN(LogEntry e, get_locked(from - 1));
     return e.term;
@@ -340,8 +331,9 @@ class RocksDbLogStore final : public LogStore {
   mutable raft::detail::RwMutex mu_;
   std::atomic<std::uint64_t> first_{1};
   std::atomic<std::uint64_t> last_{0};
-  std::uint64_t last_term_ = 0;  // term of last_index(), 0 for an empty log
-  Status error_;                 // sticky: the first failed commit or sync
+  std::uint64_t last_term_ = 0;      // term of last_index() (the boundary's when empty)
+  std::uint64_t boundary_term_ = 0;  // term of first_index() - 1
+  Status error_;                     // sticky: the first failed commit or sync
 };
 
 class RocksDbMetaStore final : public MetaStore {
@@ -351,7 +343,7 @@ class RocksDbMetaStore final : public MetaStore {
 
   [[nodiscard]] Status save(const HardState& state) override {
     auto batch = db_->new_batch();
-    batch.put(RaftSpace::kMeta, detail::kHardStateKey, raft::detail::encode_hard_state(state));
+    batch.put(RaftSpace::kMeta, detail::kHardStateKey, raft::format::encode_hard_state(state));
     return db_->commit(std::move(batch), WriteOptions{.sync = true});
   }
 
@@ -359,7 +351,7 @@ class RocksDbMetaStore final : public MetaStore {
     STRATA_ASSIGN_OR_RETURN(std::optional<std::string> v,
                             db_->get(RaftSpace::kMeta, detail::kHardStateKey));
     if (!v) return std::optional<HardState>();
-    STRATA_ASSIGN_OR_RETURN(HardState hs, raft::detail::decode_hard_state(*v, "raft_meta"));
+    STRATA_ASSIGN_OR_RETURN(HardState hs, raft::format::decode_hard_state(*v, "raft_meta"));
     return std::optional<HardState>(hs);
   }
 
