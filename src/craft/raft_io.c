@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <raft.h>
 #include <raft/uv.h>
 #include <stdarg.h>
@@ -42,7 +43,59 @@ struct strata_io {
   int errored;
 };
 
-static struct strata_io *impl_of(const struct raft_io *io) { return (struct strata_io *)io->impl; }
+/* io->impl is the inner raft_uv's own state, so that the raft_uv_set_* calls a libraft program
+ * makes on its io (tracer, connect retry delay, segment size, ...) configure the inner instance
+ * instead of writing into strata's. strata's state is found through this registry, keyed by
+ * the io's address (a process has a handful of ios; a list is enough). */
+struct registry_node {
+  const struct raft_io *io;
+  struct strata_io *s;
+  struct registry_node *next;
+};
+static struct registry_node *registry_head = NULL;
+static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static struct strata_io *impl_of(const struct raft_io *io) {
+  struct registry_node *n;
+  struct strata_io *s = NULL;
+  pthread_mutex_lock(&registry_mu);
+  for (n = registry_head; n != NULL; n = n->next) {
+    if (n->io == io) {
+      s = n->s;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&registry_mu);
+  return s;
+}
+
+static int registry_add(const struct raft_io *io, struct strata_io *s) {
+  struct registry_node *n = malloc(sizeof *n);
+  if (n == NULL) {
+    return RAFT_NOMEM;
+  }
+  n->io = io;
+  n->s = s;
+  pthread_mutex_lock(&registry_mu);
+  n->next = registry_head;
+  registry_head = n;
+  pthread_mutex_unlock(&registry_mu);
+  return 0;
+}
+
+static void registry_remove(const struct raft_io *io) {
+  struct registry_node **at;
+  pthread_mutex_lock(&registry_mu);
+  for (at = &registry_head; *at != NULL; at = &(*at)->next) {
+    if ((*at)->io == io) {
+      struct registry_node *dead = *at;
+      *at = dead->next;
+      free(dead);
+      break;
+    }
+  }
+  pthread_mutex_unlock(&registry_mu);
+}
 
 static int raft_code(int core_code) {
   switch (core_code) {
@@ -617,8 +670,15 @@ int strata_raft_io_init(struct raft_io *io, struct uv_loop_s *loop, const char *
     return rv;
   }
 
+  rv = registry_add(io, s);
+  if (rv != 0) {
+    raft_uv_close(&s->inner);
+    free(s);
+    set_errmsg(io, "out of memory");
+    return rv;
+  }
   io->version = 2;
-  io->impl = s;
+  io->impl = s->inner.impl;
   io->init = io_init;
   io->close = io_close;
   io->load = io_load;
@@ -646,6 +706,7 @@ void strata_raft_io_close(struct raft_io *io) {
     strata_craft_core_destroy(s->core);
     s->core = NULL;
   }
+  registry_remove(io);
   raft_uv_close(&s->inner);
   free(s);
   io->impl = NULL;

@@ -47,7 +47,17 @@ int harness_open(const char *dir, io_harness **out, char *err, size_t errlen) {
   h->transport.version = 1;
   rv = raft_uv_tcp_init(&h->transport, &h->loop);
   if (rv == 0) rv = strata_raft_io_init(&h->io, &h->loop, dir, &h->transport);
-  if (rv == 0) rv = h->io.init(&h->io, 1, "127.0.0.1:1");
+  if (rv == 0) {
+    /* What libraft programs call on a raft_uv io: on strata's they set the inner raft_uv's
+     * knobs and must leave strata's state alone. */
+    raft_uv_set_segment_size(&h->io, 64 * 1024);
+    raft_uv_set_block_size(&h->io, 4096);
+    raft_uv_set_connect_retry_delay(&h->io, 100);
+    raft_uv_set_disk_retry(&h->io, 100);
+    raft_uv_set_auto_recovery(&h->io, false);
+    (void)raft_uv_set_snapshot_compression(&h->io, false);
+    rv = h->io.init(&h->io, 1, "127.0.0.1:1");
+  }
   if (rv != 0) {
     snprintf(err, errlen, "%s (%s)", h->io.errmsg, raft_strerror(rv));
     strata_raft_io_close(&h->io);

@@ -1,8 +1,8 @@
 // The raft_io contract of strata_raft_io_init, on a real libuv loop (through the C harness
-// io_harness.c): load on a pristine and a used directory, bootstrap, term and vote, appends in
-// flight completing in order and group-committed, truncate + append, snapshots with and
-// without trailing entries, snapshot_get, refused unaligned entries, close with appends in
-// flight.
+// io_harness.c, which also makes the raft_uv_set_* calls libraft programs make on their io):
+// load on a pristine and a used directory, bootstrap, term and vote, appends in flight
+// completing in order and group-committed, truncate + append, snapshots with and without
+// trailing entries, snapshot_get, refused unaligned entries, close with appends in flight.
 #include <gtest/gtest.h>
 
 #include <memory>

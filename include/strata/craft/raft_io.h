@@ -37,6 +37,10 @@
  *   - send, recv, tick, time and random are delegated to an inner raft_uv instance, created with
  *     this loop and transport, whose disk side is never used: it is initialized on a scratch
  *     directory (dir/.raft-uv-net) that is removed again before raft starts.
+ *   - io->impl is the inner raft_uv's, so raft_uv_set_tracer, raft_uv_set_connect_retry_delay
+ *     and the other raft_uv_set_* calls a program makes on its io still work: they configure
+ *     the inner instance (the disk-side ones, such as the segment size, then have no effect).
+ *     Release the io with strata_raft_io_close, not raft_uv_close.
  *   - On an I/O error (a failed write or fdatasync is not retryable) the io refuses every later
  *     write: appends are never acknowledged and set_term/set_vote return RAFT_IOERR, so the node
  *     stops voting and acknowledging instead of claiming durability it does not have. The
