@@ -185,7 +185,11 @@ int strata_craft_node_apply(strata_craft_node *n, void *cookie, const void *data
   return rv;
 }
 
-int strata_craft_node_barrier(strata_craft_node *n, void *cookie) {
+/* Requests without a payload: a barrier and the membership changes. */
+enum request_kind { REQUEST_BARRIER, REQUEST_ADD, REQUEST_ASSIGN_VOTER, REQUEST_REMOVE };
+
+static int submit_request(strata_craft_node *n, void *cookie, enum request_kind kind, uint64_t id,
+                          const char *address) {
   struct request *r;
   int rv;
   if (n->closing) {
@@ -195,36 +199,21 @@ int strata_craft_node_barrier(strata_craft_node *n, void *cookie) {
   if (r == NULL) {
     return RAFT_NOMEM;
   }
-  r->u.barrier.data = r;
-  rv = raft_barrier(&n->raft, &r->u.barrier, barrier_cb);
-  if (rv != 0) {
-    raft_free(r);
-  }
-  return rv;
-}
-
-enum change_kind { CHANGE_ADD, CHANGE_ASSIGN_VOTER, CHANGE_REMOVE };
-
-static int change(strata_craft_node *n, void *cookie, enum change_kind kind, uint64_t id,
-                  const char *address) {
-  struct request *r;
-  int rv;
-  if (n->closing) {
-    return RAFT_SHUTDOWN;
-  }
-  r = new_request(n, cookie);
-  if (r == NULL) {
-    return RAFT_NOMEM;
-  }
-  r->u.change.data = r;
   switch (kind) {
-    case CHANGE_ADD:
+    case REQUEST_BARRIER:
+      r->u.barrier.data = r;
+      rv = raft_barrier(&n->raft, &r->u.barrier, barrier_cb);
+      break;
+    case REQUEST_ADD:
+      r->u.change.data = r;
       rv = raft_add(&n->raft, &r->u.change, id, address, change_cb);
       break;
-    case CHANGE_ASSIGN_VOTER:
+    case REQUEST_ASSIGN_VOTER:
+      r->u.change.data = r;
       rv = raft_assign(&n->raft, &r->u.change, id, RAFT_VOTER, change_cb);
       break;
     default:
+      r->u.change.data = r;
       rv = raft_remove(&n->raft, &r->u.change, id, change_cb);
       break;
   }
@@ -234,16 +223,20 @@ static int change(strata_craft_node *n, void *cookie, enum change_kind kind, uin
   return rv;
 }
 
+int strata_craft_node_barrier(strata_craft_node *n, void *cookie) {
+  return submit_request(n, cookie, REQUEST_BARRIER, 0, NULL);
+}
+
 int strata_craft_node_add(strata_craft_node *n, void *cookie, uint64_t id, const char *address) {
-  return change(n, cookie, CHANGE_ADD, id, address);
+  return submit_request(n, cookie, REQUEST_ADD, id, address);
 }
 
 int strata_craft_node_assign_voter(strata_craft_node *n, void *cookie, uint64_t id) {
-  return change(n, cookie, CHANGE_ASSIGN_VOTER, id, NULL);
+  return submit_request(n, cookie, REQUEST_ASSIGN_VOTER, id, NULL);
 }
 
 int strata_craft_node_remove(strata_craft_node *n, void *cookie, uint64_t id) {
-  return change(n, cookie, CHANGE_REMOVE, id, NULL);
+  return submit_request(n, cookie, REQUEST_REMOVE, id, NULL);
 }
 
 const char *strata_craft_node_errmsg(strata_craft_node *n) { return raft_errmsg(&n->raft); }
