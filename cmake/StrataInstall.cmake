@@ -26,6 +26,24 @@ if(TARGET strata_rocksdb)
   install(EXPORT strataRocksdbTargets NAMESPACE strata:: DESTINATION "${STRATA_CONFIG_DIR}")
 endif()
 
+if(TARGET strata_craft)
+  install(TARGETS strata_craft EXPORT strataCraftTargets
+          ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+          LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}")
+  install(EXPORT strataCraftTargets NAMESPACE strata:: DESTINATION "${STRATA_CONFIG_DIR}")
+  # For C programs built without CMake: cc app.c $(pkg-config --cflags --libs strata-craft)
+  set(STRATA_PC_EXTRA_LIBS "")
+  if(Isal_FOUND)
+    set(STRATA_PC_EXTRA_LIBS "-lisal")
+  endif()
+  # Relocatable: the prefix is found from the .pc file's own place.
+  file(RELATIVE_PATH STRATA_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+  configure_file("${PROJECT_SOURCE_DIR}/cmake/strata-craft.pc.in"
+                 "${PROJECT_BINARY_DIR}/strata-craft.pc" @ONLY)
+  install(FILES "${PROJECT_BINARY_DIR}/strata-craft.pc"
+          DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
+endif()
+
 configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/strataConfig.cmake.in"
   "${PROJECT_BINARY_DIR}/strataConfig.cmake" INSTALL_DESTINATION "${STRATA_CONFIG_DIR}")
 write_basic_package_version_file("${PROJECT_BINARY_DIR}/strataConfigVersion.cmake"

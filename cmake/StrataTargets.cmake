@@ -10,7 +10,9 @@ function(strata_target_warnings target)
   endif()
   target_compile_options(${target} ${scope}
     $<$<CXX_COMPILER_ID:GNU,Clang,AppleClang>:-Wall -Wextra -Wpedantic -Wshadow -Wconversion
-      -Wsign-conversion -Wnon-virtual-dtor -Wold-style-cast>
+      -Wsign-conversion>
+    # C++ only (craft has C sources, where GCC would warn about them).
+    $<$<COMPILE_LANGUAGE:CXX>:-Wnon-virtual-dtor> $<$<COMPILE_LANGUAGE:CXX>:-Wold-style-cast>
     $<$<AND:$<CXX_COMPILER_ID:GNU,Clang,AppleClang>,$<BOOL:${STRATA_WERROR}>>:-Werror>
     # GCC 12 reports -Wrestrict inside libstdc++'s std::string operator+ at -O3 (GCC bug
     # 105651, fixed in 13); the warning is wrong there, so it is off for GCC < 13 only.

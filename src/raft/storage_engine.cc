@@ -9,7 +9,9 @@ Result<StorageEngine> StorageEngine::open_file(const std::string& dir,
                                                const FileEngineOptions& options) {
   FileLogOptions log_options = options.log;
   FileMetaOptions meta_options = options.meta;
+  FileSnapshotOptions snap_options = options.snap;
   if (meta_options.fs == nullptr) meta_options.fs = log_options.fs;
+  if (snap_options.fs == nullptr) snap_options.fs = log_options.fs;
   FileSystem& fs = log_options.fs != nullptr ? *log_options.fs : FileSystem::posix();
   STRATA_ASSIGN_OR_RETURN(const bool exists, fs.exists(dir));
   if (!exists) {
@@ -22,12 +24,60 @@ Result<StorageEngine> StorageEngine::open_file(const std::string& dir,
                           FileLogStore::open(dir + "/log", log_options));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileMetaStore> meta,
                           FileMetaStore::open(dir + "/meta", meta_options));
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileSnapshotStore> snaps,
+                          FileSnapshotStore::open(dir + "/snap", snap_options));
   if (!exists) STRATA_RETURN_IF_ERROR(fs.sync_dir(dir));
-  return StorageEngine(std::move(log), std::move(meta));
+  StorageEngine engine(std::move(log), std::move(meta), std::move(snaps));
+  STRATA_RETURN_IF_ERROR(engine.reconcile_with_snapshot());
+  return engine;
 }
 
 StorageEngine StorageEngine::memory() {
-  return StorageEngine(std::make_unique<MemoryLogStore>(), std::make_unique<MemoryMetaStore>());
+  return StorageEngine(std::make_unique<MemoryLogStore>(), std::make_unique<MemoryMetaStore>(),
+                       std::make_unique<MemorySnapshotStore>());
+}
+
+Status StorageEngine::reconcile_with_snapshot() {
+  STRATA_ASSIGN_OR_RETURN(std::optional<std::unique_ptr<SnapshotReader>> reader,
+                          snapshots_->open_newest(&report_.snapshots));
+  if (!reader) return Status();
+  const std::uint64_t index = (*reader)->meta().index;
+  const std::uint64_t term = (*reader)->meta().term;
+  report_.snapshot_index = index;
+  const std::uint64_t first = log_->first_index();
+  const std::uint64_t last = log_->last_index();
+  // The log continues the snapshot when it holds the snapshot's index with the snapshot's term
+  // (also as its boundary: term(first_index() - 1) answers after a purge or reset).
+  bool continues = false;
+  if (last >= index) {
+    if (index + 1 < first) {
+      return Status::corruption(
+          "StorageEngine: the log starts at index " + std::to_string(first) +
+          " but the newest valid snapshot covers only up to " + std::to_string(index) +
+          (report_.snapshots.skipped.empty()
+               ? std::string()
+               : " (a newer snapshot is damaged: " +
+                     report_.snapshots.skipped.front().status.to_string() + ")"));
+    }
+    STRATA_ASSIGN_OR_RETURN(const std::optional<std::uint64_t> t, log_->term(index));
+    continues = t.has_value() && *t == term;
+  }
+  if (!continues) {
+    // install_snapshot() saved the snapshot but did not get to reset the log: finish it.
+    STRATA_RETURN_IF_ERROR(log_->reset(index + 1, term));
+    report_.finished_install = true;
+  }
+  return Status();
+}
+
+Status StorageEngine::install_snapshot(const SnapshotMeta& meta,
+                                       std::span<const std::string_view> chunks) {
+  if (!snapshots_) return Status::not_supported("StorageEngine: no snapshot store");
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<SnapshotWriter> w, snapshots_->create(meta));
+  for (std::string_view chunk : chunks) STRATA_RETURN_IF_ERROR(w->append(chunk));
+  STRATA_RETURN_IF_ERROR(w->commit());
+  STRATA_RETURN_IF_ERROR(log_->reset(meta.index + 1, meta.term));
+  return snapshots_->purge_older(meta.index);
 }
 
 }  // namespace strata::raft

@@ -1,5 +1,5 @@
-// strata/raft/storage_engine.h — StorageEngine: a LogStore and a MetaStore opened together,
-// the unit a Raft engine is configured with.
+// strata/raft/storage_engine.h — StorageEngine: a LogStore, a MetaStore and a SnapshotStore
+// opened together, the unit a Raft engine is configured with.
 //
 //   auto engine = strata::raft::StorageEngine::open_file("/var/lib/app/raft");
 //   if (!engine) return engine.error();
@@ -7,40 +7,77 @@
 //   STRATA_RETURN_IF_ERROR(engine->log().sync());
 //   STRATA_RETURN_IF_ERROR(engine->meta().save(hard_state));
 //
-// open_file() lays out `<dir>/log` (FileLogStore) and `<dir>/meta` (FileMetaStore); memory()
-// makes volatile stores; the RocksDB engine (both stores in one database) is
-// strata::raft::rocksdb::open_rocksdb_engine in strata/raft/rocksdb/rocksdb_log_store.h.
-// Any other pair of implementations can be joined with the constructor.
+// open_file() lays out `<dir>/log` (FileLogStore), `<dir>/meta` (FileMetaStore) and
+// `<dir>/snap` (FileSnapshotStore); memory() makes volatile stores; the RocksDB engine (both stores
+// in one database) is strata::raft::rocksdb::open_rocksdb_engine in
+// strata/raft/rocksdb/rocksdb_log_store.h. Any other implementations can be joined with the
+// constructors.
 //
-// Thread-safety: the engine adds no state; log() and meta() are as thread-safe as the
-// backends (all of strata's are safe for concurrent use). References returned by log() and
-// meta() are valid as long as the engine.
+// Snapshots: install_snapshot(meta, data) is the follower's "install the leader's snapshot":
+//   1. the snapshot is saved (synced, atomic: SnapshotStore::save);
+//   2. the log is reset to start after it (LogStore::reset, synced);
+//   3. older snapshots are purged (they cannot serve a restart any more).
+// A crash before 1 completes leaves the old state; a crash between 1 and 2 leaves the new
+// snapshot beside the old log, and open_file() finishes the install (it resets a log that does
+// not reach the snapshot's index with its term, and says so in open_report()). So after any
+// crash the engine holds the old log or the snapshot with a log that continues it — never a log
+// reset without the snapshot it was reset for.
+//
+// open_file() also checks that the log continues the newest valid snapshot: a log whose first
+// index is past snapshot index + 1 is corruption (entries in between would be missing). A
+// damaged snapshot is skipped (SnapshotLoadReport in open_report()), never returned.
+//
+// Thread-safety: the engine adds no state; log(), meta() and snapshots() are as thread-safe as
+// the backends (all of strata's are safe for concurrent use). install_snapshot() must not run
+// concurrently with writes to the log. References returned by log(), meta() and snapshots() are
+// valid as long as the engine.
 #pragma once
 
 #include <cassert>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "strata/core/result.h"
 #include "strata/raft/file_log_store.h"
 #include "strata/raft/file_meta_store.h"
 #include "strata/raft/log_store.h"
+#include "strata/raft/snapshot_store.h"
 
 namespace strata::raft {
 
 struct FileEngineOptions {
-  FileLogOptions log;    // for <dir>/log (its fs is also used for <dir>/meta when meta.fs is
-                         // null)
-  FileMetaOptions meta;  // for <dir>/meta
+  FileLogOptions log;        // for <dir>/log (its fs is also used for <dir>/meta and
+                             // <dir>/snap when theirs is null)
+  FileMetaOptions meta;      // for <dir>/meta
+  FileSnapshotOptions snap;  // for <dir>/snap
+};
+
+// What StorageEngine::open_file found and repaired across the stores.
+struct EngineOpenReport {
+  // The newest valid snapshot's index (0: none) and what was skipped to find it.
+  std::uint64_t snapshot_index = 0;
+  SnapshotLoadReport snapshots;
+  // True when a crash had stopped install_snapshot() between saving the snapshot and
+  // resetting the log, and open finished it (the log was reset to snapshot_index + 1).
+  bool finished_install = false;
 };
 
 class StorageEngine {
  public:
-  // REQUIRES: log and meta are non-null.
+  // REQUIRES: log and meta are non-null. The engine has no snapshot store (has_snapshots() is
+  // false; install_snapshot() returns not_supported).
   StorageEngine(std::unique_ptr<LogStore> log, std::unique_ptr<MetaStore> meta)
       : log_(std::move(log)), meta_(std::move(meta)) {
     assert(log_ && meta_);
+  }
+  // REQUIRES: log, meta and snapshots are non-null.
+  StorageEngine(std::unique_ptr<LogStore> log, std::unique_ptr<MetaStore> meta,
+                std::unique_ptr<SnapshotStore> snapshots)
+      : log_(std::move(log)), meta_(std::move(meta)), snapshots_(std::move(snapshots)) {
+    assert(log_ && meta_ && snapshots_);
   }
 
   // The file backends in `dir` (created when missing).
@@ -56,14 +93,42 @@ class StorageEngine {
   const LogStore& log() const noexcept { return *log_; }
   MetaStore& meta() noexcept { return *meta_; }
   const MetaStore& meta() const noexcept { return *meta_; }
+  bool has_snapshots() const noexcept { return snapshots_ != nullptr; }
+  // REQUIRES: has_snapshots().
+  SnapshotStore& snapshots() noexcept {
+    assert(snapshots_);
+    return *snapshots_;
+  }
+
+  // Installs a snapshot received from the leader: saves it durably, then resets the log to
+  // start at meta.index + 1, then purges older snapshots (see the file comment for the crash
+  // story). The hard state is not touched (its commit index is the engine's hint; callers that
+  // keep it raise it themselves). Errors: not_supported (no snapshot store), invalid_argument (bad meta), io_error;
+  // a failure leaves the engine as described for a crash at that point.
+  [[nodiscard]] Status install_snapshot(const SnapshotMeta& meta, std::string_view data) {
+    return install_snapshot(meta, std::span<const std::string_view>(&data, 1));
+  }
+  // The same with the data given as consecutive chunks (written one after the other, never
+  // joined in memory).
+  [[nodiscard]] Status install_snapshot(const SnapshotMeta& meta,
+                                        std::span<const std::string_view> chunks);
+
+  // What open_file() found (default-constructed for other engines).
+  const EngineOpenReport& open_report() const noexcept { return report_; }
 
   // Hands the stores over (the engine is empty afterwards).
   std::unique_ptr<LogStore> release_log() noexcept { return std::move(log_); }
   std::unique_ptr<MetaStore> release_meta() noexcept { return std::move(meta_); }
+  std::unique_ptr<SnapshotStore> release_snapshots() noexcept { return std::move(snapshots_); }
 
  private:
+  // Finishes an interrupted install and checks that the log continues the newest snapshot.
+  Status reconcile_with_snapshot();
+
   std::unique_ptr<LogStore> log_;
   std::unique_ptr<MetaStore> meta_;
+  std::unique_ptr<SnapshotStore> snapshots_;
+  EngineOpenReport report_;
 };
 
 }  // namespace strata::raft

@@ -1,0 +1,623 @@
+// The craft storage core (src/craft/storage_core.h): strata's StorageEngine beneath libraft,
+// with one storage thread that group-commits.
+//
+// The loop thread queues requests; the storage thread takes everything queued at once and
+// carries it out in order. A run of consecutive appends and truncates becomes one LogStore
+// write (append(), or replace() when a truncate is in the run) and one sync(); a snapshot put
+// or get is done on its own. Completions are queued in submission order and the loop is woken
+// through `notify` (uv_async_send on the C side).
+//
+// Crash story (what load() sees if the power fails at any point):
+//   - an append's completion is queued only after the sync() that covers it returned, so a
+//     completed append is synced; an append not yet completed may or may not be there, as a
+//     prefix of the run (the file log's torn-tail handling);
+//   - a truncate is part of the replace() of its run; the file log's truncate is synced before
+//     the new entries are written, so the log holds the old suffix or the new one, never a mix;
+//   - a snapshot put (trailing > 0) is durable before its completion; the log purge after it is
+//     durable by the next sync and a crash before that only keeps more entries;
+//   - an install (trailing == 0) is StorageEngine::install_snapshot: snapshot durable, then the
+//     log reset; StorageEngine::open_file finishes an install a crash interrupted.
+//   - set_term / set_vote / bootstrap / recover are synced before they return.
+#include "storage_core.h"
+
+#include <sys/statvfs.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "strata/raft/storage_engine.h"
+
+namespace {
+
+using strata::Status;
+using strata::raft::HardState;
+using strata::raft::LogEntry;
+using strata::raft::SnapshotMeta;
+using strata::raft::StorageEngine;
+
+struct Op {
+  enum Kind : std::uint8_t { kAppend, kTruncate, kSnapshotPut, kSnapshotGet } kind = kAppend;
+  void* cookie = nullptr;
+  std::uint64_t index = 0;  // append: first index; truncate: from; snapshot put: its index
+  std::vector<LogEntry> entries;
+  unsigned trailing = 0;
+  std::uint64_t term = 0;
+  std::string config;
+  std::vector<std::string_view> chunks;
+};
+
+void set_error(char* errmsg, std::size_t errlen, const std::string& what) {
+  if (errmsg != nullptr && errlen > 0) std::snprintf(errmsg, errlen, "%s", what.c_str());
+}
+
+int code_of(const Status& s) {
+  if (s.ok()) return STRATA_CRAFT_OK;
+  if (s.is_corruption()) return STRATA_CRAFT_ECORRUPT;
+  if (s.is_invalid_argument()) return STRATA_CRAFT_EINVAL;
+  if (s.is_busy()) return STRATA_CRAFT_EBUSY;
+  if (s.is_not_found()) return STRATA_CRAFT_ENOTFOUND;
+  return STRATA_CRAFT_EIO;
+}
+
+std::string encode_payload(std::uint8_t type, const void* data, std::size_t len) {
+  std::string p(len + 1, '\0');
+  p[0] = static_cast<char>(type);
+  if (len > 0) std::memcpy(p.data() + 1, data, len);
+  return p;
+}
+
+}  // namespace
+
+struct strata_craft_core {
+  std::string dir;
+  strata_craft_alloc_fn alloc = nullptr;
+  strata_craft_notify_fn notify = nullptr;
+  void* notify_ctx = nullptr;
+  std::unique_ptr<StorageEngine> engine;
+
+  std::mutex mu;  // queue, done, stop, exited
+  std::condition_variable cv;
+  std::deque<Op> queue;
+  std::deque<strata_craft_completion> done;
+  bool stop = false;
+  bool exited = false;
+  std::thread thread;
+
+  // The engine's log and snapshots are touched by the storage thread, and by load, bootstrap
+  // and recover on the loop thread (before any append); meta only by the loop thread.
+  std::mutex engine_mu;
+  // An I/O error: every later write is refused (fsync is not retryable).
+  std::atomic<bool> failed{false};
+  std::mutex failure_mu;
+  std::string failure;  // guarded by failure_mu
+
+  std::atomic<unsigned> capacity_kib{0};
+  std::atomic<std::uint64_t> groups{0};
+  std::atomic<std::uint64_t> appends{0};
+  std::vector<strata_craft_loaded_entry> loaded_entries;
+
+  void update_capacity() {
+    struct statvfs st {};
+    if (::statvfs(dir.c_str(), &st) != 0) return;
+    const unsigned long long kib =
+        static_cast<unsigned long long>(st.f_bavail) * st.f_frsize / 1024;
+    capacity_kib.store(static_cast<unsigned>(std::min<unsigned long long>(kib, 65535)),
+                       std::memory_order_relaxed);
+  }
+
+  // Marks the core failed by `s` (an I/O error) and returns its code.
+  int fail(const Status& s) {
+    if (!s.is_invalid_argument()) {
+      std::lock_guard lock(failure_mu);
+      if (!failed.exchange(true)) failure = s.to_string();
+    }
+    return code_of(s);
+  }
+
+  std::string failure_message() {
+    std::lock_guard lock(failure_mu);
+    return failure;
+  }
+
+  void run() {
+    for (;;) {
+      std::deque<Op> ops;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return stop || !queue.empty(); });
+        if (stop) {
+          for (Op& op : queue) {
+            if (op.kind == Op::kTruncate) continue;
+            strata_craft_completion c{};
+            c.kind = op.kind == Op::kAppend        ? STRATA_CRAFT_OP_APPEND
+                     : op.kind == Op::kSnapshotPut ? STRATA_CRAFT_OP_SNAPSHOT_PUT
+                                                   : STRATA_CRAFT_OP_SNAPSHOT_GET;
+            c.cookie = op.cookie;
+            c.status = STRATA_CRAFT_ECANCELED;
+            done.push_back(c);
+          }
+          queue.clear();
+          exited = true;
+          break;
+        }
+        ops.swap(queue);
+      }
+      std::vector<strata_craft_completion> out;
+      {
+        std::lock_guard elock(engine_mu);
+        std::size_t i = 0;
+        while (i < ops.size()) {
+          if (ops[i].kind == Op::kAppend || ops[i].kind == Op::kTruncate) {
+            std::size_t j = i;
+            while (j < ops.size() && (ops[j].kind == Op::kAppend || ops[j].kind == Op::kTruncate)) {
+              ++j;
+            }
+            write_run(ops, i, j, out);
+            i = j;
+          } else if (ops[i].kind == Op::kSnapshotPut) {
+            out.push_back(snapshot_put(ops[i++]));
+          } else {
+            out.push_back(snapshot_get(ops[i++]));
+          }
+        }
+      }
+      update_capacity();
+      {
+        std::lock_guard lock(mu);
+        done.insert(done.end(), out.begin(), out.end());
+      }
+      notify(notify_ctx);
+    }
+    notify(notify_ctx);
+  }
+
+  // ops[i, j): appends and truncates, written as one append or replace and one sync.
+  void write_run(std::deque<Op>& ops, std::size_t i, std::size_t j,
+                 std::vector<strata_craft_completion>& out) {
+    strata::raft::LogStore& log = engine->log();
+    std::optional<std::uint64_t> cut;
+    std::vector<LogEntry> batch;
+    std::vector<int> status(j - i, STRATA_CRAFT_OK);
+    for (std::size_t k = i; k < j; ++k) {
+      Op& op = ops[k];
+      if (op.kind == Op::kTruncate) {
+        if (!batch.empty() && op.index >= batch.front().index) {
+          while (!batch.empty() && batch.back().index >= op.index) batch.pop_back();
+        } else {
+          batch.clear();
+          cut = cut ? std::min(*cut, op.index) : op.index;
+        }
+        continue;
+      }
+      const std::uint64_t expected =
+          !batch.empty() ? batch.back().index + 1 : (cut ? *cut : log.last_index() + 1);
+      if (op.index != expected) {
+        status[k - i] = STRATA_CRAFT_EINVAL;
+        continue;
+      }
+      for (LogEntry& e : op.entries) batch.push_back(std::move(e));
+    }
+    int code = STRATA_CRAFT_OK;
+    if (failed) {
+      code = STRATA_CRAFT_EIO;
+    } else if (cut || !batch.empty()) {
+      Status s;
+      if (cut && *cut <= log.last_index()) {
+        s = log.replace(*cut, batch);
+      } else {
+        s = log.append(batch);
+      }
+      if (s.ok()) s = log.sync();
+      if (!s.ok()) code = fail(s);
+      groups.fetch_add(1, std::memory_order_relaxed);
+    }
+    for (std::size_t k = i; k < j; ++k) {
+      if (ops[k].kind != Op::kAppend) continue;
+      strata_craft_completion c{};
+      c.kind = STRATA_CRAFT_OP_APPEND;
+      c.cookie = ops[k].cookie;
+      c.status = status[k - i] != STRATA_CRAFT_OK ? status[k - i] : code;
+      appends.fetch_add(1, std::memory_order_relaxed);
+      out.push_back(c);
+    }
+  }
+
+  strata_craft_completion snapshot_put(Op& op) {
+    strata_craft_completion c{};
+    c.kind = STRATA_CRAFT_OP_SNAPSHOT_PUT;
+    c.cookie = op.cookie;
+    if (failed) {
+      c.status = STRATA_CRAFT_EIO;
+      return c;
+    }
+    const SnapshotMeta meta{op.index, op.term, std::move(op.config)};
+    Status s;
+    if (op.trailing == 0) {
+      s = engine->install_snapshot(meta, op.chunks);
+    } else {
+      s = save_and_compact(meta, op.chunks, op.trailing);
+    }
+    c.status = s.ok() ? STRATA_CRAFT_OK : fail(s);
+    return c;
+  }
+
+  // A snapshot taken by this node: saved durably, then the log purged up to index - trailing
+  // and the snapshots that no longer connect to the log removed.
+  Status save_and_compact(const SnapshotMeta& meta, std::span<const std::string_view> chunks,
+                          unsigned trailing) {
+    STRATA_ASSIGN_OR_RETURN(auto w, engine->snapshots().create(meta));
+    for (std::string_view chunk : chunks) STRATA_RETURN_IF_ERROR(w->append(chunk));
+    STRATA_RETURN_IF_ERROR(w->commit());
+    if (meta.index <= trailing) return Status();
+    strata::raft::LogStore& log = engine->log();
+    const std::uint64_t up_to = std::min(meta.index - trailing, log.last_index());
+    if (up_to < log.first_index()) return Status();
+    STRATA_RETURN_IF_ERROR(log.purge(up_to));
+    STRATA_RETURN_IF_ERROR(log.sync());  // the purge boundary, so the space is reclaimed now
+    // A snapshot at i restarts the node only if the log holds i + 1 onwards.
+    return engine->snapshots().purge_older(up_to);
+  }
+
+  strata_craft_completion snapshot_get(Op& op) {
+    strata_craft_completion c{};
+    c.kind = STRATA_CRAFT_OP_SNAPSHOT_GET;
+    c.cookie = op.cookie;
+    auto loaded = engine->snapshots().load();
+    if (!loaded) {
+      c.status = code_of(loaded.error());
+      return c;
+    }
+    if (!loaded->has_value()) {
+      c.status = STRATA_CRAFT_ENOTFOUND;
+      return c;
+    }
+    c.status = export_snapshot(**loaded, c.snapshot);
+    c.has_snapshot = c.status == STRATA_CRAFT_OK;
+    return c;
+  }
+
+  // Copies `s` into alloc'd memory owned by the receiver.
+  int export_snapshot(const strata::raft::Snapshot& s, strata_craft_snapshot& out) {
+    out.index = s.meta.index;
+    out.term = s.meta.term;
+    out.config = alloc(std::max<std::size_t>(1, s.meta.configuration.size()));
+    out.data = alloc(std::max<std::size_t>(1, s.data.size()));
+    if (out.config == nullptr || out.data == nullptr) return STRATA_CRAFT_ENOMEM;
+    std::memcpy(out.config, s.meta.configuration.data(), s.meta.configuration.size());
+    std::memcpy(out.data, s.data.data(), s.data.size());
+    out.config_len = s.meta.configuration.size();
+    out.data_len = s.data.size();
+    return STRATA_CRAFT_OK;
+  }
+
+  void submit(Op&& op) {
+    {
+      std::lock_guard lock(mu);
+      queue.push_back(std::move(op));
+    }
+    cv.notify_one();
+  }
+};
+
+namespace {
+
+// Builds an Op with `fill` and queues it; ENOMEM if memory runs out on the way.
+template <class Fill>
+int submit_op(strata_craft_core* core, Fill&& fill) {
+  try {
+    Op op;
+    fill(op);
+    core->submit(std::move(op));
+    return STRATA_CRAFT_OK;
+  } catch (const std::bad_alloc&) {
+    return STRATA_CRAFT_ENOMEM;
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+int strata_craft_core_open(const char* dir, strata_craft_alloc_fn alloc,
+                           strata_craft_notify_fn notify, void* notify_ctx, strata_craft_core** out,
+                           char* errmsg, size_t errlen) {
+  return strata_craft_core_open_with(dir, strata::raft::FileEngineOptions{}, alloc, notify,
+                                     notify_ctx, out, errmsg, errlen);
+}
+
+}  // extern "C"
+
+int strata_craft_core_open_with(const char* dir, const strata::raft::FileEngineOptions& options,
+                                strata_craft_alloc_fn alloc, strata_craft_notify_fn notify,
+                                void* notify_ctx, strata_craft_core** out, char* errmsg,
+                                size_t errlen) {
+  try {
+    auto core = std::make_unique<strata_craft_core>();
+    core->dir = dir;
+    core->alloc = alloc;
+    core->notify = notify;
+    core->notify_ctx = notify_ctx;
+    auto engine = StorageEngine::open_file(dir, options);
+    if (!engine) {
+      set_error(errmsg, errlen, "strata: open " + core->dir + ": " + engine.error().to_string());
+      return code_of(engine.error());
+    }
+    core->engine = std::make_unique<StorageEngine>(std::move(*engine));
+    core->update_capacity();
+    strata_craft_core* raw = core.get();
+    core->thread = std::thread([raw] { raw->run(); });
+    *out = core.release();
+    return STRATA_CRAFT_OK;
+  } catch (const std::bad_alloc&) {
+    set_error(errmsg, errlen, "strata: out of memory");
+    return STRATA_CRAFT_ENOMEM;
+  } catch (const std::exception& e) {
+    set_error(errmsg, errlen, std::string("strata: ") + e.what());
+    return STRATA_CRAFT_EIO;
+  }
+}
+
+extern "C" {
+
+void strata_craft_core_request_stop(strata_craft_core* core) {
+  {
+    std::lock_guard lock(core->mu);
+    core->stop = true;
+  }
+  core->cv.notify_one();
+}
+
+int strata_craft_core_stopped(strata_craft_core* core) {
+  std::lock_guard lock(core->mu);
+  return core->exited ? 1 : 0;
+}
+
+void strata_craft_core_destroy(strata_craft_core* core) {
+  if (core == nullptr) return;
+  strata_craft_core_request_stop(core);
+  if (core->thread.joinable()) core->thread.join();
+  delete core;
+}
+
+int strata_craft_core_load(strata_craft_core* core, strata_craft_load_result* out, char* errmsg,
+                           size_t errlen) {
+  try {
+    std::lock_guard elock(core->engine_mu);
+    *out = strata_craft_load_result{};
+    StorageEngine& e = *core->engine;
+    auto hs = e.meta().load();
+    if (!hs) {
+      set_error(errmsg, errlen, "strata: load hard state: " + hs.error().to_string());
+      return code_of(hs.error());
+    }
+    if (*hs) {
+      out->term = (*hs)->term;
+      out->vote = (*hs)->voted_for.value_or(0);
+    }
+    auto snap = e.snapshots().load();
+    if (!snap) {
+      set_error(errmsg, errlen, "strata: load snapshot: " + snap.error().to_string());
+      return code_of(snap.error());
+    }
+    if (*snap) {
+      const int rc = core->export_snapshot(**snap, out->snapshot);
+      if (rc != STRATA_CRAFT_OK) return rc;
+      out->has_snapshot = 1;
+    }
+    strata::raft::LogStore& log = e.log();
+    out->start_index = log.first_index();
+    const std::uint64_t first = log.first_index();
+    const std::uint64_t last = log.last_index();
+    core->loaded_entries.clear();
+    std::string payloads;
+    for (std::uint64_t at = first; at <= last;) {
+      auto got = log.entries(at, last, std::uint64_t{64} << 20);
+      if (!got) {
+        set_error(errmsg, errlen, "strata: load log: " + got.error().to_string());
+        return code_of(got.error());
+      }
+      for (const LogEntry& en : *got) {
+        if (en.payload.empty()) {
+          set_error(errmsg, errlen,
+                    "strata: log entry " + std::to_string(en.index) + " has an empty payload");
+          return STRATA_CRAFT_ECORRUPT;
+        }
+        core->loaded_entries.push_back(
+            strata_craft_loaded_entry{en.term, static_cast<std::uint8_t>(en.payload[0]),
+                                      payloads.size(), en.payload.size() - 1});
+        payloads.append(en.payload, 1, std::string::npos);
+      }
+      at += got->size();
+    }
+    out->n_entries = core->loaded_entries.size();
+    out->entries = core->loaded_entries.data();
+    if (!core->loaded_entries.empty()) {
+      out->batch = core->alloc(std::max<std::size_t>(1, payloads.size()));
+      if (out->batch == nullptr) return STRATA_CRAFT_ENOMEM;
+      std::memcpy(out->batch, payloads.data(), payloads.size());
+    }
+    return STRATA_CRAFT_OK;
+  } catch (const std::bad_alloc&) {
+    set_error(errmsg, errlen, "strata: out of memory loading the log");
+    return STRATA_CRAFT_ENOMEM;
+  }
+}
+
+void strata_craft_core_load_done(strata_craft_core* core) {
+  core->loaded_entries.clear();
+  core->loaded_entries.shrink_to_fit();
+}
+
+namespace {
+
+int save_hard_state(strata_craft_core* core, const HardState& hs, char* errmsg,
+                    std::size_t errlen) {
+  if (core->failed) {
+    set_error(errmsg, errlen, "strata: storage failed earlier: " + core->failure_message());
+    return STRATA_CRAFT_EIO;
+  }
+  const Status s = core->engine->meta().save(hs);
+  if (!s.ok()) {
+    set_error(errmsg, errlen, "strata: save hard state: " + s.to_string());
+    return core->fail(s);
+  }
+  return STRATA_CRAFT_OK;
+}
+
+HardState current_hard_state(strata_craft_core* core) {
+  auto hs = core->engine->meta().load();
+  if (hs && *hs) return **hs;
+  return HardState{};
+}
+
+}  // namespace
+
+int strata_craft_core_set_term(strata_craft_core* core, uint64_t term, char* errmsg,
+                               size_t errlen) {
+  HardState hs = current_hard_state(core);
+  hs.term = term;
+  hs.voted_for.reset();
+  return save_hard_state(core, hs, errmsg, errlen);
+}
+
+int strata_craft_core_set_vote(strata_craft_core* core, uint64_t vote, char* errmsg,
+                               size_t errlen) {
+  HardState hs = current_hard_state(core);
+  if (vote == 0) {
+    hs.voted_for.reset();
+  } else {
+    hs.voted_for = vote;
+  }
+  return save_hard_state(core, hs, errmsg, errlen);
+}
+
+int strata_craft_core_bootstrap(strata_craft_core* core, uint8_t type, const void* conf, size_t len,
+                                char* errmsg, size_t errlen) {
+  std::lock_guard elock(core->engine_mu);
+  StorageEngine& e = *core->engine;
+  const HardState hs = current_hard_state(core);
+  auto snaps = e.snapshots().list();
+  if (hs.term != 0 || e.log().last_index() != 0 || e.log().first_index() != 1 ||
+      (snaps && !snaps->empty())) {
+    set_error(errmsg, errlen,
+              "strata: bootstrap: " + core->dir + " is not pristine (term " +
+                  std::to_string(hs.term) + ", last index " + std::to_string(e.log().last_index()) +
+                  ")");
+    return STRATA_CRAFT_ENOTBOOT;
+  }
+  // The term first (as raft_uv does): a log entry never exists without a hard state.
+  int rc = save_hard_state(core, HardState{1, std::nullopt, 0}, errmsg, errlen);
+  if (rc != STRATA_CRAFT_OK) return rc;
+  const LogEntry entry{1, 1, encode_payload(type, conf, len)};
+  Status s = e.log().append(std::span<const LogEntry>(&entry, 1));
+  if (s.ok()) s = e.log().sync();
+  if (!s.ok()) {
+    set_error(errmsg, errlen, "strata: bootstrap: " + s.to_string());
+    return core->fail(s);
+  }
+  return STRATA_CRAFT_OK;
+}
+
+int strata_craft_core_recover(strata_craft_core* core, uint8_t type, const void* conf, size_t len,
+                              char* errmsg, size_t errlen) {
+  std::lock_guard elock(core->engine_mu);
+  StorageEngine& e = *core->engine;
+  strata::raft::LogStore& log = e.log();
+  std::uint64_t last_term = 0;
+  if (log.last_index() >= log.first_index()) {
+    auto t = log.term(log.last_index());
+    if (t && *t) last_term = **t;
+  } else if (auto snap = e.snapshots().list(); snap && !snap->empty()) {
+    last_term = snap->back().term;
+  }
+  if (last_term == 0) {
+    set_error(errmsg, errlen, "strata: recover: nothing stored in " + core->dir);
+    return STRATA_CRAFT_EINVAL;
+  }
+  const LogEntry entry{log.last_index() + 1, last_term, encode_payload(type, conf, len)};
+  Status s = log.append(std::span<const LogEntry>(&entry, 1));
+  if (s.ok()) s = log.sync();
+  if (!s.ok()) {
+    set_error(errmsg, errlen, "strata: recover: " + s.to_string());
+    return core->fail(s);
+  }
+  return STRATA_CRAFT_OK;
+}
+
+int strata_craft_core_append(strata_craft_core* core, void* cookie, uint64_t first_index,
+                             const strata_craft_entry* entries, unsigned n) {
+  return submit_op(core, [&](Op& op) {
+    op.kind = Op::kAppend;
+    op.cookie = cookie;
+    op.index = first_index;
+    op.entries.reserve(n);
+    for (unsigned i = 0; i < n; ++i) {
+      op.entries.push_back(
+          LogEntry{first_index + i, entries[i].term,
+                   encode_payload(entries[i].type, entries[i].data, entries[i].len)});
+    }
+  });
+}
+
+int strata_craft_core_truncate(strata_craft_core* core, uint64_t index) {
+  return submit_op(core, [&](Op& op) {
+    op.kind = Op::kTruncate;
+    op.index = index;
+  });
+}
+
+int strata_craft_core_snapshot_put(strata_craft_core* core, void* cookie, unsigned trailing,
+                                   uint64_t index, uint64_t term, const void* config,
+                                   size_t config_len, const void* const* bufs, const size_t* lens,
+                                   unsigned n) {
+  return submit_op(core, [&](Op& op) {
+    op.kind = Op::kSnapshotPut;
+    op.cookie = cookie;
+    op.trailing = trailing;
+    op.index = index;
+    op.term = term;
+    op.config.assign(static_cast<const char*>(config), config_len);
+    for (unsigned i = 0; i < n; ++i) {
+      op.chunks.emplace_back(static_cast<const char*>(bufs[i]), lens[i]);
+    }
+  });
+}
+
+int strata_craft_core_snapshot_get(strata_craft_core* core, void* cookie) {
+  return submit_op(core, [&](Op& op) {
+    op.kind = Op::kSnapshotGet;
+    op.cookie = cookie;
+  });
+}
+
+size_t strata_craft_core_poll(strata_craft_core* core, strata_craft_completion* out, size_t max) {
+  std::lock_guard lock(core->mu);
+  std::size_t n = 0;
+  while (n < max && !core->done.empty()) {
+    out[n++] = core->done.front();
+    core->done.pop_front();
+  }
+  return n;
+}
+
+unsigned strata_craft_core_capacity_kib(strata_craft_core* core) {
+  return core->capacity_kib.load(std::memory_order_relaxed);
+}
+
+void strata_craft_core_counters(strata_craft_core* core, uint64_t* groups, uint64_t* appends) {
+  *groups = core->groups.load(std::memory_order_relaxed);
+  *appends = core->appends.load(std::memory_order_relaxed);
+}
+
+}  // extern "C"

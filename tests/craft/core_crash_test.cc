@@ -1,0 +1,302 @@
+// Crash tests of the craft storage core (src/craft/storage_core.h), the part of
+// strata_raft_io_init that touches the disk: a child process appending (and snapshotting) is
+// SIGKILLed at random moments; FaultFileSystem power cuts fall after every number of file
+// operations of a sequence of appends, a truncate + append, a snapshot and an install. After
+// each crash load() must hold everything whose completion said OK, nothing half-replaced, and a
+// log that continues its snapshot.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../../src/craft/storage_core.h"
+#include "strata/raft/storage_engine.h"
+#include "strata/testing/crash.h"
+#include "strata/testing/fault_fs.h"
+#include "strata/testing/temp_dir.h"
+
+namespace {
+
+// A core with a blocking request/completion API for tests.
+class Core {
+ public:
+  explicit Core(const std::string& dir, strata::FileSystem* fs = nullptr) {
+    char err[512] = {0};
+    strata::raft::FileEngineOptions o;
+    o.log.fs = fs;
+    o.log.segment_bytes =
+        64 << 10;  // small segments: rotations happen, power-cut sweeps stay short
+    o.log.zero_ahead_bytes = 4096;
+    rc_ = strata_craft_core_open_with(dir.c_str(), o, &std::malloc, &Core::notify, this, &core_,
+                                      err, sizeof err);
+    error_ = err;
+  }
+  ~Core() {
+    if (core_ != nullptr) strata_craft_core_destroy(core_);
+  }
+  bool ok() const { return rc_ == STRATA_CRAFT_OK; }
+  const std::string& error() const { return error_; }
+
+  struct Loaded {
+    std::uint64_t start = 0;
+    std::vector<std::uint64_t> terms;
+    std::vector<std::uint64_t> values;
+    std::optional<std::uint64_t> snapshot_index;
+    std::uint64_t snapshot_term = 0;
+    std::string snapshot_data;
+    std::uint64_t last() const { return start + values.size() - 1; }
+  };
+  std::optional<Loaded> load() {
+    strata_craft_load_result r{};
+    char err[512] = {0};
+    if (strata_craft_core_load(core_, &r, err, sizeof err) != STRATA_CRAFT_OK) {
+      ADD_FAILURE() << "load: " << err;
+      strata_craft_core_load_done(core_);
+      return std::nullopt;
+    }
+    Loaded l;
+    l.start = r.start_index;
+    for (std::size_t i = 0; i < r.n_entries; ++i) {
+      std::uint64_t v = 0;
+      if (r.entries[i].len == 8) {
+        std::memcpy(&v, static_cast<char*>(r.batch) + r.entries[i].offset, 8);
+      }
+      l.terms.push_back(r.entries[i].term);
+      l.values.push_back(v);
+    }
+    std::free(r.batch);
+    if (r.has_snapshot) {
+      l.snapshot_index = r.snapshot.index;
+      l.snapshot_term = r.snapshot.term;
+      l.snapshot_data.assign(static_cast<char*>(r.snapshot.data), r.snapshot.data_len);
+      std::free(r.snapshot.data);
+      std::free(r.snapshot.config);
+    }
+    strata_craft_core_load_done(core_);
+    return l;
+  }
+
+  // Appends values[i] at first + i (8-byte entries) and waits; returns the completion status.
+  int append(std::uint64_t first, std::uint64_t term, const std::vector<std::uint64_t>& values) {
+    std::vector<strata_craft_entry> e(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) e[i] = {term, 1, &values[i], 8};
+    if (strata_craft_core_append(core_, nullptr, first, e.data(),
+                                 static_cast<unsigned>(e.size())) != STRATA_CRAFT_OK) {
+      return -1;
+    }
+    return wait_one();
+  }
+  int truncate_and_append(std::uint64_t from, std::uint64_t term,
+                          const std::vector<std::uint64_t>& values) {
+    if (strata_craft_core_truncate(core_, from) != STRATA_CRAFT_OK) return -1;
+    return append(from, term, values);
+  }
+  int snapshot(unsigned trailing, std::uint64_t index, std::uint64_t term,
+               const std::string& data) {
+    const void* bufs[] = {data.data()};
+    const std::size_t lens[] = {data.size()};
+    const char config[] = "configuration";
+    if (strata_craft_core_snapshot_put(core_, nullptr, trailing, index, term, config, sizeof config,
+                                       bufs, lens, 1) != STRATA_CRAFT_OK) {
+      return -1;
+    }
+    return wait_one();
+  }
+
+ private:
+  static void notify(void* ctx) {
+    auto* self = static_cast<Core*>(ctx);
+    std::lock_guard lock(self->mu_);
+    ++self->wakeups_;
+    self->cv_.notify_all();
+  }
+  int wait_one() {
+    strata_craft_completion c{};
+    for (;;) {
+      if (strata_craft_core_poll(core_, &c, 1) == 1) return c.status;
+      std::unique_lock lock(mu_);
+      const auto seen = wakeups_;
+      cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return wakeups_ != seen; });
+    }
+  }
+
+  strata_craft_core* core_ = nullptr;
+  int rc_ = -1;
+  std::string error_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::uint64_t wakeups_ = 0;
+};
+
+std::vector<std::uint64_t> range(std::uint64_t first, std::uint64_t last, std::uint64_t plus = 0) {
+  std::vector<std::uint64_t> v;
+  for (std::uint64_t i = first; i <= last; ++i) v.push_back(i + plus);
+  return v;
+}
+
+TEST(CraftCoreCrash, SigkillMidAppendKeepsEveryCompletedAppend) {
+  std::mt19937_64 rng(std::random_device{}());
+  for (int round = 0; round < 6; ++round) {
+    strata::testing::TempDir dir("corecrash");
+    auto child = strata::testing::CrashChild::spawn([&](strata::testing::CrashChild::Acker& ack) {
+      Core core(dir.str());
+      if (!core.ok() || !core.load()) ::_exit(2);
+      std::mt19937_64 r(static_cast<std::uint64_t>(round));
+      for (std::uint64_t next = 1;;) {
+        const std::uint64_t n = 1 + r() % 40;
+        if (core.append(next, 1, range(next, next + n - 1)) != STRATA_CRAFT_OK) ::_exit(3);
+        next += n;
+        ack(next - 1);
+      }
+    });
+    child.kill_after(std::chrono::microseconds(3000 + rng() % 60000));
+    Core core(dir.str());
+    ASSERT_TRUE(core.ok()) << core.error();
+    auto l = core.load();
+    ASSERT_TRUE(l.has_value());
+    EXPECT_EQ(l->start, 1u);
+    if (auto acked = child.last_ack()) {
+      ASSERT_GE(l->values.size(), *acked) << "a completed append is gone";
+    }
+    for (std::size_t i = 0; i < l->values.size(); ++i) {
+      ASSERT_EQ(l->values[i], i + 1) << "entry " << i + 1 << " is not what was written";
+    }
+  }
+}
+
+TEST(CraftCoreCrash, SigkillMidSnapshotKeepsCompletedSnapshotsAndAContinuingLog) {
+  std::mt19937_64 rng(std::random_device{}());
+  for (int round = 0; round < 6; ++round) {
+    strata::testing::TempDir dir("corecrashsnap");
+    auto child = strata::testing::CrashChild::spawn([&](strata::testing::CrashChild::Acker& ack) {
+      Core core(dir.str());
+      if (!core.ok() || !core.load()) ::_exit(2);
+      std::uint64_t next = 1;
+      for (int i = 1;; ++i) {
+        if (core.append(next, 1, range(next, next + 19)) != STRATA_CRAFT_OK) ::_exit(3);
+        next += 20;
+        const std::string image(20000 + static_cast<std::size_t>(i % 5) * 7000,
+                                static_cast<char>('a' + i % 26));
+        if (i % 3 == 0) {  // an install far ahead: the log is replaced
+          next += 10;
+          if (core.snapshot(0, next - 1, 1, std::to_string(next - 1) + image) != 0) ::_exit(4);
+        } else if (core.snapshot(5, next - 1, 1, std::to_string(next - 1) + image) != 0) {
+          ::_exit(5);
+        }
+        ack(next - 1);
+      }
+    });
+    child.kill_after(std::chrono::microseconds(3000 + rng() % 80000));
+    Core core(dir.str());
+    ASSERT_TRUE(core.ok()) << core.error();
+    auto l = core.load();
+    ASSERT_TRUE(l.has_value());
+    if (auto acked = child.last_ack()) {
+      ASSERT_TRUE(l->snapshot_index.has_value()) << "acknowledged snapshot " << *acked << " gone";
+      EXPECT_GE(*l->snapshot_index, *acked);
+    }
+    if (l->snapshot_index) {
+      EXPECT_EQ(l->snapshot_data.substr(0, std::to_string(*l->snapshot_index).size()),
+                std::to_string(*l->snapshot_index));
+      EXPECT_LE(l->start, *l->snapshot_index + 1) << "the log does not continue the snapshot";
+    }
+    for (std::size_t i = 0; i < l->values.size(); ++i) {
+      ASSERT_EQ(l->values[i], l->start + i) << "entry " << l->start + i;
+    }
+  }
+}
+
+// One sequence, cut by a power failure after every possible number of file operations.
+TEST(CraftCoreCrash, PowerCutAtEveryStepKeepsWhatWasAcknowledged) {
+  enum Op { kA, kB, kC, kD, kE, kF, kOps };
+  bool finished = false;
+  for (std::uint64_t cut = 0; cut < 400 && !finished; ++cut) {
+    strata::testing::TempDir dir("corecut");
+    strata::testing::FaultFileSystem fs(cut + 11);
+    std::array<bool, kOps> ok{};
+    {
+      Core core(dir.str(), &fs);
+      ASSERT_TRUE(core.ok()) << core.error();
+      ASSERT_TRUE(core.load().has_value());
+      fs.fail_after(cut);
+      ok[kA] = core.append(1, 1, range(1, 20)) == 0;                       // 1..20 = i
+      ok[kB] = core.truncate_and_append(15, 2, range(15, 25, 1000)) == 0;  // 15..25 = 1000+i
+      ok[kC] = core.snapshot(5, 25, 2, "s25") == 0;
+      ok[kD] = core.append(26, 2, range(26, 30, 1000)) == 0;
+      ok[kE] = core.snapshot(0, 40, 3, "s40") == 0;  // install
+      ok[kF] = core.append(41, 3, range(41, 45, 2000)) == 0;
+      finished = !fs.power_cut();
+      fs.crash(strata::testing::CrashMode::kRandom);
+    }
+    Core core(dir.str());
+    ASSERT_TRUE(core.ok()) << "cut " << cut << ": " << core.error();
+    auto l = core.load();
+    ASSERT_TRUE(l.has_value()) << "cut " << cut;
+    const std::string at = "cut " + std::to_string(cut);
+    // Content: every entry is what one of the operations wrote there, and 15..20 are all old
+    // or all new (a replace never leaves a mix).
+    std::optional<bool> replaced;
+    for (std::size_t k = 0; k < l->values.size(); ++k) {
+      const std::uint64_t i = l->start + k;
+      const std::uint64_t v = l->values[k];
+      if (i < 15) {
+        EXPECT_EQ(v, i) << at;
+      } else if (i <= 20) {
+        const bool is_new = v == 1000 + i;
+        EXPECT_TRUE(is_new || v == i) << at << ": entry " << i;
+        if (replaced) {
+          EXPECT_EQ(*replaced, is_new) << at << ": a mix at " << i;
+        }
+        replaced = is_new;
+      } else if (i <= 30) {
+        EXPECT_EQ(v, 1000 + i) << at;
+      } else {
+        EXPECT_GE(i, 41u) << at << ": entries between the install and the log";
+        EXPECT_EQ(v, 2000 + i) << at;
+      }
+    }
+    const bool installed = l->snapshot_index == 40u;
+    if (l->snapshot_index) {
+      EXPECT_LE(l->start, *l->snapshot_index + 1) << at;
+      EXPECT_EQ(l->snapshot_data, "s" + std::to_string(*l->snapshot_index)) << at;
+    }
+    if (installed) {
+      EXPECT_EQ(l->start, 41u) << at;
+    }
+    if (ok[kE]) {
+      EXPECT_TRUE(installed) << at << ": an acknowledged install is gone";
+    }
+    if (ok[kF]) {
+      EXPECT_EQ(l->values.empty() ? 0 : l->last(), 45u) << at;
+    }
+    if (!installed) {
+      if (ok[kC]) {
+        EXPECT_EQ(l->snapshot_index.value_or(0), 25u) << at;
+      }
+      const std::uint64_t last = l->values.empty() ? l->start - 1 : l->last();
+      if (ok[kD]) {
+        EXPECT_GE(last, 30u) << at;
+      }
+      if (ok[kB]) {
+        EXPECT_GE(last, 25u) << at;
+        EXPECT_TRUE(replaced.value_or(true)) << at << ": an acknowledged replace is undone";
+      }
+      // An acknowledged append survives, except for what an unacknowledged replace after it
+      // had already truncated (its truncate is synced before its entries are written).
+      if (ok[kA]) {
+        EXPECT_GE(last, ok[kB] ? 25u : 14u) << at;
+      }
+    }
+  }
+  EXPECT_TRUE(finished) << "the sweep never reached the end of the sequence";
+}
+
+}  // namespace

@@ -1,0 +1,285 @@
+/* tests/craft/io_harness.h: the C side of the raft_io contract tests. */
+#include "io_harness.h"
+
+#include <raft.h>
+#include <raft/uv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "strata/craft/raft_io.h"
+
+struct append_req {
+  struct raft_io_append req;
+  struct raft_entry *entries;
+  unsigned n;
+  int tag;
+  io_harness *h;
+};
+
+struct io_harness {
+  uv_loop_t loop;
+  struct raft_uv_transport transport;
+  struct raft_io io;
+  int closed;
+  unsigned completions;
+  int tags[HARNESS_MAX_COMPLETIONS];
+  int statuses[HARNESS_MAX_COMPLETIONS];
+  unsigned submitted;
+  int snap_done;
+  int snap_status;
+  struct raft_snapshot *got;
+};
+
+static void run_until(io_harness *h, int *flag) {
+  uint64_t start = uv_now(&h->loop);
+  while (!*flag && uv_now(&h->loop) - start < 20000) {
+    uv_run(&h->loop, UV_RUN_ONCE);
+    uv_update_time(&h->loop);
+  }
+}
+
+int harness_open(const char *dir, io_harness **out, char *err, size_t errlen) {
+  io_harness *h = calloc(1, sizeof *h);
+  int rv;
+  uv_loop_init(&h->loop);
+  h->transport.version = 1;
+  rv = raft_uv_tcp_init(&h->transport, &h->loop);
+  if (rv == 0) rv = strata_raft_io_init(&h->io, &h->loop, dir, &h->transport);
+  if (rv == 0) {
+    /* What libraft programs call on a raft_uv io: on strata's they set the inner raft_uv's
+     * knobs and must leave strata's state alone. */
+    raft_uv_set_segment_size(&h->io, 64 * 1024);
+    raft_uv_set_block_size(&h->io, 4096);
+    raft_uv_set_connect_retry_delay(&h->io, 100);
+    raft_uv_set_disk_retry(&h->io, 100);
+    raft_uv_set_auto_recovery(&h->io, false);
+    (void)raft_uv_set_snapshot_compression(&h->io, false);
+    rv = h->io.init(&h->io, 1, "127.0.0.1:1");
+  }
+  if (rv != 0) {
+    snprintf(err, errlen, "%s (%s)", h->io.errmsg, raft_strerror(rv));
+    strata_raft_io_close(&h->io);
+    raft_uv_tcp_close(&h->transport);
+    uv_run(&h->loop, UV_RUN_NOWAIT);
+    uv_loop_close(&h->loop);
+    free(h);
+    return rv;
+  }
+  *out = h;
+  return 0;
+}
+
+static void close_cb(struct raft_io *io) {
+  io_harness *h = (io_harness *)((char *)io - offsetof(io_harness, io));
+  h->closed = 1;
+}
+
+int harness_close(io_harness *h) {
+  int pending;
+  h->io.close(&h->io, close_cb);
+  run_until(h, &h->closed);
+  pending = (int)(h->submitted - h->completions);
+  uv_run(&h->loop, UV_RUN_DEFAULT); /* the inner transport's last handles */
+  strata_raft_io_close(&h->io);
+  raft_uv_tcp_close(&h->transport);
+  uv_loop_close(&h->loop);
+  free(h);
+  return pending;
+}
+
+int harness_load(io_harness *h, harness_loaded *out) {
+  struct raft_snapshot *snap = NULL;
+  struct raft_entry *entries = NULL;
+  size_t n = 0;
+  raft_term term;
+  raft_id vote;
+  raft_index start;
+  size_t i;
+  int rv = h->io.load(&h->io, &term, &vote, &snap, &start, &entries, &n);
+  if (rv != 0) return rv;
+  memset(out, 0, sizeof *out);
+  out->term = term;
+  out->vote = vote;
+  out->start_index = start;
+  out->n = n;
+  for (i = 0; i < n && i < HARNESS_MAX_ENTRIES; i++) {
+    out->terms[i] = entries[i].term;
+    out->types[i] = (int)entries[i].type;
+    if (entries[i].buf.len == 8) {
+      memcpy(&out->values[i], entries[i].buf.base, 8);
+    } else {
+      out->values[i] = entries[i].buf.len;
+    }
+  }
+  if (n > 0) {
+    raft_free(entries[0].batch);
+    raft_free(entries);
+  }
+  if (snap != NULL) {
+    out->has_snapshot = 1;
+    out->snap_index = snap->index;
+    out->snap_term = snap->term;
+    out->snap_conf_index = snap->configuration_index;
+    out->snap_conf_servers = snap->configuration.n;
+    if (snap->n_bufs == 1 && snap->bufs[0].len == 8) {
+      memcpy(&out->snap_value, snap->bufs[0].base, 8);
+    }
+    raft_configuration_close(&snap->configuration);
+    raft_free(snap->bufs[0].base);
+    raft_free(snap->bufs);
+    raft_free(snap);
+  }
+  return 0;
+}
+
+int harness_bootstrap(io_harness *h) {
+  struct raft_configuration conf;
+  int rv;
+  raft_configuration_init(&conf);
+  raft_configuration_add(&conf, 1, "127.0.0.1:1", RAFT_VOTER);
+  rv = h->io.bootstrap(&h->io, &conf);
+  raft_configuration_close(&conf);
+  return rv;
+}
+
+int harness_set_term(io_harness *h, uint64_t term) { return h->io.set_term(&h->io, term); }
+int harness_set_vote(io_harness *h, uint64_t vote) { return h->io.set_vote(&h->io, vote); }
+
+static void append_cb(struct raft_io_append *req, int status) {
+  struct append_req *r = req->data;
+  io_harness *h = r->h;
+  unsigned i;
+  if (h->completions < HARNESS_MAX_COMPLETIONS) {
+    h->tags[h->completions] = r->tag;
+    h->statuses[h->completions] = status;
+  }
+  h->completions++;
+  for (i = 0; i < r->n; i++) raft_free(r->entries[i].buf.base);
+  free(r->entries);
+  free(r);
+}
+
+static int submit(io_harness *h, uint64_t term, const uint64_t *values, unsigned n, size_t len,
+                  int tag) {
+  struct append_req *r = calloc(1, sizeof *r);
+  unsigned i;
+  int rv;
+  r->entries = calloc(n, sizeof *r->entries);
+  r->n = n;
+  r->tag = tag;
+  r->h = h;
+  r->req.data = r;
+  for (i = 0; i < n; i++) {
+    r->entries[i].term = term;
+    r->entries[i].type = RAFT_COMMAND;
+    r->entries[i].buf.base = raft_malloc(8);
+    r->entries[i].buf.len = len;
+    memcpy(r->entries[i].buf.base, &values[i], 8);
+  }
+  rv = h->io.append(&h->io, &r->req, r->entries, n, append_cb);
+  if (rv != 0) {
+    for (i = 0; i < n; i++) raft_free(r->entries[i].buf.base);
+    free(r->entries);
+    free(r);
+    return rv;
+  }
+  h->submitted++;
+  return 0;
+}
+
+int harness_append(io_harness *h, uint64_t term, const uint64_t *values, unsigned n, int tag) {
+  return submit(h, term, values, n, 8, tag);
+}
+
+int harness_append_unaligned(io_harness *h) {
+  const uint64_t v = 1;
+  return submit(h, 1, &v, 1, 5, -1);
+}
+
+int harness_truncate(io_harness *h, uint64_t index) { return h->io.truncate(&h->io, index); }
+
+int harness_wait(io_harness *h, unsigned count) {
+  uint64_t start = uv_now(&h->loop);
+  while (h->completions < count && uv_now(&h->loop) - start < 20000) {
+    uv_run(&h->loop, UV_RUN_ONCE);
+    uv_update_time(&h->loop);
+  }
+  return h->completions >= count ? 0 : -1;
+}
+
+unsigned harness_completions(io_harness *h) { return h->completions; }
+
+void harness_completion(io_harness *h, unsigned i, int *tag, int *status) {
+  *tag = h->tags[i];
+  *status = h->statuses[i];
+}
+
+static void snapshot_put_cb(struct raft_io_snapshot_put *req, int status) {
+  io_harness *h = req->data;
+  h->snap_status = status;
+  h->snap_done = 1;
+}
+
+int harness_snapshot_put(io_harness *h, unsigned trailing, uint64_t index, uint64_t term,
+                         uint64_t value) {
+  struct raft_io_snapshot_put req;
+  struct raft_snapshot snap;
+  struct raft_buffer buf;
+  int rv;
+  memset(&snap, 0, sizeof snap);
+  snap.index = index;
+  snap.term = term;
+  raft_configuration_init(&snap.configuration);
+  raft_configuration_add(&snap.configuration, 1, "127.0.0.1:1", RAFT_VOTER);
+  snap.configuration_index = 1;
+  buf.base = &value;
+  buf.len = 8;
+  snap.bufs = &buf;
+  snap.n_bufs = 1;
+  req.data = h;
+  h->snap_done = 0;
+  rv = h->io.snapshot_put(&h->io, trailing, &req, &snap, snapshot_put_cb);
+  if (rv == 0) {
+    run_until(h, &h->snap_done);
+    rv = h->snap_done ? h->snap_status : -1;
+  }
+  raft_configuration_close(&snap.configuration);
+  return rv;
+}
+
+static void snapshot_get_cb(struct raft_io_snapshot_get *req, struct raft_snapshot *snap,
+                            int status) {
+  io_harness *h = req->data;
+  h->snap_status = status;
+  h->got = snap;
+  h->snap_done = 1;
+}
+
+int harness_snapshot_get(io_harness *h, uint64_t *index, uint64_t *term, uint64_t *value) {
+  struct raft_io_snapshot_get req;
+  int rv;
+  req.data = h;
+  h->snap_done = 0;
+  h->got = NULL;
+  rv = h->io.snapshot_get(&h->io, &req, snapshot_get_cb);
+  if (rv != 0) return rv;
+  run_until(h, &h->snap_done);
+  if (!h->snap_done) return -1;
+  if (h->snap_status != 0) return h->snap_status;
+  *index = h->got->index;
+  *term = h->got->term;
+  memcpy(value, h->got->bufs[0].base, 8);
+  raft_configuration_close(&h->got->configuration);
+  raft_free(h->got->bufs[0].base);
+  raft_free(h->got->bufs);
+  raft_free(h->got);
+  return 0;
+}
+
+void harness_counters(io_harness *h, unsigned long long *groups, unsigned long long *appends) {
+  strata_raft_io_counters(&h->io, groups, appends);
+}
+
+unsigned short harness_capacity(io_harness *h) { return h->io.capacity; }

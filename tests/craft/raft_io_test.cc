@@ -1,0 +1,237 @@
+// The raft_io contract of strata_raft_io_init, on a real libuv loop (through the C harness
+// io_harness.c, which also makes the raft_uv_set_* calls libraft programs make on their io):
+// load on a pristine and a used directory, bootstrap, term and vote, appends in flight
+// completing in order and group-committed, truncate + append, snapshots with and without
+// trailing entries, snapshot_get, refused unaligned entries, close with appends in flight.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "io_harness.h"
+#include "strata/testing/temp_dir.h"
+
+namespace {
+
+constexpr int kRaftCantBootstrap = 10;
+constexpr int kRaftInvalid = 20;
+constexpr int kRaftBusy = 17;
+constexpr int kRaftCommand = 1;
+constexpr int kRaftChange = 3;
+
+class RaftIo : public ::testing::Test {
+ protected:
+  io_harness* open() {
+    io_harness* h = nullptr;
+    char err[512] = {0};
+    const int rv = harness_open(dir_.str().c_str(), &h, err, sizeof err);
+    EXPECT_EQ(rv, 0) << err;
+    return h;
+  }
+  std::unique_ptr<harness_loaded> load(io_harness* h) {
+    auto l = std::make_unique<harness_loaded>();
+    EXPECT_EQ(harness_load(h, l.get()), 0);
+    return l;
+  }
+  // Appends values first..last (one entry per value) as one append.
+  static void append_range(io_harness* h, std::uint64_t first, std::uint64_t last,
+                           std::uint64_t term, int tag) {
+    std::vector<std::uint64_t> v(last - first + 1);
+    std::iota(v.begin(), v.end(), first);
+    ASSERT_EQ(harness_append(h, term, v.data(), static_cast<unsigned>(v.size()), tag), 0);
+  }
+  strata::testing::TempDir dir_{"raftio"};
+};
+
+TEST_F(RaftIo, PristineDirectoryLoadsEmpty) {
+  io_harness* h = open();
+  ASSERT_NE(h, nullptr);
+  auto l = load(h);
+  EXPECT_EQ(l->term, 0u);
+  EXPECT_EQ(l->vote, 0u);
+  EXPECT_EQ(l->start_index, 1u);
+  EXPECT_EQ(l->n, 0u);
+  EXPECT_FALSE(l->has_snapshot);
+  EXPECT_GT(harness_capacity(h), 0u);  // free disk space is reported
+  EXPECT_EQ(harness_close(h), 0);
+}
+
+TEST_F(RaftIo, BootstrapWritesTermOneAndTheConfigurationOnce) {
+  io_harness* h = open();
+  ASSERT_EQ(harness_bootstrap(h), 0);
+  EXPECT_EQ(harness_bootstrap(h), kRaftCantBootstrap);
+  EXPECT_EQ(harness_close(h), 0);
+  h = open();
+  auto l = load(h);
+  EXPECT_EQ(l->term, 1u);
+  ASSERT_EQ(l->n, 1u);
+  EXPECT_EQ(l->terms[0], 1u);
+  EXPECT_EQ(l->types[0], kRaftChange);
+  EXPECT_EQ(harness_bootstrap(h), kRaftCantBootstrap);
+  EXPECT_EQ(harness_close(h), 0);
+}
+
+TEST_F(RaftIo, TermAndVoteAreDurableAndANewTermClearsTheVote) {
+  io_harness* h = open();
+  ASSERT_EQ(harness_set_term(h, 5), 0);
+  ASSERT_EQ(harness_set_vote(h, 3), 0);
+  EXPECT_EQ(harness_close(h), 0);
+  h = open();
+  auto l = load(h);
+  EXPECT_EQ(l->term, 5u);
+  EXPECT_EQ(l->vote, 3u);
+  ASSERT_EQ(harness_set_term(h, 6), 0);
+  EXPECT_EQ(harness_close(h), 0);
+  h = open();
+  l = load(h);
+  EXPECT_EQ(l->term, 6u);
+  EXPECT_EQ(l->vote, 0u);
+  EXPECT_EQ(harness_close(h), 0);
+}
+
+TEST_F(RaftIo, AppendsInFlightCompleteInOrderAndShareSyncs) {
+  io_harness* h = open();
+  load(h);
+  constexpr unsigned kAppends = 300;
+  for (unsigned i = 0; i < kAppends; ++i) {
+    append_range(h, i + 1, i + 1, 1, static_cast<int>(i));
+  }
+  ASSERT_EQ(harness_wait(h, kAppends), 0);
+  for (unsigned i = 0; i < kAppends; ++i) {
+    int tag = -1;
+    int status = -1;
+    harness_completion(h, i, &tag, &status);
+    EXPECT_EQ(tag, static_cast<int>(i));
+    EXPECT_EQ(status, 0);
+  }
+  unsigned long long groups = 0;
+  unsigned long long appends = 0;
+  harness_counters(h, &groups, &appends);
+  EXPECT_EQ(appends, kAppends);
+  EXPECT_LT(groups, kAppends);  // submitted without yielding: grouped into far fewer syncs
+  EXPECT_EQ(harness_close(h), 0);
+  h = open();
+  auto l = load(h);
+  ASSERT_EQ(l->n, kAppends);
+  for (unsigned i = 0; i < kAppends; ++i) {
+    EXPECT_EQ(l->values[i], i + 1);
+    EXPECT_EQ(l->types[i], kRaftCommand);
+  }
+  EXPECT_EQ(harness_close(h), 0);
+}
+
+TEST_F(RaftIo, TruncateThenAppendReplacesTheSuffix) {
+  io_harness* h = open();
+  load(h);
+  append_range(h, 1, 10, 1, 0);
+  ASSERT_EQ(harness_wait(h, 1), 0);
+  ASSERT_EQ(harness_truncate(h, 6), 0);
+  append_range(h, 106, 108, 2, 1);  // entries 6..8 of term 2
+  ASSERT_EQ(harness_wait(h, 2), 0);
+  EXPECT_EQ(harness_close(h), 0);
+  h = open();
+  auto l = load(h);
+  ASSERT_EQ(l->n, 8u);
+  for (unsigned i = 0; i < 5; ++i) {
+    EXPECT_EQ(l->values[i], i + 1);
+    EXPECT_EQ(l->terms[i], 1u);
+  }
+  for (unsigned i = 5; i < 8; ++i) {
+    EXPECT_EQ(l->values[i], 101 + i);
+    EXPECT_EQ(l->terms[i], 2u);
+  }
+  // Appending continues after the replaced suffix.
+  append_range(h, 9, 9, 2, 2);
+  ASSERT_EQ(harness_wait(h, 1), 0);
+  EXPECT_EQ(harness_close(h), 0);
+}
+
+TEST_F(RaftIo, TruncateBeforeAnAppendStillInFlightTakesEffect) {
+  io_harness* h = open();
+  load(h);
+  append_range(h, 1, 10, 1, 0);
+  ASSERT_EQ(harness_truncate(h, 4), 0);  // the first append may not be written yet
+  append_range(h, 204, 205, 2, 1);
+  ASSERT_EQ(harness_wait(h, 2), 0);
+  EXPECT_EQ(harness_close(h), 0);
+  h = open();
+  auto l = load(h);
+  ASSERT_EQ(l->n, 5u);
+  EXPECT_EQ(l->values[2], 3u);
+  EXPECT_EQ(l->values[3], 204u);
+  EXPECT_EQ(l->values[4], 205u);
+  EXPECT_EQ(harness_close(h), 0);
+}
+
+TEST_F(RaftIo, SnapshotWithTrailingKeepsTheTailOfTheLog) {
+  io_harness* h = open();
+  load(h);
+  append_range(h, 1, 50, 1, 0);
+  ASSERT_EQ(harness_wait(h, 1), 0);
+  ASSERT_EQ(harness_snapshot_put(h, 10, 40, 1, 4242), 0);
+  std::uint64_t index = 0;
+  std::uint64_t term = 0;
+  std::uint64_t value = 0;
+  ASSERT_EQ(harness_snapshot_get(h, &index, &term, &value), 0);
+  EXPECT_EQ(index, 40u);
+  EXPECT_EQ(value, 4242u);
+  EXPECT_EQ(harness_close(h), 0);
+  h = open();
+  auto l = load(h);
+  ASSERT_TRUE(l->has_snapshot);
+  EXPECT_EQ(l->snap_index, 40u);
+  EXPECT_EQ(l->snap_term, 1u);
+  EXPECT_EQ(l->snap_value, 4242u);
+  EXPECT_EQ(l->snap_conf_index, 1u);
+  EXPECT_EQ(l->snap_conf_servers, 1u);
+  EXPECT_EQ(l->start_index, 31u);  // entries up to 40 - 10 may go, and did
+  ASSERT_EQ(l->n, 20u);
+  EXPECT_EQ(l->values[0], 31u);
+  EXPECT_EQ(harness_close(h), 0);
+}
+
+TEST_F(RaftIo, SnapshotInstallReplacesTheLog) {
+  io_harness* h = open();
+  load(h);
+  append_range(h, 1, 20, 1, 0);
+  ASSERT_EQ(harness_wait(h, 1), 0);
+  ASSERT_EQ(harness_snapshot_put(h, 0, 100, 3, 777), 0);
+  append_range(h, 101, 102, 3, 1);  // the log continues after the snapshot
+  ASSERT_EQ(harness_wait(h, 2), 0);
+  EXPECT_EQ(harness_close(h), 0);
+  h = open();
+  auto l = load(h);
+  ASSERT_TRUE(l->has_snapshot);
+  EXPECT_EQ(l->snap_index, 100u);
+  EXPECT_EQ(l->snap_value, 777u);
+  EXPECT_EQ(l->start_index, 101u);
+  ASSERT_EQ(l->n, 2u);
+  EXPECT_EQ(l->values[0], 101u);
+  EXPECT_EQ(harness_close(h), 0);
+}
+
+TEST_F(RaftIo, UnalignedEntriesAreRefusedLikeRaftUv) {
+  io_harness* h = open();
+  load(h);
+  EXPECT_EQ(harness_append_unaligned(h), kRaftInvalid);
+  EXPECT_EQ(harness_close(h), 0);
+}
+
+TEST_F(RaftIo, CloseFiresEveryAppendCallbackFirst) {
+  io_harness* h = open();
+  load(h);
+  for (unsigned i = 0; i < 200; ++i) append_range(h, i + 1, i + 1, 1, static_cast<int>(i));
+  EXPECT_EQ(harness_close(h), 0);  // no append left without its callback
+}
+
+TEST_F(RaftIo, SecondOpenOfTheDirectoryIsBusy) {
+  io_harness* h = open();
+  io_harness* other = nullptr;
+  char err[512] = {0};
+  EXPECT_EQ(harness_open(dir_.str().c_str(), &other, err, sizeof err), kRaftBusy) << err;
+  EXPECT_EQ(harness_close(h), 0);
+}
+
+}  // namespace

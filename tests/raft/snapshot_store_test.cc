@@ -1,0 +1,401 @@
+// SnapshotStore: the conformance suite for both backends, the file format's damage handling,
+// and StorageEngine::install_snapshot under crashes (power cuts with FaultFileSystem at every
+// step, and SIGKILL).
+#include "strata/raft/snapshot_store.h"
+
+#include <chrono>
+#include <random>
+#include <string>
+
+#include "file_test_util.h"
+#include "gtest/gtest.h"
+#include "strata/raft/memory_log_store.h"
+#include "strata/raft/storage_engine.h"
+#include "strata/testing/crash.h"
+#include "strata/testing/fault_fs.h"
+#include "strata/testing/snapshot_store_suite.h"
+#include "strata/testing/temp_dir.h"
+
+namespace strata::testing {
+
+struct FileSnapshotFactory {
+  static constexpr bool kDurable = true;
+  static Result<std::unique_ptr<raft::SnapshotStore>> open(const std::string& dir) {
+    STRATA_ASSIGN_OR_RETURN(auto s, raft::FileSnapshotStore::open(dir));
+    return std::unique_ptr<raft::SnapshotStore>(std::move(s));
+  }
+};
+
+INSTANTIATE_TYPED_TEST_SUITE_P(File, SnapshotStoreSuite, FileSnapshotFactory);
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, SnapshotStoreSuite, MemorySnapshotFactory);
+
+}  // namespace strata::testing
+
+namespace strata::raft {
+namespace {
+
+using testing::snapshot_suite::data_for;
+using testing::snapshot_suite::meta_for;
+
+std::unique_ptr<FileSnapshotStore> open_snap(const std::string& dir, FileSystem* fs = nullptr) {
+  FileSnapshotOptions o;
+  o.fs = fs;
+  auto s = FileSnapshotStore::open(dir, o);
+  EXPECT_TRUE(s.has_value()) << s.error();
+  return s.has_value() ? std::move(*s) : nullptr;
+}
+
+TEST(FileSnapshotStore, DamagedNewestIsSkippedAndReported) {
+  testing::TempDir dir("snap");
+  const std::string d = dir.file("snap");
+  {
+    auto s = open_snap(d);
+    ASSERT_TRUE(s->save(meta_for(10, 1), data_for(10, 4000)).ok());
+    ASSERT_TRUE(s->save(meta_for(20, 1), data_for(20, 4000)).ok());
+  }
+  const std::string newest = FileSnapshotStore::snapshot_path(d, 20, 1);
+  file_test::flip_bit(newest, FileSnapshotStore::kHeaderSize + 100, 3);  // in the data
+  auto s = open_snap(d);
+  SnapshotLoadReport report;
+  auto loaded = s->load(&report);
+  ASSERT_TRUE(loaded.has_value()) << loaded.error();
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ((*loaded)->meta.index, 10u);
+  ASSERT_EQ(report.skipped.size(), 1u);
+  EXPECT_EQ(report.skipped[0].index, 20u);
+  EXPECT_TRUE(report.skipped[0].status.is_corruption()) << report.skipped[0].status;
+  EXPECT_NE(report.skipped[0].status.message().find("CRC"), std::string::npos);
+  // The damaged file is kept for inspection, and verify() names it.
+  auto verified = s->verify();
+  ASSERT_TRUE(verified.has_value());
+  ASSERT_EQ(verified->size(), 2u);
+  EXPECT_TRUE((*verified)[0].status.ok());
+  EXPECT_TRUE((*verified)[1].status.is_corruption());
+}
+
+TEST(FileSnapshotStore, EveryDamagedByteOfTheHeaderOrTrailerIsDetected) {
+  testing::TempDir dir("snap");
+  const std::string d = dir.file("snap");
+  {
+    auto s = open_snap(d);
+    ASSERT_TRUE(s->save(meta_for(5, 2), "payload").ok());
+  }
+  const std::string path = FileSnapshotStore::snapshot_path(d, 5, 2);
+  const std::uint64_t size = file_test::file_size(path);
+  for (std::uint64_t off = 0; off < size; ++off) {
+    file_test::flip_bit(path, off, 0);
+    auto v = verify_snapshot_dir(FileSystem::posix(), d);
+    ASSERT_TRUE(v.has_value());
+    ASSERT_EQ(v->size(), 1u);
+    EXPECT_TRUE((*v)[0].status.is_corruption()) << "byte " << off << " flipped went unnoticed";
+    file_test::flip_bit(path, off, 0);
+  }
+  auto v = verify_snapshot_dir(FileSystem::posix(), d);
+  ASSERT_TRUE(v.has_value() && v->size() == 1u);
+  EXPECT_TRUE((*v)[0].status.ok());
+}
+
+TEST(FileSnapshotStore, TruncatedFileIsCorruption) {
+  testing::TempDir dir("snap");
+  const std::string d = dir.file("snap");
+  {
+    auto s = open_snap(d);
+    ASSERT_TRUE(s->save(meta_for(5, 2), data_for(5, 1000)).ok());
+  }
+  const std::string path = FileSnapshotStore::snapshot_path(d, 5, 2);
+  {
+    auto f = FileSystem::posix().open(path, OpenMode::kReadWrite);
+    ASSERT_TRUE(f.has_value());
+    ASSERT_TRUE((*f)->truncate(500).ok());
+  }
+  auto s = open_snap(d);
+  SnapshotLoadReport report;
+  auto loaded = s->load(&report);
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_FALSE(loaded->has_value());
+  ASSERT_EQ(report.skipped.size(), 1u);
+  EXPECT_TRUE(report.skipped[0].status.is_corruption());
+}
+
+TEST(FileSnapshotStore, TemporaryFilesLeftByACrashAreRemovedAtOpen) {
+  testing::TempDir dir("snap");
+  const std::string d = dir.file("snap");
+  {
+    auto s = open_snap(d);
+    ASSERT_TRUE(s->save(meta_for(1, 1), "one").ok());
+  }
+  {  // what a crash mid-write leaves
+    auto f = FileSystem::posix().open(d + "/snap-00000000000000000002-00000000000000000001.tmp",
+                                      OpenMode::kReadWriteCreate);
+    ASSERT_TRUE(f.has_value());
+    ASSERT_TRUE((*f)->write_at(0, "half a snapshot").ok());
+  }
+  auto before = verify_snapshot_dir(FileSystem::posix(), d);
+  ASSERT_TRUE(before.has_value());
+  ASSERT_EQ(before->size(), 2u);
+  EXPECT_TRUE((*before)[1].status.is_aborted());
+  auto s = open_snap(d);
+  EXPECT_EQ(s->open_report().temp_removed, 1u);
+  EXPECT_EQ(s->open_report().snapshots, 1u);
+  auto names = FileSystem::posix().list_dir(d);
+  ASSERT_TRUE(names.has_value());
+  for (const auto& n : *names) EXPECT_FALSE(n.ends_with(".tmp")) << n;
+}
+
+TEST(FileSnapshotStore, SecondOpenIsBusy) {
+  testing::TempDir dir("snap");
+  auto s = open_snap(dir.file("snap"));
+  auto again = FileSnapshotStore::open(dir.file("snap"));
+  ASSERT_FALSE(again.has_value());
+  EXPECT_TRUE(again.error().is_busy());
+}
+
+// A power cut after every possible number of file-system operations of save(): after reopen
+// the store holds the old snapshot or the new one, whole; when save() returned OK, the new one.
+TEST(FileSnapshotStore, PowerCutAtEveryStepOfSaveKeepsOldOrNew) {
+  for (std::uint64_t cut = 0; cut < 40; ++cut) {
+    testing::TempDir dir("snapcut");
+    const std::string d = dir.file("snap");
+    testing::FaultFileSystem fs(cut + 1);
+    {
+      auto s = open_snap(d, &fs);
+      ASSERT_TRUE(s->save(meta_for(1, 1), data_for(1, 3000)).ok());
+    }
+    bool ok = false;
+    {
+      auto s = open_snap(d, &fs);
+      fs.fail_after(cut);
+      ok = s->save(meta_for(2, 1), data_for(2, 5000)).ok();
+      fs.crash(testing::CrashMode::kRandom);
+    }
+    auto s = open_snap(d);
+    SnapshotLoadReport report;
+    auto loaded = s->load(&report);
+    ASSERT_TRUE(loaded.has_value()) << "cut " << cut << ": " << loaded.error();
+    ASSERT_TRUE(loaded->has_value()) << "cut " << cut << ": the old snapshot is gone";
+    EXPECT_TRUE(report.skipped.empty()) << "cut " << cut << ": " << report.skipped[0].status;
+    const std::uint64_t i = (*loaded)->meta.index;
+    EXPECT_TRUE(i == 1 || i == 2) << i;
+    EXPECT_TRUE((*loaded)->data == data_for(i, i == 1 ? 3000 : 5000)) << "cut " << cut;
+    if (ok) {
+      EXPECT_EQ(i, 2u) << "cut " << cut << ": save() said OK but the snapshot is gone";
+    }
+  }
+}
+
+// --- StorageEngine::install_snapshot ------------------------------------------------------
+
+std::vector<LogEntry> entries_from(std::uint64_t first, std::uint64_t last, std::uint64_t term) {
+  std::vector<LogEntry> out;
+  for (std::uint64_t i = first; i <= last; ++i) out.push_back({i, term, "e" + std::to_string(i)});
+  return out;
+}
+
+TEST(StorageEngineSnapshots, OpenFileLaysOutSnapDirectory) {
+  testing::TempDir dir("engine");
+  auto e = StorageEngine::open_file(dir.file("node"));
+  ASSERT_TRUE(e.has_value()) << e.error();
+  ASSERT_TRUE(e->has_snapshots());
+  ASSERT_TRUE(e->snapshots().save(meta_for(3, 1), "s").ok());
+  auto exists =
+      FileSystem::posix().exists(FileSnapshotStore::snapshot_path(dir.file("node/snap"), 3, 1));
+  ASSERT_TRUE(exists.has_value());
+  EXPECT_TRUE(*exists);
+}
+
+TEST(StorageEngineSnapshots, InstallSavesThenResetsTheLog) {
+  testing::TempDir dir("engine");
+  {
+    auto e = StorageEngine::open_file(dir.file("node"));
+    ASSERT_TRUE(e.has_value());
+    ASSERT_TRUE(e->log().append(entries_from(1, 10, 1)).ok());
+    ASSERT_TRUE(e->log().sync().ok());
+    ASSERT_TRUE(e->meta().save(HardState{2, 1, 5}).ok());
+    ASSERT_TRUE(e->snapshots().save(meta_for(4, 1), "old").ok());
+    ASSERT_TRUE(e->install_snapshot(meta_for(50, 2), data_for(50, 10000)).ok());
+    EXPECT_EQ(e->log().first_index(), 51u);
+    EXPECT_EQ(e->log().last_index(), 50u);
+    ASSERT_TRUE(e->log().append(entries_from(51, 52, 2)).ok());
+    ASSERT_TRUE(e->log().sync().ok());
+  }
+  auto e = StorageEngine::open_file(dir.file("node"));
+  ASSERT_TRUE(e.has_value()) << e.error();
+  EXPECT_FALSE(e->open_report().finished_install);
+  EXPECT_EQ(e->open_report().snapshot_index, 50u);
+  EXPECT_EQ(e->log().first_index(), 51u);
+  EXPECT_EQ(e->log().last_index(), 52u);
+  EXPECT_EQ(e->meta().load()->value(), (HardState{2, 1, 5}));  // untouched
+  EXPECT_EQ(e->snapshots().list()->size(), 1u);                // the older one was purged
+  auto loaded = e->snapshots().load();
+  ASSERT_TRUE(loaded.has_value() && loaded->has_value());
+  EXPECT_TRUE((*loaded)->data == data_for(50, 10000));
+}
+
+TEST(StorageEngineSnapshots, OpenFinishesAnInstallStoppedBeforeTheReset) {
+  testing::TempDir dir("engine");
+  {
+    auto e = StorageEngine::open_file(dir.file("node"));
+    ASSERT_TRUE(e.has_value());
+    ASSERT_TRUE(e->log().append(entries_from(1, 10, 1)).ok());
+    ASSERT_TRUE(e->log().sync().ok());
+    // What a crash between install_snapshot's steps 1 and 2 leaves.
+    ASSERT_TRUE(e->snapshots().save(meta_for(30, 3), "image").ok());
+  }
+  auto e = StorageEngine::open_file(dir.file("node"));
+  ASSERT_TRUE(e.has_value()) << e.error();
+  EXPECT_TRUE(e->open_report().finished_install);
+  EXPECT_EQ(e->log().first_index(), 31u);
+  EXPECT_EQ(e->log().last_index(), 30u);
+}
+
+TEST(StorageEngineSnapshots, LogThatContinuesTheSnapshotIsKept) {
+  testing::TempDir dir("engine");
+  {
+    auto e = StorageEngine::open_file(dir.file("node"));
+    ASSERT_TRUE(e.has_value());
+    ASSERT_TRUE(e->log().append(entries_from(1, 10, 1)).ok());
+    ASSERT_TRUE(e->log().sync().ok());
+    ASSERT_TRUE(e->snapshots().save(meta_for(6, 1), "image").ok());  // a leader's own snapshot
+  }
+  auto e = StorageEngine::open_file(dir.file("node"));
+  ASSERT_TRUE(e.has_value()) << e.error();
+  EXPECT_FALSE(e->open_report().finished_install);
+  EXPECT_EQ(e->log().first_index(), 1u);
+  EXPECT_EQ(e->log().last_index(), 10u);
+}
+
+TEST(StorageEngineSnapshots, LogWithADifferentTermAtTheSnapshotIsReset) {
+  testing::TempDir dir("engine");
+  {
+    auto e = StorageEngine::open_file(dir.file("node"));
+    ASSERT_TRUE(e.has_value());
+    ASSERT_TRUE(e->log().append(entries_from(1, 10, 1)).ok());
+    ASSERT_TRUE(e->log().sync().ok());
+    ASSERT_TRUE(e->snapshots().save(meta_for(6, 2), "image").ok());  // conflicting history
+  }
+  auto e = StorageEngine::open_file(dir.file("node"));
+  ASSERT_TRUE(e.has_value()) << e.error();
+  EXPECT_TRUE(e->open_report().finished_install);
+  EXPECT_EQ(e->log().first_index(), 7u);
+}
+
+TEST(StorageEngineSnapshots, LogStartingPastTheNewestValidSnapshotIsCorruption) {
+  testing::TempDir dir("engine");
+  {
+    auto e = StorageEngine::open_file(dir.file("node"));
+    ASSERT_TRUE(e.has_value());
+    ASSERT_TRUE(e->snapshots().save(meta_for(5, 1), "older").ok());
+    ASSERT_TRUE(e->log().append(entries_from(1, 30, 1)).ok());
+    ASSERT_TRUE(e->log().sync().ok());
+    ASSERT_TRUE(e->snapshots().save(meta_for(20, 1), "newer").ok());
+    ASSERT_TRUE(e->log().purge(20).ok());
+    ASSERT_TRUE(e->log().sync().ok());
+  }
+  file_test::flip_bit(FileSnapshotStore::snapshot_path(dir.file("node/snap"), 20, 1),
+                      FileSnapshotStore::kHeaderSize + 2);
+  auto e = StorageEngine::open_file(dir.file("node"));
+  ASSERT_FALSE(e.has_value());
+  EXPECT_TRUE(e.error().is_corruption()) << e.error();
+  EXPECT_NE(e.error().message().find("damaged"), std::string::npos) << e.error();
+}
+
+TEST(StorageEngineSnapshots, MemoryEngineInstalls) {
+  StorageEngine e = StorageEngine::memory();
+  ASSERT_TRUE(e.log().append(entries_from(1, 3, 1)).ok());
+  ASSERT_TRUE(e.install_snapshot(meta_for(9, 1), "m").ok());
+  EXPECT_EQ(e.log().first_index(), 10u);
+  EXPECT_EQ(e.snapshots().load()->value().data, "m");
+}
+
+TEST(StorageEngineSnapshots, EngineWithoutSnapshotStoreRefusesInstall) {
+  StorageEngine e(std::make_unique<MemoryLogStore>(), std::make_unique<MemoryMetaStore>());
+  EXPECT_FALSE(e.has_snapshots());
+  EXPECT_TRUE(e.install_snapshot(meta_for(9, 1), "m").is_not_supported());
+}
+
+// The state after reopening an engine that was installing snapshot 50 over a log 1..20: the
+// old state, or the snapshot with the log reset after it — never a reset log without it.
+void check_old_or_installed(StorageEngine& e, bool install_returned_ok, const std::string& what) {
+  auto loaded = e.snapshots().load();
+  ASSERT_TRUE(loaded.has_value()) << what << ": " << loaded.error();
+  const bool installed = loaded->has_value() && (*loaded)->meta.index == 50;
+  if (installed) {
+    EXPECT_TRUE((*loaded)->data == data_for(50, 20000)) << what;
+    EXPECT_EQ(e.log().first_index(), 51u) << what;
+    EXPECT_EQ(e.log().last_index(), 50u) << what;
+  } else {
+    EXPECT_FALSE(install_returned_ok) << what << ": install said OK but the snapshot is gone";
+    EXPECT_EQ(e.log().first_index(), 1u) << what;
+    EXPECT_EQ(e.log().last_index(), 20u) << what;
+    auto entry = e.log().entry(20);
+    ASSERT_TRUE(entry.has_value() && entry->has_value()) << what;
+    EXPECT_EQ((*entry)->payload, "e20") << what;
+  }
+}
+
+TEST(StorageEngineSnapshots, PowerCutAtEveryStepOfInstallKeepsOldOrNew) {
+  std::uint64_t steps = 0;
+  for (std::uint64_t cut = 0; cut < 200; ++cut) {
+    testing::TempDir dir("install");
+    const std::string d = dir.file("node");
+    testing::FaultFileSystem fs(cut + 7);
+    FileEngineOptions o;
+    o.log.fs = &fs;
+    o.log.segment_bytes = 64 << 10;  // small segments keep the sweep short
+    o.log.zero_ahead_bytes = 4096;
+    {
+      auto e = StorageEngine::open_file(d, o);
+      ASSERT_TRUE(e.has_value()) << e.error();
+      ASSERT_TRUE(e->log().append(entries_from(1, 20, 1)).ok());
+      ASSERT_TRUE(e->log().sync().ok());
+      ASSERT_TRUE(e->meta().save(HardState{1, 1, 10}).ok());
+    }
+    bool ok = false;
+    bool cut_hit = false;
+    {
+      auto e = StorageEngine::open_file(d, o);
+      ASSERT_TRUE(e.has_value()) << e.error();
+      const std::uint64_t before = fs.total_ops();
+      fs.fail_after(cut);
+      ok = e->install_snapshot(meta_for(50, 2), data_for(50, 20000)).ok();
+      cut_hit = fs.power_cut();
+      if (!cut_hit) steps = fs.total_ops() - before;
+      fs.crash(testing::CrashMode::kRandom);
+    }
+    FileEngineOptions reopen = o;
+    reopen.log.fs = nullptr;
+    auto e = StorageEngine::open_file(d, reopen);
+    ASSERT_TRUE(e.has_value()) << "cut " << cut << ": " << e.error();
+    check_old_or_installed(*e, ok, "cut " + std::to_string(cut));
+    if (!cut_hit) break;  // the whole install fit before the cut: every step was covered
+  }
+  EXPECT_GT(steps, 5u);  // the sweep reached the end of install_snapshot
+}
+
+TEST(StorageEngineSnapshots, SigkillDuringInstallsKeepsOldOrNew) {
+  std::mt19937_64 rng(std::random_device{}());
+  for (int round = 0; round < 8; ++round) {
+    testing::TempDir dir("installkill");
+    const std::string d = dir.file("node");
+    {
+      auto e = StorageEngine::open_file(d);
+      ASSERT_TRUE(e.has_value());
+      ASSERT_TRUE(e->log().append(entries_from(1, 20, 1)).ok());
+      ASSERT_TRUE(e->log().sync().ok());
+    }
+    auto child = testing::CrashChild::spawn([&](testing::CrashChild::Acker& ack) {
+      auto e = StorageEngine::open_file(d);
+      if (!e) ::_exit(2);
+      if (!e->install_snapshot(meta_for(50, 2), data_for(50, 20000)).ok()) ::_exit(3);
+      ack(1);
+      ::pause();
+    });
+    child.kill_after(std::chrono::microseconds(rng() % 6000));
+    auto e = StorageEngine::open_file(d);
+    ASSERT_TRUE(e.has_value()) << e.error();
+    check_old_or_installed(*e, child.last_ack().has_value(), "round " + std::to_string(round));
+  }
+}
+
+}  // namespace
+}  // namespace strata::raft
