@@ -13,7 +13,7 @@ namespace {
 namespace fmt = metadata_format;
 
 constexpr std::string_view kFileNames[2] = {"left", "right"};
-constexpr std::string_view kTempName = "left.tmp";
+constexpr std::string_view kTempNames[2] = {"left.tmp", "right.tmp"};
 constexpr std::string_view kLockName = "LOCK";
 
 std::string strip_slashes(std::string p) {
@@ -85,11 +85,15 @@ Result<MetadataCore> MetadataCore::open(const std::string& dir_in, const Metadat
 }
 
 void MetadataCore::note_file(int i, const Status& status, std::uint64_t version,
-                             std::uint64_t entries) {
+                             std::uint64_t entries, std::string_view image) {
   MetadataOpenReport::File& f = report_.files[static_cast<std::size_t>(i)];
   f.status = status;
   f.version = status.ok() ? version : 0;
   f.entries = status.ok() ? entries : 0;
+  if (!status.ok() && image.size() >= fmt::kVersionOffset + 8 &&
+      image.substr(0, fmt::kMagic.size()) == fmt::kMagic) {
+    f.claimed_version = decode_be<std::uint64_t>(image.data() + fmt::kVersionOffset);
+  }
 }
 
 Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
@@ -102,13 +106,18 @@ Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
     if (!valid[i] && !images[i].empty()) ++invalid_files;
   }
   if (!valid[0] && !valid[1]) {
-    if (invalid_files > 0) {
+    // A store is created with both files whole (create_initial), so a file that exists but is
+    // empty is damage too; only "no file at all" is a store whose creation never finished.
+    const bool any_present = report_.files[0].present || report_.files[1].present;
+    if (invalid_files > 0 || any_present) {
       if (!options.recover_empty) {
         std::string msg = "metadata " + dir_ + ": no valid file (left: ";
         msg += images[0].empty() ? std::string("empty") : checks[0].to_string();
         msg += "; right: ";
         msg += images[1].empty() ? std::string("empty") : checks[1].to_string();
-        msg += "); set MetadataOptions::recover_empty to start an empty store";
+        msg +=
+            "); a store is never created without an image; set "
+            "MetadataOptions::recover_empty to start an empty store";
         return Status::corruption(msg);
       }
     }
@@ -171,33 +180,30 @@ Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
 }
 
 Status MetadataCore::create_initial(std::uint8_t key_codec) {
-  // A fresh store is a valid empty image of version 0 in `left`, written to a temporary file
-  // and renamed into place, so that a crash at any point leaves either no store (and the next
-  // open starts again) or one valid file: never a lone torn file that open would call corrupt.
+  // A fresh store is a valid empty image of version 0 in each file, each written to a
+  // temporary file, synced and renamed into place, then the directory synced. A crash at any
+  // point leaves no file (the next open starts again), or whole images only: never a torn or
+  // empty file, which open therefore treats as damage.
   const std::string image = fmt::empty_image(key_codec, 0);
-  {
-    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> tmp,
-                            fs_->open(path(kTempName), OpenMode::kReadWriteCreate));
-    STRATA_RETURN_IF_ERROR(tmp->truncate(0));
-    STRATA_RETURN_IF_ERROR(tmp->write_at(0, image));
-    STRATA_RETURN_IF_ERROR(tmp->sync());
-  }
-  slots_[kLeft].file.reset();
-  STRATA_RETURN_IF_ERROR(fs_->rename(path(kTempName), path(kFileNames[kLeft])));
-  STRATA_ASSIGN_OR_RETURN(slots_[kLeft].file,
-                          fs_->open(path(kFileNames[kLeft]), OpenMode::kReadWrite));
-  if (!slots_[kRight].file) {
-    STRATA_ASSIGN_OR_RETURN(slots_[kRight].file,
-                            fs_->open(path(kFileNames[kRight]), OpenMode::kReadWriteCreate));
+  for (int i : {kLeft, kRight}) {
+    MetadataSlot& slot = slots_[static_cast<std::size_t>(i)];
+    slot.file.reset();
+    {
+      STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> tmp,
+                              fs_->open(path(kTempNames[i]), OpenMode::kReadWriteCreate));
+      STRATA_RETURN_IF_ERROR(tmp->truncate(0));
+      STRATA_RETURN_IF_ERROR(tmp->write_at(0, image));
+      STRATA_RETURN_IF_ERROR(tmp->sync());
+    }
+    STRATA_RETURN_IF_ERROR(fs_->rename(path(kTempNames[i]), path(kFileNames[i])));
+    STRATA_ASSIGN_OR_RETURN(slot.file, fs_->open(path(kFileNames[i]), OpenMode::kReadWrite));
+    slot.valid = true;
+    slot.version = 0;
+    slot.payload_size = image.size() - fmt::kCrcSize;
+    slot.crc = decode_be<std::uint32_t>(image.data() + slot.payload_size);
+    slot.physical_size = image.size();
   }
   STRATA_RETURN_IF_ERROR(fs_->sync_dir(dir_));
-  MetadataSlot& left = slots_[kLeft];
-  left.valid = true;
-  left.version = 0;
-  left.payload_size = image.size() - fmt::kCrcSize;
-  left.crc = decode_be<std::uint32_t>(image.data() + left.payload_size);
-  left.physical_size = image.size();
-  slots_[kRight].valid = false;
   current_ = kLeft;
   return Status();
 }
@@ -209,7 +215,7 @@ Status MetadataCore::destroy(const std::string& dir_in, FileSystem& fs) {
   if (!exists) return Status();
   {
     STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileLock> lock, fs.lock(dir + "/" + "LOCK"));
-    for (std::string_view name : {kFileNames[0], kFileNames[1], kTempName}) {
+    for (std::string_view name : {kFileNames[0], kFileNames[1], kTempNames[0], kTempNames[1]}) {
       Status s = fs.remove(dir + "/" + std::string(name));
       if (!s.ok() && !s.is_not_found()) return s;
     }
@@ -238,6 +244,10 @@ Status MetadataCore::fail(const Status& status) {
 Status MetadataCore::write_at(MetadataSlot& slot, std::uint64_t offset, std::string_view bytes) {
   STRATA_RETURN_IF_ERROR(slot.file->write_at(offset, bytes));
   stats_.bytes_written += bytes.size();
+  if (!bytes.empty()) {
+    constexpr std::uint64_t kPage = 4096;
+    stats_.pages_written += (offset + bytes.size() - 1) / kPage - offset / kPage + 1;
+  }
   return Status();
 }
 

@@ -29,7 +29,32 @@ Result<StorageEngine> StorageEngine::open_file(const std::string& dir,
   if (!exists) STRATA_RETURN_IF_ERROR(fs.sync_dir(dir));
   StorageEngine engine(std::move(log), std::move(meta), std::move(snaps));
   STRATA_RETURN_IF_ERROR(engine.reconcile_with_snapshot());
+  if (options.check_hard_state) {
+    if (Status s = engine.check_hard_state(); !s.ok()) {
+      return s.with_context("StorageEngine::open_file(" + dir + ")");
+    }
+  }
   return engine;
+}
+
+Status StorageEngine::check_hard_state() const {
+  STRATA_ASSIGN_OR_RETURN(const std::optional<HardState> hs, meta_->load());
+  const std::uint64_t first = log_->first_index();
+  const std::uint64_t last = log_->last_index();
+  if (!hs) {
+    if (last >= first || first > 1) {
+      return Status::corruption("the log holds entries up to " + std::to_string(last) +
+                                " (first index " + std::to_string(first) +
+                                ") but no hard state was ever saved: the hard state is lost");
+    }
+    return Status();
+  }
+  if (hs->commit > last) {
+    return Status::corruption("the hard state's commit index " + std::to_string(hs->commit) +
+                              " is past the log's last index " + std::to_string(last) +
+                              ": committed entries are missing (was the log truncated or lost?)");
+  }
+  return Status();
 }
 
 StorageEngine StorageEngine::memory() {

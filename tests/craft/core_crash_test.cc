@@ -84,6 +84,12 @@ class Core {
     return l;
   }
 
+  // Saves the term (synced), as libraft does before it appends anything.
+  bool set_term(std::uint64_t term) {
+    char err[256];
+    return strata_craft_core_set_term(core_, term, err, sizeof err) == STRATA_CRAFT_OK;
+  }
+
   // Appends values[i] at first + i (8-byte entries) and waits; returns the completion status.
   int append(std::uint64_t first, std::uint64_t term, const std::vector<std::uint64_t>& values) {
     std::vector<strata_craft_entry> e(values.size());
@@ -148,7 +154,7 @@ TEST(CraftCoreCrash, SigkillMidAppendKeepsEveryCompletedAppend) {
     strata::testing::TempDir dir("corecrash");
     auto child = strata::testing::CrashChild::spawn([&](strata::testing::CrashChild::Acker& ack) {
       Core core(dir.str());
-      if (!core.ok() || !core.load()) ::_exit(2);
+      if (!core.ok() || !core.load() || !core.set_term(1)) ::_exit(2);
       std::mt19937_64 r(static_cast<std::uint64_t>(round));
       for (std::uint64_t next = 1;;) {
         const std::uint64_t n = 1 + r() % 40;
@@ -178,7 +184,7 @@ TEST(CraftCoreCrash, SigkillMidSnapshotKeepsCompletedSnapshotsAndAContinuingLog)
     strata::testing::TempDir dir("corecrashsnap");
     auto child = strata::testing::CrashChild::spawn([&](strata::testing::CrashChild::Acker& ack) {
       Core core(dir.str());
-      if (!core.ok() || !core.load()) ::_exit(2);
+      if (!core.ok() || !core.load() || !core.set_term(1)) ::_exit(2);
       std::uint64_t next = 1;
       for (int i = 1;; ++i) {
         if (core.append(next, 1, range(next, next + 19)) != STRATA_CRAFT_OK) ::_exit(3);
@@ -226,6 +232,7 @@ TEST(CraftCoreCrash, PowerCutAtEveryStepKeepsWhatWasAcknowledged) {
       Core core(dir.str(), &fs);
       ASSERT_TRUE(core.ok()) << core.error();
       ASSERT_TRUE(core.load().has_value());
+      ASSERT_TRUE(core.set_term(1));
       fs.fail_after(cut);
       ok[kA] = core.append(1, 1, range(1, 20)) == 0;                       // 1..20 = i
       ok[kB] = core.truncate_and_append(15, 2, range(15, 25, 1000)) == 0;  // 15..25 = 1000+i

@@ -453,6 +453,23 @@ TEST(MetadataDelta, ShrinkingTruncatesBothFiles) {
   EXPECT_EQ(file_content(dir.file("right")).size(), small);
 }
 
+// commonware's overwrite pattern: a store of a few keys (one page) takes deltas once both
+// files hold its layout, because a delta writes fewer bytes of that one page.
+TEST(MetadataDelta, SmallStoresTakeDeltas) {
+  TempDir dir("md");
+  auto md = open_u64(dir.str());
+  for (std::uint64_t k = 0; k < 3; ++k) ASSERT_TRUE(md.put(k, "value-0").has_value());
+  ASSERT_TRUE(md.sync().ok());
+  for (int round = 1; round <= 6; ++round) {
+    ASSERT_TRUE(md.put(1, "value-" + std::to_string(round)).has_value());
+    ASSERT_TRUE(md.sync().ok());
+  }
+  EXPECT_EQ(md.stats().rewrites, 2U);  // one per file, for the new layout
+  EXPECT_EQ(md.stats().overwrites, 5U);
+  EXPECT_GT(md.stats().pages_written, 0U);
+}
+
+// A delta touching as many pages as a rewrite, with many entries changed, is a rewrite.
 TEST(MetadataDelta, ManyChangesFallBackToRewrite) {
   TempDir dir("md");
   auto md = warm_store(dir.str());
@@ -529,6 +546,70 @@ TEST(MetadataCorruption, ZeroLengthNewestFallsBackToOlderAndCountsRecovery) {
   auto md = open_u64(dir.str());
   EXPECT_EQ(contents(md), kOld);
   EXPECT_EQ(md.stats().recoveries, 1U);
+}
+
+TEST(MetadataCorruption, FallbacksAreReportedWithFileVersionAndReason) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  flip(dir.file("left"), 30);
+  auto md = open_u64(dir.str());
+  EXPECT_EQ(contents(md), kOld);
+  const MetadataOpenReport& r = md.open_report();
+  EXPECT_TRUE(r.fallback);
+  EXPECT_EQ(r.current, 1);
+  EXPECT_EQ(r.files[1].version, 1U);
+  EXPECT_TRUE(r.files[0].status.is_corruption());
+  EXPECT_EQ(r.files[0].claimed_version, 2U);  // the header survived the flip
+  EXPECT_NE(r.fallback_reason.find("left passed over"), std::string::npos) << r.fallback_reason;
+  EXPECT_NE(r.fallback_reason.find("right has version 1"), std::string::npos) << r.fallback_reason;
+}
+
+TEST(MetadataCorruption, BothFilesEmptyIsCorruptionNotANewStore) {
+  TempDir dir("md");
+  { auto md = open_u64(dir.str()); }
+  write_content(dir.file("left"), "");
+  write_content(dir.file("right"), "");
+  auto md = U64Metadata::open(dir.str());
+  ASSERT_FALSE(md.has_value());
+  EXPECT_TRUE(md.error().is_corruption()) << md.error();
+  EXPECT_NE(md.error().message().find("left: empty"), std::string_view::npos) << md.error();
+}
+
+TEST(MetadataCorruption, OneFileEmptyAndTheOtherMissingIsCorruption) {
+  TempDir dir("md");
+  { auto md = open_u64(dir.str()); }
+  write_content(dir.file("left"), "");
+  ASSERT_TRUE(FileSystem::posix().remove(dir.file("right")).ok());
+  auto md = U64Metadata::open(dir.str());
+  ASSERT_FALSE(md.has_value());
+  EXPECT_TRUE(md.error().is_corruption()) << md.error();
+}
+
+TEST(Metadata, ANewStoreHasAWholeImageInBothFiles) {
+  TempDir dir("md");
+  { auto md = open_u64(dir.str()); }
+  EXPECT_EQ(file_content(dir.file("left")), fmt::empty_image(1, 0));
+  EXPECT_EQ(file_content(dir.file("right")), fmt::empty_image(1, 0));
+  EXPECT_FALSE(*FileSystem::posix().exists(dir.file("left.tmp")));
+  EXPECT_FALSE(*FileSystem::posix().exists(dir.file("right.tmp")));
+}
+
+TEST(Metadata, ReadOnlyOpenWritesNothingAndRefusesWrites) {
+  TempDir dir("md");
+  {
+    auto md = open_u64(dir.str());
+    ASSERT_TRUE(md.put_sync(1, "one").has_value());
+  }
+  const std::string left = file_content(dir.file("left"));
+  auto rw = open_u64(dir.str());  // a writer holds the lock meanwhile
+  auto ro = U64Metadata::open(dir.str(), {.read_only = true});
+  ASSERT_TRUE(ro.has_value()) << ro.error();
+  EXPECT_EQ(*ro->get(1), "one");
+  EXPECT_TRUE(ro->put(2, "x").error().is_not_supported());
+  EXPECT_TRUE(ro->sync().is_not_supported());
+  EXPECT_EQ(file_content(dir.file("left")), left);
+  EXPECT_TRUE(U64Metadata::open(dir.file("absent"), {.read_only = true}).error().is_not_found());
+  EXPECT_FALSE(*FileSystem::posix().exists(dir.file("absent")));
 }
 
 TEST(MetadataCorruption, MissingNewestFallsBackToOlder) {

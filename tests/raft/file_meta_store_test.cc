@@ -1,7 +1,9 @@
 // FileMetaStore and StorageEngine::open_file.
 #include "strata/raft/file_meta_store.h"
 
+#include <filesystem>
 #include <string>
+#include <vector>
 
 #include "file_test_util.h"
 #include "gtest/gtest.h"
@@ -39,22 +41,60 @@ TEST(FileMetaStore, DamagedStoreIsCorruptionNotADefault) {
   EXPECT_TRUE(m.error().is_corruption()) << m.error();
 }
 
-TEST(FileMetaStore, OneDamagedFileFallsBackToTheOtherSave) {
+// A save writes both files, so damage to either one — the newest included — loses nothing:
+// no silent step back to an older term or vote.
+TEST(FileMetaStore, ADamagedFileNeverRollsTheHardStateBack) {
+  for (const char* damaged : {"left", "right"}) {
+    for (int saves : {1, 2, 3}) {
+      SCOPED_TRACE(std::string(damaged) + " after " + std::to_string(saves) + " saves");
+      TempDir dir("raft-meta");
+      HardState last{};
+      {
+        auto m = FileMetaStore::open(dir.file("meta"));
+        ASSERT_TRUE(m.has_value());
+        for (int i = 1; i <= saves; ++i) {
+          last = HardState{static_cast<std::uint64_t>(4 + i), static_cast<std::uint64_t>(i),
+                           static_cast<std::uint64_t>(10 * i)};
+          ASSERT_TRUE((*m)->save(last).ok());
+        }
+      }
+      const std::string path = dir.file("meta") + "/" + damaged;
+      file_test::flip_bit(path, file_test::file_size(path) - 5, 2);
+      auto m = FileMetaStore::open(dir.file("meta"));
+      ASSERT_TRUE(m.has_value()) << m.error();
+      auto hs = (*m)->load();
+      ASSERT_TRUE(hs.has_value() && hs->has_value());
+      EXPECT_EQ(**hs, last);
+      EXPECT_TRUE((*m)->open_report().fallback);
+    }
+  }
+}
+
+// A damaged file that claims a version well ahead of the survivor: a newer hard state may have
+// been lost, so open refuses unless the operator accepts the rollback.
+TEST(FileMetaStore, APossiblyLostNewerStateIsCorruptionByDefault) {
   TempDir dir("raft-meta");
   {
     auto m = FileMetaStore::open(dir.file("meta"));
     ASSERT_TRUE(m.has_value());
-    ASSERT_TRUE((*m)->save(HardState{3, 1, 9}).ok());
-    ASSERT_TRUE((*m)->save(HardState{4, 2, 10}).ok());
+    ASSERT_TRUE((*m)->save(HardState{5, 1, 10}).ok());
   }
-  // The newest save went to one of the files; damage each in turn and expect one of the two.
-  const std::string path = dir.file("meta") + "/left";
-  file_test::flip_bit(path, file_test::file_size(path) - 5, 2);
-  auto m = FileMetaStore::open(dir.file("meta"));
+  // Make left claim version 9 (both files hold versions 1 and 2) with a bad CRC.
+  const std::string left = dir.file("meta") + "/left";
+  {
+    auto f = FileSystem::posix().open(left, OpenMode::kReadWrite);
+    ASSERT_TRUE(f.has_value());
+    ASSERT_TRUE((*f)->write_at(12, std::string("\0\0\0\0\0\0\0\x09", 8)).ok());
+  }
+  auto refused = FileMetaStore::open(dir.file("meta"));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_TRUE(refused.error().is_corruption()) << refused.error();
+  EXPECT_NE(refused.error().message().find("version 9"), std::string_view::npos) << refused.error();
+  FileMetaOptions o;
+  o.accept_rollback = true;
+  auto m = FileMetaStore::open(dir.file("meta"), o);
   ASSERT_TRUE(m.has_value()) << m.error();
-  auto hs = (*m)->load();
-  ASSERT_TRUE(hs.has_value() && hs->has_value());
-  EXPECT_TRUE(**hs == (HardState{3, 1, 9}) || **hs == (HardState{4, 2, 10}));
+  EXPECT_EQ(**(*m)->load(), (HardState{5, 1, 10}));
 }
 
 TEST(StorageEngine, OpenFileLaysOutLogAndMeta) {
@@ -78,6 +118,68 @@ TEST(StorageEngine, OpenFileLaysOutLogAndMeta) {
   auto again = StorageEngine::open_file(dir.file("node"));
   ASSERT_FALSE(again.has_value());
   EXPECT_TRUE(again.error().is_busy());
+}
+
+// A segment cut so that the log ends (at 120) below the saved commit index (205): open must not
+// serve it silently.
+TEST(StorageEngine, ALogCutBelowTheCommitIndexIsCorruption) {
+  TempDir dir("raft-engine");
+  {
+    auto e = StorageEngine::open_file(dir.file("node"));
+    ASSERT_TRUE(e.has_value());
+    ASSERT_TRUE(e->meta().save(HardState{1, 1, 0}).ok());
+    std::vector<LogEntry> batch;
+    for (std::uint64_t i = 1; i <= 300; ++i) batch.push_back({i, 1, std::string(50, 'x')});
+    ASSERT_TRUE(e->log().append(batch).ok());
+    ASSERT_TRUE(e->log().sync().ok());
+    ASSERT_TRUE(e->meta().save(HardState{1, 1, 205}).ok());
+  }
+  // Cut the segment file after entry 120 (74 bytes per record after the 16-byte header).
+  const std::string seg = FileLogStore::segment_path(dir.file("node/log"), 1);
+  ASSERT_TRUE(
+      FileSystem::posix().open(seg, OpenMode::kReadWrite).value()->truncate(16 + 120 * 74).ok());
+  auto e = StorageEngine::open_file(dir.file("node"));
+  ASSERT_FALSE(e.has_value());
+  EXPECT_TRUE(e.error().is_corruption()) << e.error();
+  EXPECT_NE(e.error().message().find("205"), std::string_view::npos) << e.error();
+  EXPECT_NE(e.error().message().find("120"), std::string_view::npos) << e.error();
+}
+
+TEST(StorageEngine, ALogWithoutAnyHardStateIsCorruption) {
+  TempDir dir("raft-engine");
+  {
+    auto e = StorageEngine::open_file(dir.file("node"));
+    ASSERT_TRUE(e.has_value());
+    ASSERT_TRUE(e->meta().save(HardState{1, 1, 0}).ok());
+    LogEntry entry{1, 1, "x"};
+    ASSERT_TRUE(e->log().append(std::span(&entry, 1)).ok());
+    ASSERT_TRUE(e->log().sync().ok());
+  }
+  // The meta store is lost (its directory removed by hand): an empty one would come up.
+  std::filesystem::remove_all(dir.file("node/meta"));
+  auto e = StorageEngine::open_file(dir.file("node"));
+  ASSERT_FALSE(e.has_value());
+  EXPECT_TRUE(e.error().is_corruption()) << e.error();
+  EXPECT_NE(e.error().message().find("no hard state"), std::string_view::npos) << e.error();
+}
+
+TEST(StorageEngine, ACommitWithinTheLogOpens) {
+  TempDir dir("raft-engine");
+  {
+    auto e = StorageEngine::open_file(dir.file("node"));
+    ASSERT_TRUE(e.has_value());
+    ASSERT_TRUE(e->meta().save(HardState{2, std::nullopt, 0}).ok());
+    std::vector<LogEntry> batch;
+    for (std::uint64_t i = 1; i <= 10; ++i) batch.push_back({i, 2, "e"});
+    ASSERT_TRUE(e->log().append(batch).ok());
+    ASSERT_TRUE(e->log().sync().ok());
+    ASSERT_TRUE(e->meta().save(HardState{2, std::nullopt, 10}).ok());
+    ASSERT_TRUE(e->log().purge(7).ok());  // a commit below the boundary later is fine too
+    ASSERT_TRUE(e->log().sync().ok());
+  }
+  auto e = StorageEngine::open_file(dir.file("node"));
+  ASSERT_TRUE(e.has_value()) << e.error();
+  EXPECT_TRUE(e->check_hard_state().ok());
 }
 
 TEST(StorageEngine, MemoryEngineWorks) {

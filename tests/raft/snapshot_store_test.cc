@@ -236,6 +236,7 @@ TEST(StorageEngineSnapshots, OpenFinishesAnInstallStoppedBeforeTheReset) {
   {
     auto e = StorageEngine::open_file(dir.file("node"));
     ASSERT_TRUE(e.has_value());
+    ASSERT_TRUE(e->meta().save(HardState{1, std::nullopt, 0}).ok());  // as Raft does first
     ASSERT_TRUE(e->log().append(entries_from(1, 10, 1)).ok());
     ASSERT_TRUE(e->log().sync().ok());
     // What a crash between install_snapshot's steps 1 and 2 leaves.
@@ -253,6 +254,7 @@ TEST(StorageEngineSnapshots, LogThatContinuesTheSnapshotIsKept) {
   {
     auto e = StorageEngine::open_file(dir.file("node"));
     ASSERT_TRUE(e.has_value());
+    ASSERT_TRUE(e->meta().save(HardState{1, std::nullopt, 0}).ok());
     ASSERT_TRUE(e->log().append(entries_from(1, 10, 1)).ok());
     ASSERT_TRUE(e->log().sync().ok());
     ASSERT_TRUE(e->snapshots().save(meta_for(6, 1), "image").ok());  // a leader's own snapshot
@@ -269,6 +271,7 @@ TEST(StorageEngineSnapshots, LogWithADifferentTermAtTheSnapshotIsReset) {
   {
     auto e = StorageEngine::open_file(dir.file("node"));
     ASSERT_TRUE(e.has_value());
+    ASSERT_TRUE(e->meta().save(HardState{1, std::nullopt, 0}).ok());
     ASSERT_TRUE(e->log().append(entries_from(1, 10, 1)).ok());
     ASSERT_TRUE(e->log().sync().ok());
     ASSERT_TRUE(e->snapshots().save(meta_for(6, 2), "image").ok());  // conflicting history
@@ -284,6 +287,7 @@ TEST(StorageEngineSnapshots, LogStartingPastTheNewestValidSnapshotIsCorruption) 
   {
     auto e = StorageEngine::open_file(dir.file("node"));
     ASSERT_TRUE(e.has_value());
+    ASSERT_TRUE(e->meta().save(HardState{1, std::nullopt, 0}).ok());
     ASSERT_TRUE(e->snapshots().save(meta_for(5, 1), "older").ok());
     ASSERT_TRUE(e->log().append(entries_from(1, 30, 1)).ok());
     ASSERT_TRUE(e->log().sync().ok());
@@ -380,6 +384,7 @@ TEST(StorageEngineSnapshots, SigkillDuringInstallsKeepsOldOrNew) {
     {
       auto e = StorageEngine::open_file(d);
       ASSERT_TRUE(e.has_value());
+      ASSERT_TRUE(e->meta().save(HardState{1, std::nullopt, 0}).ok());
       ASSERT_TRUE(e->log().append(entries_from(1, 20, 1)).ok());
       ASSERT_TRUE(e->log().sync().ok());
     }

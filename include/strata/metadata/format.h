@@ -3,7 +3,8 @@
 // file.
 //
 // A store is a directory holding two files, `left` and `right`, plus `LOCK` (flock'ed by the
-// process that has the store open) and, only while the store is being created, `left.tmp`.
+// process that has the store open) and, only while the store is being created, `left.tmp` and
+// `right.tmp` (each file's first image is written there, synced and renamed into place).
 // Each of `left` and `right` is empty or one complete image:
 //
 //   offset      size  field                      encoding

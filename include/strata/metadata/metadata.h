@@ -16,7 +16,12 @@
 // Delta writes: each file keeps the set of entries it has not yet received. When a file's
 // layout (the key set and every value length) equals the in-memory one, a sync writes only
 // those values, the version and the CRC (updated arithmetically, without reading or hashing
-// the rest of the file), then one fdatasync. Otherwise — after open, after a key is added or
+// the rest of the file), then one fdatasync — provided the delta touches fewer 4 KiB pages of
+// the file than a whole rewrite would (the version's page, the CRC's page and those of the
+// changed values, against the pages of the whole image), or as many pages but at most 64
+// changed entries (each costs a CRC shift, ~1 µs); otherwise the file is rewritten whole. So
+// a small store (one page) takes deltas too. MetadataStats counts both kinds and the pages
+// written. Otherwise — after open, after a key is added or
 // removed, after a value changes length — that file is rewritten whole and truncated to its
 // new length; so after such a change the next two syncs are rewrites, one per file.
 // A sync with nothing changed since the last one does no I/O.
@@ -25,9 +30,15 @@
 // (an fsync failure is not retryable); reopen to continue from the last synced state. The
 // in-memory bookkeeping never claims a version that is not on disk.
 //
+// Creation: both files get a valid empty image of version 0, each written under a temporary
+// name, synced and renamed into place, then the directory is synced. So an existing store
+// never has an empty file and never lacks both.
+//
 // Open: validates both files (format.h), picks the highest valid version (tie: left) and
-// counts a recovery for a non-empty invalid file. Both files missing or empty: a new store.
-// Neither valid but one non-empty: corruption (or an empty store with recover_empty). A file
+// reports what it passed over in open_report() (a fallback: the other file invalid, or
+// missing/empty beside an image above version 0 — an image was lost), counting a recovery.
+// No file at all: a new store. Neither file valid but at least one present (even empty):
+// corruption naming both (or an empty store with recover_empty). A file
 // from a newer format version: not_supported. A store written with another key type:
 // invalid_argument. A second opener of the same directory, in this or another process: busy.
 //
@@ -116,6 +127,18 @@ class Metadata {
   // Makes the in-memory state durable and atomic (see the file comment). No I/O when nothing
   // changed. Errors: io_error (the store then refuses writes), aborted at version overflow.
   Status sync();
+  // sync(), then the same state written to the other file as well (one version later), so
+  // that both files hold it: the loss or damage of either file afterwards loses nothing. Two
+  // fdatasyncs. No I/O when nothing changed since the last sync_both().
+  Status sync_both() {
+    const bool changed = dirty_;
+    STRATA_RETURN_IF_ERROR(sync());
+    if (!changed && both_current_) return Status();
+    dirty_ = true;  // the other file lacks the state: write it there too
+    STRATA_RETURN_IF_ERROR(sync());
+    both_current_ = true;
+    return Status();
+  }
   // put() then sync(); the previous value on success.
   Result<std::optional<std::string>> put_sync(const Key& key, std::string value) {
     STRATA_ASSIGN_OR_RETURN(std::optional<std::string> previous, put(key, std::move(value)));
@@ -143,9 +166,10 @@ class Metadata {
   };
   using Map = std::map<Key, Entry>;
 
-  // A delta is used while its changed entries are few enough that the per-entry CRC shifts
-  // (~1 µs each) stay cheaper than hashing and writing the whole file.
-  static constexpr std::uint64_t kDeltaBytesPerEntry = 1024;
+  // The unit in which a delta and a rewrite are compared (see the file comment).
+  static constexpr std::uint64_t kPageBytes = 4096;
+  // At equal pages, a delta is taken for at most this many changed entries.
+  static constexpr std::size_t kMaxTieEntries = 64;
   // Changed values closer than this are written with the bytes between them in one write.
   static constexpr std::uint64_t kMergeGap = 512;
 
@@ -162,6 +186,33 @@ class Metadata {
     for (auto& p : pending_) p.clear();
   }
   bool delta_ok(int f) const { return file_epoch_[static_cast<std::size_t>(f)] == layout_epoch_; }
+  // Pages of file f a whole rewrite writes (its layout is the current one).
+  std::uint64_t full_pages(int f) const {
+    const std::uint64_t size = core_.slot(f).payload_size + metadata_format::kCrcSize;
+    return (size + kPageBytes - 1) / kPageBytes;
+  }
+  // Whether a delta beats a rewrite of file f: fewer pages, or as many pages but few enough
+  // changed entries that their CRC shifts (~1 µs each) stay cheap.
+  bool delta_pays(int f) const {
+    const std::uint64_t delta = delta_pages(f);
+    const std::uint64_t full = full_pages(f);
+    return delta < full ||
+           (delta == full && pending_[static_cast<std::size_t>(f)].size() <= kMaxTieEntries);
+  }
+  // Distinct pages of file f a delta writes: the version's, the CRC's, the changed values'.
+  std::uint64_t delta_pages(int f) const {
+    std::vector<std::uint64_t> pages{metadata_format::kVersionOffset / kPageBytes,
+                                     core_.slot(f).payload_size / kPageBytes};
+    for (const auto& it : pending_[static_cast<std::size_t>(f)]) {
+      const std::uint64_t begin = it->second.offset;
+      const std::uint64_t end = begin + std::max<std::uint64_t>(it->second.value.size(), 1);
+      for (std::uint64_t p = begin / kPageBytes; p <= (end - 1) / kPageBytes; ++p) {
+        pages.push_back(p);
+      }
+    }
+    std::sort(pages.begin(), pages.end());
+    return static_cast<std::uint64_t>(std::unique(pages.begin(), pages.end()) - pages.begin());
+  }
   Status sync_full(int t, std::uint64_t version);
   Status sync_delta(int t, std::uint64_t version);
 
@@ -169,6 +220,7 @@ class Metadata {
   MetadataOptions options_;
   Map map_;
   bool dirty_ = false;                         // the map differs from the newest synced image
+  bool both_current_ = false;                  // both files hold the map (sync_both)
   std::uint64_t layout_epoch_ = 1;             // bumped by every layout change
   std::array<std::uint64_t, 2> file_epoch_{};  // layout each file holds; 0: not known
   std::array<std::vector<typename Map::iterator>, 2> pending_;  // entries with pending[f]
@@ -199,14 +251,14 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
       // configuration error that must not silently fall back to older data.
       if (!header.error().is_corruption()) return header.error();
       checks[i] = header.error();
-      core.note_file(static_cast<int>(i), checks[i], 0, 0);
+      core.note_file(static_cast<int>(i), checks[i], 0, 0, images[i]);
       continue;
     }
     headers[i] = *header;
     Result<Map> map = parse(images[i], *header, path);
     if (!map) {
       checks[i] = map.error();
-      core.note_file(static_cast<int>(i), checks[i], 0, 0);
+      core.note_file(static_cast<int>(i), checks[i], 0, 0, images[i]);
       continue;
     }
     core.note_file(static_cast<int>(i), Status(), header->version, map->size());
@@ -283,8 +335,8 @@ Result<std::optional<std::string>> Metadata<Key>::put(const Key& key, std::strin
     for (int f = 0; f < 2; ++f) {
       const auto fi = static_cast<std::size_t>(f);
       if (!delta_ok(f) || e.pending[fi]) continue;
-      if ((pending_[fi].size() + 1) * kDeltaBytesPerEntry > core_.slot(f).payload_size) {
-        // Too many changes for a delta: that file gets rewritten whole; stop tracking.
+      if (pending_[fi].size() >= map_.size()) {
+        // Every entry changed: that file gets rewritten whole; stop tracking.
         file_epoch_[fi] = 0;
         pending_[fi].clear();
         continue;
@@ -332,16 +384,15 @@ Status Metadata<Key>::sync() {
   }
   STRATA_ASSIGN_OR_RETURN(const std::uint64_t version, core_.next_version());
   const int t = core_.target();
-  const auto ti = static_cast<std::size_t>(t);
   Status s;
-  if (delta_ok(t) && core_.slot(t).valid &&
-      pending_[ti].size() * kDeltaBytesPerEntry <= core_.slot(t).payload_size) {
+  if (delta_ok(t) && core_.slot(t).valid && delta_pays(t)) {
     s = sync_delta(t, version);
   } else {
     s = sync_full(t, version);
   }
   if (!s.ok()) return s;
   dirty_ = false;
+  both_current_ = false;
   return Status();
 }
 

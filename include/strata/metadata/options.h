@@ -21,7 +21,7 @@ struct MetadataOptions {
   // and an empty store when there is none; otherwise open fails with not_found.
   // Default: true.
   bool create_if_missing = true;
-  // When neither file holds a valid image but at least one is non-empty, start an empty store
+  // When neither file holds a valid image but at least one exists, start an empty store
   // (counted in MetadataStats::recoveries) instead of failing with corruption. Data is lost:
   // only for an operator who decided so. Default: false.
   bool recover_empty = false;
@@ -43,6 +43,9 @@ struct MetadataOpenReport {
     Status status;              // OK for a valid image, else why not (empty: not_found)
     std::uint64_t version = 0;  // of a valid image
     std::uint64_t entries = 0;  // of a valid image
+    // The version an invalid file's header claims, when its magic is intact (0 otherwise):
+    // how far ahead of the image open took the lost one may have been.
+    std::uint64_t claimed_version = 0;
   };
   std::array<File, 2> files;  // left, right
   int current = -1;           // the file whose image open took (0 left, 1 right), -1: none
@@ -60,6 +63,7 @@ struct MetadataStats {
   std::uint64_t overwrites = 0;     // ... of which wrote only changed values, version and CRC
   std::uint64_t skipped_syncs = 0;  // syncs with nothing changed: no I/O at all
   std::uint64_t bytes_written = 0;  // bytes handed to File::write_at by syncs
+  std::uint64_t pages_written = 0;  // 4 KiB pages of the files those writes touched
   std::uint64_t recoveries = 0;     // files found invalid and non-empty at open (the other
                                     // file was used, or recover_empty started afresh)
 };

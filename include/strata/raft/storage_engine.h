@@ -25,7 +25,9 @@
 //
 // open_file() also checks that the log continues the newest valid snapshot: a log whose first
 // index is past snapshot index + 1 is corruption (entries in between would be missing). A
-// damaged snapshot is skipped (SnapshotLoadReport in open_report()), never returned.
+// damaged snapshot is skipped (SnapshotLoadReport in open_report()), never returned. Then it
+// checks the log against the hard state (check_hard_state): synced state never goes backwards
+// silently.
 //
 // Thread-safety: the engine adds no state; log(), meta() and snapshots() are as thread-safe as
 // the backends (all of strata's are safe for concurrent use). install_snapshot() must not run
@@ -53,6 +55,10 @@ struct FileEngineOptions {
                              // <dir>/snap when theirs is null)
   FileMetaOptions meta;      // for <dir>/meta
   FileSnapshotOptions snap;  // for <dir>/snap
+  // Check the log against the hard state at open (StorageEngine::check_hard_state). Off only
+  // for a log used without a Raft engine that saves hard states (strata's own log suites).
+  // Default: true.
+  bool check_hard_state = true;
 };
 
 // What StorageEngine::open_file found and repaired across the stores.
@@ -103,8 +109,8 @@ class StorageEngine {
   // Installs a snapshot received from the leader: saves it durably, then resets the log to
   // start at meta.index + 1, then purges older snapshots (see the file comment for the crash
   // story). The hard state is not touched (its commit index is the engine's hint; callers that
-  // keep it raise it themselves). Errors: not_supported (no snapshot store), invalid_argument (bad meta), io_error;
-  // a failure leaves the engine as described for a crash at that point.
+  // keep it raise it themselves). Errors: not_supported (no snapshot store), invalid_argument (bad
+  // meta), io_error; a failure leaves the engine as described for a crash at that point.
   [[nodiscard]] Status install_snapshot(const SnapshotMeta& meta, std::string_view data) {
     return install_snapshot(meta, std::span<const std::string_view>(&data, 1));
   }
@@ -112,6 +118,17 @@ class StorageEngine {
   // joined in memory).
   [[nodiscard]] Status install_snapshot(const SnapshotMeta& meta,
                                         std::span<const std::string_view> chunks);
+
+  // The cross-checks of the log against the hard state, which open_file() runs and any other
+  // engine can run after opening:
+  //   - a commit index past last_index() is corruption naming both (entries the node knew to
+  //     be committed are gone: "was the log truncated or lost?", as etcd asks);
+  //   - a log holding entries, or whose boundary was moved past index 0, with no hard state
+  //     ever saved is corruption (the hard state is saved before anything is appended).
+  // A commit below first_index() - 1 is not checked: engines need not persist every commit
+  // advance (libraft, for one, never does), so a stale commit is normal. commit == 0 claims
+  // nothing.
+  [[nodiscard]] Status check_hard_state() const;
 
   // What open_file() found (default-constructed for other engines).
   const EngineOpenReport& open_report() const noexcept { return report_; }

@@ -95,6 +95,14 @@ class CrashChild {
     kill();
   }
 
+  // Reads acknowledgements until `count` have arrived or the child exits; does not kill it.
+  // (Then kill_after() a random delay: a cut that never falls before the child got going,
+  // however loaded the machine is.)
+  void wait_for_acks(std::uint64_t count) {
+    while (acks_ < count && read_some(-1)) {
+    }
+  }
+
   // Lets the child run for `delay`, collecting acknowledgements, then SIGKILLs it.
   void kill_after(std::chrono::microseconds delay) {
     const auto deadline = std::chrono::steady_clock::now() + delay;

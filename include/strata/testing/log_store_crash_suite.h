@@ -131,8 +131,10 @@ TYPED_TEST_P(LogStoreCrashSuite, CrashWhileAppendingKeepsSyncedEntries) {
         log_suite::crash_workload<TypeParam>(dir, 1000 + static_cast<std::uint64_t>(round), false,
                                              ack);
       });
-      // Wide enough that a child on a loaded machine gets past open() in most rounds.
-      child.kill_after(std::chrono::microseconds(3000 + rng() % 100000));
+      // Every other round the cut falls only after a first synced batch, however slow the
+      // child's open on a loaded machine; the others may cut the open itself.
+      if (round % 2 == 0) child.wait_for_acks(1);
+      child.kill_after(std::chrono::microseconds(rng() % 100000));
       if (child.last_ack()) acked = std::max(acked, *child.last_ack());
       this->open();
       STRATA_LOG_SUITE_CHECK_RECOVERED(this->log(), this->meta(), std::max(acked, recovered),
@@ -166,8 +168,10 @@ TYPED_TEST_P(LogStoreCrashSuite, CrashDuringPurgeAndReplaceLeavesConsistentLog) 
         log_suite::crash_workload<TypeParam>(dir, 5000 + static_cast<std::uint64_t>(round), true,
                                              ack);
       });
-      // Wide enough that a child on a loaded machine gets past open() in most rounds.
-      child.kill_after(std::chrono::microseconds(3000 + rng() % 100000));
+      // Every other round the cut falls only after a first synced batch, however slow the
+      // child's open on a loaded machine; the others may cut the open itself.
+      if (round % 2 == 0) child.wait_for_acks(1);
+      child.kill_after(std::chrono::microseconds(rng() % 100000));
       std::uint64_t acked = 0;
       if (child.last_ack()) acked = *child.last_ack();
       acked_commit = std::max(acked_commit, acked);

@@ -75,7 +75,8 @@ class MetadataCore {
   MetadataStats& stats() noexcept { return stats_; }
   const MetadataOpenReport& open_report() const noexcept { return report_; }
   // Records what open found in file i (before choose()).
-  void note_file(int i, const Status& status, std::uint64_t version, std::uint64_t entries);
+  void note_file(int i, const Status& status, std::uint64_t version, std::uint64_t entries,
+                 std::string_view image = {});
   const MetadataStats& stats() const noexcept { return stats_; }
 
   // Writes `image` (a complete image of `version` with CRC `crc`) to the target file,
