@@ -61,7 +61,10 @@ class FileLogStoreImpl final : public FileLogStore {
   Status do_sync() override;
   Status do_reset(std::uint64_t next_index, std::uint64_t prev_term) override;
 
+  // Records the first failed write or sync (the store refuses writes from then on). A file or
+  // directory that vanished under the log is an I/O failure of the log, not a lookup miss.
   Status fail(Status s) {
+    if (s.is_not_found()) s = Status::io_error(s.message());
     if (error_.ok()) error_ = s;
     return s;
   }
@@ -101,10 +104,10 @@ class FileLogStoreImpl final : public FileLogStore {
   std::mutex sync_mu_;  // serializes sync(); taken before mu_
   detail::LogIndex index_;
   detail::BatchCache cache_;
-  bool active_dirty_ = false;  // the active segment has writes not yet synced
-  bool meta_dirty_ = false;    // a purge boundary not yet synced
-  Status error_;               // sticky: the first failed write or sync
-  std::string buf_;            // reused encode buffer
+  bool active_dirty_ = false;        // the active segment has writes not yet synced
+  bool meta_dirty_ = false;          // a purge boundary not yet synced
+  Status error_;                     // sticky: the first failed write or sync
+  std::string buf_;                  // reused encode buffer
   std::uint64_t boundary_term_ = 0;  // term of entry first_index() - 1
   std::atomic<std::uint64_t> first_{1};
   std::atomic<std::uint64_t> last_{0};
@@ -360,8 +363,7 @@ Result<std::optional<LogEntry>> FileLogStoreImpl::do_entry(std::uint64_t index) 
   return std::optional<LogEntry>(std::move(out.front()));
 }
 
-Result<std::vector<LogEntry>> FileLogStoreImpl::do_entries(std::uint64_t first,
-                                                           std::uint64_t last,
+Result<std::vector<LogEntry>> FileLogStoreImpl::do_entries(std::uint64_t first, std::uint64_t last,
                                                            std::uint64_t max_bytes) const {
   std::shared_lock lock(mu_);
   STRATA_RETURN_IF_ERROR(detail::check_range(first, last, first_index(), last_index()));

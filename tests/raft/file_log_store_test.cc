@@ -3,6 +3,7 @@
 #include "strata/raft/file_log_store.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <atomic>
 #include <string>
 #include <thread>
@@ -494,6 +495,28 @@ TEST(FileLogStore, SyncRacingAppendsAcrossRotationsLosesNothing) {
     const std::uint64_t batch_first = e.index - (e.index - 1) % 20;
     ASSERT_EQ(e, make_entry(e.index, 1 + batch_first / 500));
   }
+}
+
+}  // namespace
+}  // namespace strata::raft
+
+namespace strata::raft {
+namespace {
+
+// A log whose directory was removed under it fails its writes with io_error (and refuses
+// further writes), never with not_found, a code meant for lookups.
+TEST(FileLogStore, ARemovedDirectoryIsAnIoError) {
+  TempDir dir("raft-file");
+  FileLogOptions o;
+  o.segment_bytes = 4096;
+  auto log = open_log(dir.file("log"), o);
+  ASSERT_NE(log, nullptr);
+  ASSERT_TRUE(log->append(make_entries(1, 5, 1)).ok());
+  std::filesystem::remove_all(dir.file("log"));
+  Status s = log->append(make_entries(6, 200, 1));  // needs a new segment
+  EXPECT_TRUE(s.is_io_error()) << s;
+  EXPECT_TRUE(log->append(make_entries(6, 1, 1)).is_io_error());
+  EXPECT_TRUE(log->sync().is_io_error());
 }
 
 }  // namespace

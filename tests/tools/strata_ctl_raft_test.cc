@@ -45,6 +45,7 @@ class StrataCtlRaft : public ::testing::Test {
     return out;
   }
 
+ public:
   static void flip_byte(const std::filesystem::path& p, std::uint64_t offset) {
     std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
     f.seekg(static_cast<std::streamoff>(offset));
@@ -55,6 +56,7 @@ class StrataCtlRaft : public ::testing::Test {
     f.write(&c, 1);
   }
 
+ protected:
   strata::testing::TempDir dir_{"ctl-raft"};
 };
 
@@ -114,6 +116,28 @@ TEST_F(StrataCtlRaft, BitFlipMidLogIsCorruption) {
   EXPECT_NE(r.out.find("verdict: CORRUPT"), std::string::npos) << r.out;
   // The store itself agrees: open fails with corruption.
   EXPECT_TRUE(raft::StorageEngine::open_file(dir_.str()).error().is_corruption());
+}
+
+TEST(StrataCtlRaftSnapshots, ListsVerifiesAndNamesTheNewestValid) {
+  strata::testing::TempDir dir("ctl-snap");
+  {
+    auto engine = raft::StorageEngine::open_file(dir.str());
+    ASSERT_TRUE(engine.has_value()) << engine.error();
+    ASSERT_TRUE(engine->snapshots().save({10, 2, "conf"}, std::string(1000, 's')).ok());
+    ASSERT_TRUE(engine->snapshots().save({20, 3, "conf"}, std::string(2000, 't')).ok());
+  }
+  CtlRun r = run_ctl("raft snapshots " + quote(dir.str()));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("index=10 term=2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("newest valid: index 20, term 3"), std::string::npos) << r.out;
+  // Damage the newest: it is reported, and the older one is what a restart loads.
+  const std::string newest = raft::FileSnapshotStore::snapshot_path(dir.file("snap"), 20, 3);
+  const auto size = std::filesystem::file_size(newest);
+  StrataCtlRaft::flip_byte(newest, size - 10);
+  r = run_ctl("raft snapshots " + quote(dir.str()));
+  EXPECT_EQ(r.exit_code, 3) << r.out;
+  EXPECT_NE(r.out.find("newest valid: index 10, term 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Corruption"), std::string::npos) << r.out;
 }
 
 TEST(StrataCtlRaftInput, MissingDirectoriesAreClearErrors) {
