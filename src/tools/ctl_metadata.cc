@@ -17,17 +17,8 @@ namespace strata::tools {
 namespace {
 
 int cmd_dump(const std::string& dir, bool hex, bool headers_only) {
-  auto view = read_metadata(dir);
-  if (!view) {
-    const Status& e = view.error();
-    if (e.is_corruption()) {
-      std::cerr << "strata-ctl: corruption: " << e.to_string() << "\n";
-    } else {
-      std::cerr << "strata-ctl: cannot read metadata directory " << dir << ": " << e.to_string()
-                << "\n";
-    }
-    return 1;
-  }
+  auto view = read_metadata_or_report(dir, "metadata directory");
+  if (!view) return 1;
   static constexpr const char* kNames[2] = {"left", "right"};
   for (std::size_t i = 0; i < 2; ++i) {
     const MetadataOpenReport::File& f = view->report.files[i];

@@ -193,16 +193,8 @@ int cmd_dump(const std::string& dir, std::uint64_t from, std::uint64_t to, bool 
 
 int cmd_hardstate(std::string dir) {
   if (auto e = FileSystem::posix().exists(dir + "/meta"); e && *e) dir += "/meta";
-  auto view = read_metadata(dir);
-  if (!view) {
-    const Status& e = view.error();
-    if (e.is_corruption()) {
-      std::cerr << "strata-ctl: corruption: " << e.to_string() << "\n";
-    } else {
-      std::cerr << "strata-ctl: cannot read meta store " << dir << ": " << e.to_string() << "\n";
-    }
-    return kCorrupt;
-  }
+  auto view = read_metadata_or_report(dir, "meta store");
+  if (!view) return kCorrupt;
   const std::string* v = nullptr;
   for (const auto& [k, value] : view->entries) {
     if (k == "0") v = &value;

@@ -5,7 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <iostream>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -47,6 +50,21 @@ inline Result<MetadataView> read_metadata(const std::string& dir) {
   auto v = read_metadata_as<std::uint64_t>(dir, "u64");
   if (!v && v.error().is_invalid_argument()) return read_metadata_as<std::string>(dir, "string");
   return v;
+}
+
+// read_metadata, printing why it failed to stderr ("corruption: ..." or "cannot read <what>
+// <dir>: ...") and returning nullopt then.
+inline std::optional<MetadataView> read_metadata_or_report(const std::string& dir,
+                                                           std::string_view what) {
+  auto view = read_metadata(dir);
+  if (view) return std::move(*view);
+  const Status& e = view.error();
+  if (e.is_corruption()) {
+    std::cerr << "strata-ctl: corruption: " << e.to_string() << "\n";
+  } else {
+    std::cerr << "strata-ctl: cannot read " << what << " " << dir << ": " << e.to_string() << "\n";
+  }
+  return std::nullopt;
 }
 
 }  // namespace strata::tools

@@ -152,6 +152,34 @@ class LogModel {
   std::uint64_t min_first_ = 1, max_first_ = 1, pending_first_ = 1;
 };
 
+// The writes the workloads make, each mirrored in the model; false when the log refused one.
+bool replace_in(LogStore& log, LogModel& model, std::uint64_t from,
+                const std::vector<LogEntry>& batch) {
+  if (!log.replace(from, batch).ok()) {
+    model.maybe_truncated(from);
+    return false;
+  }
+  model.truncated(from);
+  model.appended(batch);
+  return true;
+}
+bool truncate_in(LogStore& log, LogModel& model, std::uint64_t from) {
+  if (!log.truncate(from).ok()) {
+    model.maybe_truncated(from);
+    return false;
+  }
+  model.truncated(from);
+  return true;
+}
+bool reset_in(LogStore& log, LogModel& model, std::uint64_t next, std::uint64_t term) {
+  if (!log.reset(next, term).ok()) {
+    model.maybe_reset(next, term);
+    return false;
+  }
+  model.reset_done(next, term);
+  return true;
+}
+
 // One random operation on `log`, mirrored in `model`. False when the log refused (the cut).
 bool random_operation(LogStore& log, LogModel& model, std::mt19937_64& rng, std::uint64_t& term,
                       std::string& trace) {
@@ -178,33 +206,20 @@ bool random_operation(LogStore& log, LogModel& model, std::mt19937_64& rng, std:
   } else if (dice < 85 && l >= f) {
     const std::uint64_t from = f + rng() % (l - f + 1);
     trace += " truncate " + std::to_string(from);
-    if (!log.truncate(from).ok()) {
-      model.maybe_truncated(from);
-      return false;
-    }
-    model.truncated(from);
+    if (!truncate_in(log, model, from)) return false;
   } else if (dice < 92) {
     // Past the end, or backwards (below the boundary too: the purge-then-reset case).
     std::uint64_t next = l + 1 + rng() % 5;
     if (rng() % 2 == 0 && f > 1) next = 1 + rng() % f;
     const std::uint64_t t = next == 1 ? 0 : term;
     trace += " reset " + std::to_string(next);
-    if (!log.reset(next, t).ok()) {
-      model.maybe_reset(next, t);
-      return false;
-    }
-    model.reset_done(next, t);
+    if (!reset_in(log, model, next, t)) return false;
   } else if (l >= f) {
     const std::uint64_t from = f + rng() % (l - f + 1);
     ++term;
     auto batch = make_entries(from, 1 + rng() % 8, term);
     trace += " replace " + std::to_string(from) + ".." + std::to_string(batch.back().index);
-    if (!log.replace(from, batch).ok()) {
-      model.maybe_truncated(from);
-      return false;
-    }
-    model.truncated(from);
-    model.appended(batch);
+    if (!replace_in(log, model, from, batch)) return false;
   }
   return true;
 }
@@ -341,32 +356,11 @@ bool scripted_workload(const std::string& dir, FaultFileSystem& fs, LogModel& mo
     model.purged(up_to, log.term(up_to)->value_or(0));
     return log.purge(up_to).ok();
   };
-  auto reset = [&](std::uint64_t next, std::uint64_t t) {
-    if (!log.reset(next, t).ok()) {
-      model.maybe_reset(next, t);
-      return false;
-    }
-    model.reset_done(next, t);
-    return true;
-  };
+  auto reset = [&](std::uint64_t next, std::uint64_t t) { return reset_in(log, model, next, t); };
   auto replace = [&](std::uint64_t from, std::uint64_t count) {
-    auto batch = make_entries(from, count, ++term);
-    if (!log.replace(from, batch).ok()) {
-      model.maybe_truncated(from);
-      return false;
-    }
-    model.truncated(from);
-    model.appended(batch);
-    return true;
+    return replace_in(log, model, from, make_entries(from, count, ++term));
   };
-  auto truncate = [&](std::uint64_t from) {
-    if (!log.truncate(from).ok()) {
-      model.maybe_truncated(from);
-      return false;
-    }
-    model.truncated(from);
-    return true;
-  };
+  auto truncate = [&](std::uint64_t from) { return truncate_in(log, model, from); };
   // 194..197 purged, then a reset to 192: the purge's unlinks must not come back (issue 11).
   return append(120) && sync() && reset(194, term) && append(4) && sync() && purge(197) &&
          reset(192, term) && append(30) && sync() && purge(200) && append(40) && sync() &&
