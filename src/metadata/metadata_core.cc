@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "strata/core/bytes.h"
+#include "strata/core/identity.h"
 
 namespace strata::detail {
 namespace {
@@ -58,6 +59,13 @@ Result<MetadataCore> MetadataCore::open(const std::string& dir_in, const Metadat
     }
     STRATA_RETURN_IF_ERROR(create_dirs_durably(fs, core.dir_).status());
   }
+  STRATA_RETURN_IF_ERROR(claim_directory(
+      fs, core.dir_, "metadata",
+      [](std::string_view n) {
+        return n == kFileNames[0] || n == kFileNames[1] || n == kTempNames[0] ||
+               n == kTempNames[1] || n == kLockName;
+      },
+      options.read_only));
   if (options.read_only) {
     core.error_ = Status::not_supported("metadata " + core.dir_ + ": opened read-only");
   } else {
@@ -215,7 +223,8 @@ Status MetadataCore::destroy(const std::string& dir_in, FileSystem& fs) {
   if (!exists) return Status();
   {
     STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileLock> lock, fs.lock(dir + "/" + "LOCK"));
-    for (std::string_view name : {kFileNames[0], kFileNames[1], kTempNames[0], kTempNames[1]}) {
+    for (std::string_view name : {kFileNames[0], kFileNames[1], kTempNames[0], kTempNames[1],
+                                  kIdentityFile, std::string_view("STRATA.tmp")}) {
       Status s = fs.remove(dir + "/" + std::string(name));
       if (!s.ok() && !s.is_not_found()) return s;
     }

@@ -5,9 +5,14 @@
 #include <string>
 #include <utility>
 
+#include "strata/core/identity.h"
 #include "strata/metadata/metadata.h"
 
 namespace strata::raft {
+
+bool owns_file_log_name(std::string_view name) {
+  return format::looks_like_segment_file_name(name) || name == "LOCK" || name == "purge";
+}
 
 std::string_view segment_action_name(SegmentAction action) {
   switch (action) {
@@ -82,7 +87,11 @@ Result<FileLogInspection> inspect_file_log(const std::string& dir,
   STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, fs.list_dir(dir));
   std::sort(names.begin(), names.end());
 
-  // 1. Classify.
+  // 1. Classify: the directory must be a file log's (strata/core/identity.h).
+  if (Status s = claim_directory(fs, dir, kFileLogComponent, owns_file_log_name, true); !s.ok()) {
+    if (s.is_io_error()) return s;
+    out.verdict = s;
+  }
   for (const std::string& n : names) {
     if (auto first = format::parse_segment_file_name(n)) {
       InspectedSegment s;
@@ -94,7 +103,7 @@ Result<FileLogInspection> inspect_file_log(const std::string& dir,
         out.verdict = Status::corruption("segment file " + dir + "/" + n +
                                          " does not name an index in [1, 2^64-2]");
       }
-    } else if (n != "LOCK" && n != "purge") {
+    } else if (!owns_file_log_name(n) && n != kIdentityFile) {
       out.foreign.push_back(n);
     }
   }

@@ -17,6 +17,7 @@
 #include "file_log_index.h"
 #include "file_log_segment.h"
 #include "strata/core/bytes.h"
+#include "strata/core/identity.h"
 #include "strata/metadata/metadata.h"
 #include "strata/raft/detail/rw_mutex.h"
 #include "strata/raft/file_log_recovery.h"
@@ -451,6 +452,7 @@ Result<std::unique_ptr<FileLogStore>> FileLogStore::open(const std::string& dir,
   io.tolerate_corrupt_tail = options.tolerate_corrupt_tail;
   STRATA_ASSIGN_OR_RETURN(FileLogInspection plan, inspect_file_log(dir, io));
   STRATA_RETURN_IF_ERROR(plan.verdict);
+  STRATA_RETURN_IF_ERROR(claim_directory(fs, dir, kFileLogComponent, owns_file_log_name, false));
   MetadataOptions mo;
   mo.fs = &fs;
   STRATA_ASSIGN_OR_RETURN(Metadata<std::uint64_t> meta,

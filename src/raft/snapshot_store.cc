@@ -9,6 +9,7 @@
 
 #include "strata/core/bytes.h"
 #include "strata/core/crc32c.h"
+#include "strata/core/identity.h"
 
 namespace strata::raft {
 
@@ -543,6 +544,9 @@ Result<std::unique_ptr<FileSnapshotStore>> FileSnapshotStore::open(
     }
     STRATA_RETURN_IF_ERROR(create_dirs_durably(fs, dir).status());
   }
+  STRATA_RETURN_IF_ERROR(claim_directory(
+      fs, dir, "raft-snapshots",
+      [](std::string_view n) { return n == "LOCK" || parse_name(n).has_value(); }, false));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileLock> lock, fs.lock(dir + "/LOCK"));
   FileSnapshotOpenReport report;
   STRATA_ASSIGN_OR_RETURN(auto names, list_names(fs, dir, true, &report.ignored));

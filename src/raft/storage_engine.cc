@@ -1,6 +1,7 @@
 // StorageEngine (strata/raft/storage_engine.h).
 #include "strata/raft/storage_engine.h"
 
+#include "strata/core/identity.h"
 #include "strata/raft/memory_log_store.h"
 
 namespace strata::raft {
@@ -20,6 +21,9 @@ Result<StorageEngine> StorageEngine::open_file(const std::string& dir,
     }
     STRATA_RETURN_IF_ERROR(create_dirs_durably(fs, dir).status());
   }
+  STRATA_RETURN_IF_ERROR(claim_directory(
+      fs, dir, "raft-engine",
+      [](std::string_view n) { return n == "log" || n == "meta" || n == "snap"; }, false));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileLogStore> log,
                           FileLogStore::open(dir + "/log", log_options));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileMetaStore> meta,

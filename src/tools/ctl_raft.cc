@@ -136,7 +136,9 @@ int cmd_verify(const std::string& dir) {
       std::printf("verdict: NOT SUPPORTED (open fails): %s\n", r->verdict.to_string().c_str());
       break;
     default:
-      std::printf("verdict: CORRUPT (open fails): %s\n", r->verdict.to_string().c_str());
+      std::printf("verdict: %s (open fails): %s\n",
+                  r->verdict.is_invalid_argument() ? "NOT A FILE LOG" : "CORRUPT",
+                  r->verdict.to_string().c_str());
   }
   return rc;
 }

@@ -57,11 +57,27 @@ TEST_P(CraftCatchUp, FollowerFarBehindCatchesUpThroughASnapshot) {
   const std::uint64_t lagging = leader->id() % 3 + 1;
   ASSERT_TRUE(nodes[lagging - 1]->stop().ok());
   nodes[lagging - 1].reset();
+  // Leadership may move between the two running nodes on a loaded machine; a put whose outcome
+  // is unknown is simply applied again (puts are idempotent).
+  auto find_leader = [&] {
+    leader = nullptr;
+    return wait_for([&] {
+      for (auto& n : nodes) {
+        if (n && n->role() == Role::kLeader) leader = n.get();
+      }
+      return leader != nullptr;
+    });
+  };
   for (int i = 0; i < 200; ++i) {
-    auto r = leader->apply(test::kv_cmd("k" + std::to_string(i), std::to_string(i))).get();
-    ASSERT_TRUE(r.has_value()) << r.error();
+    for (int attempt = 0;; ++attempt) {
+      auto r = leader->apply(test::kv_cmd("k" + std::to_string(i), std::to_string(i))).get();
+      if (r.has_value()) break;
+      ASSERT_LT(attempt, 20) << r.error();
+      ASSERT_TRUE(find_leader());
+    }
   }
   start(lagging, /*takes_snapshots=*/false);
+  ASSERT_TRUE(find_leader());
   const auto want = sms[leader->id() - 1]->kv();
   ASSERT_TRUE(wait_for([&] { return sms[lagging - 1]->kv() == want; }));
   EXPECT_GT(sms[lagging - 1]->restores(), 0u);  // it was sent a snapshot

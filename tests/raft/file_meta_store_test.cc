@@ -2,11 +2,13 @@
 #include "strata/raft/file_meta_store.h"
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "file_test_util.h"
 #include "gtest/gtest.h"
+#include "strata/metadata/metadata.h"
 #include "strata/raft/storage_engine.h"
 #include "strata/testing/temp_dir.h"
 
@@ -189,6 +191,46 @@ TEST(StorageEngine, MemoryEngineWorks) {
   auto hs = e.meta().load();
   ASSERT_TRUE(hs.has_value() && hs->has_value());
   EXPECT_EQ((*hs)->term, 2u);
+}
+
+}  // namespace
+}  // namespace strata::raft
+
+namespace strata::raft {
+namespace {
+
+// The components refuse each other's directories, and a RocksDB one, writing nothing there.
+TEST(Identity, ComponentsRefuseEachOthersDirectories) {
+  TempDir dir("raft-id");
+  ASSERT_TRUE(FileLogStore::open(dir.file("log")).has_value());
+  ASSERT_TRUE(Metadata<std::uint64_t>::open(dir.file("md")).has_value());
+  auto md = Metadata<std::uint64_t>::open(dir.file("log"));
+  ASSERT_FALSE(md.has_value());
+  EXPECT_NE(md.error().message().find("belongs to a strata raft-log"), std::string_view::npos)
+      << md.error();
+  auto log = FileLogStore::open(dir.file("md"));
+  ASSERT_FALSE(log.has_value());
+  EXPECT_NE(log.error().message().find("belongs to a strata metadata"), std::string_view::npos)
+      << log.error();
+  auto engine = StorageEngine::open_file(dir.file("log"));
+  ASSERT_FALSE(engine.has_value());
+  EXPECT_TRUE(engine.error().is_invalid_argument()) << engine.error();
+  // A RocksDB directory (its files, as RocksDB names them).
+  std::filesystem::create_directories(dir.file("rocks"));
+  for (const char* n : {"CURRENT", "IDENTITY", "MANIFEST-000005", "000004.log", "LOCK"}) {
+    std::ofstream(dir.file("rocks") + "/" + n) << "x";
+  }
+  for (auto r : {Metadata<std::uint64_t>::open(dir.file("rocks")).status(),
+                 FileLogStore::open(dir.file("rocks")).status(),
+                 StorageEngine::open_file(dir.file("rocks")).status()}) {
+    EXPECT_TRUE(r.is_invalid_argument()) << r;
+    EXPECT_NE(r.message().find("RocksDB"), std::string_view::npos) << r;
+  }
+  std::size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.file("rocks"))) {
+    ++entries;
+  }
+  EXPECT_EQ(entries, 5u) << "nothing was written into the RocksDB directory";
 }
 
 }  // namespace

@@ -8,9 +8,11 @@
 // does.
 //
 // The rules, in order:
-//   1. Every entry of the directory is classified: segments ("<20 digits>.log" naming an index
-//      in [1, kMaxIndex]), the store's own files (LOCK, purge/), and anything else (foreign,
-//      reported). A name that looks like a segment but names no valid index is corruption.
+//   1. The directory must be a file log's (strata/core/identity.h): a marker of another
+//      component, a RocksDB database or a file the log does not own is invalid_argument,
+//      naming it. Its entries are segments ("<20 digits>.log" naming an index in
+//      [1, kMaxIndex]) and the store's own files (LOCK, purge/, STRATA). A name that looks
+//      like a segment but names no valid index is corruption.
 //   2. Segments wholly below the purge boundary are leftovers of a purge or reset that a crash
 //      interrupted: open deletes them (then fsyncs the directory). Their content is not read.
 //   3. The remaining segments must be contiguous: each starts at the index after the last
@@ -39,6 +41,10 @@
 #include "strata/raft/format.h"
 
 namespace strata::raft {
+
+// The file log's name in identity markers, and the entries of its directory it owns.
+inline constexpr std::string_view kFileLogComponent = "raft-log";
+bool owns_file_log_name(std::string_view name);
 
 struct FileLogInspectOptions {
   // The file system to read through. Must outlive the call. Default: FileSystem::posix().
@@ -74,7 +80,7 @@ struct FileLogInspection {
   std::vector<InspectedSegment> segments;  // every segment file, ascending
   std::vector<std::string> foreign;        // entries that are not the log's own
   // OK when open succeeds (after the repairs); else what open returns (corruption or
-  // not_supported, with file and offset).
+  // not_supported with file and offset, invalid_argument for a directory that is not a log's).
   Status verdict;
   // The log open serves (when the verdict is OK).
   std::uint64_t first_index = 1;

@@ -1,0 +1,129 @@
+// claim_directory and describe_directory (strata/core/identity.h).
+#include "strata/core/identity.h"
+
+#include <algorithm>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace strata {
+namespace {
+
+constexpr int kMarkerVersion = 1;
+constexpr std::string_view kMarkerTemp = "STRATA.tmp";
+
+bool is_rocksdb_file(std::string_view n) {
+  return n == "CURRENT" || n == "IDENTITY" || n.starts_with("MANIFEST-") ||
+         n.starts_with("OPTIONS-") || n.ends_with(".sst") || n.ends_with(".blob");
+}
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < 5; ++i) {
+    if (i > 0) out += ", ";
+    out += names[i];
+  }
+  if (names.size() > 5) out += ", ... (" + std::to_string(names.size()) + " in all)";
+  return out;
+}
+
+struct Marker {
+  std::string component;
+  int version = 0;
+};
+
+// Parses "strata <component> <version>\n"; nullopt when it is something else.
+std::optional<Marker> parse_marker(const std::string& text) {
+  std::istringstream in(text);
+  std::string word;
+  Marker m;
+  if (!(in >> word) || word != "strata" || !(in >> m.component) || !(in >> m.version)) {
+    return std::nullopt;
+  }
+  return m;
+}
+
+Status write_marker(FileSystem& fs, const std::string& dir, std::string_view component) {
+  const std::string tmp = dir + "/" + std::string(kMarkerTemp);
+  {
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> f, fs.open(tmp, OpenMode::kReadWriteCreate));
+    STRATA_RETURN_IF_ERROR(f->truncate(0));
+    STRATA_RETURN_IF_ERROR(f->write_at(
+        0, "strata " + std::string(component) + " " + std::to_string(kMarkerVersion) + "\n"));
+    STRATA_RETURN_IF_ERROR(f->sync());
+  }
+  STRATA_RETURN_IF_ERROR(fs.rename(tmp, dir + "/" + std::string(kIdentityFile)));
+  return fs.sync_dir(dir);
+}
+
+}  // namespace
+
+Status claim_directory(FileSystem& fs, const std::string& dir, std::string_view component,
+                       const OwnsName& owns, bool read_only) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, fs.list_dir(dir));
+  std::sort(names.begin(), names.end());
+  const std::string what = "directory " + dir;
+  bool marked = false;
+  std::vector<std::string> rocksdb, foreign;
+  for (const std::string& n : names) {
+    if (n == kIdentityFile) {
+      marked = true;
+    } else if (n == kMarkerTemp) {
+      continue;  // a marker that a crash stopped before its rename
+    } else if (is_rocksdb_file(n)) {
+      rocksdb.push_back(n);
+    } else if (!owns(n)) {
+      foreign.push_back(n);
+    }
+  }
+  if (marked) {
+    STRATA_ASSIGN_OR_RETURN(std::string text, fs.read_file(dir + "/" + std::string(kIdentityFile)));
+    const auto m = parse_marker(text);
+    if (!m) {
+      return Status::invalid_argument(what + " has an identity marker strata cannot read (" +
+                                      std::string(kIdentityFile) + "); it is not a strata " +
+                                      std::string(component));
+    }
+    if (m->component != component) {
+      return Status::invalid_argument(what + " belongs to a strata " + m->component + ", not a " +
+                                      std::string(component));
+    }
+    if (m->version > kMarkerVersion) {
+      return Status::not_supported(what + " was written by a newer strata (marker version " +
+                                   std::to_string(m->version) + ")");
+    }
+  }
+  if (!rocksdb.empty()) {
+    return Status::invalid_argument(what + " holds a RocksDB database (" + join(rocksdb) +
+                                    "), not a strata " + std::string(component));
+  }
+  if (!foreign.empty()) {
+    return Status::invalid_argument(what + " holds files a strata " + std::string(component) +
+                                    " does not own: " + join(foreign));
+  }
+  if (!marked && !read_only) return write_marker(fs, dir, component);
+  return Status();
+}
+
+std::string describe_directory(FileSystem& fs, const std::string& dir) {
+  auto names = fs.list_dir(dir);
+  if (!names) return "nothing readable (" + names.error().to_string() + ")";
+  if (names->empty()) return "nothing";
+  for (const std::string& n : *names) {
+    if (n == kIdentityFile) {
+      auto text = fs.read_file(dir + "/" + n);
+      if (text) {
+        if (auto m = parse_marker(*text)) return "a strata " + m->component;
+      }
+    }
+  }
+  if (std::any_of(names->begin(), names->end(),
+                  [](const std::string& n) { return is_rocksdb_file(n); })) {
+    return "a RocksDB database";
+  }
+  std::sort(names->begin(), names->end());
+  return "files " + join(*names);
+}
+
+}  // namespace strata

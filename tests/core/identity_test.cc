@@ -1,0 +1,98 @@
+// Each component knows its directory (strata/core/identity.h): the marker, and the refusals
+// of a directory that belongs to another component or holds foreign files.
+#include "strata/core/identity.h"
+
+#include <fstream>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "strata/testing/temp_dir.h"
+
+namespace strata {
+namespace {
+
+using testing::TempDir;
+
+bool owns_left_right(std::string_view n) { return n == "left" || n == "right" || n == "LOCK"; }
+
+std::string read(const std::string& path) {
+  return FileSystem::posix().read_file(path).value_or("<missing>");
+}
+
+TEST(Identity, AnEmptyDirectoryIsClaimedWithAMarker) {
+  TempDir dir("id");
+  ASSERT_TRUE(
+      claim_directory(FileSystem::posix(), dir.str(), "metadata", owns_left_right, false).ok());
+  EXPECT_EQ(read(dir.file("STRATA")), "strata metadata 1\n");
+  EXPECT_EQ(describe_directory(FileSystem::posix(), dir.str()), "a strata metadata");
+  // Claiming again is fine.
+  EXPECT_TRUE(
+      claim_directory(FileSystem::posix(), dir.str(), "metadata", owns_left_right, false).ok());
+}
+
+TEST(Identity, AnotherComponentsDirectoryIsRefusedByName) {
+  TempDir dir("id");
+  ASSERT_TRUE(
+      claim_directory(
+          FileSystem::posix(), dir.str(), "raft-log", [](std::string_view) { return true; }, false)
+          .ok());
+  const Status s =
+      claim_directory(FileSystem::posix(), dir.str(), "metadata", owns_left_right, false);
+  EXPECT_TRUE(s.is_invalid_argument()) << s;
+  EXPECT_NE(s.message().find("belongs to a strata raft-log"), std::string_view::npos) << s;
+}
+
+TEST(Identity, ARocksDbDirectoryIsRefusedAndLeftAlone) {
+  TempDir dir("id");
+  for (const char* n : {"CURRENT", "IDENTITY", "MANIFEST-000005", "000007.sst", "000004.log"}) {
+    std::ofstream(dir.file(n)) << "x";
+  }
+  const Status s =
+      claim_directory(FileSystem::posix(), dir.str(), "metadata", owns_left_right, false);
+  EXPECT_TRUE(s.is_invalid_argument()) << s;
+  EXPECT_NE(s.message().find("holds a RocksDB database (000007.sst, CURRENT"),
+            std::string_view::npos)
+      << s;
+  EXPECT_EQ(read(dir.file("STRATA")), "<missing>");  // nothing written
+  EXPECT_EQ(describe_directory(FileSystem::posix(), dir.str()), "a RocksDB database");
+}
+
+TEST(Identity, ForeignFilesAreRefusedAndNamed) {
+  TempDir dir("id");
+  std::ofstream(dir.file("left")) << "x";
+  std::ofstream(dir.file("notes.txt")) << "x";
+  const Status s =
+      claim_directory(FileSystem::posix(), dir.str(), "metadata", owns_left_right, false);
+  EXPECT_TRUE(s.is_invalid_argument()) << s;
+  EXPECT_NE(s.message().find("does not own: notes.txt"), std::string_view::npos) << s;
+}
+
+TEST(Identity, AnUnmarkedDirectoryOfOwnFilesIsAdopted) {
+  TempDir dir("id");
+  std::ofstream(dir.file("left")) << "x";  // a store made by strata 0.1
+  ASSERT_TRUE(
+      claim_directory(FileSystem::posix(), dir.str(), "metadata", owns_left_right, false).ok());
+  EXPECT_EQ(read(dir.file("STRATA")), "strata metadata 1\n");
+}
+
+TEST(Identity, ReadOnlyChecksButWritesNothing) {
+  TempDir dir("id");
+  std::ofstream(dir.file("left")) << "x";
+  ASSERT_TRUE(
+      claim_directory(FileSystem::posix(), dir.str(), "metadata", owns_left_right, true).ok());
+  EXPECT_EQ(read(dir.file("STRATA")), "<missing>");
+}
+
+TEST(Identity, AMarkerOfANewerStrataIsNotSupported) {
+  TempDir dir("id");
+  std::ofstream(dir.file("STRATA")) << "strata metadata 2\n";
+  const Status s =
+      claim_directory(FileSystem::posix(), dir.str(), "metadata", owns_left_right, false);
+  EXPECT_TRUE(s.is_not_supported()) << s;
+  std::ofstream(dir.file("STRATA"), std::ios::trunc) << "garbage";
+  EXPECT_TRUE(claim_directory(FileSystem::posix(), dir.str(), "metadata", owns_left_right, false)
+                  .is_invalid_argument());
+}
+
+}  // namespace
+}  // namespace strata
