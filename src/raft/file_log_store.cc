@@ -30,13 +30,19 @@ using detail::Segment;
 
 class FileLogStoreImpl final : public FileLogStore {
  public:
+  // `meta` is absent only for a read-only log (which never writes its boundary).
   FileLogStoreImpl(std::string dir, FileLogOptions options, FileSystem& fs,
-                   std::unique_ptr<FileLock> lock, Metadata<std::uint64_t> meta)
+                   std::unique_ptr<FileLock> lock, std::optional<Metadata<std::uint64_t>> meta)
       : options_(options),
         files_(fs, std::move(dir), options_),
         lock_(std::move(lock)),
         meta_(std::move(meta)),
         cache_(options.cache_bytes) {}
+
+  // Makes every write return not_supported (a read-only log).
+  void refuse_writes() {
+    error_ = Status::not_supported("file log " + files_.dir() + ": opened read-only");
+  }
 
   // Carries out the plan of inspect_file_log and builds the index from its scans.
   Status recover(FileLogInspection& plan);
@@ -61,6 +67,7 @@ class FileLogStoreImpl final : public FileLogStore {
   Status do_replace(std::uint64_t from, std::span<const LogEntry> entries) override;
   Status do_sync() override;
   Status do_reset(std::uint64_t next_index, std::uint64_t prev_term) override;
+  Status do_close() override { return options_.read_only ? Status() : do_sync(); }
 
   // Records the first failed write or sync (the store refuses writes from then on). A file or
   // directory that vanished under the log is an I/O failure of the log, not a lookup miss.
@@ -71,7 +78,7 @@ class FileLogStoreImpl final : public FileLogStore {
   }
   // Records the boundary (applied; durable at the next meta_.sync()).
   Status put_boundary(const format::Boundary& b) {
-    if (auto r = meta_.put(format::kBoundaryKey, format::encode_boundary(b)); !r) {
+    if (auto r = meta_->put(format::kBoundaryKey, format::encode_boundary(b)); !r) {
       return fail(r.error());
     }
     meta_dirty_ = true;
@@ -79,7 +86,7 @@ class FileLogStoreImpl final : public FileLogStore {
   }
   Status sync_boundary() {
     if (!meta_dirty_) return Status();
-    STRATA_RETURN_IF_ERROR(fail(meta_.sync()));
+    STRATA_RETURN_IF_ERROR(fail(meta_->sync()));
     meta_dirty_ = false;
     return Status();
   }
@@ -99,7 +106,7 @@ class FileLogStoreImpl final : public FileLogStore {
   const FileLogOptions options_;
   detail::SegmentFiles files_;
   std::unique_ptr<FileLock> lock_;
-  Metadata<std::uint64_t> meta_;
+  std::optional<Metadata<std::uint64_t>> meta_;
 
   mutable detail::RwMutex mu_;
   std::mutex sync_mu_;  // serializes sync(); taken before mu_
@@ -124,19 +131,27 @@ class FileLogStoreImpl final : public FileLogStore {
 
 Status FileLogStoreImpl::recover(FileLogInspection& plan) {
   const std::string& dir = files_.dir();
+  const bool read_only = options_.read_only;
   bool removed = false;
   for (InspectedSegment& is : plan.segments) {
     const std::string path = dir + "/" + is.name;
     if (is.action == SegmentAction::kDeleteLeftover) {
+      if (read_only) continue;
       STRATA_RETURN_IF_ERROR(files_.fs().remove(path));
       ++report_.leftover_segments;
       removed = true;
       continue;
     }
+    if (read_only && is.action == SegmentAction::kRestart) continue;  // holds no record
     Segment s;
     s.first = is.first;
     s.path = path;
-    STRATA_ASSIGN_OR_RETURN(s.file, files_.open(path));
+    if (read_only) {
+      STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> f, files_.fs().open(path, OpenMode::kReadOnly));
+      s.file = std::move(f);
+    } else {
+      STRATA_ASSIGN_OR_RETURN(s.file, files_.open(path));
+    }
     report_.bytes_scanned += is.scan.file_size;
     if (is.action == SegmentAction::kRestart) {
       (is.scan.how == format::SegmentEnd::kZeroTail ? report_.zero_tail_bytes
@@ -147,7 +162,7 @@ Status FileLogStoreImpl::recover(FileLogInspection& plan) {
       s.end = is.scan.end;
       if (is.action == SegmentAction::kCut) {
         report_.torn_tail_bytes += is.cut_bytes;
-        STRATA_RETURN_IF_ERROR(files_.cut(s, is.cut_offset));
+        if (!read_only) STRATA_RETURN_IF_ERROR(files_.cut(s, is.cut_offset));
       } else if (is.scan.how == format::SegmentEnd::kZeroTail) {
         report_.zero_tail_bytes += is.scan.file_size - is.scan.end;
       }
@@ -441,25 +456,35 @@ Result<std::unique_ptr<FileLogStore>> FileLogStore::open(const std::string& dir,
   FileSystem& fs = options.fs != nullptr ? *options.fs : FileSystem::posix();
   STRATA_ASSIGN_OR_RETURN(const bool exists, fs.exists(dir));
   if (!exists) {
-    if (!options.create_if_missing) {
+    if (!options.create_if_missing || options.read_only) {
       return Status::not_found("FileLogStore::open: no directory " + dir);
     }
     STRATA_RETURN_IF_ERROR(create_dirs_durably(fs, dir).status());
   }
-  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileLock> lock, fs.lock(dir + "/LOCK"));
+  std::unique_ptr<FileLock> lock;
+  if (!options.read_only) {
+    STRATA_ASSIGN_OR_RETURN(lock, fs.lock(dir + "/LOCK"));
+  }
   FileLogInspectOptions io;
   io.fs = &fs;
   io.tolerate_corrupt_tail = options.tolerate_corrupt_tail;
   STRATA_ASSIGN_OR_RETURN(FileLogInspection plan, inspect_file_log(dir, io));
   STRATA_RETURN_IF_ERROR(plan.verdict);
-  STRATA_RETURN_IF_ERROR(claim_directory(fs, dir, kFileLogComponent, owns_file_log_name, false));
+  STRATA_RETURN_IF_ERROR(
+      claim_directory(fs, dir, kFileLogComponent, owns_file_log_name, options.read_only));
   MetadataOptions mo;
   mo.fs = &fs;
-  STRATA_ASSIGN_OR_RETURN(Metadata<std::uint64_t> meta,
-                          Metadata<std::uint64_t>::open(dir + "/purge", mo));
+  mo.read_only = options.read_only;
+  std::optional<Metadata<std::uint64_t>> meta;
+  if (auto m = Metadata<std::uint64_t>::open(dir + "/purge", mo)) {
+    meta = std::move(*m);
+  } else if (!(options.read_only && m.error().is_not_found())) {
+    return m.error();  // (a read-only log without its purge/ store yet starts at index 1)
+  }
   auto store =
       std::make_unique<FileLogStoreImpl>(dir, options, fs, std::move(lock), std::move(meta));
   STRATA_RETURN_IF_ERROR(store->recover(plan));
+  if (options.read_only) store->refuse_writes();
   return std::unique_ptr<FileLogStore>(std::move(store));
 }
 

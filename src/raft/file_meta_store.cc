@@ -50,6 +50,7 @@ Result<std::unique_ptr<FileMetaStore>> FileMetaStore::open(const std::string& di
   MetadataOptions mo;
   mo.fs = options.fs;
   mo.create_if_missing = options.create_if_missing;
+  mo.read_only = options.read_only;
   STRATA_ASSIGN_OR_RETURN(Metadata<std::uint64_t> md, Metadata<std::uint64_t>::open(dir, mo));
   const MetadataOpenReport& report = md.open_report();
   if (report.fallback && report.current >= 0 && !options.accept_rollback) {

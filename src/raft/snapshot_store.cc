@@ -392,10 +392,15 @@ SnapshotFileInfo verify_one(FileSystem& fs, const std::string& dir, const std::s
 class FileSnapshotStoreImpl final : public FileSnapshotStore {
  public:
   FileSnapshotStoreImpl(std::string dir, FileSystem& fs, std::unique_ptr<FileLock> lock,
-                        FileSnapshotOpenReport report)
-      : dir_(std::move(dir)), fs_(fs), lock_(std::move(lock)), report_(std::move(report)) {}
+                        FileSnapshotOpenReport report, bool read_only)
+      : dir_(std::move(dir)),
+        fs_(fs),
+        lock_(std::move(lock)),
+        report_(std::move(report)),
+        read_only_(read_only) {}
 
   Result<std::unique_ptr<SnapshotWriter>> create(const SnapshotMeta& meta) override {
+    STRATA_RETURN_IF_ERROR(check_writable());
     STRATA_RETURN_IF_ERROR(check_meta(meta));
     const std::string temp = dir_ + "/" + file_name(meta.index, meta.term, kTempSuffix);
     std::lock_guard g(mu_);
@@ -458,6 +463,7 @@ class FileSnapshotStoreImpl final : public FileSnapshotStore {
   Result<std::vector<SnapshotFileInfo>> verify() override { return verify_snapshot_dir(fs_, dir_); }
 
   Status purge_older(std::uint64_t index) override {
+    STRATA_RETURN_IF_ERROR(check_writable());
     std::lock_guard g(mu_);
     STRATA_ASSIGN_OR_RETURN(auto names, list_names(fs_, dir_, false, nullptr));
     bool removed = false;
@@ -473,10 +479,15 @@ class FileSnapshotStoreImpl final : public FileSnapshotStore {
   const FileSnapshotOpenReport& open_report() const noexcept override { return report_; }
 
  private:
+  Status check_writable() const {
+    return read_only_ ? Status::not_supported("snapshot store " + dir_ + ": opened read-only")
+                      : Status();
+  }
   const std::string dir_;
   FileSystem& fs_;
   std::unique_ptr<FileLock> lock_;
   FileSnapshotOpenReport report_;
+  const bool read_only_;
   std::mutex mu_;  // serializes create()'s temp check and purge_older()
 };
 
@@ -539,19 +550,23 @@ Result<std::unique_ptr<FileSnapshotStore>> FileSnapshotStore::open(
   FileSystem& fs = options.fs != nullptr ? *options.fs : FileSystem::posix();
   STRATA_ASSIGN_OR_RETURN(const bool exists, fs.exists(dir));
   if (!exists) {
-    if (!options.create_if_missing) {
+    if (!options.create_if_missing || options.read_only) {
       return Status::not_found("FileSnapshotStore::open: no directory " + dir);
     }
     STRATA_RETURN_IF_ERROR(create_dirs_durably(fs, dir).status());
   }
   STRATA_RETURN_IF_ERROR(claim_directory(
       fs, dir, "raft-snapshots",
-      [](std::string_view n) { return n == "LOCK" || parse_name(n).has_value(); }, false));
-  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileLock> lock, fs.lock(dir + "/LOCK"));
+      [](std::string_view n) { return n == "LOCK" || parse_name(n).has_value(); },
+      options.read_only));
+  std::unique_ptr<FileLock> lock;
+  if (!options.read_only) {
+    STRATA_ASSIGN_OR_RETURN(lock, fs.lock(dir + "/LOCK"));
+  }
   FileSnapshotOpenReport report;
   STRATA_ASSIGN_OR_RETURN(auto names, list_names(fs, dir, true, &report.ignored));
   for (const auto& [name, p] : names) {
-    if (p.temp) {
+    if (p.temp && !options.read_only) {
       STRATA_RETURN_IF_ERROR(fs.remove(dir + "/" + name));
       ++report.temp_removed;
     } else {
@@ -560,7 +575,8 @@ Result<std::unique_ptr<FileSnapshotStore>> FileSnapshotStore::open(
   }
   if (report.temp_removed > 0) STRATA_RETURN_IF_ERROR(fs.sync_dir(dir));
   return std::unique_ptr<FileSnapshotStore>(
-      std::make_unique<FileSnapshotStoreImpl>(dir, fs, std::move(lock), std::move(report)));
+      std::make_unique<FileSnapshotStoreImpl>(dir, fs, std::move(lock), std::move(report),
+                                              options.read_only));
 }
 
 Result<std::vector<SnapshotFileInfo>> verify_snapshot_dir(FileSystem& fs, const std::string& dir) {

@@ -11,19 +11,23 @@ Result<StorageEngine> StorageEngine::open_file(const std::string& dir,
   FileLogOptions log_options = options.log;
   FileMetaOptions meta_options = options.meta;
   FileSnapshotOptions snap_options = options.snap;
+  if (options.read_only) {
+    log_options.read_only = meta_options.read_only = snap_options.read_only = true;
+  }
   if (meta_options.fs == nullptr) meta_options.fs = log_options.fs;
   if (snap_options.fs == nullptr) snap_options.fs = log_options.fs;
   FileSystem& fs = log_options.fs != nullptr ? *log_options.fs : FileSystem::posix();
   STRATA_ASSIGN_OR_RETURN(const bool exists, fs.exists(dir));
   if (!exists) {
-    if (!log_options.create_if_missing) {
+    if (!log_options.create_if_missing || options.read_only) {
       return Status::not_found("StorageEngine::open_file: no directory " + dir);
     }
     STRATA_RETURN_IF_ERROR(create_dirs_durably(fs, dir).status());
   }
   STRATA_RETURN_IF_ERROR(claim_directory(
       fs, dir, "raft-engine",
-      [](std::string_view n) { return n == "log" || n == "meta" || n == "snap"; }, false));
+      [](std::string_view n) { return n == "log" || n == "meta" || n == "snap"; },
+      options.read_only));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileLogStore> log,
                           FileLogStore::open(dir + "/log", log_options));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileMetaStore> meta,
@@ -32,7 +36,7 @@ Result<StorageEngine> StorageEngine::open_file(const std::string& dir,
                           FileSnapshotStore::open(dir + "/snap", snap_options));
   if (!exists) STRATA_RETURN_IF_ERROR(fs.sync_dir(dir));
   StorageEngine engine(std::move(log), std::move(meta), std::move(snaps));
-  STRATA_RETURN_IF_ERROR(engine.reconcile_with_snapshot());
+  STRATA_RETURN_IF_ERROR(engine.reconcile_with_snapshot(options.read_only));
   if (options.check_hard_state) {
     if (Status s = engine.check_hard_state(); !s.ok()) {
       return s.with_context("StorageEngine::open_file(" + dir + ")");
@@ -66,7 +70,7 @@ StorageEngine StorageEngine::memory() {
                        std::make_unique<MemorySnapshotStore>());
 }
 
-Status StorageEngine::reconcile_with_snapshot() {
+Status StorageEngine::reconcile_with_snapshot(bool read_only) {
   STRATA_ASSIGN_OR_RETURN(std::optional<std::unique_ptr<SnapshotReader>> reader,
                           snapshots_->open_newest(&report_.snapshots));
   if (!reader) return Status();
@@ -91,7 +95,9 @@ Status StorageEngine::reconcile_with_snapshot() {
     STRATA_ASSIGN_OR_RETURN(const std::optional<std::uint64_t> t, log_->term(index));
     continues = t.has_value() && *t == term;
   }
-  if (!continues) {
+  if (!continues && read_only) {
+    report_.install_pending = true;
+  } else if (!continues) {
     // install_snapshot() saved the snapshot but did not get to reset the log: finish it.
     STRATA_RETURN_IF_ERROR(log_->reset(index + 1, term));
     report_.finished_install = true;

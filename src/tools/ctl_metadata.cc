@@ -17,8 +17,9 @@ namespace strata::tools {
 namespace {
 
 int cmd_dump(const std::string& dir, bool hex, bool headers_only) {
-  auto view = read_metadata_or_report(dir, "metadata directory");
-  if (!view) return 1;
+  int failed = 1;
+  auto view = read_metadata_or_report(dir, "metadata directory", &failed);
+  if (!view) return failed;
   static constexpr const char* kNames[2] = {"left", "right"};
   for (std::size_t i = 0; i < 2; ++i) {
     const MetadataOpenReport::File& f = view->report.files[i];
@@ -65,7 +66,8 @@ void add_metadata_commands(CLI::App& app, int& exit_code) {
   auto* dump = group->add_subcommand(
       "dump",
       "Both files (size, validity, version) and the entries of the current one. Exit 0: "
-      "fine; 1: unreadable or neither file valid; 3: current file valid, other one damaged");
+      "fine; 1: unreadable or neither file valid; 3: current file valid, other one damaged; 4: "
+      "written by a newer strata");
   dump->add_option("dir", a->dir, "Metadata directory")->required();
   dump->add_flag("--hex", a->hex, "Print values in hex");
   dump->add_flag("--headers", a->headers_only, "Only the file summaries, no entries");

@@ -195,8 +195,9 @@ int cmd_dump(const std::string& dir, std::uint64_t from, std::uint64_t to, bool 
 
 int cmd_hardstate(std::string dir) {
   if (auto e = FileSystem::posix().exists(dir + "/meta"); e && *e) dir += "/meta";
-  auto view = read_metadata_or_report(dir, "meta store");
-  if (!view) return kCorrupt;
+  int failed = kCorrupt;
+  auto view = read_metadata_or_report(dir, "meta store", &failed);
+  if (!view) return failed;
   const std::string* v = nullptr;
   for (const auto& [k, value] : view->entries) {
     if (k == "0") v = &value;

@@ -53,13 +53,18 @@ inline Result<MetadataView> read_metadata(const std::string& dir) {
 }
 
 // read_metadata, printing why it failed to stderr ("corruption: ..." or "cannot read <what>
-// <dir>: ...") and returning nullopt then.
+// <dir>: ...") and returning nullopt then, with *exit_code 4 for a store of a newer strata
+// (not_supported) and 1 otherwise.
 inline std::optional<MetadataView> read_metadata_or_report(const std::string& dir,
-                                                           std::string_view what) {
+                                                           std::string_view what, int* exit_code) {
   auto view = read_metadata(dir);
   if (view) return std::move(*view);
   const Status& e = view.error();
-  if (e.is_corruption()) {
+  *exit_code = e.is_not_supported() ? 4 : 1;
+  if (e.is_not_supported()) {
+    std::cerr << "strata-ctl: " << dir << " was written by a newer strata: " << e.to_string()
+              << "\n";
+  } else if (e.is_corruption()) {
     std::cerr << "strata-ctl: corruption: " << e.to_string() << "\n";
   } else {
     std::cerr << "strata-ctl: cannot read " << what << " " << dir << ": " << e.to_string() << "\n";

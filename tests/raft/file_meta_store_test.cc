@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -231,6 +232,79 @@ TEST(Identity, ComponentsRefuseEachOthersDirectories) {
     ++entries;
   }
   EXPECT_EQ(entries, 5u) << "nothing was written into the RocksDB directory";
+}
+
+}  // namespace
+}  // namespace strata::raft
+
+namespace strata::raft {
+namespace {
+
+// Every file's name and size under `dir` (to show a read-only open wrote nothing).
+std::map<std::string, std::uintmax_t> tree(const std::string& dir) {
+  std::map<std::string, std::uintmax_t> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    out[e.path().string()] = e.is_regular_file() ? e.file_size() : 0;
+  }
+  return out;
+}
+
+TEST(ReadOnly, AnEngineOpensBesideItsWriterAndChangesNothing) {
+  TempDir dir("raft-ro");
+  auto writer = StorageEngine::open_file(dir.file("node"));
+  ASSERT_TRUE(writer.has_value());
+  ASSERT_TRUE(writer->meta().save(HardState{3, 2, 0}).ok());
+  std::vector<LogEntry> batch;
+  for (std::uint64_t i = 1; i <= 50; ++i) batch.push_back({i, 3, "e" + std::to_string(i)});
+  ASSERT_TRUE(writer->log().append(batch).ok());
+  ASSERT_TRUE(writer->log().sync().ok());
+  ASSERT_TRUE(writer->snapshots().save({20, 3, "conf"}, "image").ok());
+  const auto before = tree(dir.file("node"));
+
+  FileEngineOptions o;
+  o.read_only = true;
+  auto reader = StorageEngine::open_file(dir.file("node"), o);  // the writer holds the locks
+  ASSERT_TRUE(reader.has_value()) << reader.error();
+  EXPECT_EQ(reader->log().last_index(), 50u);
+  EXPECT_EQ((*reader->log().entry(7))->payload, "e7");
+  EXPECT_EQ(**reader->meta().load(), (HardState{3, 2, 0}));
+  EXPECT_EQ((*reader->snapshots().load())->meta.index, 20u);
+  const LogEntry next{51, 3, "x"};
+  EXPECT_TRUE(reader->log().append(std::span(&next, 1)).is_not_supported());
+  EXPECT_TRUE(reader->log().purge(10).is_not_supported());
+  EXPECT_TRUE(reader->meta().save(HardState{4, 1, 0}).is_not_supported());
+  EXPECT_TRUE(reader->snapshots().purge_older(100).is_not_supported());
+  EXPECT_TRUE(reader->log().close().ok());
+  EXPECT_EQ(tree(dir.file("node")), before);
+  EXPECT_TRUE(StorageEngine::open_file(dir.file("absent"), o).error().is_not_found());
+  EXPECT_FALSE(std::filesystem::exists(dir.file("absent")));
+}
+
+TEST(ReadOnly, ALogWithATornTailIsServedWithoutCuttingIt) {
+  TempDir dir("raft-ro");
+  {
+    auto log = FileLogStore::open(dir.str());
+    ASSERT_TRUE(log.has_value());
+    std::vector<LogEntry> batch;
+    for (std::uint64_t i = 1; i <= 20; ++i) batch.push_back({i, 1, std::string(200, 'p')});
+    ASSERT_TRUE((*log)->append(batch).ok());
+    ASSERT_TRUE((*log)->close().ok());
+  }
+  const std::string seg = FileLogStore::segment_path(dir.str(), 1);
+  // Entry 15's record loses a sector (zeros): a torn tail from 15 on.
+  ASSERT_TRUE(FileSystem::posix()
+                  .open(seg, OpenMode::kReadWrite)
+                  .value()
+                  ->write_at(3072, std::string(512, '\0'))
+                  .ok());
+  const auto before = tree(dir.str());
+  FileLogOptions o;
+  o.read_only = true;
+  auto log = FileLogStore::open(dir.str(), o);
+  ASSERT_TRUE(log.has_value()) << log.error();
+  EXPECT_EQ((*log)->last_index(), 13u);
+  EXPECT_GT((*log)->open_report().torn_tail_bytes, 0u);
+  EXPECT_EQ(tree(dir.str()), before);  // nothing cut
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "ctl_test_util.h"
+#include "strata/core/bytes.h"
+#include "strata/core/crc32c.h"
 #include "strata/metadata/metadata.h"
 #include "strata/testing/temp_dir.h"
 
@@ -84,6 +86,38 @@ TEST(StrataCtlMetadataInput, MissingDirectoryIsAClearError) {
   EXPECT_NE(r.out.find("cannot read metadata directory"), std::string::npos) << r.out;
   CtlRun help = run_ctl("metadata dump --help");
   EXPECT_EQ(help.exit_code, 0) << help.out;
+}
+
+}  // namespace
+}  // namespace strata::tools::testing
+
+namespace strata::tools::testing {
+namespace {
+
+// Two files of a future format version are "written by a newer strata" (exit 4), not
+// corruption that might lead an operator to recover_empty.
+TEST(StrataCtlMetadataFuture, ANewerFormatIsNotSupportedNotCorruption) {
+  strata::testing::TempDir dir("ctl-md");
+  {
+    auto md = Metadata<std::uint64_t>::open(dir.str());
+    ASSERT_TRUE(md.has_value());
+    ASSERT_TRUE(md->put_sync(1, "x").has_value());
+  }
+  for (const char* name : {"left", "right"}) {
+    // Format version 2, with its CRC32C over everything before it (what every format keeps).
+    std::string image = FileSystem::posix().read_file(dir.file(name)).value();
+    image[8] = 0;
+    image[9] = 2;
+    const auto crc = encode_be(crc32c(std::string_view(image).substr(0, image.size() - 4)));
+    image.replace(image.size() - 4, 4, crc.data(), 4);
+    auto f = FileSystem::posix().open(dir.file(name), OpenMode::kReadWrite);
+    ASSERT_TRUE(f.has_value());
+    ASSERT_TRUE((*f)->write_at(0, image).ok());
+  }
+  CtlRun r = run_ctl("metadata dump " + quote(dir.str()));
+  EXPECT_EQ(r.exit_code, 4) << r.out;
+  EXPECT_NE(r.out.find("newer strata"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("corruption"), std::string::npos) << r.out;
 }
 
 }  // namespace

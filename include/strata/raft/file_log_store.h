@@ -116,8 +116,15 @@ struct FileLogOptions {
   // each log byte is written twice (once as a zero), and the sync after each chunk carries
   // the chunk (about once per MiB of log). 0 disables. Default: 1 MiB.
   std::size_t zero_ahead_bytes = std::size_t{1} << 20;
-  // Create the directory when it does not exist. Default: true.
+  // Create the directory when it does not exist. Default: true (like SQLite and LMDB, unlike
+  // RocksDB and LevelDB): a node that restarts should pass false, so that a mistyped path fails
+  // with not_found instead of starting an empty log.
   bool create_if_missing = true;
+  // Open for reading only: no lock is taken (a writer may hold the log meanwhile), nothing is
+  // created, cut or deleted; the log served is the one open would serve after its repairs (a
+  // torn tail is left on disk and not served). Writes return not_supported; close() is OK.
+  // A user without write permission can inspect a log this way. Default: false.
+  bool read_only = false;
   // Cut the last segment at damage too, not only at a torn tail (raft-engine's "tolerate
   // tail corruption"): the entries from the damaged record on — possibly synced ones — are
   // dropped and reported. Default: false (open fails with corruption).

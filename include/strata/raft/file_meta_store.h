@@ -35,6 +35,9 @@ struct FileMetaOptions {
   // Open even when a newer hard state than the surviving one may have been lost (see the file
   // comment); the node may then forget a vote. An operator's decision. Default: false.
   bool accept_rollback = false;
+  // Open for reading only (MetadataOptions::read_only): save() returns not_supported.
+  // Default: false.
+  bool read_only = false;
 };
 
 class FileMetaStore : public MetaStore {

@@ -175,6 +175,9 @@ struct FileSnapshotOptions {
   FileSystem* fs = nullptr;
   // Create the directory (durably) when missing. Default: true.
   bool create_if_missing = true;
+  // Open for reading only: no lock, nothing created or removed (temporary files of a crash are
+  // left alone); create() and purge_older() return not_supported. Default: false.
+  bool read_only = false;
 };
 
 // What FileSnapshotStore::open found and cleaned.

@@ -59,6 +59,10 @@ struct FileEngineOptions {
   // for a log used without a Raft engine that saves hard states (strata's own log suites).
   // Default: true.
   bool check_hard_state = true;
+  // Open all three stores read-only (no lock, nothing created or repaired; writes return
+  // not_supported): for inspection, also without write permission. An install a crash
+  // interrupted is reported (install_pending), not finished. Default: false.
+  bool read_only = false;
 };
 
 // What StorageEngine::open_file found and repaired across the stores.
@@ -69,6 +73,8 @@ struct EngineOpenReport {
   // True when a crash had stopped install_snapshot() between saving the snapshot and
   // resetting the log, and open finished it (the log was reset to snapshot_index + 1).
   bool finished_install = false;
+  // Read-only opens: the same situation, left as it is.
+  bool install_pending = false;
 };
 
 class StorageEngine {
@@ -140,7 +146,7 @@ class StorageEngine {
 
  private:
   // Finishes an interrupted install and checks that the log continues the newest snapshot.
-  Status reconcile_with_snapshot();
+  Status reconcile_with_snapshot(bool read_only);
 
   std::unique_ptr<LogStore> log_;
   std::unique_ptr<MetaStore> meta_;
