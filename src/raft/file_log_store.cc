@@ -54,6 +54,27 @@ class FileLogStoreImpl final : public FileLogStore {
     return last_.load(std::memory_order_acquire);
   }
   FileLogStats stats() const override;
+  metrics::Snapshot metrics() const override {
+    metrics::Snapshot m = LogStore::metrics();
+    const FileLogStats s = stats();
+    auto d = [](std::uint64_t v) { return static_cast<double>(v); };
+    m.gauge("log_segments", "segment files in use", d(s.segments));
+    m.gauge("log_index_bytes", "memory of the in-memory index", d(s.index_bytes));
+    m.gauge("log_cache_entries", "entries in the read cache", d(s.cache_entries));
+    m.gauge("log_cache_bytes", "bytes of the read cache", d(s.cache_bytes));
+    m.counter("log_appends_total", "appends that wrote a batch", d(s.appends));
+    m.counter("log_bytes_written_total", "bytes of records written", d(s.bytes_written));
+    m.counter("log_zero_bytes_written_total", "zeros written ahead of the appends",
+              d(s.zero_bytes_written));
+    m.counter("log_syncs_total", "fdatasyncs of segments", d(s.syncs));
+    m.counter("log_cache_hits_total", "entries served from the read cache", d(s.cache_hits));
+    m.counter("log_disk_reads_total", "preads of entries", d(s.disk_reads));
+    m.counter("log_torn_tail_bytes_total", "bytes of torn tails cut at open",
+              d(report_.torn_tail_bytes));
+    m.counter("log_leftover_segments_total", "segments of interrupted purges deleted at open",
+              d(report_.leftover_segments));
+    return m;
+  }
   const FileLogOpenReport& open_report() const noexcept override { return report_; }
 
  private:

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "strata/metadata/metadata.h"
 #include "strata/raft/storage_engine.h"
+#include "strata/testing/metrics_check.h"
 #include "strata/testing/temp_dir.h"
 
 namespace strata::raft {
@@ -305,6 +306,35 @@ TEST(ReadOnly, ALogWithATornTailIsServedWithoutCuttingIt) {
   EXPECT_EQ((*log)->last_index(), 13u);
   EXPECT_GT((*log)->open_report().torn_tail_bytes, 0u);
   EXPECT_EQ(tree(dir.str()), before);  // nothing cut
+}
+
+}  // namespace
+}  // namespace strata::raft
+
+namespace strata::raft {
+namespace {
+
+TEST(Metrics, TheFileLogAndMetadataExportTheirCounters) {
+  TempDir dir("raft-metrics");
+  auto log = FileLogStore::open(dir.file("log"));
+  ASSERT_TRUE(log.has_value());
+  const LogEntry e{1, 1, "x"};
+  ASSERT_TRUE((*log)->append(std::span(&e, 1)).ok());
+  ASSERT_TRUE((*log)->sync().ok());
+  auto md = Metadata<std::uint64_t>::open(dir.file("md"));
+  ASSERT_TRUE(md.has_value());
+  ASSERT_TRUE(md->put_sync(1, "v").has_value());
+  const metrics::Snapshot lm = (*log)->metrics();
+  ASSERT_NE(lm.find("log_syncs_total"), nullptr);
+  EXPECT_EQ(lm.find("log_syncs_total")->value, 1);
+  EXPECT_EQ(lm.find("log_last_index")->value, 1);
+  const metrics::Snapshot mm = md->metrics();
+  EXPECT_EQ(mm.find("metadata_syncs_total")->value, 1);
+  EXPECT_EQ(mm.find("metadata_entries")->value, 1);
+  metrics::Exporter out;
+  ASSERT_TRUE(out.add(lm, {{"store", "log"}}).ok());
+  ASSERT_TRUE(out.add(mm, {{"store", "md"}}).ok());
+  EXPECT_EQ(testing::exposition_problems(out.text()), "") << out.text();
 }
 
 }  // namespace

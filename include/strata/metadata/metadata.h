@@ -64,6 +64,7 @@
 #include "strata/core/bytes.h"
 #include "strata/core/crc32c.h"
 #include "strata/core/file.h"
+#include "strata/core/metrics.h"
 #include "strata/core/result.h"
 #include "strata/core/status.h"
 #include "strata/metadata/detail/metadata_core.h"
@@ -151,6 +152,26 @@ class Metadata {
   // OK, or the I/O error after which the store refuses writes.
   const Status& error() const noexcept { return core_.error(); }
   const MetadataStats& stats() const noexcept { return core_.stats(); }
+  // stats() and the open report as metrics (strata/core/metrics.h), named "metadata_*".
+  metrics::Snapshot metrics() const {
+    const MetadataStats& s = stats();
+    metrics::Snapshot m;
+    m.counter("metadata_syncs_total", "syncs that made a new version durable", double(s.syncs));
+    m.counter("metadata_rewrites_total", "syncs that rewrote a whole file", double(s.rewrites));
+    m.counter("metadata_overwrites_total", "syncs that wrote only the changed values (deltas)",
+              double(s.overwrites));
+    m.counter("metadata_skipped_syncs_total", "syncs with nothing changed (no I/O)",
+              double(s.skipped_syncs));
+    m.counter("metadata_bytes_written_total", "bytes written by syncs", double(s.bytes_written));
+    m.counter("metadata_pages_written_total", "4 KiB pages touched by syncs",
+              double(s.pages_written));
+    m.counter("metadata_recoveries_total", "invalid files found at open", double(s.recoveries));
+    m.gauge("metadata_fallback", "1 when open passed over a file that lost an image",
+            open_report().fallback ? 1.0 : 0.0);
+    m.gauge("metadata_version", "version of the newest synced image", double(version()));
+    m.gauge("metadata_entries", "entries held", double(size()));
+    return m;
+  }
   // What open() found in the two files and which one it took (see MetadataOpenReport).
   const MetadataOpenReport& open_report() const noexcept { return core_.open_report(); }
   const std::string& dir() const noexcept { return core_.dir(); }

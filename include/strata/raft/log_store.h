@@ -58,6 +58,7 @@
 #include <string>
 #include <vector>
 
+#include "strata/core/metrics.h"
 #include "strata/core/result.h"
 #include "strata/core/status.h"
 #include "strata/raft/types.h"
@@ -140,6 +141,15 @@ class LogStore {
 
   // What append() alone guarantees; see AppendDurability.
   virtual AppendDurability append_durability() const noexcept = 0;
+
+  // The log's metrics (strata/core/metrics.h), named "log_*": its bounds, and whatever the
+  // backend counts (the file log: appends, bytes, syncs, cache, recoveries).
+  virtual metrics::Snapshot metrics() const {
+    metrics::Snapshot m;
+    m.gauge("log_first_index", "first index held", static_cast<double>(first_index()));
+    m.gauge("log_last_index", "last index held", static_cast<double>(last_index()));
+    return m;
+  }
 
  private:
   // The backend's half. Writers are serialized by LogStore (never two do_* writes at once);
