@@ -11,7 +11,7 @@
 namespace strata::detail {
 namespace {
 
-namespace fmt = metadata_format;
+namespace mfmt = metadata_format;
 
 constexpr std::string_view kFileNames[2] = {"left", "right"};
 constexpr std::string_view kTempNames[2] = {"left.tmp", "right.tmp"};
@@ -98,14 +98,14 @@ void MetadataCore::note_file(int i, const Status& status, std::uint64_t version,
   f.status = status;
   f.version = status.ok() ? version : 0;
   f.entries = status.ok() ? entries : 0;
-  if (!status.ok() && image.size() >= fmt::kVersionOffset + 8 &&
-      image.substr(0, fmt::kMagic.size()) == fmt::kMagic) {
-    f.claimed_version = decode_be<std::uint64_t>(image.data() + fmt::kVersionOffset);
+  if (!status.ok() && image.size() >= mfmt::kVersionOffset + 8 &&
+      image.substr(0, mfmt::kMagic.size()) == mfmt::kMagic) {
+    f.claimed_version = decode_be<std::uint64_t>(image.data() + mfmt::kVersionOffset);
   }
 }
 
 Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
-                                 const std::array<fmt::ImageHeader, 2>& headers,
+                                 const std::array<mfmt::ImageHeader, 2>& headers,
                                  std::array<std::string, 2>& images, std::uint8_t key_codec,
                                  const MetadataOptions& options) {
   const bool valid[2] = {checks[0].ok(), checks[1].ok()};
@@ -139,7 +139,7 @@ Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
                                                           : kLeft;
   {
     MetadataSlot& s = slots_[static_cast<std::size_t>(c)];
-    const fmt::ImageHeader& h = headers[static_cast<std::size_t>(c)];
+    const mfmt::ImageHeader& h = headers[static_cast<std::size_t>(c)];
     s.valid = true;
     s.version = h.version;
     s.crc = h.crc;
@@ -192,7 +192,7 @@ Status MetadataCore::create_initial(std::uint8_t key_codec) {
   // temporary file, synced and renamed into place, then the directory synced. A crash at any
   // point leaves no file (the next open starts again), or whole images only: never a torn or
   // empty file, which open therefore treats as damage.
-  const std::string image = fmt::empty_image(key_codec, 0);
+  const std::string image = mfmt::empty_image(key_codec, 0);
   for (int i : {kLeft, kRight}) {
     MetadataSlot& slot = slots_[static_cast<std::size_t>(i)];
     slot.file.reset();
@@ -207,7 +207,7 @@ Status MetadataCore::create_initial(std::uint8_t key_codec) {
     STRATA_ASSIGN_OR_RETURN(slot.file, fs_->open(path(kFileNames[i]), OpenMode::kReadWrite));
     slot.valid = true;
     slot.version = 0;
-    slot.payload_size = image.size() - fmt::kCrcSize;
+    slot.payload_size = image.size() - mfmt::kCrcSize;
     slot.crc = decode_be<std::uint32_t>(image.data() + slot.payload_size);
     slot.physical_size = image.size();
   }
@@ -267,7 +267,7 @@ void MetadataCore::commit(int target, std::uint64_t version, std::uint32_t crc,
   s.version = version;
   s.crc = crc;
   s.payload_size = payload;
-  s.physical_size = payload + fmt::kCrcSize;
+  s.physical_size = payload + mfmt::kCrcSize;
   current_ = target;
   ++stats_.syncs;
 }
@@ -282,7 +282,7 @@ Status MetadataCore::write_full(std::string_view image, std::uint64_t version, s
   if (st.ok() && s.physical_size > image.size()) st = s.file->truncate(image.size());
   if (st.ok()) st = s.file->sync();
   if (!st.ok()) return fail(st);
-  commit(t, version, crc, image.size() - fmt::kCrcSize);
+  commit(t, version, crc, image.size() - mfmt::kCrcSize);
   ++stats_.rewrites;
   return Status();
 }
@@ -299,7 +299,7 @@ Status MetadataCore::write_delta(std::span<const MetadataRegion> regions, std::u
     if (!st.ok()) return fail(st);
   }
   const auto v = encode_be(version);
-  st = write_at(s, fmt::kVersionOffset, std::string_view(v.data(), v.size()));
+  st = write_at(s, mfmt::kVersionOffset, std::string_view(v.data(), v.size()));
   if (st.ok()) {
     const auto c = encode_be(crc);
     st = write_at(s, s.payload_size, std::string_view(c.data(), c.size()));

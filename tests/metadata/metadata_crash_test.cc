@@ -1,9 +1,9 @@
 // Metadata<Key> crash safety: thousands of simulated power losses at random points (through
 // FaultFileSystem), and real process crashes (a child SIGKILLed while it commits).
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstdint>
 #include <map>
 #include <optional>
 #include <random>

@@ -23,7 +23,7 @@ using metadata_test::craft_image;
 using testing::TempDir;
 using U64Metadata = Metadata<std::uint64_t>;
 using StringMetadata = Metadata<std::string>;
-namespace fmt = metadata_format;
+namespace mfmt = metadata_format;
 
 U64Metadata open_u64(const std::string& dir, MetadataOptions options = {}) {
   auto md = U64Metadata::open(dir, options);
@@ -284,7 +284,7 @@ TEST(Metadata, MovedStoreKeepsWorking) {
 
 constexpr std::size_t kKeys = 100;
 constexpr std::size_t kValueSize = 100;
-constexpr std::uint64_t kImageSize = fmt::kHeaderSize + kKeys * (8 + 4 + kValueSize) + 4;
+constexpr std::uint64_t kImageSize = mfmt::kHeaderSize + kKeys * (8 + 4 + kValueSize) + 4;
 constexpr std::uint64_t kDeltaOfOneValue = kValueSize + 8 + 4;  // value + version + CRC
 
 std::string value_of(char c) { return std::string(kValueSize, c); }
@@ -448,7 +448,7 @@ TEST(MetadataDelta, ShrinkingTruncatesBothFiles) {
   ASSERT_TRUE(md.sync().ok());
   ASSERT_TRUE(md.put(1, "SMALL").has_value());
   ASSERT_TRUE(md.sync().ok());
-  const std::uint64_t small = fmt::kHeaderSize + 8 + 4 + 5 + 4;
+  const std::uint64_t small = mfmt::kHeaderSize + 8 + 4 + 5 + 4;
   EXPECT_EQ(file_content(dir.file("left")).size(), small);
   EXPECT_EQ(file_content(dir.file("right")).size(), small);
 }
@@ -588,8 +588,8 @@ TEST(MetadataCorruption, OneFileEmptyAndTheOtherMissingIsCorruption) {
 TEST(Metadata, ANewStoreHasAWholeImageInBothFiles) {
   TempDir dir("md");
   { auto md = open_u64(dir.str()); }
-  EXPECT_EQ(file_content(dir.file("left")), fmt::empty_image(1, 0));
-  EXPECT_EQ(file_content(dir.file("right")), fmt::empty_image(1, 0));
+  EXPECT_EQ(file_content(dir.file("left")), mfmt::empty_image(1, 0));
+  EXPECT_EQ(file_content(dir.file("right")), mfmt::empty_image(1, 0));
   EXPECT_FALSE(*FileSystem::posix().exists(dir.file("left.tmp")));
   EXPECT_FALSE(*FileSystem::posix().exists(dir.file("right.tmp")));
 }
@@ -674,7 +674,7 @@ TEST(MetadataCorruption, NewerFormatVersionIsNotSupported) {
   TempDir dir("md");
   two_versions(dir.str());
   std::string image = file_content(dir.file("left"));
-  encode_be(std::uint16_t{2}, image.data() + fmt::kFormatVersionOffset);
+  encode_be(std::uint16_t{2}, image.data() + mfmt::kFormatVersionOffset);
   encode_be(crc32c(std::string_view(image.data(), image.size() - 4)),
             image.data() + image.size() - 4);
   write_content(dir.file("left"), image);
@@ -686,7 +686,7 @@ TEST(MetadataCorruption, NewerFormatVersionWithBadCrcFallsBackToOlder) {
   TempDir dir("md");
   two_versions(dir.str());
   std::string image = file_content(dir.file("left"));
-  encode_be(std::uint16_t{2}, image.data() + fmt::kFormatVersionOffset);
+  encode_be(std::uint16_t{2}, image.data() + mfmt::kFormatVersionOffset);
   write_content(dir.file("left"), image);
   auto md = open_u64(dir.str());
   EXPECT_EQ(contents(md), kOld);

@@ -22,12 +22,12 @@ std::map<Key, std::string> contents(const Metadata<Key>& md) {
 inline std::string craft_image(std::uint64_t version,
                                const std::vector<std::pair<std::uint64_t, std::string>>& entries,
                                std::uint32_t count_override = ~std::uint32_t{0}) {
-  namespace fmt = metadata_format;
-  std::string image(fmt::kHeaderSize, '\0');
-  fmt::encode_header(image.data(), MetadataKeyCodec<std::uint64_t>::kId, version,
-                     count_override != ~std::uint32_t{0}
-                         ? count_override
-                         : static_cast<std::uint32_t>(entries.size()));
+  namespace mfmt = metadata_format;
+  std::string image(mfmt::kHeaderSize, '\0');
+  mfmt::encode_header(image.data(), MetadataKeyCodec<std::uint64_t>::kId, version,
+                      count_override != ~std::uint32_t{0}
+                          ? count_override
+                          : static_cast<std::uint32_t>(entries.size()));
   for (const auto& [k, v] : entries) {
     image += concat_bytes(k, static_cast<std::uint32_t>(v.size()), v);
   }

@@ -252,13 +252,13 @@ class Metadata {
 
 template <MetadataKey Key>
 Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOptions options) {
-  namespace fmt = metadata_format;
+  namespace mfmt = metadata_format;
   std::array<std::string, 2> images;
   STRATA_ASSIGN_OR_RETURN(detail::MetadataCore core,
                           detail::MetadataCore::open(dir, options, images));
   std::array<Status, 2> checks;
-  std::array<fmt::ImageHeader, 2> headers{};
-  std::array<std::optional<Map>, 2> maps;
+  std::array<mfmt::ImageHeader, 2> headers{};
+  // 1. Every file's header and CRC.
   for (std::size_t i = 0; i < 2; ++i) {
     if (images[i].empty()) {
       checks[i] = Status::corruption("empty");
@@ -266,7 +266,7 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
       continue;
     }
     const std::string& path = core.slot(static_cast<int>(i)).file->path();
-    Result<fmt::ImageHeader> header = fmt::check_image(images[i], Codec::kId, path);
+    Result<mfmt::ImageHeader> header = mfmt::check_image(images[i], Codec::kId, path);
     if (!header) {
       // Only a corrupt file may be passed over; a newer format or another key type is a
       // configuration error that must not silently fall back to older data.
@@ -276,19 +276,34 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
       continue;
     }
     headers[i] = *header;
-    Result<Map> map = parse(images[i], *header, path);
-    if (!map) {
-      checks[i] = map.error();
+  }
+  // 2. The entries of the newest valid image only (tie: left); the other file is parsed only
+  // when the newest turns out malformed. The older image is never served: the next sync
+  // rewrites it whole.
+  std::optional<Map> map;
+  std::array<std::size_t, 2> order{0, 1};
+  if (checks[1].ok() && (!checks[0].ok() || headers[1].version > headers[0].version)) {
+    order = {1, 0};
+  }
+  for (std::size_t i : order) {
+    if (!checks[i].ok()) continue;
+    if (map) {  // the older file: CRC-checked, not parsed
+      core.note_file(static_cast<int>(i), Status(), headers[i].version, headers[i].entry_count);
+      continue;
+    }
+    Result<Map> parsed = parse(images[i], headers[i], core.slot(static_cast<int>(i)).file->path());
+    if (!parsed) {
+      checks[i] = parsed.error();
       core.note_file(static_cast<int>(i), checks[i], 0, 0, images[i]);
       continue;
     }
-    core.note_file(static_cast<int>(i), Status(), header->version, map->size());
-    maps[i] = std::move(*map);
+    core.note_file(static_cast<int>(i), Status(), headers[i].version, parsed->size());
+    map = std::move(*parsed);
   }
   STRATA_ASSIGN_OR_RETURN(const int chosen,
                           core.choose(checks, headers, images, Codec::kId, options));
   Metadata md(std::move(core), options);
-  if (chosen >= 0) md.map_ = std::move(*maps[static_cast<std::size_t>(chosen)]);
+  if (chosen >= 0) md.map_ = std::move(*map);
   return md;
 }
 
@@ -296,23 +311,23 @@ template <MetadataKey Key>
 Result<typename Metadata<Key>::Map> Metadata<Key>::parse(std::string_view image,
                                                          const metadata_format::ImageHeader& header,
                                                          std::string_view path) {
-  namespace fmt = metadata_format;
+  namespace mfmt = metadata_format;
   auto corrupt = [&](std::string_view what, std::size_t offset) {
     return Status::corruption(std::string(what) + " in " + std::string(path) + " at offset " +
                               std::to_string(offset));
   };
   const std::string_view body = image.substr(0, static_cast<std::size_t>(header.payload_size));
   Map map;
-  std::size_t pos = fmt::kHeaderSize;
+  std::size_t pos = mfmt::kHeaderSize;
   for (std::uint32_t i = 0; i < header.entry_count; ++i) {
     Key key{};
     const std::size_t used = Codec::decode(body.substr(pos), key);
     if (used == 0) return corrupt("truncated or malformed key", pos);
     const std::size_t key_pos = pos;
     pos += used;
-    if (body.size() - pos < fmt::kValueLengthSize) return corrupt("truncated value length", pos);
+    if (body.size() - pos < mfmt::kValueLengthSize) return corrupt("truncated value length", pos);
     const std::uint32_t len = decode_be<std::uint32_t>(body.data() + pos);
-    pos += fmt::kValueLengthSize;
+    pos += mfmt::kValueLengthSize;
     if (body.size() - pos < len) return corrupt("value runs past the CRC", pos);
     if (!map.empty() && !(std::prev(map.end())->first < key)) {
       return corrupt("keys not strictly ascending", key_pos);
@@ -419,23 +434,23 @@ Status Metadata<Key>::sync() {
 
 template <MetadataKey Key>
 Status Metadata<Key>::sync_full(int t, std::uint64_t version) {
-  namespace fmt = metadata_format;
+  namespace mfmt = metadata_format;
   const auto ti = static_cast<std::size_t>(t);
   if (map_.size() > std::numeric_limits<std::uint32_t>::max()) {
     return Status::invalid_argument("metadata sync: more than 2^32-1 entries");
   }
-  std::size_t total = fmt::kHeaderSize + fmt::kCrcSize;
+  std::size_t total = mfmt::kHeaderSize + mfmt::kCrcSize;
   for (const auto& [k, e] : map_) {
-    total += Codec::encoded_size(k) + fmt::kValueLengthSize + e.value.size();
+    total += Codec::encoded_size(k) + mfmt::kValueLengthSize + e.value.size();
   }
   scratch_.resize(total);
   char* const base = scratch_.data();
-  fmt::encode_header(base, Codec::kId, version, static_cast<std::uint32_t>(map_.size()));
-  char* p = base + fmt::kHeaderSize;
+  mfmt::encode_header(base, Codec::kId, version, static_cast<std::uint32_t>(map_.size()));
+  char* p = base + mfmt::kHeaderSize;
   for (auto& [k, e] : map_) {
     p = Codec::encode(k, p);
     encode_be(static_cast<std::uint32_t>(e.value.size()), p);
-    p += fmt::kValueLengthSize;
+    p += mfmt::kValueLengthSize;
     e.offset = static_cast<std::uint64_t>(p - base);
     e.pending[ti] = false;
     if (!e.value.empty()) std::memcpy(p, e.value.data(), e.value.size());
@@ -452,7 +467,7 @@ Status Metadata<Key>::sync_full(int t, std::uint64_t version) {
 
 template <MetadataKey Key>
 Status Metadata<Key>::sync_delta(int t, std::uint64_t version) {
-  namespace fmt = metadata_format;
+  namespace mfmt = metadata_format;
   const auto ti = static_cast<std::size_t>(t);
   const detail::MetadataSlot& slot = core_.slot(t);
   const std::uint64_t n = slot.payload_size;
@@ -465,14 +480,14 @@ Status Metadata<Key>::sync_delta(int t, std::uint64_t version) {
   {
     const auto old_v = encode_be(slot.version);
     const auto new_v = encode_be(version);
-    const std::uint32_t diff = fmt::crc32c_linear(std::string_view(old_v.data(), 8)) ^
-                               fmt::crc32c_linear(std::string_view(new_v.data(), 8));
-    crc ^= fmt::crc32c_shift(diff, n - fmt::kVersionOffset - 8);
+    const std::uint32_t diff = mfmt::crc32c_linear(std::string_view(old_v.data(), 8)) ^
+                               mfmt::crc32c_linear(std::string_view(new_v.data(), 8));
+    crc ^= mfmt::crc32c_shift(diff, n - mfmt::kVersionOffset - 8);
   }
   for (const auto& it : pending) {
     const Entry& e = it->second;
-    const std::uint32_t diff = e.disk_crc[ti] ^ fmt::crc32c_linear(e.value);
-    crc ^= fmt::crc32c_shift(diff, n - e.offset - e.value.size());
+    const std::uint32_t diff = e.disk_crc[ti] ^ mfmt::crc32c_linear(e.value);
+    crc ^= mfmt::crc32c_shift(diff, n - e.offset - e.value.size());
   }
 
   // The bytes to write: runs of changed values, merged with what lies between them when the
@@ -494,7 +509,7 @@ Status Metadata<Key>::sync_delta(int t, std::uint64_t version) {
       // Append every entry after `last` up to and including pending[i], whole.
       for (auto it = std::next(last); it != std::next(pending[i]); ++it) {
         const std::size_t at = scratch_.size();
-        scratch_.resize(at + Codec::encoded_size(it->first) + fmt::kValueLengthSize);
+        scratch_.resize(at + Codec::encoded_size(it->first) + mfmt::kValueLengthSize);
         char* q = Codec::encode(it->first, scratch_.data() + at);
         encode_be(static_cast<std::uint32_t>(it->second.value.size()), q);
         scratch_.append(it->second.value);
