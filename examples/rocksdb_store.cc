@@ -30,15 +30,15 @@ int main(int argc, char** argv) {
 
   // 2. Options: strata's defaults are tuned (shared block cache, bloom filters, LZ4 upper
   //    levels + ZSTD bottommost). Blocks are large and cold: compress them harder.
-  strata::rocksdb::RocksDbOptions options;
+  strata::RocksDbOptions options;
   options.block_cache_bytes = 64 << 20;
-  options.space_compression["blocks"] = {.codec = strata::rocksdb::Compression::kZstd,
+  options.space_compression["blocks"] = {.codec = strata::Compression::kZstd,
                                          .level = 6,
-                                         .bottommost_codec = strata::rocksdb::Compression::kZstd,
+                                         .bottommost_codec = strata::Compression::kZstd,
                                          .bottommost_level = 9};
 
   {
-    auto store = strata::rocksdb::RocksDbStore<Space>::open(dir / "db", options);
+    auto store = strata::RocksDbStore<Space>::open(dir / "db", options);
     if (!store) return fail("open", store.error());
 
     // 3. One batch across three column families, committed atomically and synced.
@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
   }
 
   // 4. Reopen: everything synced is there.
-  auto store = strata::rocksdb::RocksDbStore<Space>::open(dir / "db", options);
+  auto store = strata::RocksDbStore<Space>::open(dir / "db", options);
   if (!store) return fail("reopen", store.error());
   auto tip = store->get(Space::kMeta, "tip");
   if (!tip || !tip->has_value()) return fail("tip", tip.error());

@@ -20,7 +20,7 @@ struct strata::state_space_traits<Space> {
   static constexpr std::array names{"balances", "journal"};
 };
 
-using Db = strata::rocksdb::RocksDbStore<Space>;
+using Db = strata::RocksDbStore<Space>;
 
 // --- write commands: each appends to the writer's group batch ---------------------------
 

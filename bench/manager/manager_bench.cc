@@ -198,7 +198,7 @@ struct MemoryFactory {
 
 #if defined(STRATA_MANAGER_BENCH_ROCKSDB)
 struct RocksFactory {
-  using Store = rocksdb::RocksDbStore<BenchSpace>;
+  using Store = RocksDbStore<BenchSpace>;
   testing::TempDir dir{"manager-bench"};
   std::unique_ptr<Store> store;
   RocksFactory() {

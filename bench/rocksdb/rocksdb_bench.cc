@@ -64,8 +64,8 @@ struct strata::state_space_traits<Space> {
 namespace {
 
 namespace fs = std::filesystem;
-using strata::rocksdb::RocksDbOptions;
-using strata::rocksdb::RocksDbStore;
+using strata::RocksDbOptions;
+using strata::RocksDbStore;
 using Store = RocksDbStore<Space>;
 
 constexpr std::size_t kKeySize = 16;
@@ -127,9 +127,9 @@ std::vector<std::string_view> space_names() {
   return {kNames.begin(), kNames.end()};
 }
 
-strata::rocksdb::RawRocksDbOptions strata_options() {
+strata::RawRocksDbOptions strata_options() {
   const auto names = space_names();
-  auto raw = strata::rocksdb::to_rocksdb_options(RocksDbOptions{}, names);
+  auto raw = strata::to_rocksdb_options(RocksDbOptions{}, names);
   if (!raw) {
     std::fprintf(stderr, "to_rocksdb_options: %s\n", raw.error().to_string().c_str());
     std::exit(1);
@@ -139,8 +139,8 @@ strata::rocksdb::RawRocksDbOptions strata_options() {
   return std::move(*raw);
 }
 
-strata::rocksdb::RawRocksDbOptions default_options() {
-  strata::rocksdb::RawRocksDbOptions raw;
+strata::RawRocksDbOptions default_options() {
+  strata::RawRocksDbOptions raw;
   raw.db.create_if_missing = true;
   raw.db.create_missing_column_families = true;
   for (std::string_view n : space_names()) {
@@ -154,7 +154,7 @@ strata::rocksdb::RawRocksDbOptions default_options() {
 // A raw RocksDB with the store's column families; cf(i) is space i.
 class RawDb {
  public:
-  RawDb(const fs::path& path, const strata::rocksdb::RawRocksDbOptions& o) {
+  RawDb(const fs::path& path, const strata::RawRocksDbOptions& o) {
     const auto s = ::rocksdb::DB::Open(o.db, path.string(), o.column_families, &handles_, &db_);
     if (!s.ok()) {
       std::fprintf(stderr, "open %s: %s\n", path.c_str(), s.ToString().c_str());
@@ -281,7 +281,7 @@ struct Datasets {
   static void close() { slot().reset(); }
 
  private:
-  static void build_one(const fs::path& dir, const strata::rocksdb::RawRocksDbOptions& o) {
+  static void build_one(const fs::path& dir, const strata::RawRocksDbOptions& o) {
     RawDb db(dir, o);
     fill_raw(db, order(false));
     ::rocksdb::CompactRangeOptions cro;

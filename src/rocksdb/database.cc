@@ -16,7 +16,7 @@
 
 #include "strata/rocksdb/status.h"
 
-namespace strata::rocksdb::detail {
+namespace strata::detail {
 namespace fs = std::filesystem;
 
 namespace {
@@ -281,4 +281,4 @@ Status Database::flush() {
   return from_rocksdb(db_->Flush(fo, all_handles_), "flush");
 }
 
-}  // namespace strata::rocksdb::detail
+}  // namespace strata::detail

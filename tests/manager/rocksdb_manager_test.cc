@@ -29,10 +29,10 @@
 namespace strata::test {
 namespace {
 
-using Store = rocksdb::RocksDbStore<Space>;
+using Store = RocksDbStore<Space>;
 
-rocksdb::RocksDbOptions small_options() {
-  rocksdb::RocksDbOptions o;
+RocksDbOptions small_options() {
+  RocksDbOptions o;
   o.block_cache_bytes = 8 << 20;
   o.write_buffer_size = 1 << 20;
   o.max_background_jobs = 2;

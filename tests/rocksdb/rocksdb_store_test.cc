@@ -21,15 +21,15 @@
 
 namespace {
 
+using strata::Compression;
+using strata::RocksDbOptions;
+using strata::RocksDbStore;
 using strata::Status;
-using strata::rocksdb::Compression;
-using strata::rocksdb::RocksDbOptions;
-using strata::rocksdb::RocksDbStore;
 using strata::testing::SuiteSpace;
 using strata::testing::TempDir;
 namespace fs = std::filesystem;
 
-using strata::rocksdb::testing::small_options;
+using strata::testing::small_options;
 
 struct RocksDbFactory {
   using store_type = RocksDbStore<SuiteSpace>;
@@ -553,7 +553,7 @@ TEST(RocksDbStoreBadInput, UnknownSpaceValueIsInvalidArgument) {
 }
 
 TEST(RocksDbStatus, TranslationKeepsCodeAndMessage) {
-  using strata::rocksdb::from_rocksdb;
+  using strata::from_rocksdb;
   EXPECT_TRUE(from_rocksdb(::rocksdb::Status::OK()).ok());
   const Status c = from_rocksdb(::rocksdb::Status::Corruption("bad block", "000012.sst"), "get");
   EXPECT_TRUE(c.is_corruption());

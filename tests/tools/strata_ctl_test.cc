@@ -26,7 +26,7 @@ namespace {
 class StrataCtlRocksDb : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = rocksdb::RocksDbStore<Space>::open(dir_.file("db"));
+    auto store = RocksDbStore<Space>::open(dir_.file("db"));
     ASSERT_TRUE(store.has_value()) << store.error();
     auto b = store->new_batch();
     b.put(Space::kAccounts, "alice", "100");

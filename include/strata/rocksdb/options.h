@@ -40,7 +40,7 @@
 #include "strata/core/result.h"
 #include "strata/core/status.h"
 
-namespace strata::rocksdb {
+namespace strata {
 
 // A block compression codec. Which ones are usable depends on how the linked RocksDB was
 // built (Debian's librocksdb has all of them); see supported_compressions().
@@ -157,4 +157,4 @@ struct RawRocksDbOptions {
 Result<RawRocksDbOptions> to_rocksdb_options(const RocksDbOptions& options,
                                              std::span<const std::string_view> spaces);
 
-}  // namespace strata::rocksdb
+}  // namespace strata

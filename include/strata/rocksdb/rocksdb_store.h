@@ -1,7 +1,7 @@
 // strata/rocksdb/rocksdb_store.h — RocksDbStore<Space>: a Store over RocksDB with one column
 // family per state space.
 //
-//   auto store = strata::rocksdb::RocksDbStore<Space>::open("/var/lib/app/db", {});
+//   auto store = strata::RocksDbStore<Space>::open("/var/lib/app/db", {});
 //   if (!store) return store.error();
 //   auto batch = store->new_batch();
 //   batch.put(Space::accounts, key, value);
@@ -63,7 +63,7 @@
 #include "strata/store/key_range.h"
 #include "strata/store/state_space.h"
 
-namespace strata::rocksdb {
+namespace strata {
 
 template <class Space>
 class RocksDbStore;
@@ -351,14 +351,13 @@ class RocksDbStore {
   std::unique_ptr<detail::Database> db_;
 };
 
-}  // namespace strata::rocksdb
+}  // namespace strata
 
-namespace strata::rocksdb::detail {
+namespace strata::detail {
 enum class RocksDbStoreCheckSpace : unsigned char { kOnly };
-}  // namespace strata::rocksdb::detail
+}  // namespace strata::detail
 template <>
-struct strata::state_space_traits<strata::rocksdb::detail::RocksDbStoreCheckSpace> {
+struct strata::state_space_traits<strata::detail::RocksDbStoreCheckSpace> {
   static constexpr std::array names{"only"};
 };
-static_assert(
-    strata::Store<strata::rocksdb::RocksDbStore<strata::rocksdb::detail::RocksDbStoreCheckSpace>>);
+static_assert(strata::Store<strata::RocksDbStore<strata::detail::RocksDbStoreCheckSpace>>);

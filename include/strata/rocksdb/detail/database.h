@@ -26,7 +26,7 @@
 #include "strata/rocksdb/options.h"
 #include "strata/rocksdb/status.h"
 
-namespace strata::rocksdb::detail {
+namespace strata::detail {
 
 class Database {
  public:
@@ -86,4 +86,4 @@ class Database {
   mutable std::atomic<std::size_t> live_ranges_{0};
 };
 
-}  // namespace strata::rocksdb::detail
+}  // namespace strata::detail
