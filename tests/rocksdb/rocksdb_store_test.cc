@@ -15,6 +15,8 @@
 
 #include "strata/rocksdb.h"
 #include "strata/testing/crash.h"
+#include "strata/testing/indexed_batch_suite.h"
+#include "strata/testing/read_suite.h"
 #include "strata/testing/store_suite.h"
 #include "strata/testing/temp_dir.h"
 #include "test_util.h"
@@ -48,6 +50,11 @@ struct RocksDbFactory {
 // In the suite's namespace: GoogleTest's macros name the suite's hidden helpers unqualified.
 namespace strata::testing {
 INSTANTIATE_TYPED_TEST_SUITE_P(RocksDb, StoreSuite, RocksDbFactory);
+INSTANTIATE_TYPED_TEST_SUITE_P(RocksDb, RangeReadSuite, RocksDbFactory);
+INSTANTIATE_TYPED_TEST_SUITE_P(RocksDb, MultiGetSuite, RocksDbFactory);
+INSTANTIATE_TYPED_TEST_SUITE_P(RocksDb, ZeroCopyReadSuite, RocksDbFactory);
+INSTANTIATE_TYPED_TEST_SUITE_P(RocksDb, SnapshotSuite, RocksDbFactory);
+INSTANTIATE_TYPED_TEST_SUITE_P(RocksDb, IndexedBatchSuite, RocksDbFactory);
 }  // namespace strata::testing
 
 // Spaces used to test column-family checks: the suite's spaces, one more, one fewer.
@@ -409,14 +416,15 @@ TEST(RocksDbStoreBadInput, PathThatIsAFileIsInvalidArgument) {
   EXPECT_NE(s.error().message().find("not a directory"), std::string::npos) << s.error();
 }
 
-TEST(RocksDbStoreBadInput, UncreatableDirectoryIsIoError) {
+TEST(RocksDbStoreBadInput, PathThroughAFileIsInvalidArgument) {
   // Fails even for root: a path component is a regular file.
   TempDir dir("rocksdb");
   const fs::path file = dir.path() / "file";
   std::ofstream(file) << "x";
   auto s = Store::open(file / "sub" / "db", small_options());
   ASSERT_FALSE(s.has_value());
-  EXPECT_TRUE(s.error().is_io_error()) << s.error();
+  EXPECT_TRUE(s.error().is_invalid_argument()) << s.error();
+  EXPECT_NE(s.error().message().find("not a directory"), std::string::npos) << s.error();
 }
 
 TEST(RocksDbStoreBadInput, MissingDatabaseWithoutCreateIsNotFound) {
