@@ -31,14 +31,14 @@ struct Deposit {
   std::uint64_t seq = 0;
   std::promise<strata::Status> done;
 
-  void exec(const Db&, Db::write_batch& batch) {
+  void exec(const auto& /*view*/, auto& batch) {
     // Each account is written by one thread here, so the value is the running total.
     batch.put(Space::kBalances, account, strata::concat_bytes(amount));
     batch.put(Space::kJournal, strata::concat_bytes(seq), account);
   }
   bool flush_now() const { return false; }
   strata::Durability durability() const { return strata::Durability::kSynced; }
-  void flushed(strata::Status s) { done.set_value(std::move(s)); }
+  void committed(strata::Status s) { done.set_value(std::move(s)); }
 };
 
 // Removes an account; only applied (not synced), and ends its group at once.
@@ -46,10 +46,10 @@ struct Close {
   std::string account;
   std::promise<strata::Status> done;
 
-  void exec(const Db&, Db::write_batch& batch) { batch.erase(Space::kBalances, account); }
+  void exec(const auto& /*view*/, auto& batch) { batch.erase(Space::kBalances, account); }
   bool flush_now() const { return true; }
   strata::Durability durability() const { return strata::Durability::kApplied; }
-  void flushed(strata::Status s) { done.set_value(std::move(s)); }
+  void committed(strata::Status s) { done.set_value(std::move(s)); }
 };
 
 using WriteCommand = std::variant<Deposit, Close>;  // a variant of commands is a command

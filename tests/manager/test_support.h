@@ -10,6 +10,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -55,6 +56,14 @@ class ControlledStore {
   auto get(state_space space, std::string_view key) const { return inner_.get(space, key); }
   auto prefix_iter(state_space space, std::string_view prefix) const {
     return inner_.prefix_iter(space, prefix);
+  }
+  auto range_iter(state_space space, KeyBounds bounds,
+                  ScanOrder order) const requires RangeReadStore<Inner> {
+    return inner_.range_iter(space, std::move(bounds), order);
+  }
+  auto multi_get(state_space space,
+                 std::span<const std::string_view> keys) const requires MultiGetStore<Inner> {
+    return inner_.multi_get(space, keys);
   }
   write_batch new_batch() const { return inner_.new_batch(); }
 
@@ -119,7 +128,7 @@ class ControlledStore {
   std::vector<CommitRecord> records_;
 };
 
-// Collects completions (flushed / failed / finished exec) from any thread.
+// Collects completions (committed / failed / finished exec) from any thread.
 class Tracker {
  public:
   struct Event {
@@ -161,7 +170,8 @@ class Tracker {
   std::vector<Event> events_;
 };
 
-// A write command: puts key=value into Space::kMain, or runs `hook` instead when set.
+// A write command: puts key=value into Space::kMain, or runs `hook` instead when set (whose
+// Status is exec's).
 template <class S>
 struct TestWrite {
   std::size_t id = 0;
@@ -169,24 +179,22 @@ struct TestWrite {
   std::string value;
   Durability wanted = Durability::kApplied;
   bool flush = false;
-  bool throw_in_flushed = false;
+  bool throw_in_committed = false;
   Tracker* tracker = nullptr;
-  std::function<void(const S&, typename S::write_batch&)> hook;
-  std::function<void()> after_flushed;  // runs at the end of flushed (on the writer thread)
+  std::function<Status(const GroupView<S>&, GroupBatch<S>&)> hook;
+  std::function<void()> after_committed;  // runs at the end of committed (on the writer thread)
 
-  void exec(const S& store, typename S::write_batch& batch) {
-    if (hook) {
-      hook(store, batch);
-    } else {
-      batch.put(Space::kMain, key, value);
-    }
+  Status exec(const GroupView<S>& view, GroupBatch<S>& batch) {
+    if (hook) return hook(view, batch);
+    batch.put(Space::kMain, key, value);
+    return {};
   }
   bool flush_now() const { return flush; }
   Durability durability() const { return wanted; }
-  void flushed(Status status) {
+  void committed(Status status) {
     if (tracker) tracker->record(id, std::move(status));
-    if (after_flushed) after_flushed();
-    if (throw_in_flushed) throw std::runtime_error("flushed threw");
+    if (after_committed) after_committed();
+    if (throw_in_committed) throw std::runtime_error("committed threw");
   }
 };
 
