@@ -94,13 +94,14 @@ class OverlayBatch {
     if (savepoints_.empty()) return Status::invalid_argument("rollback_to_savepoint: no savepoint");
     const Savepoint sp = savepoints_.back();
     savepoints_.pop_back();
+    // Newest first: an entry created after the savepoint is erased only once every later
+    // change of it has been undone.
     while (undo_.size() > sp.undo_size) {
       Undo& u = undo_.back();
-      auto& m = (*pending_)[u.space];
       if (u.existed) {
-        m.find(u.key)->second = std::move(u.previous);
+        u.entry->second = std::move(u.previous);
       } else {
-        m.erase(u.key);
+        (*pending_)[u.space].erase(u.entry);
       }
       undo_.pop_back();
     }
@@ -235,7 +236,7 @@ class OverlayBatch {
 
   struct Undo {
     std::size_t space;
-    std::string key;
+    detail::OverlayMap::iterator entry;   // map nodes are stable until erased
     bool existed;                         // the key had a pending write before
     std::optional<std::string> previous;  // that pending write
   };
@@ -265,14 +266,12 @@ class OverlayBatch {
     auto to_value = [&] {
       return value ? std::optional<std::string>(std::in_place, *value) : std::nullopt;
     };
-    auto it = m.find(key);
-    if (it == m.end()) {
-      if (!savepoints_.empty()) undo_.push_back(Undo{i, std::string(key), false, std::nullopt});
-      m.emplace(std::string(key), to_value());
+    auto it = m.lower_bound(key);
+    if (it == m.end() || it->first != key) {
+      it = m.emplace_hint(it, std::string(key), to_value());
+      if (!savepoints_.empty()) undo_.push_back(Undo{i, it, false, std::nullopt});
     } else {
-      if (!savepoints_.empty()) {
-        undo_.push_back(Undo{i, std::string(key), true, std::move(it->second)});
-      }
+      if (!savepoints_.empty()) undo_.push_back(Undo{i, it, true, std::move(it->second)});
       it->second = to_value();
     }
   }
