@@ -356,7 +356,7 @@ TYPED_TEST_P(MultiGetSuite, SeesOneCommitNeverHalfOfOne) {
       reads.fetch_add(1);
     }
   });
-  for (std::uint64_t gen = 1; gen <= 500 || (reads.load() < 50 && gen < 500'000); ++gen) {
+  for (std::uint64_t gen = 1; gen <= 500 || (reads.load() < 50 && gen < 50'000'000); ++gen) {
     const Status s = commit_gen(gen);
     if (!s.ok()) {
       ADD_FAILURE() << s;
@@ -515,16 +515,19 @@ TYPED_TEST_P(SnapshotSuite, SnapshotSeesEverySpaceAtTheSameMoment) {
   std::atomic<int> violations{0};
   std::atomic<std::uint64_t> rounds{0};
   std::thread reader([&] {
-    while (!done.load()) {
+    for (std::uint64_t round = 0; !done.load(); ++round) {
       auto snap = this->store().snapshot();
       auto a = snap.get(this->kA, "k");
-      std::this_thread::yield();  // give the writer a chance to commit in between
+      // Now and then, give the writer a chance to commit in between.
+      if (round % 4 == 0) std::this_thread::yield();
       auto b = snap.get(this->kB, "k");
       if (!a.has_value() || !b.has_value() || *a != *b) violations.fetch_add(1);
       rounds.fetch_add(1);
     }
   });
-  for (std::uint64_t gen = 1; gen <= 2000 || (rounds.load() < 200 && gen < 1'000'000); ++gen) {
+  // At least 2000 commits, and on until the reader has overlapped with them for a while (a
+  // fast store commits in ~100 ns; the reader may be descheduled for a long time).
+  for (std::uint64_t gen = 1; gen <= 2000 || (rounds.load() < 200 && gen < 50'000'000); ++gen) {
     const Status s = commit_gen(gen);
     if (!s.ok()) {
       ADD_FAILURE() << s;
