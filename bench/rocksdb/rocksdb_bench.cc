@@ -44,6 +44,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <numeric>
 #include <optional>
@@ -410,6 +411,16 @@ void BM_Get(benchmark::State& state, Variant variant, bool miss) {
 
 // --- prefix scans ----------------------------------------------------------------------------
 
+// Adds what a strata scan yields to items/bytes, then checks its status.
+template <class Range>
+void count_strata_scan(Range&& range, std::int64_t& items, std::int64_t& bytes) {
+  for (strata::KeyValue kv : range) {
+    ++items;
+    bytes += static_cast<std::int64_t>(kv.key.size() + kv.value.size());
+  }
+  check(range.status(), "scan");
+}
+
 // One prefix scan; adds what it saw to items/bytes.
 void scan_one(const Datasets& d, Variant v, Xorshift& rng, std::int64_t& items,
               std::int64_t& bytes) {
@@ -417,12 +428,8 @@ void scan_one(const Datasets& d, Variant v, Xorshift& rng, std::int64_t& items,
   char prefix[8];
   strata::encode_be(static_cast<std::uint64_t>(rng.next() % groups), prefix);
   if (v == Variant::kStrata) {
-    auto range = d.strata->prefix_iter(Space::kAccounts, std::string_view(prefix, 8));
-    for (strata::KeyValue kv : range) {
-      ++items;
-      bytes += static_cast<std::int64_t>(kv.key.size() + kv.value.size());
-    }
-    check(range.status(), "scan");
+    count_strata_scan(d.strata->prefix_iter(Space::kAccounts, std::string_view(prefix, 8)), items,
+                      bytes);
     return;
   }
   const auto [db, cf] = d.raw_for(v);
@@ -447,7 +454,12 @@ void scan_one(const Datasets& d, Variant v, Xorshift& rng, std::int64_t& items,
   check(it->status(), "scan");
 }
 
-void BM_Scan(benchmark::State& state, Variant variant) {
+// One scan of a variant: adds what it saw to items/bytes.
+using ScanOne =
+    std::function<void(const Datasets&, Variant, Xorshift&, std::int64_t&, std::int64_t&)>;
+
+// Scans of 100 keys, alternating chunks of the variant's (timed) and its partner's (untimed).
+void BM_Scans(benchmark::State& state, Variant variant, const ScanOne& scan_one) {
   const Datasets& d = Datasets::get();
   Xorshift rng;
   Xorshift partner_rng;
@@ -473,6 +485,8 @@ void BM_Scan(benchmark::State& state, Variant variant) {
   state.SetItemsProcessed(items);
   state.SetBytesProcessed(bytes);
 }
+
+void BM_Scan(benchmark::State& state, Variant variant) { BM_Scans(state, variant, scan_one); }
 
 // --- synced commits --------------------------------------------------------------------------
 
@@ -573,15 +587,12 @@ void range_one(const Datasets& d, Variant v, Xorshift& rng, strata::ScanOrder or
   make_key(group * kGroup, false, lo);
   make_key((group + 1) * kGroup, false, hi);
   if (v == Variant::kStrata) {
-    auto range = d.strata->range_iter(
-        Space::kAccounts,
-        strata::KeyBounds::between(std::string_view(lo, kKeySize), std::string_view(hi, kKeySize)),
-        order);
-    for (strata::KeyValue kv : range) {
-      ++items;
-      bytes += static_cast<std::int64_t>(kv.key.size() + kv.value.size());
-    }
-    check(range.status(), "range");
+    count_strata_scan(
+        d.strata->range_iter(Space::kAccounts,
+                             strata::KeyBounds::between(std::string_view(lo, kKeySize),
+                                                        std::string_view(hi, kKeySize)),
+                             order),
+        items, bytes);
     return;
   }
   const auto [db, cf] = d.raw_for(v);
@@ -607,29 +618,9 @@ void range_one(const Datasets& d, Variant v, Xorshift& rng, strata::ScanOrder or
 }
 
 void BM_Range(benchmark::State& state, Variant variant, strata::ScanOrder order) {
-  const Datasets& d = Datasets::get();
-  Xorshift rng;
-  Xorshift partner_rng;
-  partner_rng.s = 0x2545F4914F6CDD1DULL;
-  constexpr std::int64_t kScans = kChunk / 16;
-  std::int64_t items = 0;
-  std::int64_t bytes = 0;
-  std::int64_t partner_items = 0;
-  std::int64_t partner_bytes = 0;
-  for (auto _ : state) {
-    const auto t0 = std::chrono::steady_clock::now();
-    for (std::int64_t i = 0; i < kScans; ++i) range_one(d, variant, rng, order, items, bytes);
-    const auto t1 = std::chrono::steady_clock::now();
-    for (std::int64_t i = 0; i < kScans; ++i) {
-      range_one(d, partner_of(variant), partner_rng, order, partner_items, partner_bytes);
-    }
-    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
-  }
-  if (items != state.iterations() * kScans * static_cast<std::int64_t>(kGroup)) {
-    state.SkipWithError("a range scan did not return 100 keys");
-  }
-  state.SetItemsProcessed(items);
-  state.SetBytesProcessed(bytes);
+  BM_Scans(state, variant,
+           [order](const Datasets& d, Variant v, Xorshift& rng, std::int64_t& items,
+                   std::int64_t& bytes) { range_one(d, v, rng, order, items, bytes); });
 }
 
 // --- multi_get and zero-copy gets (strata against strata's own get) -----------------------------

@@ -5,12 +5,7 @@
 #include "blockchain_node.h"
 #include "strata/rocksdb.h"
 #include "strata/testing/temp_dir.h"
-
-#if defined(__SANITIZE_THREAD__)
-#define STRATA_SKIP_UNDER_TSAN() GTEST_SKIP() << "librocksdb is not TSan-instrumented"
-#else
-#define STRATA_SKIP_UNDER_TSAN() static_cast<void>(0)
-#endif
+#include "test_support.h"
 
 namespace strata::test {
 namespace {

@@ -17,15 +17,6 @@
 #include "strata/testing/temp_dir.h"
 #include "test_support.h"
 
-// librocksdb from Debian is not built with ThreadSanitizer, so TSan reports races inside
-// RocksDB's own (unseen) synchronization. The manager's concurrency is TSan-tested on
-// MemoryStore (strata_manager_tests); these tests cover the RocksDB integration.
-#if defined(__SANITIZE_THREAD__)
-#define STRATA_SKIP_UNDER_TSAN() GTEST_SKIP() << "librocksdb is not TSan-instrumented"
-#else
-#define STRATA_SKIP_UNDER_TSAN() static_cast<void>(0)
-#endif
-
 namespace strata::test {
 namespace {
 

@@ -22,12 +22,6 @@
 #include "strata/testing/temp_dir.h"
 #include "test_util.h"
 
-#if defined(__SANITIZE_THREAD__)
-#define STRATA_SKIP_UNDER_TSAN() GTEST_SKIP() << "librocksdb is not TSan-instrumented"
-#else
-#define STRATA_SKIP_UNDER_TSAN() static_cast<void>(0)
-#endif
-
 namespace strata::testing {
 namespace {
 
@@ -142,7 +136,6 @@ struct NoRead {
 };
 
 TEST(RocksDbCheckpoint, CheckpointsUnderConcurrentWritesHoldWholeGroups) {
-  STRATA_SKIP_UNDER_TSAN();
   TempDir dir("checkpoint");
   auto s = Store::open(dir.path() / "db", small_options());
   ASSERT_TRUE(s.has_value()) << s.error();

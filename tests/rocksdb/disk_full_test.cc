@@ -161,22 +161,31 @@ void expect_acknowledged(const std::string& dir, std::uint64_t acked) {
   EXPECT_EQ(code, kChildOk) << describe(code) << " (" << acked << " keys acknowledged)";
 }
 
-TEST(RocksDbDiskFull, FailedWalWriteIsReportedAndCloseDoesNotAbort) {
-  TempDir dir("disk-full");
-  const std::string path = dir.file("db");
+// In a child: opens a store at `path` whose WAL files hold 300 KiB in all, and exits with
+// body(store, ack). Then checks that the child exited with kChildOk, acknowledged more than 100
+// keys, and that a reopen with the real file system finds them all.
+void run_on_full_disk(const std::string& path,
+                      const std::function<int(Store&, CrashChild::Acker&)>& body) {
   auto child = CrashChild::spawn([&](CrashChild::Acker& ack) {
     auto env = ::rocksdb::NewCompositeEnv(std::make_shared<FullDiskFileSystem>(300 << 10));
     auto options = small_options();
     options.tune_db = [&](::rocksdb::DBOptions& db) { db.env = env.get(); };
     auto store = Store::open(path, options);
     if (!store) ::_exit(kChildOpenFailed);
-    ::_exit(fill_until_full(*store, [&](std::uint64_t i) { ack(i); }));
+    ::_exit(body(*store, ack));
   });
   const int code = child.wait();
   ASSERT_EQ(code, kChildOk) << describe(code);
   const std::uint64_t acked = child.last_ack().value_or(0);
   ASSERT_GT(acked, 100u);
   expect_acknowledged(path, acked);
+}
+
+TEST(RocksDbDiskFull, FailedWalWriteIsReportedAndCloseDoesNotAbort) {
+  TempDir dir("disk-full");
+  run_on_full_disk(dir.file("db"), [](Store& store, CrashChild::Acker& ack) {
+    return fill_until_full(store, [&](std::uint64_t i) { ack(i); });
+  });
 }
 
 // Writes through a StorageManager: producers submit synced commands numbered in commit order.
@@ -207,19 +216,13 @@ struct NoRead {
 
 TEST(RocksDbDiskFull, ManagerReportsTheFailureAndCloseDoesNotAbort) {
   TempDir dir("disk-full");
-  const std::string path = dir.file("db");
-  auto child = CrashChild::spawn([&](CrashChild::Acker& ack) {
-    auto env = ::rocksdb::NewCompositeEnv(std::make_shared<FullDiskFileSystem>(300 << 10));
-    auto options = small_options();
-    options.tune_db = [&](::rocksdb::DBOptions& db) { db.env = env.get(); };
-    auto store = Store::open(path, options);
-    if (!store) ::_exit(kChildOpenFailed);
+  run_on_full_disk(dir.file("db"), [](Store& store, CrashChild::Acker& ack) {
     std::uint64_t next = 0;
     std::atomic<int> failures{0};
     Status refused;
     {
       StorageManager<Store, NoRead, NumberedWrite> manager(
-          *store, {.read_workers = 1, .max_group_commands = 16});
+          store, {.read_workers = 1, .max_group_commands = 16});
       std::vector<std::thread> producers;
       for (int p = 0; p < 4; ++p) {
         producers.emplace_back([&] {
@@ -233,15 +236,9 @@ TEST(RocksDbDiskFull, ManagerReportsTheFailureAndCloseDoesNotAbort) {
       for (auto& t : producers) t.join();
       refused = manager.writer_status();
     }
-    if (failures.load() == 0 || !refused.is_io_error()) ::_exit(kChildWrongError);
-    const Status closed = store->close();
-    ::_exit(closed.ok() ? kChildCloseOk : kChildOk);
+    if (failures.load() == 0 || !refused.is_io_error()) return kChildWrongError;
+    return store.close().ok() ? kChildCloseOk : kChildOk;
   });
-  const int code = child.wait();
-  ASSERT_EQ(code, kChildOk) << describe(code);
-  const std::uint64_t acked = child.last_ack().value_or(0);
-  ASSERT_GT(acked, 100u);
-  expect_acknowledged(path, acked);
 }
 
 TEST(RocksDbDiskFull, RealFullTmpfsIsReportedAndCloseDoesNotAbort) {

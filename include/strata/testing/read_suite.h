@@ -22,7 +22,6 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -340,33 +339,17 @@ TYPED_TEST_P(MultiGetSuite, SeesOneCommitNeverHalfOfOne) {
     return this->store().commit(std::move(b), WriteOptions{});
   };
   ASSERT_TRUE(commit_gen(0).ok());
-  std::atomic<bool> done{false};
-  std::atomic<int> violations{0};
-  std::atomic<std::uint64_t> reads{0};
-  std::thread reader([&] {
-    while (!done.load()) {
-      auto got = this->store().multi_get(this->kA, views);
-      if (!got.has_value()) {
-        violations.fetch_add(1);
-        continue;
-      }
-      for (const auto& v : *got) {
-        if (!v || *v != *(*got)[0]) violations.fetch_add(1);
-      }
-      reads.fetch_add(1);
-    }
-  });
-  for (std::uint64_t gen = 1; gen <= 500 || (reads.load() < 50 && gen < 50'000'000); ++gen) {
-    const Status s = commit_gen(gen);
-    if (!s.ok()) {
-      ADD_FAILURE() << s;
-      break;
-    }
-  }
-  done.store(true);
-  reader.join();
-  EXPECT_EQ(violations.load(), 0);
-  EXPECT_GE(reads.load(), 50u) << "the reader never overlapped with the commits";
+  race_reader_with_commits(
+      commit_gen,
+      [&](std::uint64_t) {
+        auto got = this->store().multi_get(this->kA, views);
+        if (!got.has_value()) return false;
+        for (const auto& v : *got) {
+          if (!v || *v != *(*got)[0]) return false;
+        }
+        return true;
+      },
+      /*min_commits=*/500, /*min_rounds=*/50);
 }
 
 REGISTER_TYPED_TEST_SUITE_P(MultiGetSuite, ReturnsOneValuePerKeyInKeyOrder, NoKeysGiveNoValues,
@@ -511,33 +494,17 @@ TYPED_TEST_P(SnapshotSuite, SnapshotSeesEverySpaceAtTheSameMoment) {
     return this->store().commit(std::move(b), WriteOptions{});
   };
   ASSERT_TRUE(commit_gen(0).ok());
-  std::atomic<bool> done{false};
-  std::atomic<int> violations{0};
-  std::atomic<std::uint64_t> rounds{0};
-  std::thread reader([&] {
-    for (std::uint64_t round = 0; !done.load(); ++round) {
-      auto snap = this->store().snapshot();
-      auto a = snap.get(this->kA, "k");
-      // Now and then, give the writer a chance to commit in between.
-      if (round % 4 == 0) std::this_thread::yield();
-      auto b = snap.get(this->kB, "k");
-      if (!a.has_value() || !b.has_value() || *a != *b) violations.fetch_add(1);
-      rounds.fetch_add(1);
-    }
-  });
-  // At least 2000 commits, and on until the reader has overlapped with them for a while (a
-  // fast store commits in ~100 ns; the reader may be descheduled for a long time).
-  for (std::uint64_t gen = 1; gen <= 2000 || (rounds.load() < 200 && gen < 50'000'000); ++gen) {
-    const Status s = commit_gen(gen);
-    if (!s.ok()) {
-      ADD_FAILURE() << s;
-      break;
-    }
-  }
-  done.store(true);
-  reader.join();
-  EXPECT_EQ(violations.load(), 0);
-  EXPECT_GE(rounds.load(), 200u) << "the reader never overlapped with the commits";
+  race_reader_with_commits(
+      commit_gen,
+      [&](std::uint64_t round) {
+        auto snap = this->store().snapshot();
+        auto a = snap.get(this->kA, "k");
+        // Now and then, give the writer a chance to commit in between.
+        if (round % 4 == 0) std::this_thread::yield();
+        auto b = snap.get(this->kB, "k");
+        return a.has_value() && b.has_value() && *a == *b;
+      },
+      /*min_commits=*/2000, /*min_rounds=*/200);
 }
 
 TYPED_TEST_P(SnapshotSuite, SnapshotsTakenAtDifferentTimesDiffer) {

@@ -16,12 +16,14 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -67,6 +69,38 @@ inline std::vector<std::string> keys_of(const KeyValues& kvs) {
   std::vector<std::string> keys;
   for (const auto& [k, v] : kvs) keys.push_back(k);
   return keys;
+}
+
+// Runs `read_round()` in a loop on another thread while this thread commits with
+// `commit(gen)` for gen = 1, 2, ...: at least `min_commits` commits, and on until the reader
+// has done `min_rounds` rounds (a fast store may finish before the reader thread even starts;
+// capped far beyond that). read_round returns false for a violation. Checks that there was
+// none and that the reader did overlap with the commits.
+template <class Commit, class ReadRound>
+void race_reader_with_commits(Commit commit, ReadRound read_round, std::uint64_t min_commits,
+                              std::uint64_t min_rounds) {
+  std::atomic<bool> done{false};
+  std::atomic<int> violations{0};
+  std::atomic<std::uint64_t> rounds{0};
+  std::thread reader([&] {
+    for (std::uint64_t round = 0; !done.load(); ++round) {
+      if (!read_round(round)) violations.fetch_add(1);
+      rounds.fetch_add(1);
+    }
+  });
+  constexpr std::uint64_t kCap = 50'000'000;
+  for (std::uint64_t gen = 1; gen <= min_commits || (rounds.load() < min_rounds && gen < kCap);
+       ++gen) {
+    const Status s = commit(gen);
+    if (!s.ok()) {
+      ADD_FAILURE() << s;
+      break;
+    }
+  }
+  done.store(true);
+  reader.join();
+  EXPECT_EQ(violations.load(), 0);
+  EXPECT_GE(rounds.load(), min_rounds) << "the reader never overlapped with the commits";
 }
 
 template <class Factory>

@@ -122,46 +122,31 @@ TYPED_TEST_P(StoreSuite, BatchIsAtomicAcrossSpaces) {
   // A writer commits batches that set A:k and B:k to the same generation. A reader that reads
   // A then B must never see B behind A, and reading B then A never A behind B: a batch applied
   // space by space would show one space ahead of the other.
-  constexpr std::uint64_t kGenerations = 2000;
-  std::atomic<bool> done{false};
-  std::atomic<int> violations{0};
   auto read_gen = [&](auto space) -> std::uint64_t {
     auto r = this->store().get(space, "k");
     if (!r.has_value() || !r->has_value()) return 0;
     return decode_be<std::uint64_t>(std::string_view(**r)).value_or(0);
   };
-  std::atomic<std::uint64_t> rounds{0};
-  std::thread reader([&] {
-    while (!done.load()) {
-      const std::uint64_t a1 = read_gen(this->kA);
-      const std::uint64_t b1 = read_gen(this->kB);
-      const std::uint64_t b2 = read_gen(this->kB);
-      const std::uint64_t a2 = read_gen(this->kA);
-      if (b1 < a1 || a2 < b2) violations.fetch_add(1);
-      rounds.fetch_add(1);
-    }
-  });
-  // Commit at least kGenerations batches, and go on until the reader has overlapped with the
-  // commits for a while (a fast store could finish before the reader thread starts).
-  constexpr std::uint64_t kMinRounds = 200;
-  std::uint64_t g = 1;
-  for (; g <= kGenerations || (rounds.load() < kMinRounds && g < 100 * kGenerations); ++g) {
-    auto b = this->store().new_batch();
-    const std::string v = concat_bytes(g);
-    b.put(this->kA, "k", v);
-    b.put(this->kB, "k", v);
-    const Status s = this->store().commit(std::move(b), WriteOptions{});
-    if (!s.ok()) {
-      ADD_FAILURE() << s;
-      break;
-    }
-  }
-  done.store(true);
-  reader.join();
-  EXPECT_EQ(violations.load(), 0);
-  EXPECT_GE(rounds.load(), kMinRounds) << "the reader never overlapped with the commits";
-  EXPECT_EQ(read_gen(this->kA), g - 1);
-  EXPECT_EQ(read_gen(this->kB), g - 1);
+  std::uint64_t last = 0;
+  race_reader_with_commits(
+      [&](std::uint64_t g) {
+        auto b = this->store().new_batch();
+        const std::string v = concat_bytes(g);
+        b.put(this->kA, "k", v);
+        b.put(this->kB, "k", v);
+        last = g;
+        return this->store().commit(std::move(b), WriteOptions{});
+      },
+      [&](std::uint64_t) {
+        const std::uint64_t a1 = read_gen(this->kA);
+        const std::uint64_t b1 = read_gen(this->kB);
+        const std::uint64_t b2 = read_gen(this->kB);
+        const std::uint64_t a2 = read_gen(this->kA);
+        return b1 >= a1 && a2 >= b2;
+      },
+      /*min_commits=*/2000, /*min_rounds=*/200);
+  EXPECT_EQ(read_gen(this->kA), last);
+  EXPECT_EQ(read_gen(this->kB), last);
 }
 
 TYPED_TEST_P(StoreSuite, PrefixIterYieldsExactlyMatchingKeysInOrder) {
