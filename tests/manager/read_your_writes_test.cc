@@ -18,15 +18,8 @@
 namespace strata::test {
 namespace {
 
-using Mem = MemoryStore<Space>;
-using Ctl = ControlledStore<Mem>;
-using Write = TestWrite<Ctl>;
-using Read = TestRead<Ctl>;
-using Manager = StorageManager<Ctl, Read, Write>;
 using View = GroupView<Ctl>;
 using Batch = GroupBatch<Ctl>;
-
-constexpr std::size_t kBlockerId = 1'000'000;
 
 std::string value_of(Mem& mem, std::string_view key) {
   auto r = mem.get(Space::kMain, key);
@@ -40,20 +33,8 @@ std::string read_or(const View& view, std::string_view key, std::string fallback
   return **r;
 }
 
-class ReadYourWritesTest : public ::testing::Test {
+class ReadYourWritesTest : public ControlledTest {
  protected:
-  void hold_writer(Manager& m) {
-    store_.close_gate();
-    const std::size_t before = store_.entered();
-    Write w;
-    w.id = kBlockerId;
-    w.key = "blocker";
-    w.value = "b";
-    w.flush = true;
-    w.tracker = &tracker_;
-    ASSERT_TRUE(m.submit_write(std::move(w)).ok());
-    store_.wait_entered(before + 1);
-  }
   // A command that runs `hook`; the last one of a batch of submits sets flush.
   Write command(std::size_t id, std::function<Status(const View&, Batch&)> hook,
                 bool flush = false) {
@@ -75,10 +56,6 @@ class ReadYourWritesTest : public ::testing::Test {
     }
     return Status::not_found("no event");
   }
-
-  Mem mem_;
-  Ctl store_{mem_};
-  Tracker tracker_;
 };
 
 TEST_F(ReadYourWritesTest, ExecSeesTheWritesOfEarlierCommandsInItsGroup) {

@@ -14,14 +14,6 @@
 namespace strata::test {
 namespace {
 
-using Mem = MemoryStore<Space>;
-using Ctl = ControlledStore<Mem>;
-using Write = TestWrite<Ctl>;
-using Read = TestRead<Ctl>;
-using Manager = StorageManager<Ctl, Read, Write>;
-
-constexpr std::size_t kBlockerId = 1'000'000;
-
 Write put(std::size_t id, std::string key, Tracker* t) {
   Write w;
   w.id = id;
@@ -38,21 +30,7 @@ void wait_until(Pred pred) {
   while (!pred()) std::this_thread::yield();
 }
 
-class ShutdownTest : public ::testing::Test {
- protected:
-  void hold_writer(Manager& m) {
-    store_.close_gate();
-    const std::size_t before = store_.entered();
-    Write w = put(kBlockerId, "blocker", &tracker_);
-    w.flush = true;
-    ASSERT_TRUE(m.submit_write(std::move(w)).ok());
-    store_.wait_entered(before + 1);
-  }
-
-  Mem mem_;
-  Ctl store_{mem_};
-  Tracker tracker_;
-};
+using ShutdownTest = ControlledTest;
 
 TEST_F(ShutdownTest, TrySubmitWriteReturnsBusyWhenTheQueueIsFull) {
   Manager m(store_, {.write_queue_capacity = 2});

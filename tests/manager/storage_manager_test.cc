@@ -18,14 +18,6 @@
 namespace strata::test {
 namespace {
 
-using Mem = MemoryStore<Space>;
-using Ctl = ControlledStore<Mem>;
-using Write = TestWrite<Ctl>;
-using Read = TestRead<Ctl>;
-using Manager = StorageManager<Ctl, Read, Write>;
-
-constexpr std::size_t kBlockerId = 1'000'000;
-
 Write put(std::size_t id, std::string key, std::string value, Tracker* t) {
   Write w;
   w.id = id;
@@ -41,23 +33,7 @@ std::string value_of(Mem& mem, std::string_view key) {
   return r.has_value() && r->has_value() ? **r : std::string("<absent>");
 }
 
-class StorageManagerTest : public ::testing::Test {
- protected:
-  // Closes the gate and makes the writer commit a one-command group that then waits at the
-  // gate: everything submitted until open_gate() queues up behind it.
-  void hold_writer(Manager& m) {
-    store_.close_gate();
-    const std::size_t before = store_.entered();
-    Write w = put(kBlockerId, "blocker", "b", &tracker_);
-    w.flush = true;
-    ASSERT_TRUE(m.submit_write(std::move(w)).ok());
-    store_.wait_entered(before + 1);
-  }
-
-  Mem mem_;
-  Ctl store_{mem_};
-  Tracker tracker_;
-};
+using StorageManagerTest = ControlledTest;
 
 TEST_F(StorageManagerTest, WritesApplyAndFlushInSubmissionOrder) {
   constexpr std::size_t kN = 5000;

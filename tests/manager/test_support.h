@@ -3,6 +3,8 @@
 // whose behaviour a test chooses.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <array>
 #include <condition_variable>
 #include <cstddef>
@@ -20,6 +22,7 @@
 #include "strata/core/result.h"
 #include "strata/core/status.h"
 #include "strata/manager/commands.h"
+#include "strata/manager/storage_manager.h"
 #include "strata/store/concepts.h"
 #include "strata/store/memory_store.h"
 
@@ -246,6 +249,39 @@ class Latch {
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   bool open_ = false;
+};
+
+// What most manager tests run on: a MemoryStore behind a ControlledStore, and commands over it.
+using Mem = MemoryStore<Space>;
+using Ctl = ControlledStore<Mem>;
+using Write = TestWrite<Ctl>;
+using Read = TestRead<Ctl>;
+using Manager = StorageManager<Ctl, Read, Write>;
+
+// The id of the command hold_writer submits.
+inline constexpr std::size_t kBlockerId = 1'000'000;
+
+// A fixture over a ControlledStore, with a tracker for the completions.
+class ControlledTest : public ::testing::Test {
+ protected:
+  // Closes the gate and makes the writer commit a one-command group (blocker = "b") that then
+  // waits at the gate: everything submitted until open_gate() queues up behind it.
+  void hold_writer(Manager& m) {
+    store_.close_gate();
+    const std::size_t before = store_.entered();
+    Write w;
+    w.id = kBlockerId;
+    w.key = "blocker";
+    w.value = "b";
+    w.flush = true;
+    w.tracker = &tracker_;
+    ASSERT_TRUE(m.submit_write(std::move(w)).ok());
+    store_.wait_entered(before + 1);
+  }
+
+  Mem mem_;
+  Ctl store_{mem_};
+  Tracker tracker_;
 };
 
 }  // namespace strata::test
