@@ -310,6 +310,11 @@ Status Database::sync_wal() {
 }
 
 Status Database::flush() {
+  // RocksDB refuses it too after a failed write (its background error); answering with the
+  // write that failed says what happened, without calling into a stopped database.
+  if (write_failed_.load(std::memory_order_acquire)) {
+    return write_error().with_context("no flush after a failed write");
+  }
   ::rocksdb::FlushOptions fo;
   fo.wait = true;
   return from_rocksdb(db_->Flush(fo, all_handles_), "flush");
@@ -318,6 +323,10 @@ Status Database::flush() {
 Status Database::checkpoint(const fs::path& dir) {
   if (db_ == nullptr) return Status::shutdown("RocksDbStore is closed");
   const std::string where = "RocksDbStore::checkpoint(" + dir.string() + ")";
+  if (write_failed_.load(std::memory_order_acquire)) {
+    // The checkpoint flushes first (see flush()).
+    return write_error().with_context(where + ": no checkpoint after a failed write");
+  }
   return create_checkpoint(db_, dir, /*log_size_for_flush=*/0).with_context(where);
 }
 

@@ -117,6 +117,8 @@ int fill_until_full(Store& store, const std::function<void(std::uint64_t)>& ack)
     again.put(TestSpace::kAccounts, "after", "x");
     if (store.commit(std::move(again), {.sync = true}).ok()) return kChildWrongError;
     if (store.sync_wal().ok()) return kChildWrongError;
+    if (store.flush().ok()) return kChildWrongError;
+    if (store.checkpoint(store.path().string() + "-checkpoint").ok()) return kChildWrongError;
     const Status closed = store.close();  // aborted the process before the fix
     return closed.ok() ? kChildCloseOk : kChildOk;
   }

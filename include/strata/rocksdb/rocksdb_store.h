@@ -38,9 +38,9 @@
 //
 // After a failed write (a disk full, an I/O error) RocksDB refuses further writes, and the
 // store does not sync the WAL again: RocksDB's SyncWAL asserts on a WAL writer that saw an
-// error, and Debian's librocksdb is built with assertions (the process would abort). close()
-// and sync_wal() then return the earlier error instead; every commit that returned OK before
-// it is kept as promised.
+// error, and Debian's librocksdb is built with assertions (the process would abort). close(),
+// sync_wal(), flush() and checkpoint() then return the earlier error instead; every commit
+// that returned OK before it is kept as promised. Reopen the store to write again.
 //
 // Power users get the raw rocksdb::DB* and column family handles (raw_db(),
 // column_family()) for what strata does not wrap (properties, CompactRange, ...); they stay

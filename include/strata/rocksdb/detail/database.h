@@ -72,7 +72,8 @@ class Database {
   // OK, or the first write that failed (RocksDB then refuses writes until reopened).
   Status write_error() const;
 
-  // Flushes the memtables of every column family to SST files and waits for it.
+  // Flushes the memtables of every column family to SST files and waits for it. After a
+  // failed write: that error (RocksDB has stopped writing anyway).
   Status flush();
 
   // A consistent copy of the database in `dir` (see RocksDbStore::checkpoint).
