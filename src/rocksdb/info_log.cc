@@ -59,14 +59,35 @@ InfoLog::~InfoLog() {
 }
 
 ::rocksdb::Status InfoLog::CloseImpl() {
+  std::lock_guard lock(mu_);
+  write_buffer();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   closed_ = true;
   return ::rocksdb::Status::OK();
 }
 
+void InfoLog::Flush() {
+  std::lock_guard lock(mu_);
+  write_buffer();
+}
+
+void InfoLog::write_buffer() {
+  if (buffer_.empty()) return;
+  std::size_t done = 0;
+  while (fd_ >= 0 && done < buffer_.size()) {
+    const ssize_t w = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    done += static_cast<std::size_t>(w);
+  }
+  bytes_.fetch_add(done, std::memory_order_relaxed);
+  // What could not be written is dropped: a full disk costs log lines, nothing else.
+  dropped_.fetch_add(buffer_.size() - done, std::memory_order_relaxed);
+  buffer_.clear();
+}
+
 void InfoLog::Logv(const char* format, va_list ap) {
-  if (fd_ < 0) return;
   // "2024/05/01-12:34:56.789012 7f12ab3c4d00 message\n", as RocksDB writes its LOG.
   char buf[1024];
   timeval tv{};
@@ -95,14 +116,14 @@ void InfoLog::Logv(const char* format, va_list ap) {
     line += big;
   }
   if (line.empty() || line.back() != '\n') line.push_back('\n');
-  // One write per line (O_APPEND keeps lines of concurrent threads whole); a failure drops
-  // the line and nothing else.
-  const ssize_t w = ::write(fd_, line.data(), line.size());
-  if (w == static_cast<ssize_t>(line.size())) {
-    bytes_.fetch_add(line.size(), std::memory_order_relaxed);
-  } else {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
-  }
+  constexpr std::size_t kBufferBytes = std::size_t{64} << 10;
+  constexpr auto kMaxAge = std::chrono::seconds(5);
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  if (fd_ < 0) return;
+  if (buffer_.empty()) oldest_ = now;
+  buffer_ += line;
+  if (buffer_.size() >= kBufferBytes || now - oldest_ >= kMaxAge) write_buffer();
 }
 
 }  // namespace strata::detail
