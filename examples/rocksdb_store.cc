@@ -1,5 +1,6 @@
 // Typed state spaces on RocksDB: one column family per space, per-space compression, a
-// synced atomic batch across spaces, a reopen that finds everything, and a prefix scan.
+// synced atomic batch across spaces, a reopen that finds everything, a prefix scan, a
+// reverse range scan, a snapshot, zero-copy reads and a checkpoint.
 //
 //   rocksdb_store_example [DIR]    (default: ./rocksdb-example; emptied first)
 #include <strata/rocksdb.h>
@@ -30,15 +31,15 @@ int main(int argc, char** argv) {
 
   // 2. Options: strata's defaults are tuned (shared block cache, bloom filters, LZ4 upper
   //    levels + ZSTD bottommost). Blocks are large and cold: compress them harder.
-  strata::rocksdb::RocksDbOptions options;
+  strata::RocksDbOptions options;
   options.block_cache_bytes = 64 << 20;
-  options.space_compression["blocks"] = {.codec = strata::rocksdb::Compression::kZstd,
+  options.space_compression["blocks"] = {.codec = strata::Compression::kZstd,
                                          .level = 6,
-                                         .bottommost_codec = strata::rocksdb::Compression::kZstd,
+                                         .bottommost_codec = strata::Compression::kZstd,
                                          .bottommost_level = 9};
 
   {
-    auto store = strata::rocksdb::RocksDbStore<Space>::open(dir / "db", options);
+    auto store = strata::RocksDbStore<Space>::open(dir / "db", options);
     if (!store) return fail("open", store.error());
 
     // 3. One batch across three column families, committed atomically and synced.
@@ -56,7 +57,7 @@ int main(int argc, char** argv) {
   }
 
   // 4. Reopen: everything synced is there.
-  auto store = strata::rocksdb::RocksDbStore<Space>::open(dir / "db", options);
+  auto store = strata::RocksDbStore<Space>::open(dir / "db", options);
   if (!store) return fail("reopen", store.error());
   auto tip = store->get(Space::kMeta, "tip");
   if (!tip || !tip->has_value()) return fail("tip", tip.error());
@@ -71,6 +72,29 @@ int main(int argc, char** argv) {
   }
   if (!range.status().ok()) return fail("scan", range.status());
   if (blocks != 100) return 1;
+
+  // 6. The newest three blocks: a bounded range walked backwards, positioned with seek.
+  auto newest = store->range_iter(Space::kBlocks, strata::KeyBounds::prefix("block/"),
+                                  strata::ScanOrder::kReverse);
+  std::uint64_t expect = 100;
+  for (auto it = newest.seek(strata::concat_bytes("block/", std::uint64_t{100}));
+       it != newest.end() && expect > 97; ++it) {
+    if (strata::decode_be<std::uint64_t>((*it).key.substr(6)) != expect--) return 1;
+  }
+  if (!newest.status().ok()) return fail("reverse scan", newest.status());
+
+  // 7. A snapshot keeps its point in time while the store moves on.
+  auto snap = store->snapshot();
+  auto batch = store->new_batch();
+  batch.put(Space::kAccounts, "alice", "90");
+  if (auto s = store->commit(std::move(batch)); !s.ok()) return fail("commit", s);
+  strata::RocksDbPinnedValue then;  // a zero-copy read: the value stays in RocksDB's memory
+  if (!snap.get_pinned(Space::kAccounts, "alice", then).value_or(false)) return 1;
+  if (then.view() != "100" || **store->get(Space::kAccounts, "alice") != "90") return 1;
+  then.reset();
+
+  // 8. A checkpoint: an openable copy of this moment (hard links where it can).
+  if (auto s = store->checkpoint(dir / "backup"); !s.ok()) return fail("checkpoint", s);
 
   std::printf("rocksdb example: tip=%llu, %llu blocks scanned\n",
               static_cast<unsigned long long>(*height), static_cast<unsigned long long>(blocks));

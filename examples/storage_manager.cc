@@ -1,6 +1,7 @@
-// StorageManager with a std::variant command set: many threads submit synced transfers, the
-// single writer group-commits them (one fdatasync per group), reads run on a worker pool and
-// hand values back through futures.
+// StorageManager with a std::variant command set: many threads submit synced deposits, the
+// single writer group-commits them (one fdatasync per group), each deposit reads the balance
+// it adds to through its view (which shows the group's earlier deposits), reads run on a
+// worker pool and hand values back through futures, and a one-off write is a lambda.
 //
 //   storage_manager_example [DIR]    (default: ./manager-example; emptied first)
 #include <strata/rocksdb.h>
@@ -20,9 +21,9 @@ struct strata::state_space_traits<Space> {
   static constexpr std::array names{"balances", "journal"};
 };
 
-using Db = strata::rocksdb::RocksDbStore<Space>;
+using Db = strata::RocksDbStore<Space>;
 
-// --- write commands: each appends to the writer's group batch ---------------------------
+// --- write commands: each adds to the writer's group batch ------------------------------
 
 // Credits `amount` to an account and journals it; synced before the promise is fulfilled.
 struct Deposit {
@@ -31,14 +32,21 @@ struct Deposit {
   std::uint64_t seq = 0;
   std::promise<strata::Status> done;
 
-  void exec(const Db&, Db::write_batch& batch) {
-    // Each account is written by one thread here, so the value is the running total.
-    batch.put(Space::kBalances, account, strata::concat_bytes(amount));
+  // A read-modify-write: the view shows the deposits of earlier commands of the same group,
+  // so concurrent deposits to one account add up instead of overwriting each other.
+  strata::Status exec(const auto& view, auto& batch) {
+    auto old = view.get(Space::kBalances, account);
+    if (!old) return old.error();
+    const std::uint64_t balance =
+        old->has_value() ? strata::decode_be<std::uint64_t>(std::string_view(**old)).value_or(0)
+                         : 0;
+    batch.put(Space::kBalances, account, strata::concat_bytes(balance + amount));
     batch.put(Space::kJournal, strata::concat_bytes(seq), account);
+    return {};
   }
   bool flush_now() const { return false; }
   strata::Durability durability() const { return strata::Durability::kSynced; }
-  void flushed(strata::Status s) { done.set_value(std::move(s)); }
+  void committed(strata::Status s) { done.set_value(std::move(s)); }
 };
 
 // Removes an account; only applied (not synced), and ends its group at once.
@@ -46,10 +54,10 @@ struct Close {
   std::string account;
   std::promise<strata::Status> done;
 
-  void exec(const Db&, Db::write_batch& batch) { batch.erase(Space::kBalances, account); }
+  void exec(const auto& /*view*/, auto& batch) { batch.erase(Space::kBalances, account); }
   bool flush_now() const { return true; }
   strata::Durability durability() const { return strata::Durability::kApplied; }
-  void flushed(strata::Status s) { done.set_value(std::move(s)); }
+  void committed(strata::Status s) { done.set_value(std::move(s)); }
 };
 
 using WriteCommand = std::variant<Deposit, Close>;  // a variant of commands is a command
@@ -88,14 +96,15 @@ int main(int argc, char** argv) {
     strata::StorageManager<Db, CountJournal, WriteCommand> manager(
         *db, {.read_workers = 2, .max_group_commands = 1000});
 
-    // 1. Eight producers, each waiting for its synced deposit before sending the next: the
-    //    writer coalesces what is queued meanwhile into one synced group commit.
+    // 1. Eight producers deposit into the same four accounts, each waiting for its synced
+    //    deposit before sending the next: the writer coalesces what is queued meanwhile into
+    //    one synced group commit, and read-your-writes keeps every deposit.
     std::vector<std::thread> producers;
     std::atomic<int> errors{0};
     for (int t = 0; t < kThreads; ++t) {
       producers.emplace_back([&, t] {
         for (int i = 1; i <= kPerThread; ++i) {
-          Deposit d{.account = "acct-" + std::to_string(t),
+          Deposit d{.account = "acct-" + std::to_string(i % 4),
                     .amount = static_cast<std::uint64_t>(i),
                     .seq = static_cast<std::uint64_t>(t * kPerThread + i),
                     .done = {}};
@@ -123,8 +132,23 @@ int main(int argc, char** argv) {
       if (!v->has_value()) return strata::Status::not_found("acct-3");
       return strata::decode_be<std::uint64_t>(std::string_view(**v)).value_or(0);
     });
+    std::uint64_t expected = 0;
+    for (int i = 3; i <= kPerThread; i += 4) expected += static_cast<std::uint64_t>(i) * kThreads;
     auto b = balance.get();
-    if (!b || *b != kPerThread) return 1;
+    if (!b || *b != expected) return 1;
+
+    // 4. A one-off write needs no command type: a lambda, and a future of its outcome.
+    auto bonus = manager.submit_write(
+        [](const auto& view, auto& batch) -> strata::Status {
+          auto v = view.get(Space::kBalances, "acct-3");
+          if (!v || !v->has_value()) return strata::Status::not_found("acct-3");
+          const std::uint64_t have =
+              strata::decode_be<std::uint64_t>(std::string_view(**v)).value_or(0);
+          batch.put(Space::kBalances, "acct-3", strata::concat_bytes(have + 1));
+          return {};
+        },
+        strata::Durability::kSynced);
+    if (!bonus.get().ok()) return 1;
 
     Close close{.account = "acct-0", .done = {}};
     auto closed = close.done.get_future();

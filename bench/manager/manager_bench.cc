@@ -5,13 +5,22 @@
 //                          through the manager on RocksDbStore  vs  one thread committing each
 //                          write with sync = true directly (group commit pays one fdatasync
 //                          per group instead of one per write).
-//   synced_8p_closed_loop  the same, but each producer waits for its write's flushed before
+//   synced_8p_closed_loop  the same, but each producer waits for its write's committed before
 //                          submitting the next (at most 8 writes in flight).
 //   unsynced_1p_<store>    one producer submits 1-key unsynced commands through the manager
 //                          vs the same commands exec'd by one thread into batches of the same
-//                          size (max_group_commands) and committed, flushed called after.
+//                          size (max_group_commands) and committed, committed() called after.
 //   point_reads_<store>    random point reads of existing keys through the manager's read
 //                          workers vs direct get() from one thread.
+//   rmw_1p_<store>         one producer submits read-modify-write commands (read a 100-byte
+//                          balance of one of 10,000 accounts through the view, write it back
+//                          changed) through the manager, with read-your-writes  vs
+//                          baseline_overlay: the same commands through a manager without
+//                          read-your-writes (a plain, unindexed group batch), reading through
+//                          the application's own map of pending writes (PendingWrites), then
+//                          the store. Against blind_1p_<store>:strata (the same commands
+//                          writing the same accounts without reading them) it gives the cost
+//                          of the read.
 //
 // Counters beside items_per_second: cmds_per_group (mean), commit_us (mean Store::commit
 // latency), groups. STRATA_BENCH_QUICK=1 makes every data set smaller.
@@ -30,6 +39,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "strata/manager/storage_manager.h"
@@ -142,12 +152,13 @@ struct PutCmd {
   Completion* done = nullptr;
   OneShot* one = nullptr;
 
-  void exec(const S&, typename S::write_batch& batch) {
+  // The view is not read: a blind write (the baseline execs it into a plain batch).
+  void exec(const auto&, auto& batch) {
     batch.put(BenchSpace::kData, Key(n).view(), value_bytes());
   }
   bool flush_now() const { return false; }
   Durability durability() const { return wanted; }
-  void flushed(Status s) {
+  void committed(Status s) {
     if (done) done->complete(s.ok());
     if (one) one->complete();
   }
@@ -198,7 +209,7 @@ struct MemoryFactory {
 
 #if defined(STRATA_MANAGER_BENCH_ROCKSDB)
 struct RocksFactory {
-  using Store = rocksdb::RocksDbStore<BenchSpace>;
+  using Store = RocksDbStore<BenchSpace>;
   testing::TempDir dir{"manager-bench"};
   std::unique_ptr<Store> store;
   RocksFactory() {
@@ -317,7 +328,7 @@ void unsynced_1p_strata(benchmark::State& state) {
   report_groups(state, m.stats());
 }
 
-// The same commands, exec'd by one thread into batches of kGroup, committed, then flushed.
+// The same commands, exec'd by one thread into batches of kGroup, committed, then told.
 template <class Factory>
 void unsynced_1p_baseline_batched(benchmark::State& state) {
   using S = typename Factory::Store;
@@ -333,7 +344,7 @@ void unsynced_1p_baseline_batched(benchmark::State& state) {
     auto batch = store.new_batch();
     auto commit = [&] {
       Status s = store.commit(std::move(batch));
-      for (auto& cmd : group) cmd.flushed(s);
+      for (auto& cmd : group) cmd.committed(s);
       group.clear();
       batch = store.new_batch();
     };
@@ -395,6 +406,212 @@ void point_reads_baseline_direct(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// ---- read-modify-write commands ---------------------------------------------------------
+
+constexpr std::uint64_t kAccounts = 10'000;
+
+// The next balance: the first 8 bytes of the 100-byte value count the updates.
+std::string next_balance(std::string_view old) {
+  std::string v(old.empty() ? value_bytes() : old);
+  std::uint64_t n = 0;
+  std::memcpy(&n, v.data(), sizeof(n));
+  ++n;
+  std::memcpy(v.data(), &n, sizeof(n));
+  return v;
+}
+
+// Reads one account through the view (the group's pending writes included) and writes it back;
+// `blind`: writes it without reading (the plain write the read is compared with).
+template <class S>
+struct RmwCmd {
+  std::uint64_t account = 0;
+  Completion* done = nullptr;
+  bool blind = false;
+
+  Status exec(const auto& view, auto& batch) {
+    const Key key(account);
+    if (blind) {
+      batch.put(BenchSpace::kData, key.view(), value_bytes());
+      return {};
+    }
+    auto old = view.get(BenchSpace::kData, key.view());
+    if (!old) return old.error();
+    batch.put(BenchSpace::kData, key.view(), next_balance(old->value_or(std::string())));
+    return {};
+  }
+  bool flush_now() const { return false; }
+  Durability durability() const { return Durability::kApplied; }
+  void committed(Status s) { done->complete(s.ok()); }
+};
+
+template <class S>
+using RmwManager = StorageManager<S, GetCmd<S>, RmwCmd<S>>;
+
+std::vector<std::uint64_t> rmw_accounts(std::uint64_t n) {
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<std::uint64_t> pick(0, kAccounts - 1);
+  std::vector<std::uint64_t> out(n);
+  for (auto& a : out) a = pick(rng);
+  return out;
+}
+
+template <class Factory, bool kBlind = false>
+void rmw_1p_strata(benchmark::State& state) {
+  using S = typename Factory::Store;
+  Factory f;
+  fill(f.get(), kAccounts);
+  RmwManager<S> m(f.get(), {.read_workers = 1, .max_group_commands = kGroup});
+  const std::uint64_t per_iteration = quick() ? 20'000 : 100'000;
+  const auto accounts = rmw_accounts(per_iteration);
+  Completion done;
+  for (auto _ : state) {
+    done.reset(per_iteration);
+    for (std::uint64_t i = 0; i < per_iteration; ++i) {
+      if (!m.submit_write(RmwCmd<S>{.account = accounts[i], .done = &done, .blind = kBlind}).ok()) {
+        std::abort();
+      }
+    }
+    done.wait();
+  }
+  if (done.failures() != 0) state.SkipWithError("a command failed");
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(per_iteration));
+  report_groups(state, m.stats());
+}
+
+// ---- the baseline: an application's own overlay, without read-your-writes ----------------
+
+// A store whose group batch does not index (the manager before read-your-writes): reads
+// through it see only committed state, writes go to a plain S::write_batch. Savepoints are
+// not supported (a failing command would discard its group; the benchmark has none).
+template <class S>
+class PlainGroups {
+ public:
+  using state_space = typename S::state_space;
+  using write_batch = typename S::write_batch;
+
+  class indexed_batch {
+   public:
+    using state_space = typename S::state_space;
+    void put(state_space sp, std::string_view k, std::string_view v) { batch_.put(sp, k, v); }
+    void erase(state_space sp, std::string_view k) { batch_.erase(sp, k); }
+    std::size_t count() const { return batch_.count(); }
+    std::size_t byte_size() const { return batch_.byte_size(); }
+    void clear() { batch_.clear(); }
+    void set_savepoint() {}
+    Status rollback_to_savepoint() { return Status::not_supported("no savepoints"); }
+    Status pop_savepoint() { return {}; }
+    Status status() const { return {}; }
+    auto get(state_space sp, std::string_view k) const { return store_->get(sp, k); }
+    auto prefix_iter(state_space sp, std::string_view p) const {
+      return store_->prefix_iter(sp, p);
+    }
+
+   private:
+    friend class PlainGroups;
+    explicit indexed_batch(S* store) : store_(store), batch_(store->new_batch()) {}
+    S* store_;
+    write_batch batch_;
+  };
+
+  explicit PlainGroups(S& inner) : inner_(inner) {}
+  auto get(state_space sp, std::string_view k) const { return inner_.get(sp, k); }
+  auto prefix_iter(state_space sp, std::string_view p) const { return inner_.prefix_iter(sp, p); }
+  write_batch new_batch() const { return inner_.new_batch(); }
+  Status commit(write_batch&& b, WriteOptions o = {}) { return inner_.commit(std::move(b), o); }
+  indexed_batch new_indexed_batch() const { return indexed_batch(&inner_); }
+  Status commit(indexed_batch&& b, WriteOptions o = {}) {
+    return inner_.commit(std::move(b.batch_), o);
+  }
+  S& inner() { return inner_; }
+
+ private:
+  S& inner_;
+};
+
+// The ~40 lines an application needed for read-modify-write under group commit: its own map
+// of the writes that are queued or in the open group, consulted before the store. exec and
+// committed both run on the writer thread, so it needs no lock.
+class PendingWrites {
+ public:
+  const std::string* find(std::string_view key) const {
+    auto it = pending_.find(std::string(key));
+    return it == pending_.end() ? nullptr : &it->second.value;
+  }
+  void record(std::string_view key, std::string value) {
+    Entry& e = pending_[std::string(key)];
+    e.value = std::move(value);
+    ++e.writes;
+  }
+  // A write of `key` was committed (or failed): forget it once no later one is pending.
+  void done(const std::string& key) {
+    auto it = pending_.find(key);
+    if (it != pending_.end() && --it->second.writes == 0) pending_.erase(it);
+  }
+
+ private:
+  struct Entry {
+    std::string value;
+    std::size_t writes = 0;
+  };
+  std::unordered_map<std::string, Entry> pending_;
+};
+
+template <class S>
+struct OverlayRmwCmd {
+  std::uint64_t account = 0;
+  Completion* done = nullptr;
+  PendingWrites* pending = nullptr;
+  const S* store = nullptr;
+  std::string key;
+
+  Status exec(const auto&, auto& batch) {
+    key.assign(Key(account).view());
+    std::string next;
+    if (const std::string* v = pending->find(key)) {
+      next = next_balance(*v);
+    } else {
+      auto old = store->get(BenchSpace::kData, key);
+      if (!old) return old.error();
+      next = next_balance(old->value_or(std::string()));
+    }
+    batch.put(BenchSpace::kData, key, next);
+    pending->record(key, std::move(next));
+    return {};
+  }
+  bool flush_now() const { return false; }
+  Durability durability() const { return Durability::kApplied; }
+  void committed(Status s) {
+    pending->done(key);
+    done->complete(s.ok());
+  }
+};
+
+template <class Factory>
+void rmw_1p_baseline_overlay(benchmark::State& state) {
+  using S = typename Factory::Store;
+  Factory f;
+  fill(f.get(), kAccounts);
+  PlainGroups<S> plain(f.get());
+  StorageManager<PlainGroups<S>, GetCmd<PlainGroups<S>>, OverlayRmwCmd<S>> m(
+      plain, {.read_workers = 1, .max_group_commands = kGroup});
+  const std::uint64_t per_iteration = quick() ? 20'000 : 100'000;
+  const auto accounts = rmw_accounts(per_iteration);
+  PendingWrites pending;  // touched by the writer thread only
+  Completion done;
+  for (auto _ : state) {
+    done.reset(per_iteration);
+    for (std::uint64_t i = 0; i < per_iteration; ++i) {
+      OverlayRmwCmd<S> cmd{
+          .account = accounts[i], .done = &done, .pending = &pending, .store = &f.get(), .key = {}};
+      if (!m.submit_write(std::move(cmd)).ok()) std::abort();
+    }
+    done.wait();
+  }
+  if (done.failures() != 0) state.SkipWithError("a command failed");
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(per_iteration));
+  report_groups(state, m.stats());
+}
+
 // ---- registration ------------------------------------------------------------------------
 
 #define STRATA_MANAGER_BENCH(name, fn, factory) \
@@ -408,6 +625,15 @@ STRATA_MANAGER_BENCH("manager/unsynced_1p_memory:baseline_batched", unsynced_1p_
 STRATA_MANAGER_BENCH("manager/point_reads_memory:strata", point_reads_strata, MemoryFactory)
     ->MinTime(0.5);
 STRATA_MANAGER_BENCH("manager/point_reads_memory:baseline_direct", point_reads_baseline_direct,
+                     MemoryFactory)
+    ->MinTime(0.5);
+STRATA_MANAGER_BENCH("manager/rmw_1p_memory:strata", rmw_1p_strata, MemoryFactory)->MinTime(0.5);
+BENCHMARK(rmw_1p_strata<MemoryFactory, true>)
+    ->Name("manager/blind_1p_memory:strata")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond)
+    ->MinTime(0.5);
+STRATA_MANAGER_BENCH("manager/rmw_1p_memory:baseline_overlay", rmw_1p_baseline_overlay,
                      MemoryFactory)
     ->MinTime(0.5);
 
@@ -426,6 +652,15 @@ STRATA_MANAGER_BENCH("manager/unsynced_1p_rocksdb:baseline_batched", unsynced_1p
 STRATA_MANAGER_BENCH("manager/point_reads_rocksdb:strata", point_reads_strata, RocksFactory)
     ->MinTime(1.0);
 STRATA_MANAGER_BENCH("manager/point_reads_rocksdb:baseline_direct", point_reads_baseline_direct,
+                     RocksFactory)
+    ->MinTime(1.0);
+STRATA_MANAGER_BENCH("manager/rmw_1p_rocksdb:strata", rmw_1p_strata, RocksFactory)->MinTime(1.0);
+BENCHMARK(rmw_1p_strata<RocksFactory, true>)
+    ->Name("manager/blind_1p_rocksdb:strata")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond)
+    ->MinTime(1.0);
+STRATA_MANAGER_BENCH("manager/rmw_1p_rocksdb:baseline_overlay", rmw_1p_baseline_overlay,
                      RocksFactory)
     ->MinTime(1.0);
 #endif

@@ -7,6 +7,14 @@
 //                          inside the key range, so only the bloom filter saves the read);
 //   scan100                prefix scans that each return 100 keys;
 //   sync_commit            single-key commits with sync = true.
+//   snapshot_get           point reads (hits) through a snapshot taken every 256 reads;
+//   range100_fwd, _rev     range scans of [start, end) bounds holding 100 keys, forward and
+//                          reverse;
+//   multi_get100           multi_get of 100 random present keys  vs  baseline_gets: 100
+//                          RocksDbStore::get calls (the API before multi_get);
+//   get_pinned, get_into   zero-copy point reads (a pinned view; the caller's buffer)  vs
+//                          baseline_get: RocksDbStore::get, which returns a new std::string;
+//   get_pinned_4k          the same with 4 KiB values (16 Ki keys in the blocks space).
 // Variants:
 //   strata            RocksDbStore with RocksDbOptions{} (strata's defaults);
 //   baseline_raw      the raw RocksDB C++ API: for the fills on a database opened with
@@ -36,6 +44,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <numeric>
 #include <optional>
@@ -64,8 +73,8 @@ struct strata::state_space_traits<Space> {
 namespace {
 
 namespace fs = std::filesystem;
-using strata::rocksdb::RocksDbOptions;
-using strata::rocksdb::RocksDbStore;
+using strata::RocksDbOptions;
+using strata::RocksDbStore;
 using Store = RocksDbStore<Space>;
 
 constexpr std::size_t kKeySize = 16;
@@ -83,6 +92,14 @@ fs::path g_root;
 void make_key(std::uint64_t i, bool miss, char* out) {
   strata::encode_be(static_cast<std::uint64_t>(i / kGroup), out);
   strata::encode_be(static_cast<std::uint64_t>(2 * i + (miss ? 1 : 0)), out + 8);
+}
+
+// 4 KiB values (the zero-copy figure with large values): 16 Ki of them (4 Ki when quick).
+std::size_t large_value_keys() { return g_keys >= 1'000'000 ? 16384 : 4096; }
+std::string large_value(std::uint64_t i) {
+  std::string v(4096, static_cast<char>('a' + i % 26));
+  std::memcpy(v.data(), &i, sizeof(i));
+  return v;
 }
 
 // Values: 50 random bytes and 50 repeated ones (compress ~2:1, like db_bench's default).
@@ -127,9 +144,9 @@ std::vector<std::string_view> space_names() {
   return {kNames.begin(), kNames.end()};
 }
 
-strata::rocksdb::RawRocksDbOptions strata_options() {
+strata::RawRocksDbOptions strata_options() {
   const auto names = space_names();
-  auto raw = strata::rocksdb::to_rocksdb_options(RocksDbOptions{}, names);
+  auto raw = strata::to_rocksdb_options(RocksDbOptions{}, names);
   if (!raw) {
     std::fprintf(stderr, "to_rocksdb_options: %s\n", raw.error().to_string().c_str());
     std::exit(1);
@@ -139,8 +156,8 @@ strata::rocksdb::RawRocksDbOptions strata_options() {
   return std::move(*raw);
 }
 
-strata::rocksdb::RawRocksDbOptions default_options() {
-  strata::rocksdb::RawRocksDbOptions raw;
+strata::RawRocksDbOptions default_options() {
+  strata::RawRocksDbOptions raw;
   raw.db.create_if_missing = true;
   raw.db.create_missing_column_families = true;
   for (std::string_view n : space_names()) {
@@ -154,7 +171,7 @@ strata::rocksdb::RawRocksDbOptions default_options() {
 // A raw RocksDB with the store's column families; cf(i) is space i.
 class RawDb {
  public:
-  RawDb(const fs::path& path, const strata::rocksdb::RawRocksDbOptions& o) {
+  RawDb(const fs::path& path, const strata::RawRocksDbOptions& o) {
     const auto s = ::rocksdb::DB::Open(o.db, path.string(), o.column_families, &handles_, &db_);
     if (!s.ok()) {
       std::fprintf(stderr, "open %s: %s\n", path.c_str(), s.ToString().c_str());
@@ -281,7 +298,7 @@ struct Datasets {
   static void close() { slot().reset(); }
 
  private:
-  static void build_one(const fs::path& dir, const strata::rocksdb::RawRocksDbOptions& o) {
+  static void build_one(const fs::path& dir, const strata::RawRocksDbOptions& o) {
     RawDb db(dir, o);
     fill_raw(db, order(false));
     ::rocksdb::CompactRangeOptions cro;
@@ -314,7 +331,34 @@ struct Datasets {
     d->defaults = std::make_unique<RawDb>(c, default_options());
     warm(d->strata->raw_db(), d->strata->column_family(Space::kAccounts));
     warm(d->defaults->db(), d->defaults->cf(Space::kAccounts));
+    fill_large_values(*d->strata);
     return d;
+  }
+  // The blocks space of the strata database: large_value_keys() values of 4 KiB, compacted,
+  // read once (for the zero-copy figure with large values).
+  static void fill_large_values(Store& store) {
+    char key[kKeySize];
+    constexpr std::size_t kPerBatch = 100;
+    for (std::size_t at = 0; at < large_value_keys(); at += kPerBatch) {
+      auto batch = store.new_batch();
+      for (std::size_t i = at; i < std::min(at + kPerBatch, large_value_keys()); ++i) {
+        make_key(i, false, key);
+        batch.put(Space::kBlocks, std::string_view(key, kKeySize), large_value(i));
+      }
+      check(store.commit(std::move(batch)), "commit");
+    }
+    ::rocksdb::CompactRangeOptions cro;
+    cro.bottommost_level_compaction = ::rocksdb::BottommostLevelCompaction::kForce;
+    check(store.raw_db()->CompactRange(cro, store.column_family(Space::kBlocks), nullptr, nullptr),
+          "compact");
+    std::unique_ptr<::rocksdb::Iterator> it(
+        store.raw_db()->NewIterator(::rocksdb::ReadOptions(), store.column_family(Space::kBlocks)));
+    std::size_t n = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+    if (n != large_value_keys()) {
+      std::fprintf(stderr, "large-value dataset has %zu keys\n", n);
+      std::exit(1);
+    }
   }
 };
 
@@ -367,6 +411,16 @@ void BM_Get(benchmark::State& state, Variant variant, bool miss) {
 
 // --- prefix scans ----------------------------------------------------------------------------
 
+// Adds what a strata scan yields to items/bytes, then checks its status.
+template <class Range>
+void count_strata_scan(Range&& range, std::int64_t& items, std::int64_t& bytes) {
+  for (strata::KeyValue kv : range) {
+    ++items;
+    bytes += static_cast<std::int64_t>(kv.key.size() + kv.value.size());
+  }
+  check(range.status(), "scan");
+}
+
 // One prefix scan; adds what it saw to items/bytes.
 void scan_one(const Datasets& d, Variant v, Xorshift& rng, std::int64_t& items,
               std::int64_t& bytes) {
@@ -374,12 +428,8 @@ void scan_one(const Datasets& d, Variant v, Xorshift& rng, std::int64_t& items,
   char prefix[8];
   strata::encode_be(static_cast<std::uint64_t>(rng.next() % groups), prefix);
   if (v == Variant::kStrata) {
-    auto range = d.strata->prefix_iter(Space::kAccounts, std::string_view(prefix, 8));
-    for (strata::KeyValue kv : range) {
-      ++items;
-      bytes += static_cast<std::int64_t>(kv.key.size() + kv.value.size());
-    }
-    check(range.status(), "scan");
+    count_strata_scan(d.strata->prefix_iter(Space::kAccounts, std::string_view(prefix, 8)), items,
+                      bytes);
     return;
   }
   const auto [db, cf] = d.raw_for(v);
@@ -404,7 +454,12 @@ void scan_one(const Datasets& d, Variant v, Xorshift& rng, std::int64_t& items,
   check(it->status(), "scan");
 }
 
-void BM_Scan(benchmark::State& state, Variant variant) {
+// One scan of a variant: adds what it saw to items/bytes.
+using ScanOne =
+    std::function<void(const Datasets&, Variant, Xorshift&, std::int64_t&, std::int64_t&)>;
+
+// Scans of 100 keys, alternating chunks of the variant's (timed) and its partner's (untimed).
+void BM_Scans(benchmark::State& state, Variant variant, const ScanOne& scan_one) {
   const Datasets& d = Datasets::get();
   Xorshift rng;
   Xorshift partner_rng;
@@ -430,6 +485,8 @@ void BM_Scan(benchmark::State& state, Variant variant) {
   state.SetItemsProcessed(items);
   state.SetBytesProcessed(bytes);
 }
+
+void BM_Scan(benchmark::State& state, Variant variant) { BM_Scans(state, variant, scan_one); }
 
 // --- synced commits --------------------------------------------------------------------------
 
@@ -472,6 +529,178 @@ void BM_SyncCommit(benchmark::State& state, Variant variant) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(kKeySize + kValueSize));
 }
 
+// --- snapshot reads ---------------------------------------------------------------------------
+
+// kChunk point reads through one snapshot taken for them.
+std::int64_t snapshot_chunk(const Datasets& d, Variant v, Xorshift& rng) {
+  char key[kKeySize];
+  std::int64_t found = 0;
+  if (v == Variant::kStrata) {
+    auto snap = d.strata->snapshot();
+    for (std::int64_t i = 0; i < kChunk; ++i) {
+      make_key(rng.next() % g_keys, false, key);
+      auto value = snap.get(Space::kAccounts, std::string_view(key, kKeySize));
+      benchmark::DoNotOptimize(value);
+      found += value.has_value() && value->has_value() ? 1 : 0;
+    }
+    return found;
+  }
+  const auto [db, cf] = d.raw_for(v);
+  const ::rocksdb::Snapshot* snap = db->GetSnapshot();
+  ::rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  for (std::int64_t i = 0; i < kChunk; ++i) {
+    make_key(rng.next() % g_keys, false, key);
+    std::string value;
+    found += db->Get(ro, cf, ::rocksdb::Slice(key, kKeySize), &value).ok() ? 1 : 0;
+    benchmark::DoNotOptimize(value);
+  }
+  db->ReleaseSnapshot(snap);
+  return found;
+}
+
+void BM_SnapshotGet(benchmark::State& state, Variant variant) {
+  const Datasets& d = Datasets::get();
+  Xorshift rng;
+  Xorshift partner_rng;
+  partner_rng.s = 0x2545F4914F6CDD1DULL;
+  std::int64_t found = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    found += snapshot_chunk(d, variant, rng);
+    const auto t1 = std::chrono::steady_clock::now();
+    (void)snapshot_chunk(d, partner_of(variant), partner_rng);
+    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+  }
+  if (found != state.iterations() * kChunk) state.SkipWithError("a read missed");
+  state.SetItemsProcessed(state.iterations() * kChunk);
+}
+
+// --- bounded range scans -----------------------------------------------------------------------
+
+// One scan of [group start, next group start): 100 keys, in `order`.
+void range_one(const Datasets& d, Variant v, Xorshift& rng, strata::ScanOrder order,
+               std::int64_t& items, std::int64_t& bytes) {
+  const std::uint64_t group = rng.next() % (g_keys / kGroup);
+  char lo[kKeySize];
+  char hi[kKeySize];
+  make_key(group * kGroup, false, lo);
+  make_key((group + 1) * kGroup, false, hi);
+  if (v == Variant::kStrata) {
+    count_strata_scan(
+        d.strata->range_iter(Space::kAccounts,
+                             strata::KeyBounds::between(std::string_view(lo, kKeySize),
+                                                        std::string_view(hi, kKeySize)),
+                             order),
+        items, bytes);
+    return;
+  }
+  const auto [db, cf] = d.raw_for(v);
+  const ::rocksdb::Slice lower(lo, kKeySize);
+  const ::rocksdb::Slice upper(hi, kKeySize);
+  ::rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;
+  ro.iterate_lower_bound = &lower;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<::rocksdb::Iterator> it(db->NewIterator(ro, cf));
+  if (order == strata::ScanOrder::kForward) {
+    for (it->Seek(lower); it->Valid(); it->Next()) {
+      ++items;
+      bytes += static_cast<std::int64_t>(it->key().size() + it->value().size());
+    }
+  } else {
+    for (it->SeekToLast(); it->Valid(); it->Prev()) {
+      ++items;
+      bytes += static_cast<std::int64_t>(it->key().size() + it->value().size());
+    }
+  }
+  check(it->status(), "range");
+}
+
+void BM_Range(benchmark::State& state, Variant variant, strata::ScanOrder order) {
+  BM_Scans(state, variant,
+           [order](const Datasets& d, Variant v, Xorshift& rng, std::int64_t& items,
+                   std::int64_t& bytes) { range_one(d, v, rng, order, items, bytes); });
+}
+
+// --- multi_get and zero-copy gets (strata against strata's own get) -----------------------------
+
+// How a strata figure reads: the new API, or the get() it replaces.
+enum class ReadApi { kGet, kMultiGet, kPinned, kInto };
+
+constexpr std::size_t kMultiKeys = 100;
+
+// kMultiKeys random present keys of `space` (100-byte values in kAccounts, 4 KiB in kBlocks)
+// read with `api`; returns how many were found.
+std::int64_t read_keys(const Store& store, Space space, ReadApi api, Xorshift& rng,
+                       std::vector<std::string>& keys, strata::RocksDbPinnedValue& pinned,
+                       std::string& buffer) {
+  const std::uint64_t key_count = space == Space::kBlocks ? large_value_keys() : g_keys;
+  keys.resize(kMultiKeys);
+  char key[kKeySize];
+  for (auto& k : keys) {
+    make_key(rng.next() % key_count, false, key);
+    k.assign(key, kKeySize);
+  }
+  std::int64_t found = 0;
+  switch (api) {
+    case ReadApi::kMultiGet: {
+      std::array<std::string_view, kMultiKeys> views;
+      for (std::size_t i = 0; i < kMultiKeys; ++i) views[i] = keys[i];
+      auto values = store.multi_get(space, views);
+      check(values.status(), "multi_get");
+      for (const auto& v : *values) found += v.has_value() ? 1 : 0;
+      benchmark::DoNotOptimize(values);
+      break;
+    }
+    case ReadApi::kGet:
+      for (const auto& k : keys) {
+        auto v = store.get(space, k);
+        found += v.has_value() && v->has_value() ? 1 : 0;
+        benchmark::DoNotOptimize(v);
+      }
+      break;
+    case ReadApi::kPinned:
+      for (const auto& k : keys) {
+        auto hit = store.get_pinned(space, k, pinned);
+        found += hit.has_value() && *hit ? 1 : 0;
+        benchmark::DoNotOptimize(pinned.view().data());
+      }
+      break;
+    case ReadApi::kInto:
+      for (const auto& k : keys) {
+        auto hit = store.get_into(space, k, buffer);
+        found += hit.has_value() && *hit ? 1 : 0;
+        benchmark::DoNotOptimize(buffer.data());
+      }
+      break;
+  }
+  return found;
+}
+
+// Alternates chunks of `api` (timed) and of `partner` (untimed), as BM_Get does.
+void BM_ReadApi(benchmark::State& state, Space space, ReadApi api, ReadApi partner) {
+  const Datasets& d = Datasets::get();
+  const Store& store = *d.strata;
+  Xorshift rng;
+  Xorshift partner_rng;
+  partner_rng.s = 0x2545F4914F6CDD1DULL;
+  std::vector<std::string> keys;
+  strata::RocksDbPinnedValue pinned;
+  std::string buffer;
+  std::int64_t found = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    found += read_keys(store, space, api, rng, keys, pinned, buffer);
+    const auto t1 = std::chrono::steady_clock::now();
+    (void)read_keys(store, space, partner, partner_rng, keys, pinned, buffer);
+    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+  }
+  const std::int64_t reads = state.iterations() * static_cast<std::int64_t>(kMultiKeys);
+  if (found != reads) state.SkipWithError("a read missed");
+  state.SetItemsProcessed(reads);
+}
+
 // --- registration ----------------------------------------------------------------------------
 
 constexpr std::array<std::pair<Variant, const char*>, 3> kVariants{{
@@ -509,6 +738,44 @@ void register_all(bool quick) {
                                  [v = v](benchmark::State& s) { BM_Scan(s, v); })
         ->MinTime(quick ? 0.2 : 1.0)
         ->UseManualTime();  // the variant's own scans (see BM_Get)
+  }
+  for (const auto& [v, vname] : kVariants) {
+    if (v == Variant::kDefaults) continue;  // the new read figures compare with the same options
+    benchmark::RegisterBenchmark(name("snapshot_get", vname).c_str(),
+                                 [v = v](benchmark::State& s) { BM_SnapshotGet(s, v); })
+        ->MinTime(quick ? 0.2 : 1.0)
+        ->UseManualTime();
+    for (auto [order, figure] : {std::pair{strata::ScanOrder::kForward, "range100_fwd"},
+                                 std::pair{strata::ScanOrder::kReverse, "range100_rev"}}) {
+      benchmark::RegisterBenchmark(
+          name(figure, vname).c_str(),
+          [v = v, order = order](benchmark::State& s) { BM_Range(s, v, order); })
+          ->MinTime(quick ? 0.2 : 1.0)
+          ->UseManualTime();
+    }
+  }
+  struct ApiFigure {
+    const char* figure;
+    const char* variant;
+    ReadApi api;
+    ReadApi partner;
+    Space space = Space::kAccounts;
+  };
+  for (const ApiFigure& f :
+       {ApiFigure{"multi_get100", "strata", ReadApi::kMultiGet, ReadApi::kGet},
+        ApiFigure{"multi_get100", "baseline_gets", ReadApi::kGet, ReadApi::kMultiGet},
+        ApiFigure{"get_pinned", "strata", ReadApi::kPinned, ReadApi::kGet},
+        ApiFigure{"get_pinned", "baseline_get", ReadApi::kGet, ReadApi::kPinned},
+        ApiFigure{"get_into", "strata", ReadApi::kInto, ReadApi::kGet},
+        ApiFigure{"get_into", "baseline_get", ReadApi::kGet, ReadApi::kInto},
+        ApiFigure{"get_pinned_4k", "strata", ReadApi::kPinned, ReadApi::kGet, Space::kBlocks},
+        ApiFigure{"get_pinned_4k", "baseline_get", ReadApi::kGet, ReadApi::kPinned,
+                  Space::kBlocks}}) {
+    benchmark::RegisterBenchmark(
+        name(f.figure, f.variant).c_str(),
+        [f](benchmark::State& s) { BM_ReadApi(s, f.space, f.api, f.partner); })
+        ->MinTime(quick ? 0.2 : 1.0)
+        ->UseManualTime();
   }
   for (const auto& [v, vname] : kVariants) {
     benchmark::RegisterBenchmark(name("sync_commit", vname).c_str(),

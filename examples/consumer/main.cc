@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   if (exercise(memory) != 0) return 1;
 #if defined(CONSUMER_WITH_ROCKSDB)
   const std::string dir = std::string(argc > 1 ? argv[1] : ".") + "/consumer-db";
-  auto db = strata::rocksdb::RocksDbStore<Space>::open(dir, strata::rocksdb::RocksDbOptions{});
+  auto db = strata::RocksDbStore<Space>::open(dir, strata::RocksDbOptions{});
   if (!db) {
     std::fprintf(stderr, "open: %s\n", db.error().to_string().c_str());
     return 1;

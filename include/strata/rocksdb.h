@@ -4,6 +4,8 @@
 
 #include "strata/raft/rocksdb/rocksdb_log_store.h"
 #include "strata/rocksdb/options.h"
+#include "strata/rocksdb/range.h"
 #include "strata/rocksdb/rocksdb_store.h"
 #include "strata/rocksdb/status.h"
+#include "strata/rocksdb/write_batch.h"
 #include "strata/strata.h"

@@ -12,6 +12,7 @@
 #include "strata/metadata/metadata.h"
 #include "strata/raft/raft.h"
 #include "strata/store/concepts.h"
+#include "strata/store/indexed_batch.h"
 #include "strata/store/key_range.h"
 #include "strata/store/memory_store.h"
 #include "strata/store/state_space.h"

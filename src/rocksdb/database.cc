@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,9 +15,11 @@
 #include <system_error>
 #include <utility>
 
+#include "info_log.h"
+#include "strata/core/file.h"
 #include "strata/rocksdb/status.h"
 
-namespace strata::rocksdb::detail {
+namespace strata::detail {
 namespace fs = std::filesystem;
 
 namespace {
@@ -45,9 +48,15 @@ bool has_rocksdb_files(const fs::path& dir) {
   return false;
 }
 
-// Prepares the directory: refuses bad paths, creates it when allowed. Sets *exists to whether
-// a database (CURRENT) is there.
-Status prepare_directory(const fs::path& path, bool create, bool* exists) {
+// Where open stands after looking at the directory.
+struct DirectoryState {
+  bool has_database = false;  // CURRENT exists
+  bool creating = false;      // the creation marker exists: a creation was interrupted
+};
+
+// Prepares the directory: refuses bad paths, creates it (and its missing parents, durably)
+// when allowed, and tells whether a database or an interrupted creation is there.
+Result<DirectoryState> prepare_directory(const fs::path& path, bool create) {
   const std::string where = "RocksDbStore::open(" + path.string() + ")";
   if (path.empty()) return Status::invalid_argument("RocksDbStore::open: empty path");
   std::error_code ec;
@@ -56,28 +65,31 @@ Status prepare_directory(const fs::path& path, bool create, bool* exists) {
     if (!create) {
       return Status::not_found(where + ": no database (create_if_missing is false)");
     }
-    fs::create_directories(path, ec);
-    if (ec) return Status::io_error(where + ": cannot create the directory: " + ec.message());
-    *exists = false;
-    return {};
+    auto created = create_dirs_durably(FileSystem::posix(), path.string());
+    if (!created) return created.error().with_context(where + ": cannot create the directory");
+    return DirectoryState{};
   }
   if (ec) return Status::io_error(where + ": cannot access the path: " + ec.message());
   if (st.type() != fs::file_type::directory) {
     return Status::invalid_argument(where + ": the path exists and is not a directory");
   }
-  *exists = fs::exists(path / "CURRENT", ec);
+  DirectoryState state;
+  state.has_database = fs::exists(path / "CURRENT", ec);
   if (ec) return Status::io_error(where + ": cannot access CURRENT: " + ec.message());
-  if (!*exists) {
-    if (has_rocksdb_files(path)) {
-      return Status::corruption(where +
-                                ": the directory holds RocksDB files (MANIFEST, SST or WAL) but "
-                                "no CURRENT file; refusing to create a new database over them");
-    }
-    if (!create) {
-      return Status::not_found(where + ": no database (create_if_missing is false)");
-    }
+  state.creating = fs::exists(path / Database::kCreatingMarker, ec);
+  if (ec) return Status::io_error(where + ": cannot access the creation marker: " + ec.message());
+  if (!state.has_database && !state.creating && has_rocksdb_files(path)) {
+    return Status::corruption(where +
+                              ": the directory holds RocksDB files (MANIFEST, SST or WAL) but "
+                              "no CURRENT file; refusing to create a new database over them");
   }
-  return {};
+  if (!state.has_database && !create) {
+    return Status::not_found(where + (state.creating
+                                          ? ": the creation of the database was interrupted "
+                                            "(open with create_if_missing to finish it)"
+                                          : ": no database (create_if_missing is false)"));
+  }
+  return state;
 }
 
 // Compares the column families on disk with the spaces; allows missing ones when `create`.
@@ -118,87 +130,63 @@ Status check_column_families(const fs::path& path, std::span<const std::string_v
   return Status::invalid_argument(msg);
 }
 
-// Creates a new database with all its column families atomically: RocksDB creates missing
-// column families one MANIFEST record at a time, so a crash in the middle would leave a
-// database with only some spaces. It is built in a sibling temporary directory, closed, and
-// renamed over `path` (absent or an empty directory), then the parent directory is synced.
-// A crash before the rename leaves a "<name>.strata-tmp-XXXXXX" sibling that is safe to
-// delete. Sets *created to false when `path` turned out not to be replaceable (not empty):
-// the caller then opens it normally.
-Status create_atomically(const fs::path& path, const RawRocksDbOptions& raw, bool* created) {
-  const std::string where = "RocksDbStore::open(" + path.string() + ")";
-  fs::path target = fs::absolute(path).lexically_normal();
-  if (!target.has_filename()) target = target.parent_path();
-  std::string templ =
-      (target.parent_path() / (target.filename().string() + ".strata-tmp-XXXXXX")).string();
-  if (::mkdtemp(templ.data()) == nullptr) {
-    return Status::from_errno(where + ": cannot create a temporary directory", errno);
+// The creation marker: created (durably: the directory is synced) before RocksDB creates a
+// database in place, removed (durably) once every column family exists.
+Status set_creating_marker(const fs::path& dir, bool present) {
+  FileSystem& files = FileSystem::posix();
+  const std::string marker = (dir / Database::kCreatingMarker).string();
+  if (present) {
+    auto file = files.open(marker, OpenMode::kReadWriteCreate);
+    if (!file) return file.error();
+  } else {
+    STRATA_RETURN_IF_ERROR(files.remove(marker));
   }
-  const fs::path tmp = templ;
-  auto cleanup = [&] {
-    std::error_code ec;
-    fs::remove_all(tmp, ec);
-  };
-  {
-    ::rocksdb::DBOptions db_options = raw.db;
-    db_options.create_if_missing = true;
-    db_options.create_missing_column_families = true;
-    std::vector<::rocksdb::ColumnFamilyHandle*> handles;
-    ::rocksdb::DB* db = nullptr;
-    Status s = from_rocksdb(
-        ::rocksdb::DB::Open(db_options, tmp.string(), raw.column_families, &handles, &db), where);
-    if (!s.ok()) {
-      cleanup();
-      return s;
-    }
-    for (auto* h : handles) (void)db->DestroyColumnFamilyHandle(h);
-    s = from_rocksdb(db->Close(), where);
-    delete db;
-    if (!s.ok()) {
-      cleanup();
-      return s;
-    }
-  }
-  if (::rename(tmp.c_str(), target.c_str()) != 0) {
-    const int err = errno;
-    cleanup();
-    if (err == ENOTEMPTY || err == EEXIST) {
-      *created = false;
-      return {};
-    }
-    return Status::from_errno(where + ": cannot rename the new database into place", err);
-  }
-  const int dir = ::open(target.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return Status::from_errno(where + ": cannot open the parent directory", errno);
-  const int rc = ::fsync(dir);
-  const int err = errno;
-  ::close(dir);
-  if (rc != 0) return Status::from_errno(where + ": cannot sync the parent directory", err);
-  *created = true;
-  return {};
+  return files.sync_dir(dir.string());
 }
 
 }  // namespace
 
+// A new database is created in place, in the given directory, which keeps its inode, mode,
+// owner and mount. What makes that crash-safe (RocksDB 7.8.3, db/db_impl/db_impl_open.cc):
+//   - DB::Open of a directory without CURRENT writes MANIFEST-000001 (synced), then CURRENT
+//     (written to a temporary file, synced, renamed, directory synced): a crash before CURRENT
+//     leaves no database, and the next open creates it afresh (NewDB deletes a stale
+//     MANIFEST-000001 first).
+//   - The column families are NOT created atomically: DB::Open creates each missing one with
+//     its own MANIFEST record (CreateColumnFamily, one LogAndApply each) after CURRENT exists,
+//     so a crash can leave a database with only some of its spaces.
+// strata therefore writes the marker file kCreatingMarker (and syncs the directory) before
+// the first DB::Open, and removes it once DB::Open has created every column family. An open
+// that finds the marker knows a creation was interrupted: it accepts files without CURRENT
+// and creates the missing column families (an unknown one is still an error).
 Result<std::unique_ptr<Database>> Database::open(const fs::path& path,
                                                  const RocksDbOptions& options,
                                                  std::span<const std::string_view> spaces) {
   // Options first: a bad option must not create a directory.
   auto raw = to_rocksdb_options(options, spaces);
   if (!raw) return raw.error();
+  const std::string where = "RocksDbStore::open(" + path.string() + ")";
 
-  bool exists = false;
-  STRATA_RETURN_IF_ERROR(prepare_directory(path, options.create_if_missing, &exists));
-  if (!exists) {
-    bool created = false;
-    STRATA_RETURN_IF_ERROR(create_atomically(path, *raw, &created));
-    std::error_code ec;
-    exists = created || fs::exists(path / "CURRENT", ec);  // or another process created it
-    // Neither: the directory holds unrelated files; RocksDB creates the database in place.
-    if (!exists) raw->db.create_missing_column_families = true;
+  STRATA_ASSIGN_OR_RETURN(DirectoryState state, prepare_directory(path, options.create_if_missing));
+  if (!state.has_database && !state.creating) {
+    STRATA_RETURN_IF_ERROR(set_creating_marker(path, true).with_context(where));
+    state.creating = true;
   }
-  if (exists) {
-    STRATA_RETURN_IF_ERROR(check_column_families(path, spaces, options.create_missing_spaces));
+  if (state.has_database) {
+    STRATA_RETURN_IF_ERROR(
+        check_column_families(path, spaces, options.create_missing_spaces || state.creating));
+  }
+  if (state.creating) {
+    raw->db.create_if_missing = true;
+    raw->db.create_missing_column_families = true;
+  }
+  if (!raw->db.info_log && raw->db.db_log_dir.empty()) {
+    // RocksDB's own LOG writer aborts the process after a failed append (see info_log.h).
+    // RocksDB counts the current LOG among keep_log_file_num and deletes older ones itself.
+    auto log = InfoLog::open(path, raw->db.info_log_level,
+                             raw->db.keep_log_file_num > 0 ? raw->db.keep_log_file_num - 1 : 0);
+    if (!log) return log.error().with_context(where);
+    raw->db.info_log = std::move(*log);
   }
 
   std::unique_ptr<Database> d(new Database());
@@ -208,7 +196,7 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& path,
   const ::rocksdb::Status s =
       ::rocksdb::DB::Open(raw->db, path.string(), raw->column_families, &d->all_handles_, &db);
   if (!s.ok()) {
-    Status st = from_rocksdb(s, "RocksDbStore::open(" + path.string() + ")");
+    Status st = from_rocksdb(s, where);
     if (st.is_busy()) {
       return Status::busy(std::string(st.message()) +
                           " (the database is already open in this or another process)");
@@ -218,26 +206,38 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& path,
   d->db_ = db;
   d->spaces_.assign(d->all_handles_.begin(),
                     d->all_handles_.begin() + static_cast<std::ptrdiff_t>(spaces.size()));
+  if (state.creating) {
+    // Every column family exists now (DB::Open fails otherwise).
+    Status marker = set_creating_marker(path, false);
+    if (!marker.ok()) {
+      (void)d->close();
+      return marker.with_context(where + ": cannot remove the creation marker");
+    }
+  }
   return d;
 }
 
 Database::~Database() {
   if (db_ == nullptr) return;
-  if (live_ranges_.load() != 0) {
-    // Closing would free what the ranges' iterators point into; leaking is the lesser evil.
+  const std::size_t views = live_ranges_.load() + live_snapshots_.load();
+  if (views != 0) {
+    // Closing would free what their iterators and snapshots point into; leaking is the
+    // lesser evil.
     std::fprintf(stderr,
-                 "strata: RocksDbStore destroyed while %zu prefix ranges are alive; the "
+                 "strata: RocksDbStore destroyed while %zu ranges or snapshots are alive; the "
                  "database at %s is left open\n",
-                 live_ranges_.load(), path_.c_str());
+                 views, path_.c_str());
     return;
   }
   Status s = close();
-  if (!s.ok()) {
+  if (db_ != nullptr) {
     // Unreleased raw snapshots: close anyway (RocksDB's destructor releases everything).
     for (auto* h : all_handles_) (void)db_->DestroyColumnFamilyHandle(h);
     all_handles_.clear();
     delete db_;
     db_ = nullptr;
+  }
+  if (!s.ok()) {
     std::fprintf(stderr, "strata: closing RocksDbStore %s: %s\n", path_.c_str(),
                  s.to_string().c_str());
   }
@@ -247,14 +247,18 @@ Status Database::close() {
   if (db_ == nullptr) return {};
   if (live_ranges_.load() != 0) {
     return Status::busy("RocksDbStore::close: " + std::to_string(live_ranges_.load()) +
-                        " prefix ranges are still alive");
+                        " ranges are still alive");
+  }
+  if (live_snapshots_.load() != 0) {
+    return Status::busy("RocksDbStore::close: " + std::to_string(live_snapshots_.load()) +
+                        " snapshots are still alive");
   }
   std::uint64_t snapshots = 0;
   if (db_->GetIntProperty(::rocksdb::DB::Properties::kNumSnapshots, &snapshots) && snapshots != 0) {
     return Status::busy("RocksDbStore::close: " + std::to_string(snapshots) +
                         " RocksDB snapshots are unreleased");
   }
-  Status result = from_rocksdb(db_->FlushWAL(/*sync=*/true), "close: FlushWAL");
+  Status result = sync_wal().with_context("RocksDbStore::close");
   for (auto* h : all_handles_) {
     Status s = from_rocksdb(db_->DestroyColumnFamilyHandle(h), "close");
     if (result.ok()) result = std::move(s);
@@ -263,22 +267,93 @@ Status Database::close() {
   // Batches made before close() look their handles up here: null tells them it is closed.
   std::fill(spaces_.begin(), spaces_.end(), nullptr);
   Status s = from_rocksdb(db_->Close(), "close");
+  // After a failed write RocksDB's Close reports the WAL writer's error again; the first
+  // report (the write error) is the one that says what happened.
   if (result.ok()) result = std::move(s);
   delete db_;
   db_ = nullptr;
   return result;
 }
 
+void Database::note_write_error(const Status& s) {
+  std::lock_guard lock(write_error_mu_);
+  if (write_error_.ok()) write_error_ = s;
+  write_failed_.store(true, std::memory_order_release);
+}
+
+Status Database::write_error() const {
+  if (!write_failed_.load(std::memory_order_acquire)) return {};
+  std::lock_guard lock(write_error_mu_);
+  return write_error_;
+}
+
 Status Database::write(::rocksdb::WriteBatch& batch, bool sync) {
   ::rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return from_rocksdb(db_->Write(wo, &batch), "commit");
+  Status s = from_rocksdb(db_->Write(wo, &batch), "commit");
+  // An I/O error or corruption poisons RocksDB's WAL writer (and RocksDB stops writes);
+  // a refused batch (invalid argument, busy) does not.
+  if (s.is_io_error() || s.is_corruption()) note_write_error(s);
+  return s;
+}
+
+Status Database::sync_wal() {
+  if (db_ == nullptr) return Status::shutdown("RocksDbStore is closed");
+  if (write_failed_.load(std::memory_order_acquire)) {
+    // RocksDB's WAL writer saw the error; syncing it would trip an assertion in
+    // WritableFileWriter (SyncWithoutFlush) in builds with assertions, such as Debian's.
+    return write_error().with_context("the WAL was not synced because an earlier write failed");
+  }
+  Status s = from_rocksdb(db_->FlushWAL(/*sync=*/true), "FlushWAL");
+  if (!s.ok()) note_write_error(s);
+  return s;
 }
 
 Status Database::flush() {
+  // RocksDB refuses it too after a failed write (its background error); answering with the
+  // write that failed says what happened, without calling into a stopped database.
+  if (write_failed_.load(std::memory_order_acquire)) {
+    return write_error().with_context("no flush after a failed write");
+  }
   ::rocksdb::FlushOptions fo;
   fo.wait = true;
   return from_rocksdb(db_->Flush(fo, all_handles_), "flush");
 }
 
-}  // namespace strata::rocksdb::detail
+Status Database::checkpoint(const fs::path& dir) {
+  if (db_ == nullptr) return Status::shutdown("RocksDbStore is closed");
+  const std::string where = "RocksDbStore::checkpoint(" + dir.string() + ")";
+  if (write_failed_.load(std::memory_order_acquire)) {
+    // The checkpoint flushes first (see flush()).
+    return write_error().with_context(where + ": no checkpoint after a failed write");
+  }
+  return create_checkpoint(db_, dir, /*log_size_for_flush=*/0).with_context(where);
+}
+
+Status create_checkpoint(::rocksdb::DB* db, const fs::path& dir, std::uint64_t log_size_for_flush) {
+  if (dir.empty()) return Status::invalid_argument("empty checkpoint directory");
+  std::error_code ec;
+  const fs::file_status st = fs::symlink_status(dir, ec);
+  if (st.type() != fs::file_type::not_found) {
+    if (ec) return Status::io_error("cannot access the checkpoint directory: " + ec.message());
+    return Status::invalid_argument("the checkpoint directory already exists");
+  }
+  fs::path target = fs::absolute(dir, ec).lexically_normal();
+  if (ec) return Status::io_error("cannot resolve the checkpoint directory: " + ec.message());
+  if (!target.has_filename()) target = target.parent_path();
+  const std::string parent = target.parent_path().string();
+  FileSystem& files = FileSystem::posix();
+  STRATA_RETURN_IF_ERROR(create_dirs_durably(files, parent).status());
+  ::rocksdb::Checkpoint* raw = nullptr;
+  STRATA_RETURN_IF_ERROR(from_rocksdb(::rocksdb::Checkpoint::Create(db, &raw), "checkpoint"));
+  std::unique_ptr<::rocksdb::Checkpoint> checkpoint(raw);
+  // Hard links of the SST files, copies of MANIFEST, OPTIONS and the live WAL, all synced, in
+  // "<dir>.tmp", then renamed to <dir>, whose entries are synced.
+  STRATA_RETURN_IF_ERROR(from_rocksdb(
+      checkpoint->CreateCheckpoint(target.string(), log_size_for_flush), "checkpoint"));
+  // RocksDB does not sync the parent after the rename: without this, a power cut could lose
+  // the checkpoint's directory entry.
+  return files.sync_dir(parent);
+}
+
+}  // namespace strata::detail

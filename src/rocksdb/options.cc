@@ -10,7 +10,7 @@
 #include <thread>
 #include <utility>
 
-namespace strata::rocksdb {
+namespace strata {
 namespace {
 
 struct CodecInfo {
@@ -221,4 +221,4 @@ Result<RawRocksDbOptions> to_rocksdb_options(const RocksDbOptions& options,
   return raw;
 }
 
-}  // namespace strata::rocksdb
+}  // namespace strata

@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace strata::rocksdb {
+namespace strata {
 namespace {
 
 using Code = ::rocksdb::Status::Code;
@@ -56,4 +56,4 @@ Status from_rocksdb(const ::rocksdb::Status& s, std::string_view context) {
   return {translate(s), msg};
 }
 
-}  // namespace strata::rocksdb
+}  // namespace strata

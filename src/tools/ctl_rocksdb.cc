@@ -1,21 +1,26 @@
 // strata-ctl rocksdb ... — a RocksDbStore's spaces (column families), key counts and
-// compression; get and scan of one space. Opens the database read-only (no lock is taken, so
-// it works beside a running process; it sees the state as of open).
+// compression; get and scan of one space; and the RocksDB kind of `strata-ctl checkpoint`.
+// Opens the database read-only (no lock is taken, so it works beside a running process; it
+// sees the state as of open).
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/utilities/options_util.h>
 
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "checkpoint.h"
 #include "commands.h"
 #include "escape.h"
+#include "strata/rocksdb/detail/database.h"
 
 namespace strata::tools {
 namespace {
@@ -195,7 +200,34 @@ int cmd_scan(const std::string& path, const std::string& space, const std::strin
   return 0;
 }
 
+// A checkpoint of a database opened read-only: nothing is flushed (the live WAL files are
+// copied, SST files hard-linked), so the source is not modified. A process that has the
+// database open may delete files meanwhile; the copy then fails and says so.
+int rocksdb_checkpoint(const std::string& source, const std::string& dest) {
+  auto db = open_read_only(source);
+  if (!db) return 1;
+  const Status s = strata::detail::create_checkpoint(db->db.get(), dest,
+                                                     std::numeric_limits<std::uint64_t>::max());
+  if (!s.ok()) {
+    std::cerr << "strata-ctl: checkpoint of " << source << " failed: " << s.to_string()
+              << " (a database in use by another process may change during the copy: take "
+                 "the checkpoint there, with RocksDbStore::checkpoint)\n";
+    return s.is_invalid_argument() ? 2 : 1;
+  }
+  std::cerr << "checkpoint of " << source << " written to " << dest << "\n";
+  return 0;
+}
+
+bool is_rocksdb_directory(const std::string& dir) {
+  std::error_code ec;
+  return std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec);
+}
+
 }  // namespace
+
+CheckpointKind rocksdb_checkpoint_kind() {
+  return {"rocksdb", &is_rocksdb_directory, &rocksdb_checkpoint};
+}
 
 void add_rocksdb_commands(CLI::App& app, int& exit_code) {
   auto* group = app.add_subcommand("rocksdb", "Inspect a RocksDbStore (read-only)");

@@ -1,5 +1,6 @@
 // strata-ctl — look inside strata's on-disk state without writing code, in the spirit of
-// RocksDB's ldb and etcd's dump tools. Every subcommand is read-only and has --help.
+// RocksDB's ldb and etcd's dump tools. Every subcommand is read-only (checkpoint writes only its
+// destination) and has --help.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   strata::tools::add_rocksdb_commands(app, exit_code);
   strata::tools::add_metadata_commands(app, exit_code);
   strata::tools::add_raft_commands(app, exit_code);
+  strata::tools::add_checkpoint_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

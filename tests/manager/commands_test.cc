@@ -1,5 +1,6 @@
-// The command concepts: what is and is not a command, and a manager over std::variant command
-// sets (dispatched with std::visit).
+// The command concepts: what is and is not a command (the negative cases that used to sit in
+// commands.h), the 0.1 name `flushed` still accepted, and a manager over std::variant command
+// sets (dispatched with std::visit). Compile-time diagnostics: compile_fail.cc.
 #include "strata/manager/commands.h"
 
 #include <gtest/gtest.h>
@@ -41,16 +42,21 @@ struct Scan {
 struct Put {
   std::string key;
   Tracker* tracker = nullptr;
-  void exec(const Mem&, Mem::write_batch& b) { b.put(Space::kMain, key, "v"); }
+  void exec(const auto&, auto& b) { b.put(Space::kMain, key, "v"); }
   bool flush_now() const { return false; }
   Durability durability() const { return Durability::kApplied; }
-  void flushed(Status s) { tracker->record(1, std::move(s)); }
+  void committed(Status s) { tracker->record(1, std::move(s)); }
 };
 
+// Spelled with the named view and batch types, returning Status, and with the 0.1 name of
+// the completion callback.
 struct EraseNow {
   std::string key;
   Tracker* tracker = nullptr;
-  void exec(const Mem&, Mem::write_batch& b) { b.erase(Space::kMain, key); }
+  Status exec(const GroupView<Mem>&, GroupBatch<Mem>& b) {
+    b.erase(Space::kMain, key);
+    return {};
+  }
   bool flush_now() const { return true; }
   Durability durability() const { return Durability::kSynced; }
   void flushed(Status s) { tracker->record(2, std::move(s)); }
@@ -62,9 +68,23 @@ struct ReadWithoutFailed {
 };
 // Lacks durability().
 struct WriteWithoutDurability {
+  void exec(const auto&, auto&) {}
+  bool flush_now() const { return false; }
+  void committed(Status) {}
+};
+// The 0.1 signature: exec(const S&, S::write_batch&) cannot see the group's pending writes.
+struct WriteWithOldExec {
   void exec(const Mem&, Mem::write_batch&) {}
   bool flush_now() const { return false; }
-  void flushed(Status) {}
+  Durability durability() const { return Durability::kApplied; }
+  void committed(Status) {}
+};
+// exec returns something that is neither void nor Status.
+struct WriteReturningInt {
+  int exec(const auto&, auto&) { return 0; }
+  bool flush_now() const { return false; }
+  Durability durability() const { return Durability::kApplied; }
+  void committed(Status) {}
 };
 
 using Reads = std::variant<Get, Scan>;
@@ -73,12 +93,16 @@ using Writes = std::variant<Put, EraseNow>;
 static_assert(ReadCmd<Get, Mem>);
 static_assert(ReadCmd<Reads, Mem>);
 static_assert(WriteCmd<Put, Mem>);
+static_assert(WriteCmd<EraseNow, Mem>);
 static_assert(WriteCmd<Writes, Mem>);
 static_assert(!ReadCmd<ReadWithoutFailed, Mem>);
 static_assert(!WriteCmd<WriteWithoutDurability, Mem>);
+static_assert(!WriteCmd<WriteWithOldExec, Mem>);
+static_assert(!WriteCmd<WriteReturningInt, Mem>);
 static_assert(!WriteCmd<std::variant<Put, WriteWithoutDurability>, Mem>);
 static_assert(!ReadCmd<Put, Mem>);
 static_assert(!WriteCmd<Get, Mem>);
+static_assert(!WriteCmd<std::variant<Put, Get>, Mem>);
 
 TEST(Commands, VariantCommandSetsRunThroughTheManager) {
   Mem mem;
@@ -98,7 +122,7 @@ TEST(Commands, VariantCommandSetsRunThroughTheManager) {
   ASSERT_EQ(events.size(), 5u);
   EXPECT_EQ(events[0].id, 1u);
   EXPECT_EQ(events[1].id, 1u);
-  EXPECT_EQ(events[2].id, 2u);
+  EXPECT_EQ(events[2].id, 2u);  // the old name `flushed` is called like `committed`
   EXPECT_EQ(events[3].id, 1u);  // Scan saw one key: "b"
   for (const auto& e : events) EXPECT_TRUE(e.status.ok()) << e.status;
 }

@@ -1,6 +1,6 @@
 // StorageManager over RocksDbStore: group-committed synced writes from several producers are
 // all there after a reopen, reads go through the workers, and — under a real crash (SIGKILL
-// of a forked child) — every write whose flushed(OK) was acknowledged is on disk, with the
+// of a forked child) — every write whose committed(OK) was acknowledged is on disk, with the
 // durable writes forming a prefix of the commit order (groups are atomic and ordered).
 #include <gtest/gtest.h>
 
@@ -17,22 +17,13 @@
 #include "strata/testing/temp_dir.h"
 #include "test_support.h"
 
-// librocksdb from Debian is not built with ThreadSanitizer, so TSan reports races inside
-// RocksDB's own (unseen) synchronization. The manager's concurrency is TSan-tested on
-// MemoryStore (strata_manager_tests); these tests cover the RocksDB integration.
-#if defined(__SANITIZE_THREAD__)
-#define STRATA_SKIP_UNDER_TSAN() GTEST_SKIP() << "librocksdb is not TSan-instrumented"
-#else
-#define STRATA_SKIP_UNDER_TSAN() static_cast<void>(0)
-#endif
-
 namespace strata::test {
 namespace {
 
-using Store = rocksdb::RocksDbStore<Space>;
+using Store = RocksDbStore<Space>;
 
-rocksdb::RocksDbOptions small_options() {
-  rocksdb::RocksDbOptions o;
+RocksDbOptions small_options() {
+  RocksDbOptions o;
   o.block_cache_bytes = 8 << 20;
   o.write_buffer_size = 1 << 20;
   o.max_background_jobs = 2;
@@ -77,7 +68,7 @@ TEST(RocksDbManager, SyncedWritesFromManyProducersSurviveAReopen) {
     EXPECT_EQ(r->value_or("?"), "0");
     m.shutdown();
     auto stats = m.stats();
-    EXPECT_EQ(stats.writes_flushed_ok, kProducers * kPerProducer);
+    EXPECT_EQ(stats.writes_committed_ok, kProducers * kPerProducer);
     EXPECT_EQ(stats.synced_groups, stats.groups_committed);
     EXPECT_EQ(stats.group_commands_total, kProducers * kPerProducer);
   }
@@ -91,20 +82,20 @@ TEST(RocksDbManager, SyncedWritesFromManyProducersSurviveAReopen) {
 }
 
 // A write whose key is its position in the commit order: exec numbers the commands as the
-// writer takes them (exec runs on the writer thread only, in submission order), so flushed
+// writer takes them (exec runs on the writer thread only, in submission order), so committed
 // acknowledgements arrive in increasing order.
 struct SequencedWrite {
   std::uint64_t* next = nullptr;  // owned by the child; touched by the writer thread only
   testing::CrashChild::Acker* ack = nullptr;
   std::uint64_t seq = 0;
 
-  void exec(const Store&, Store::write_batch& batch) {
+  void exec(const GroupView<Store>&, GroupBatch<Store>& batch) {
     seq = ++*next;
     batch.put(Space::kMain, "s" + std::to_string(seq), std::string(64, 'x'));
   }
   bool flush_now() const { return false; }
   Durability durability() const { return Durability::kSynced; }
-  void flushed(Status status) {
+  void committed(Status status) {
     if (!status.ok()) ::_exit(6);
     (*ack)(seq);
   }

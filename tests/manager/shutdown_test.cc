@@ -14,14 +14,6 @@
 namespace strata::test {
 namespace {
 
-using Mem = MemoryStore<Space>;
-using Ctl = ControlledStore<Mem>;
-using Write = TestWrite<Ctl>;
-using Read = TestRead<Ctl>;
-using Manager = StorageManager<Ctl, Read, Write>;
-
-constexpr std::size_t kBlockerId = 1'000'000;
-
 Write put(std::size_t id, std::string key, Tracker* t) {
   Write w;
   w.id = id;
@@ -38,21 +30,7 @@ void wait_until(Pred pred) {
   while (!pred()) std::this_thread::yield();
 }
 
-class ShutdownTest : public ::testing::Test {
- protected:
-  void hold_writer(Manager& m) {
-    store_.close_gate();
-    const std::size_t before = store_.entered();
-    Write w = put(kBlockerId, "blocker", &tracker_);
-    w.flush = true;
-    ASSERT_TRUE(m.submit_write(std::move(w)).ok());
-    store_.wait_entered(before + 1);
-  }
-
-  Mem mem_;
-  Ctl store_{mem_};
-  Tracker tracker_;
-};
+using ShutdownTest = ControlledTest;
 
 TEST_F(ShutdownTest, TrySubmitWriteReturnsBusyWhenTheQueueIsFull) {
   Manager m(store_, {.write_queue_capacity = 2});
@@ -143,7 +121,7 @@ TEST_F(ShutdownTest, SubmitFromTheWriterThreadNeverBlocks) {
   Status follow_up;
   Write blocker = put(kBlockerId, "blocker", &tracker_);
   blocker.flush = true;
-  blocker.after_flushed = [&] { follow_up = m.submit_write(put(7, "follow-up", &tracker_)); };
+  blocker.after_committed = [&] { follow_up = m.submit_write(put(7, "follow-up", &tracker_)); };
   ASSERT_TRUE(m.submit_write(std::move(blocker)).ok());
   store_.wait_entered(1);
   ASSERT_TRUE(m.submit_write(put(0, "a", &tracker_)).ok());  // the queue is now full
@@ -167,7 +145,7 @@ TEST_F(ShutdownTest, SubmitAfterShutdownReturnsShutdown) {
 }
 
 // 100k writes from 8 threads are all queued behind a held writer when shutdown begins; every
-// one is flushed exactly once, with OK, and is in the store afterwards.
+// one is committed exactly once, with OK, and is in the store afterwards.
 TEST_F(ShutdownTest, ShutdownDrains100kQueuedWritesFrom8ThreadsExactlyOnce) {
   constexpr std::size_t kThreads = 8;
   constexpr std::size_t kPerThread = 12'500;
@@ -198,11 +176,11 @@ TEST_F(ShutdownTest, ShutdownDrains100kQueuedWritesFrom8ThreadsExactlyOnce) {
   for (const auto& e : tracker.events()) ASSERT_TRUE(e.status.ok()) << e.status;
   EXPECT_EQ(mem_.key_count(Space::kMain), kTotal + 1);  // + the blocker's key
   auto stats = m.stats();
-  EXPECT_EQ(stats.writes_flushed_ok, kTotal + 1);
+  EXPECT_EQ(stats.writes_committed_ok, kTotal + 1);
   EXPECT_EQ(stats.group_commands_max, 1000u);  // the default max_group_commands
 }
 
-// Producers race shutdown: every submit that returned OK gets exactly one flushed, every one
+// Producers race shutdown: every submit that returned OK gets exactly one committed, every one
 // that returned shutdown gets none.
 TEST_F(ShutdownTest, ShutdownDuringSubmitsFlushesEveryAcceptedWriteOnce) {
   constexpr std::size_t kThreads = 8;
@@ -328,19 +306,20 @@ TEST_F(ShutdownTest, ShutdownCancelsQueuedReadsWhenAsked) {
 }
 
 TEST_F(ShutdownTest, ShutdownFromInsideACommandStopsIntake) {
-  Tracker flushed;
+  Tracker committed;
   Manager* self = nullptr;
   Manager m(store_);
   self = &m;
-  Write w = put(0, "a", &flushed);
-  w.hook = [&self](const Ctl&, Ctl::write_batch& b) {
+  Write w = put(0, "a", &committed);
+  w.hook = [&self](const auto&, auto& b) -> Status {
     b.put(Space::kMain, "a", "v");
     self->shutdown();  // must not deadlock (cannot join itself)
+    return {};
   };
   ASSERT_TRUE(m.submit_write(std::move(w)).ok());
-  flushed.wait_for(1);
-  EXPECT_TRUE(flushed.events().at(0).status.ok());
-  EXPECT_TRUE(m.submit_write(put(1, "b", &flushed)).is_shutdown());
+  committed.wait_for(1);
+  EXPECT_TRUE(committed.events().at(0).status.ok());
+  EXPECT_TRUE(m.submit_write(put(1, "b", &committed)).is_shutdown());
 }
 
 }  // namespace

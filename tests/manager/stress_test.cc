@@ -32,13 +32,13 @@ struct PingWrite {
   bool flush = false;
   std::promise<Status>* done = nullptr;
 
-  void exec(const Mem&, Mem::write_batch& batch) {
+  void exec(const GroupView<Mem>&, GroupBatch<Mem>& batch) {
     pause_for(pause_us);
     batch.put(Space::kMain, key, value);
   }
   bool flush_now() const { return flush; }
   Durability durability() const { return wanted; }
-  void flushed(Status status) { done->set_value(std::move(status)); }
+  void committed(Status status) { done->set_value(std::move(status)); }
 };
 
 struct PingRead {
@@ -99,7 +99,7 @@ void run_ping_pong(StorageManagerOptions options) {
   for (auto& th : threads) th.join();
   m.shutdown();
   auto stats = m.stats();
-  EXPECT_EQ(stats.writes_flushed_error, 0u);
+  EXPECT_EQ(stats.writes_committed_error, 0u);
   EXPECT_EQ(stats.reads_aborted + stats.reads_cancelled, 0u);
 }
 

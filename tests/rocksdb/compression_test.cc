@@ -15,12 +15,12 @@
 
 namespace {
 
-using strata::rocksdb::Compression;
-using strata::rocksdb::CompressionSettings;
-using strata::rocksdb::RocksDbOptions;
-using strata::rocksdb::RocksDbStore;
-using strata::rocksdb::testing::small_options;
-using SuiteSpace = strata::rocksdb::testing::TestSpace;
+using strata::Compression;
+using strata::CompressionSettings;
+using strata::RocksDbOptions;
+using strata::RocksDbStore;
+using strata::testing::small_options;
+using SuiteSpace = strata::testing::TestSpace;
 using strata::testing::TempDir;
 using Store = RocksDbStore<SuiteSpace>;
 
@@ -55,7 +55,7 @@ TEST_P(CompressionOnDisk, FlushedSstUsesTheCodec) {
   fill(*s, SuiteSpace::kAccounts);
   ASSERT_TRUE(s->flush().ok());
   EXPECT_EQ(sst_compressions(*s, SuiteSpace::kBlocks),
-            std::set<std::string>{std::string(strata::rocksdb::rocksdb_compression_name(codec))});
+            std::set<std::string>{std::string(strata::rocksdb_compression_name(codec))});
   // Other spaces keep the default (LZ4 above the bottommost level).
   EXPECT_EQ(sst_compressions(*s, SuiteSpace::kAccounts), std::set<std::string>{"LZ4"});
   // And the data reads back through the codec after a reopen.
@@ -71,7 +71,7 @@ INSTANTIATE_TEST_SUITE_P(Codecs, CompressionOnDisk,
                                            Compression::kLz4hc, Compression::kZstd,
                                            Compression::kNone),
                          [](const auto& param_info) {
-                           return std::string(strata::rocksdb::to_string(param_info.param));
+                           return std::string(strata::to_string(param_info.param));
                          });
 
 TEST(Compression, BottommostLevelUsesTheBottommostCodec) {
@@ -99,12 +99,12 @@ TEST(Compression, DefaultsAreLz4AboveZstdBottommost) {
 }
 
 TEST(Compression, EveryCodecIsSupportedByDebianRocksDb) {
-  const auto supported = strata::rocksdb::supported_compressions();
+  const auto supported = strata::supported_compressions();
   for (Compression c :
        {Compression::kNone, Compression::kSnappy, Compression::kZlib, Compression::kBzip2,
         Compression::kLz4, Compression::kLz4hc, Compression::kZstd}) {
     EXPECT_NE(std::find(supported.begin(), supported.end(), c), supported.end())
-        << strata::rocksdb::to_string(c);
+        << strata::to_string(c);
   }
 }
 
@@ -118,10 +118,10 @@ TEST(Compression, UnknownCodecValueIsInvalidArgument) {
 }
 
 TEST(Compression, NamesRoundTrip) {
-  for (Compression c : strata::rocksdb::supported_compressions()) {
-    EXPECT_EQ(strata::rocksdb::parse_compression(strata::rocksdb::to_string(c)), c);
+  for (Compression c : strata::supported_compressions()) {
+    EXPECT_EQ(strata::parse_compression(strata::to_string(c)), c);
   }
-  EXPECT_EQ(strata::rocksdb::parse_compression("lzma"), std::nullopt);
+  EXPECT_EQ(strata::parse_compression("lzma"), std::nullopt);
 }
 
 }  // namespace

@@ -18,11 +18,11 @@
 
 namespace {
 
-using strata::rocksdb::RocksDbOptions;
-using strata::rocksdb::RocksDbStore;
-using strata::rocksdb::testing::small_options;
+using strata::RocksDbOptions;
+using strata::RocksDbStore;
 using strata::testing::CrashChild;
-using SuiteSpace = strata::rocksdb::testing::TestSpace;
+using strata::testing::small_options;
+using SuiteSpace = strata::testing::TestSpace;
 using strata::testing::TempDir;
 using Store = RocksDbStore<SuiteSpace>;
 

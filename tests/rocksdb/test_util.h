@@ -8,7 +8,7 @@
 #include "strata/rocksdb/options.h"
 #include "strata/store/state_space.h"
 
-namespace strata::rocksdb::testing {
+namespace strata::testing {
 
 enum class TestSpace : std::uint8_t { kAccounts, kBlocks, kMeta };
 
@@ -20,9 +20,9 @@ inline RocksDbOptions small_options() {
   return o;
 }
 
-}  // namespace strata::rocksdb::testing
+}  // namespace strata::testing
 
 template <>
-struct strata::state_space_traits<strata::rocksdb::testing::TestSpace> {
+struct strata::state_space_traits<strata::testing::TestSpace> {
   static constexpr std::array names{"accounts", "blocks", "meta"};
 };

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <memory>
 
+#include "strata/testing/indexed_batch_suite.h"
+#include "strata/testing/read_suite.h"
 #include "strata/testing/store_suite.h"
 
 namespace strata {
@@ -23,6 +25,11 @@ struct MemoryStoreFactory {
 
 namespace testing {
 INSTANTIATE_TYPED_TEST_SUITE_P(Memory, StoreSuite, MemoryStoreFactory);
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, RangeReadSuite, MemoryStoreFactory);
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, MultiGetSuite, MemoryStoreFactory);
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, ZeroCopyReadSuite, MemoryStoreFactory);
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, SnapshotSuite, MemoryStoreFactory);
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, IndexedBatchSuite, MemoryStoreFactory);
 }  // namespace testing
 
 namespace {
@@ -39,6 +46,15 @@ TEST(MemoryStore, UnknownSpaceIsInvalidArgument) {
   EXPECT_EQ(*store.get(SuiteSpace::kAccounts, "ok"), std::nullopt);
   auto range = store.prefix_iter(bogus, "");
   EXPECT_TRUE(range.begin() == range.end());
+  EXPECT_TRUE(range.status().is_invalid_argument());
+  EXPECT_TRUE(store.range_iter(bogus, KeyBounds::all()).status().is_invalid_argument());
+  const std::vector<std::string_view> keys = {"k"};
+  EXPECT_TRUE(store.multi_get(bogus, keys).error().is_invalid_argument());
+  std::string buffer;
+  EXPECT_TRUE(store.get_into(bogus, "k", buffer).error().is_invalid_argument());
+  MemoryPinnedValue pinned;
+  EXPECT_TRUE(store.get_pinned(bogus, "k", pinned).error().is_invalid_argument());
+  EXPECT_TRUE(store.snapshot().get(bogus, "k").error().is_invalid_argument());
 }
 
 TEST(MemoryStore, KeyCountFollowsCommits) {

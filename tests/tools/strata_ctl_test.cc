@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -26,7 +27,7 @@ namespace {
 class StrataCtlRocksDb : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = rocksdb::RocksDbStore<Space>::open(dir_.file("db"));
+    auto store = RocksDbStore<Space>::open(dir_.file("db"));
     ASSERT_TRUE(store.has_value()) << store.error();
     auto b = store->new_batch();
     b.put(Space::kAccounts, "alice", "100");
@@ -99,6 +100,48 @@ TEST_F(StrataCtlRocksDb, MalformedKeyIsBadInput) {
   EXPECT_NE(r.out.find("malformed key"), std::string::npos) << r.out;
 }
 
+TEST_F(StrataCtlRocksDb, CheckpointWritesACopyThatOpensWithTheSameData) {
+  const std::string dest = dir_.file("backup/cp");  // its parent is created too
+  CtlRun r = run_ctl("checkpoint " + db() + " " + quote(dest));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto copy = RocksDbStore<Space>::open(dest);
+  ASSERT_TRUE(copy.has_value()) << copy.error();
+  EXPECT_EQ(*copy->get(Space::kAccounts, "alice"), "100");
+  EXPECT_EQ(*copy->get(Space::kAccounts, std::string("bin\0\xff", 5)), std::string("v\\\x01", 3));
+  EXPECT_EQ(*copy->get(Space::kBlocks, "block/1"), "genesis");
+  // The copy is independent of the source.
+  auto b = copy->new_batch();
+  b.put(Space::kAccounts, "alice", "0");
+  ASSERT_TRUE(copy->commit(std::move(b)).ok());
+  ASSERT_TRUE(copy->close().ok());
+  auto source = RocksDbStore<Space>::open(dir_.file("db"));
+  ASSERT_TRUE(source.has_value()) << source.error();
+  EXPECT_EQ(*source->get(Space::kAccounts, "alice"), "100");
+}
+
+TEST_F(StrataCtlRocksDb, CheckpointRefusesAnExistingDestination) {
+  const std::string dest = dir_.file("exists");
+  std::filesystem::create_directory(dest);
+  CtlRun r = run_ctl("checkpoint " + db() + " " + quote(dest));
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("already exists"), std::string::npos) << r.out;
+}
+
+TEST_F(StrataCtlRocksDb, CheckpointOfAnUnknownDirectoryOrKindIsBadInput) {
+  std::filesystem::create_directory(dir_.file("empty"));
+  CtlRun unknown =
+      run_ctl("checkpoint " + quote(dir_.file("empty")) + " " + quote(dir_.file("cp1")));
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.out;
+  EXPECT_NE(unknown.out.find("no known store"), std::string::npos) << unknown.out;
+  CtlRun kind = run_ctl("checkpoint --kind nosuch " + db() + " " + quote(dir_.file("cp2")));
+  EXPECT_EQ(kind.exit_code, 2) << kind.out;
+  EXPECT_NE(kind.out.find("unknown kind 'nosuch'"), std::string::npos) << kind.out;
+  CtlRun explicit_kind =
+      run_ctl("checkpoint --kind rocksdb " + db() + " " + quote(dir_.file("cp3")));
+  EXPECT_EQ(explicit_kind.exit_code, 0) << explicit_kind.out;
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("cp1")));
+}
+
 TEST(StrataCtl, MissingDatabaseIsAClearError) {
   strata::testing::TempDir dir("ctl");
   CtlRun r = run_ctl("rocksdb spaces " + quote(dir.file("absent")));
@@ -108,7 +151,7 @@ TEST(StrataCtl, MissingDatabaseIsAClearError) {
 
 TEST(StrataCtl, EverySubcommandHasHelp) {
   for (const char* cmd : {"--help", "rocksdb --help", "rocksdb spaces --help", "rocksdb get --help",
-                          "rocksdb scan --help"}) {
+                          "rocksdb scan --help", "checkpoint --help"}) {
     CtlRun r = run_ctl(cmd);
     EXPECT_EQ(r.exit_code, 0) << cmd << "\n" << r.out;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << cmd << "\n" << r.out;

@@ -62,17 +62,20 @@ struct StorageManagerStats {
   std::uint64_t groups_failed = 0;
   // Committed groups (OK or not) that were committed with sync = true.
   std::uint64_t synced_groups = 0;
-  // Groups dropped without a commit because a command threw after adding operations.
+  // Groups dropped without a commit because a failed command could not be rolled back.
   std::uint64_t groups_discarded = 0;
   // Groups committed for each GroupTrigger (index: the enum value).
   std::array<std::uint64_t, kGroupTriggerCount> groups_by_trigger{};
 
-  // Write commands that got flushed(OK) / any non-OK flushed.
-  std::uint64_t writes_flushed_ok = 0;
-  std::uint64_t writes_flushed_error = 0;
-  // Write commands whose exec (or flush_now/durability) threw.
+  // Writes (commands and submit_write functions) that got committed(OK) / any non-OK.
+  std::uint64_t writes_committed_ok = 0;
+  std::uint64_t writes_committed_error = 0;
+  // Writes whose exec failed (threw, returned an error, or had an operation refused) and were
+  // rolled back out of their group.
+  std::uint64_t write_failures = 0;
+  // Of those, the ones whose exec (or flush_now/durability) threw.
   std::uint64_t write_exceptions = 0;
-  // Exceptions thrown by flushed() or failed(), caught and dropped by the manager.
+  // Exceptions thrown by committed() or failed(), caught and dropped by the manager.
   std::uint64_t callback_exceptions = 0;
 
   // Commands and batch bytes per commit attempt (committed or failed groups).

@@ -2,37 +2,42 @@
 // group-committing writer in front of a Store.
 //
 //   strata::StorageManager<Db, Reads, Writes> manager(db, {.read_workers = 4});
-//   STRATA_RETURN_IF_ERROR(manager.submit_write(Put{...}));   // flushed(Status) later
-//   auto value = manager.read([](const Db& db) { return db.get(Space::accounts, "k"); });
-//   manager.shutdown();                                       // or let the destructor do it
+//   STRATA_RETURN_IF_ERROR(manager.submit_write(Transfer{...}));  // committed(Status) later
+//   auto done = manager.submit_write(                             // or a lambda + a future
+//       [](const auto& view, auto& batch) { batch.put(Space::kMeta, "k", "v"); },
+//       strata::Durability::kSynced);
+//   auto value = manager.read([](const Db& db) { return db.get(Space::kAccounts, "k"); });
+//   manager.shutdown();                                           // or let the destructor do it
 //
 // Reads: any of `read_workers` threads runs a queued read command's exec(store). Idle
 // workers block on a condition variable: an idle manager uses no CPU.
 //
-// Writes: exactly one writer thread takes write commands in submission order, calls each
-// one's exec(store, batch) on the group's one batch, and commits the batch when the group
-// reaches max_group_commands, max_group_bytes (batch byte_size()), max_group_delay, a
-// command's flush_now(), or — with max_group_delay 0 — when the queue is empty. The group is
-// committed with sync = true when any of its commands wants Durability::kSynced. After
-// commit returns, each command of the group gets flushed(Status), in submission order.
-// Because there is one writer and one FIFO queue, writes apply in the order they entered the
-// queue — per submitting thread, the order of its submits; across threads, a submit that
-// returned before another began is first: a later write to a key wins.
+// Writes: exactly one writer thread takes write commands in submission order and runs each
+// one's exec(view, batch) on the group's one indexed batch (commands.h: read-your-writes), and
+// commits the batch when the group reaches max_group_commands, max_group_bytes (batch
+// byte_size()), max_group_delay, a command's flush_now(), or — with max_group_delay 0 — when
+// the queue is empty. The group is committed with sync = true when any of its commands wants
+// Durability::kSynced. After commit returns, each command of the group gets committed(Status),
+// in submission order. Because there is one writer and one FIFO queue, writes apply in the
+// order they entered the queue — per submitting thread, the order of its submits; across
+// threads, a submit that returned before another began is first: a later write to a key wins.
+// A write command reads the group's pending writes, so read-modify-write commands compose
+// within a group exactly as if each group held one command.
 //
 // Failures and exceptions (the writer never dies and nobody is left waiting):
+//   - A write command that fails — exec throws (aborted, with what()), returns a non-OK
+//     Status, or makes the batch refuse an operation (an unknown space, ...) — is rolled back:
+//     the batch returns to the savepoint taken before its exec, so nothing it added is
+//     committed, and it gets committed(<that error>). Its group-mates are not affected.
+//     (Should the batch fail to roll back, the whole open group is discarded instead: every
+//     command in it gets aborted, nothing of it is committed.)
 //   - A failed commit gives its Status to every command of the group. The store may be
 //     unusable (a failed fsync is not retryable), so the writer then refuses all writes:
-//     queued and later-taken commands get flushed(<that error, with context>) without
+//     queued and later-taken commands get committed(<that error, with context>) without
 //     running, and submit_write/try_submit_write return it. Reads go on. writer_status()
 //     tells the error.
-//   - A write command whose exec (or flush_now/durability) throws gets flushed(aborted).
-//     A batch cannot take back operations, so: if the command had added nothing to the
-//     batch (count() and byte_size() unchanged), only it fails and its group carries on;
-//     otherwise the whole open group is discarded — nothing of it is committed and every
-//     command in it gets flushed(aborted), since committing would apply half a command.
-//     The store is not at fault: the writer goes on with the next command.
-//   - A read command whose exec throws gets failed(aborted). Exceptions from flushed()
-//     and failed() are caught and counted (stats().callback_exceptions).
+//   - A read command whose exec throws gets failed(aborted). Exceptions from committed() and
+//     failed() are caught and counted (stats().callback_exceptions).
 //
 // Back-pressure: both queues are bounded. submit_* blocks while its queue is full,
 // try_submit_* returns busy. On any non-OK return the command was not accepted and is left
@@ -42,7 +47,11 @@
 // those blocked on a full queue); the writer commits its open group and then runs every
 // queued write through normal groups (no waiting for max_group_delay); queued reads run, or
 // get failed(shutdown) with ReadsAtShutdown::kCancel; all threads are joined. Every accepted
-// write gets exactly one flushed, every accepted read exactly one exec or failed.
+// write gets exactly one committed (a future: exactly one value), every accepted read exactly
+// one exec or failed.
+//
+// Command types are checked when the manager is instantiated: one that is not a command fails
+// to compile with a static_assert naming the missing or mistyped member (commands.h).
 //
 // Thread-safety: safe for concurrent use without external synchronization. Commands may
 // submit further commands; from the manager's own threads a submit never blocks (it returns
@@ -75,15 +84,21 @@
 #include "strata/manager/commands.h"
 #include "strata/manager/detail/bounded_queue.h"
 #include "strata/manager/detail/read_task.h"
+#include "strata/manager/detail/write_task.h"
 #include "strata/manager/options.h"
 #include "strata/manager/stats.h"
 #include "strata/store/concepts.h"
+#include "strata/store/indexed_batch.h"
 
 namespace strata {
 
-template <Store S, ReadCmd<S> R, WriteCmd<S> W>
+template <Store S, class R, class W>
 class StorageManager {
+  // Not concept constraints on R and W: these name the member that is missing or mistyped.
+  static_assert(assert_read_cmd<R, S>::value);
+  static_assert(assert_write_cmd<W, S>::value);
   static_assert(!std::is_same_v<R, detail::ReadTask<S>>, "R must be the user's read command");
+  static_assert(!std::is_same_v<W, detail::WriteTask<S>>, "W must be the user's write command");
 
  public:
   using store_type = S;
@@ -129,11 +144,32 @@ class StorageManager {
   Status try_submit_read(R&& cmd) { return push_read(cmd, false); }
 
   // Queues a write; blocks while the write queue is full. OK: `cmd` was moved in and will get
-  // exactly one flushed(Status). shutdown: shutdown began; after a failed commit: that error
-  // with context (writes are refused). On non-OK, cmd is untouched and gets no flushed.
+  // exactly one committed(Status). shutdown: shutdown began; after a failed commit: that error
+  // with context (writes are refused). On non-OK, cmd is untouched and gets no committed.
   Status submit_write(W&& cmd) { return writes_.push(cmd, !on_own_thread()); }
   // Like submit_write, but returns busy instead of blocking when the write queue is full.
   Status try_submit_write(W&& cmd) { return writes_.push(cmd, false); }
+
+  // Queues `fn` as a write (blocking while the write queue is full) and returns a future of
+  // its outcome: OK once its group is committed — applied, or synced for kSynced — or the
+  // commit's error, fn's own failure (its non-OK Status; aborted when it threw), or why it
+  // did not run (shutdown, the writer's refusal, busy from one of the manager's own threads
+  // when the queue is full). `fn` is fn(view, batch) or an object with exec(view, batch) —
+  // a command type too (its committed/durability/flush_now are not used: the future and
+  // `durability` replace them) — returning void or Status; it runs on the writer thread with
+  // the read-your-writes view of commands.h. The future never holds an exception.
+  template <class F>
+  std::future<Status> submit_write(F&& fn, Durability durability) {
+    static_assert(detail::WriteFunction<F, S>,
+                  "strata: submit_write(fn, durability): fn must be callable as fn(view, batch), "
+                  "or have exec(view, batch), with (const strata::GroupView<S>&, "
+                  "strata::GroupBatch<S>&), returning void or strata::Status");
+    auto [task, future] = detail::WriteTask<S>::make(std::forward<F>(fn), durability);
+    WriteItem item(std::in_place_index<1>, std::move(task));
+    Status s = writes_.push(item, !on_own_thread());
+    if (!s.ok()) std::get<1>(item).complete(std::move(s));
+    return std::move(future);
+  }
 
   // Runs f(store) on a read worker (through the read queue, blocking while it is full) and
   // returns the future of its result (see detail/read_task.h for the value type):
@@ -209,11 +245,12 @@ class StorageManager {
  private:
   using Clock = std::chrono::steady_clock;
   using ReadItem = std::variant<R, detail::ReadTask<S>>;
-  using Batch = typename S::write_batch;
+  using WriteItem = std::variant<W, detail::WriteTask<S>>;
+  using Batch = GroupBatch<S>;
 
-  // A write command of the open group and, when already decided, its own outcome.
+  // A write of the open group and, when already decided, its own outcome.
   struct Entry {
-    W cmd;
+    WriteItem item;
     Status own;  // OK: gets the group's commit status
   };
 
@@ -277,9 +314,9 @@ class StorageManager {
 
   void writer_loop() {
     current_owner() = this;
-    using Wait = typename detail::BoundedQueue<W>::Wait;
+    using Wait = typename detail::BoundedQueue<WriteItem>::Wait;
     const bool has_delay = options_.max_group_delay.count() > 0;
-    std::deque<W> pending;  // taken from the queue, in order, not yet in a group
+    std::deque<WriteItem> pending;  // taken from the queue, in order, not yet in a group
     bool closed = false;
     for (;;) {
       if (pending.empty()) {
@@ -298,17 +335,17 @@ class StorageManager {
           continue;
         }
       }
-      W cmd = std::move(pending.front());
+      WriteItem item = std::move(pending.front());
       pending.pop_front();
       if (!refusal_.ok()) {
-        deliver(cmd, refusal_, /*ok=*/false);
+        deliver(item, refusal_, /*counted=*/false);
         continue;
       }
-      add_to_group(std::move(cmd), has_delay);
+      add_to_group(std::move(item), has_delay);
     }
   }
 
-  void add_to_group(W&& cmd, bool has_delay) {
+  void add_to_group(WriteItem&& item, bool has_delay) {
     if (group_.empty() && has_delay) {
       const auto now = Clock::now();
       // Saturating: a delay too large for the clock means "until another trigger".
@@ -317,32 +354,49 @@ class StorageManager {
       group_deadline_ = options_.max_group_delay >= room ? Clock::time_point::max()
                                                          : now + options_.max_group_delay;
     }
-    const std::size_t count_before = batch_.count();
-    const std::size_t bytes_before = batch_.byte_size();
     bool flush_now = false;
+    Durability durability = Durability::kApplied;
     Status own;
+    bool threw = false;
+    batch_.set_savepoint();
     try {
-      detail::write_exec<S>(cmd, std::as_const(store_), batch_);
-      flush_now = detail::write_flush_now<S>(std::as_const(cmd));
-      if (detail::write_durability<S>(std::as_const(cmd)) == Durability::kSynced) {
-        group_sync_ = true;
+      own = exec_item(item);
+      if (own.ok()) own = batch_.status();  // an operation the batch refused
+      if (own.ok()) {
+        flush_now = item_flush_now(item);
+        durability = item_durability(item);
       }
     } catch (...) {
-      const std::string what = detail::current_exception_message();
+      threw = true;
+      own = Status::aborted("write command threw: " + detail::current_exception_message());
+    }
+    if (!own.ok()) {
+      // A failed command's caller waits for its committed() too: flush_now still decides
+      // when the group ends (an exception from it is ignored: the command failed already).
+      try {
+        flush_now = item_flush_now(item);
+      } catch (...) {
+        flush_now = false;
+      }
+    }
+    if (own.ok()) {
+      (void)batch_.pop_savepoint();
+      if (durability == Durability::kSynced) group_sync_ = true;
+    } else {
       {
         std::lock_guard lock(stats_mu_);
-        stats_.write_exceptions++;
+        if (threw) stats_.write_exceptions++;
+        stats_.write_failures++;
       }
-      if (batch_.count() != count_before || batch_.byte_size() != bytes_before) {
-        // Part of the command is in the batch and cannot be taken out: drop the group.
-        group_.push_back(Entry{std::move(cmd), Status::aborted("write command threw: " + what)});
-        discard_group(what);
+      // Take back whatever the command added; its group-mates are unaffected.
+      const Status undone = batch_.rollback_to_savepoint();
+      if (!undone.ok()) {
+        group_.push_back(Entry{std::move(item), std::move(own)});
+        discard_group(undone.to_string());
         return;
       }
-      // Nothing was added: the group is intact; only this command fails.
-      own = Status::aborted("write command threw: " + what);
     }
-    group_.push_back(Entry{std::move(cmd), std::move(own)});
+    group_.push_back(Entry{std::move(item), std::move(own)});
     if (flush_now) {
       commit_group(GroupTrigger::kFlushNow);
     } else if (group_.size() >= options_.max_group_commands) {
@@ -354,6 +408,19 @@ class StorageManager {
     }
   }
 
+  Status exec_item(WriteItem& item) {
+    if (auto* task = std::get_if<1>(&item)) return task->exec(std::as_const(batch_), batch_);
+    return detail::write_exec<S>(std::get<0>(item), std::as_const(batch_), batch_);
+  }
+  bool item_flush_now(const WriteItem& item) {
+    if (item.index() == 1) return false;
+    return detail::write_flush_now<S>(std::get<0>(item));
+  }
+  Durability item_durability(const WriteItem& item) {
+    if (const auto* task = std::get_if<1>(&item)) return task->durability();
+    return detail::write_durability<S>(std::get<0>(item));
+  }
+
   void commit_group(GroupTrigger trigger) {
     const std::size_t commands = group_.size();
     const std::size_t bytes = batch_.byte_size();
@@ -361,7 +428,7 @@ class StorageManager {
     const auto start = Clock::now();
     Status status;
     try {
-      status = store_.commit(std::move(batch_), WriteOptions{.sync = sync});
+      status = commit_indexed(store_, std::move(batch_), WriteOptions{.sync = sync});
     } catch (...) {
       status = Status::aborted("Store::commit threw: " + detail::current_exception_message());
     }
@@ -376,8 +443,8 @@ class StorageManager {
       (status.ok() ? stats_.groups_committed : stats_.groups_failed)++;
       if (sync) stats_.synced_groups++;
       stats_.groups_by_trigger[static_cast<std::size_t>(trigger)]++;
-      stats_.writes_flushed_ok += ok_count;
-      stats_.writes_flushed_error += commands - ok_count;
+      stats_.writes_committed_ok += ok_count;
+      stats_.writes_committed_error += commands - ok_count;
       stats_.group_commands_total += commands;
       stats_.group_commands_max = std::max<std::uint64_t>(stats_.group_commands_max, commands);
       stats_.group_bytes_total += bytes;
@@ -394,22 +461,22 @@ class StorageManager {
       writes_.close(refusal_);
     }
     for (Entry& e : group_) {
-      deliver(e.cmd, e.own.ok() ? status : e.own, /*ok=*/true);
+      deliver(e.item, e.own.ok() ? status : e.own, /*counted=*/true);
     }
     finish_group();
   }
 
-  // Drops the open group without committing it (a command threw after adding operations).
+  // Drops the open group without committing it (a failed command could not be rolled back).
   void discard_group(const std::string& what) {
     const std::string msg =
-        "group discarded: a command of the same group threw after adding operations: " + what;
+        "group discarded: a failed command could not be rolled back out of it: " + what;
     {
       std::lock_guard lock(stats_mu_);
       stats_.groups_discarded++;
-      stats_.writes_flushed_error += group_.size();
+      stats_.writes_committed_error += group_.size();
     }
     for (Entry& e : group_) {
-      deliver(e.cmd, e.own.ok() ? Status::aborted(msg) : e.own, /*ok=*/true);
+      deliver(e.item, e.own.ok() ? Status::aborted(msg) : e.own, /*counted=*/true);
     }
     finish_group();
   }
@@ -417,18 +484,24 @@ class StorageManager {
   void finish_group() {
     group_.clear();
     group_sync_ = false;
-    batch_ = store_.new_batch();
+    // Empty after a successful commit; unchanged after a failed one (or a discarded group).
+    batch_.clear();
     writer_backlog_.store(group_.size(), std::memory_order_relaxed);
   }
 
-  // Calls flushed(status). `counted`: the stats already account for it.
-  void deliver(W& cmd, Status status, bool counted) noexcept {
+  // Calls committed(status) or fulfils the future. `counted`: the stats already account for
+  // it.
+  void deliver(WriteItem& item, Status status, bool counted) noexcept {
     if (!counted) {
       std::lock_guard lock(stats_mu_);
-      (status.ok() ? stats_.writes_flushed_ok : stats_.writes_flushed_error)++;
+      (status.ok() ? stats_.writes_committed_ok : stats_.writes_committed_error)++;
+    }
+    if (auto* task = std::get_if<1>(&item)) {
+      task->complete(std::move(status));
+      return;
     }
     try {
-      detail::write_flushed<S>(cmd, std::move(status));
+      detail::write_committed<S>(std::get<0>(item), std::move(status));
     } catch (...) {
       callback_exceptions_.fetch_add(1, std::memory_order_relaxed);
     }
@@ -437,7 +510,7 @@ class StorageManager {
   S& store_;
   const StorageManagerOptions options_;
   detail::BoundedQueue<ReadItem> reads_;
-  detail::BoundedQueue<W> writes_;
+  detail::BoundedQueue<WriteItem> writes_;
   std::vector<std::thread> readers_;
   std::thread writer_;
 
@@ -446,7 +519,7 @@ class StorageManager {
 
   // Writer thread only.
   std::vector<Entry> group_;
-  Batch batch_ = store_.new_batch();
+  Batch batch_ = new_indexed_batch(store_);
   bool group_sync_ = false;
   Clock::time_point group_deadline_{};
   Status refusal_;  // non-OK once a commit failed: what refused commands get

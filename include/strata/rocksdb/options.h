@@ -40,7 +40,7 @@
 #include "strata/core/result.h"
 #include "strata/core/status.h"
 
-namespace strata::rocksdb {
+namespace strata {
 
 // A block compression codec. Which ones are usable depends on how the linked RocksDB was
 // built (Debian's librocksdb has all of them); see supported_compressions().
@@ -139,7 +139,9 @@ struct RocksDbOptions {
 
   // Escape hatches, called after strata filled in the options and before open: `tune_db`
   // once with the DB-wide options, `tune_space` once per column family with its name
-  // (including RocksDB's "default" column family). Default: none.
+  // (including RocksDB's "default" column family). Default: none. Unless tune_db sets
+  // DBOptions::info_log or db_log_dir, strata gives RocksDB its own info log (the LOG file),
+  // which drops lines on a full disk where RocksDB's would abort the process.
   std::function<void(::rocksdb::DBOptions&)> tune_db;
   std::function<void(std::string_view space, ::rocksdb::ColumnFamilyOptions&)> tune_space;
 };
@@ -157,4 +159,4 @@ struct RawRocksDbOptions {
 Result<RawRocksDbOptions> to_rocksdb_options(const RocksDbOptions& options,
                                              std::span<const std::string_view> spaces);
 
-}  // namespace strata::rocksdb
+}  // namespace strata

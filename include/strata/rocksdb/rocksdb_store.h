@@ -1,254 +1,143 @@
 // strata/rocksdb/rocksdb_store.h — RocksDbStore<Space>: a Store over RocksDB with one column
-// family per state space.
+// family per state space, and every read ability (snapshots, range scans, multi_get,
+// zero-copy gets) and an indexed batch.
 //
-//   auto store = strata::rocksdb::RocksDbStore<Space>::open("/var/lib/app/db", {});
+//   auto store = strata::RocksDbStore<Space>::open("/var/lib/app/db", {});
 //   if (!store) return store.error();
 //   auto batch = store->new_batch();
-//   batch.put(Space::accounts, key, value);
+//   batch.put(Space::kAccounts, key, value);
 //   STRATA_RETURN_IF_ERROR(store->commit(std::move(batch), {.sync = true}));
 //
 // Semantics are those of every Store (strata/store/concepts.h):
 //   - open() creates the database and one column family per space, named by
-//     state_space_traits<Space>::names (plus RocksDB's mandatory "default"). The handles are
-//     resolved once. A database whose column families differ from the enum is refused with
-//     invalid_argument listing both sets, unless RocksDbOptions::create_missing_spaces allows
-//     adding the spaces that are missing on disk. A database already open (by another process
-//     or another store in this one) gives busy. A new database appears atomically with all its
-//     column families (built in a sibling "<name>.strata-tmp-XXXXXX" directory, then renamed
-//     into place; a crash before the rename may leave that directory, which is safe to delete).
+//     state_space_traits<Space>::names (plus RocksDB's mandatory "default"), in the given
+//     directory: an existing directory (empty, or holding only files that are not RocksDB's)
+//     is used as it is — its mode, owner and mount stay — and a missing one is created with
+//     its missing parents, each fsynced into its parent. The creation is crash-safe: a marker
+//     file (STRATA-CREATING) lives in the directory until every column family exists, and an
+//     open that finds it finishes the creation (see src/rocksdb/database.cc for what RocksDB
+//     itself guarantees). The handles are resolved once. A database whose column families
+//     differ from the enum is refused with invalid_argument listing both sets, unless
+//     RocksDbOptions::create_missing_spaces allows adding the spaces that are missing on disk.
+//     A database already open (by another process or another store in this one) gives busy.
 //   - commit() is one rocksdb::WriteBatch, atomic across spaces; sync = true maps to
 //     rocksdb::WriteOptions::sync (the WAL is fdatasync'ed before commit returns).
-//   - prefix_iter() yields exactly the keys that start with the prefix, bounded with
-//     ReadOptions::iterate_upper_bound (no prefix extractor is involved; a prefix of only
-//     0xff bytes has no upper bound), over a consistent point-in-time view: the RocksDB
-//     iterator is created by prefix_iter() and pins the sequence number and the files it
-//     reads (an implicit snapshot) for its lifetime.
+//   - prefix_iter() and range_iter() yield exactly the keys within their bounds
+//     (ReadOptions::iterate_lower_bound / iterate_upper_bound; no prefix extractor is
+//     involved), over a consistent point-in-time view: the RocksDB iterator is created by the
+//     call and pins the sequence number and the files it reads for its lifetime.
+//   - snapshot() is a rocksdb::Snapshot with the same read API; multi_get() is RocksDB's
+//     batched MultiGet; get_into() / get_pinned() read through a PinnableSlice without
+//     allocating a string (range.h: RocksDbPinnedValue).
+//   - new_indexed_batch() is a rocksdb::WriteBatchWithIndex (write_batch.h) that reads back
+//     its own writes; StorageManager uses it for read-your-writes inside a group.
+//   - checkpoint(dir) is rocksdb::Checkpoint: an openable copy (hard links) of one point in
+//     time, taken while writes go on.
 //   - every RocksDB status is translated (strata/rocksdb/status.h) with its message.
 //   - the destructor syncs the WAL and closes; close() does the same and returns the Status.
 //
-// Power users get the raw rocksdb::DB* and column family handles (raw_db(),
-// column_family()) for what strata does not wrap (properties, CompactRange, checkpoints,
-// ...); they stay owned by the store and are valid until close() or destruction. Writing
-// through them bypasses nothing strata relies on.
+// After a failed write (a disk full, an I/O error) RocksDB refuses further writes, and the
+// store does not sync the WAL again: RocksDB's SyncWAL asserts on a WAL writer that saw an
+// error, and Debian's librocksdb is built with assertions (the process would abort). close(),
+// sync_wal(), flush() and checkpoint() then return the earlier error instead; every commit
+// that returned OK before it is kept as promised. Reopen the store to write again.
 //
-// Thread-safety: get, prefix_iter and commit are safe to call concurrently from any threads.
-// A write batch and a prefix range (with its iterators) belong to one thread at a time.
-// close(), moving and destroying the store must not race with other calls.
-// Lifetime: write batches and prefix ranges must not outlive their store (nor its close()).
+// Power users get the raw rocksdb::DB* and column family handles (raw_db(),
+// column_family()) for what strata does not wrap (properties, CompactRange, ...); they stay
+// owned by the store and are valid until close() or destruction. Writing through them
+// bypasses nothing strata relies on.
+//
+// Thread-safety: the read functions, snapshot(), commit, sync_wal, flush and checkpoint are
+// safe to call concurrently from any threads. A batch, a range (with its iterators), a
+// snapshot and a pinned value belong to one thread at a time. close(), moving and destroying
+// the store must not race with other calls.
+// Lifetime: batches, ranges, snapshots and pinned values must not outlive their store;
+// close() returns busy while ranges or snapshots are alive.
 #pragma once
 
 #include <rocksdb/db.h>
-#include <rocksdb/iterator.h>
-#include <rocksdb/options.h>
-#include <rocksdb/slice.h>
 #include <rocksdb/statistics.h>
-#include <rocksdb/write_batch.h>
 
 #include <array>
 #include <cstddef>
 #include <filesystem>
-#include <iterator>
 #include <memory>
-#include <optional>
-#include <string>
 #include <string_view>
 #include <utility>
 
 #include "strata/core/result.h"
 #include "strata/core/status.h"
 #include "strata/rocksdb/detail/database.h"
+#include "strata/rocksdb/detail/reads.h"
 #include "strata/rocksdb/options.h"
+#include "strata/rocksdb/range.h"
 #include "strata/rocksdb/status.h"
+#include "strata/rocksdb/write_batch.h"
 #include "strata/store/concepts.h"
-#include "strata/store/key_range.h"
 #include "strata/store/state_space.h"
 
-namespace strata::rocksdb {
+namespace strata {
 
+// A point-in-time read view of a RocksDbStore (RocksDbStore::snapshot()): a rocksdb::Snapshot
+// with the store's whole read API. Released by the destructor. While one is alive the store
+// refuses to close (busy), and RocksDB keeps the versions it can see (old values are not
+// compacted away): keep snapshots short-lived.
 template <class Space>
-class RocksDbStore;
-
-// The write batch of RocksDbStore: a rocksdb::WriteBatch whose operations name spaces.
-// Operations apply in call order; the last one on a key wins. A batch belongs to the store
-// that made it (new_batch()) and is committed to that store only.
-template <class Space>
-class RocksDbWriteBatch {
-  static_assert(assert_state_space<Space>::value);
-
+class RocksDbSnapshot : public detail::RocksDbReads<RocksDbSnapshot<Space>, Space> {
  public:
-  using state_space = Space;
-
-  // A batch bound to no store: every commit of it fails with invalid_argument. Use
-  // RocksDbStore::new_batch() for a usable one.
-  RocksDbWriteBatch() = default;
-
-  // Sets `key` to `value` in `space`.
-  void put(Space space, std::string_view key, std::string_view value) {
-    if (auto* cf = handle(space)) note(rep_.Put(cf, slice(key), slice(value)));
-  }
-  // Removes `key` from `space` (no error when absent).
-  void erase(Space space, std::string_view key) {
-    if (auto* cf = handle(space)) note(rep_.Delete(cf, slice(key)));
-  }
-  // Removes every key k of `space` with begin <= k < end, as one range tombstone (cheap to
-  // write whatever the number of keys; reads slow down if thousands pile up unflushed).
-  // An empty range (begin == end) adds nothing; begin > end makes the commit fail with
-  // invalid_argument. Not part of the generic WriteBatch concept.
-  void delete_range(Space space, std::string_view begin, std::string_view end) {
-    if (begin > end) {
-      if (error_.ok()) error_ = Status::invalid_argument("delete_range: begin > end");
-      return;
+  RocksDbSnapshot(RocksDbSnapshot&& other) noexcept
+      : db_(std::exchange(other.db_, nullptr)),
+        snapshot_(std::exchange(other.snapshot_, nullptr)) {}
+  RocksDbSnapshot& operator=(RocksDbSnapshot&& other) noexcept {
+    if (this != &other) {
+      release();
+      db_ = std::exchange(other.db_, nullptr);
+      snapshot_ = std::exchange(other.snapshot_, nullptr);
     }
-    if (begin == end) return;
-    if (auto* cf = handle(space)) note(rep_.DeleteRange(cf, slice(begin), slice(end)));
+    return *this;
   }
+  RocksDbSnapshot(const RocksDbSnapshot&) = delete;
+  RocksDbSnapshot& operator=(const RocksDbSnapshot&) = delete;
+  ~RocksDbSnapshot() { release(); }
 
-  // Operations added since construction or clear().
-  std::size_t count() const noexcept { return rep_.Count(); }
-  // Encoded size in bytes (RocksDB's: a 12-byte header, then per operation a tag, the column
-  // family id, length-prefixed key and value).
-  std::size_t byte_size() const noexcept { return rep_.GetDataSize(); }
-  // Drops every operation (and a recorded error).
-  void clear() {
-    rep_.Clear();
-    error_ = Status();
-  }
-
-  // The underlying batch, for operations strata does not wrap (Merge, PutLogData, ...).
-  ::rocksdb::WriteBatch& raw() noexcept { return rep_; }
+  // The RocksDB snapshot, for raw reads (ReadOptions::snapshot); null when the store was
+  // closed when this was taken. Owned by this object.
+  const ::rocksdb::Snapshot* raw() const noexcept { return snapshot_; }
 
  private:
   friend class RocksDbStore<Space>;
-  explicit RocksDbWriteBatch(const detail::Database* owner) : owner_(owner) {}
+  friend class detail::RocksDbReads<RocksDbSnapshot<Space>, Space>;
 
-  static ::rocksdb::Slice slice(std::string_view s) noexcept { return {s.data(), s.size()}; }
-
-  ::rocksdb::ColumnFamilyHandle* handle(Space space) {
-    if (owner_ == nullptr || !is_valid_state_space(space)) {
-      if (error_.ok()) {
-        error_ = Status::invalid_argument(
-            owner_ == nullptr ? "write batch was not made by RocksDbStore::new_batch"
-                              : "write batch names an unknown state space");
-      }
-      return nullptr;
+  // A snapshot of `db` now; db == null: of a closed store (every read fails with shutdown).
+  explicit RocksDbSnapshot(const detail::Database* db) : db_(db) {
+    if (db_ == nullptr || db_->db() == nullptr) {
+      db_ = nullptr;
+      return;
     }
-    ::rocksdb::ColumnFamilyHandle* cf = owner_->handle(state_space_index(space));
-    if (cf == nullptr && error_.ok()) error_ = Status::shutdown("RocksDbStore is closed");
-    return cf;
+    snapshot_ = db_->db()->GetSnapshot();
+    db_->live_snapshots().fetch_add(1, std::memory_order_relaxed);
   }
-  void note(const ::rocksdb::Status& s) {
-    if (!s.ok() && error_.ok()) error_ = from_rocksdb(s, "write batch");
+  void release() noexcept {
+    if (db_ == nullptr || snapshot_ == nullptr) return;
+    db_->db()->ReleaseSnapshot(snapshot_);
+    db_->live_snapshots().fetch_sub(1, std::memory_order_relaxed);
+    snapshot_ = nullptr;
   }
+  detail::RocksDbReadSource read_source() const { return {db_, snapshot_, nullptr}; }
 
-  const detail::Database* owner_ = nullptr;
-  ::rocksdb::WriteBatch rep_;
-  Status error_;  // the first failed operation; the commit reports it and writes nothing
-};
-
-// A point-in-time scan of the keys of one space that start with a prefix (see the file
-// comment). Single pass: begin() seeks; the views of an item are valid until the iterator is
-// incremented. Check status() after the loop.
-class RocksDbPrefixRange {
-  struct State {
-    std::string upper;  // the exclusive upper bound (iterate_upper_bound points here)
-    ::rocksdb::Slice upper_slice;
-    std::string prefix;
-    std::unique_ptr<::rocksdb::Iterator> it;
-    Status error;  // set when the range could not be created
-    const detail::Database* owner = nullptr;
-    ~State() {
-      it.reset();
-      if (owner != nullptr) owner->live_ranges().fetch_sub(1, std::memory_order_relaxed);
-    }
-  };
-
- public:
-  class iterator {
-   public:
-    using value_type = KeyValue;
-    using difference_type = std::ptrdiff_t;
-    using iterator_concept = std::input_iterator_tag;
-
-    iterator() = default;
-    KeyValue operator*() const {
-      const ::rocksdb::Slice k = it_->key();
-      const ::rocksdb::Slice v = it_->value();
-      return {{k.data(), k.size()}, {v.data(), v.size()}};
-    }
-    iterator& operator++() {
-      it_->Next();
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& i, std::default_sentinel_t) {
-      return i.it_ == nullptr || !i.it_->Valid();
-    }
-
-   private:
-    friend class RocksDbPrefixRange;
-    explicit iterator(::rocksdb::Iterator* it) : it_(it) {}
-    ::rocksdb::Iterator* it_ = nullptr;
-  };
-
-  RocksDbPrefixRange(RocksDbPrefixRange&&) noexcept = default;
-  RocksDbPrefixRange& operator=(RocksDbPrefixRange&&) noexcept = default;
-
-  // Positions at the first key with the prefix. Calling it again restarts the scan.
-  iterator begin() {
-    if (!state_ || !state_->it) return iterator();
-    if (state_->prefix.empty()) {
-      state_->it->SeekToFirst();
-    } else {
-      state_->it->Seek(state_->prefix);
-    }
-    return iterator(state_->it.get());
-  }
-  std::default_sentinel_t end() const noexcept { return {}; }
-
-  // OK, or the error that ended the scan early (I/O, corruption), or why the range could not
-  // be created (unknown space, closed store).
-  Status status() const {
-    if (!state_) return Status::invalid_argument("use of a moved-from RocksDbPrefixRange");
-    if (!state_->error.ok()) return state_->error;
-    return from_rocksdb(state_->it->status(), "prefix scan");
-  }
-
- private:
-  template <class>
-  friend class RocksDbStore;
-
-  explicit RocksDbPrefixRange(Status error) : state_(std::make_unique<State>()) {
-    state_->error = std::move(error);
-  }
-  RocksDbPrefixRange(const detail::Database& db, ::rocksdb::ColumnFamilyHandle* cf,
-                     std::string_view prefix)
-      : state_(std::make_unique<State>()) {
-    State& s = *state_;
-    s.prefix.assign(prefix);
-    ::rocksdb::ReadOptions ro;
-    if (auto upper = prefix_upper_bound(prefix)) {
-      s.upper = std::move(*upper);
-      s.upper_slice = ::rocksdb::Slice(s.upper);
-      ro.iterate_upper_bound = &s.upper_slice;
-    }
-    // Exact bounds whatever prefix extractor a tune_space callback may have set.
-    ro.total_order_seek = true;
-    s.it.reset(db.db()->NewIterator(ro, cf));
-    s.owner = &db;
-    db.live_ranges().fetch_add(1, std::memory_order_relaxed);
-  }
-
-  std::unique_ptr<State> state_;
+  const detail::Database* db_ = nullptr;
+  const ::rocksdb::Snapshot* snapshot_ = nullptr;
 };
 
 template <class Space>
-class RocksDbStore {
+class RocksDbStore : public detail::RocksDbReads<RocksDbStore<Space>, Space> {
   static_assert(assert_state_space<Space>::value);
 
  public:
   using state_space = Space;
   using write_batch = RocksDbWriteBatch<Space>;
-  using prefix_range = RocksDbPrefixRange;
+  using indexed_batch = RocksDbIndexedBatch<Space>;
+  using snapshot_type = RocksDbSnapshot<Space>;
 
   // The column family names, in space order.
   static constexpr std::array<std::string_view, state_space_count<Space>> space_names() {
@@ -258,13 +147,13 @@ class RocksDbStore {
   }
 
   // Opens or creates the database at `path` (see the file comment). Errors:
-  //   invalid_argument — empty path, path is not a directory, column families differ from
-  //                      the enum, bad options;
+  //   invalid_argument — empty path, the path or one of its parents is not a directory,
+  //                      column families differ from the enum, bad options;
   //   not_supported    — a codec the linked RocksDB lacks;
   //   not_found        — no database and create_if_missing is false;
   //   busy             — the database is open elsewhere (its LOCK file is held);
   //   corruption       — unreadable CURRENT/MANIFEST, or RocksDB files without CURRENT;
-  //   io_error         — the directory cannot be created or read.
+  //   io_error         — the directory cannot be created, synced or read.
   static Result<RocksDbStore> open(const std::filesystem::path& path,
                                    const RocksDbOptions& options = {}) {
     static constexpr auto kNames = space_names();
@@ -280,28 +169,20 @@ class RocksDbStore {
   // Syncs the WAL and closes (see close()).
   ~RocksDbStore() = default;
 
-  // The value of `key` in `space` (one copy, from RocksDB's pinned block into the result),
-  // nullopt when absent.
-  Result<std::optional<std::string>> get(Space space, std::string_view key) const {
-    if (!is_valid_state_space(space)) return Status::invalid_argument("unknown state space");
-    if (!is_open()) return closed();
-    return db_->get(state_space_index(space), key);
-  }
+  // Reads (from detail::RocksDbReads): get, get_into, get_pinned, multi_get, prefix_iter,
+  // range_iter; each fails with shutdown once the store is closed.
 
-  // Exactly the keys of `space` that start with `prefix` (all of them for ""), ascending.
-  RocksDbPrefixRange prefix_iter(Space space, std::string_view prefix) const {
-    if (!is_valid_state_space(space)) {
-      return RocksDbPrefixRange(Status::invalid_argument("unknown state space"));
-    }
-    if (!is_open()) return RocksDbPrefixRange(closed());
-    return RocksDbPrefixRange(*db_, db_->handle(state_space_index(space)), prefix);
-  }
+  // A read view of the store as of now (see RocksDbSnapshot).
+  RocksDbSnapshot<Space> snapshot() const { return RocksDbSnapshot<Space>(db_.get()); }
 
   // A new empty batch for this store.
   write_batch new_batch() const { return write_batch(db_.get()); }
+  // A new empty indexed batch reading from this store (see RocksDbIndexedBatch).
+  indexed_batch new_indexed_batch() const { return indexed_batch(db_.get()); }
 
   // Applies `batch` atomically across spaces (or nothing, on error). sync = true: durable
-  // (WAL fdatasync'ed) when this returns. On success the batch is left empty and reusable.
+  // (WAL fdatasync'ed) when this returns. On success the batch is left empty and reusable;
+  // on error it is unchanged.
   Status commit(write_batch&& batch, WriteOptions options = {}) {
     if (!is_open()) return closed();
     if (!batch.error_.ok()) return batch.error_;
@@ -312,6 +193,29 @@ class RocksDbStore {
     if (s.ok()) batch.clear();
     return s;
   }
+  // The same for an indexed batch (its rocksdb::WriteBatch is written as it is).
+  Status commit(indexed_batch&& batch, WriteOptions options = {}) {
+    if (!is_open()) return closed();
+    if (!batch.error_.ok()) return batch.error_;
+    if (batch.owner_ != db_.get()) {
+      return Status::invalid_argument("indexed batch belongs to another store");
+    }
+    Status s = db_->write(*batch.rep_->GetWriteBatch(), options.sync);
+    if (s.ok()) batch.clear();
+    return s;
+  }
+
+  // Makes every commit so far synced (RocksDB's FlushWAL(true)): commits made with
+  // sync = false survive power loss once this returns OK. After a failed write it returns
+  // that error and does not touch the WAL (see the file comment).
+  Status sync_wal() {
+    if (!is_open()) return closed();
+    return db_->sync_wal();
+  }
+
+  // OK, or the first commit that failed with an I/O error or corruption: RocksDB refuses
+  // writes from then on, until the store is reopened.
+  Status write_error() const { return db_ ? db_->write_error() : Status(); }
 
   // Flushes every space's memtable to SST files (the WAL is then no longer needed for them).
   Status flush() {
@@ -319,9 +223,23 @@ class RocksDbStore {
     return db_->flush();
   }
 
+  // Writes a consistent copy of the whole database, as of one moment during the call, to
+  // `dir`, which RocksDbStore::open opens like any database (restoring = opening the copy,
+  // or copying it back). RocksDB's Checkpoint: the memtables are flushed, SST files are
+  // hard-linked when `dir` is on the same file system (copied otherwise), MANIFEST, OPTIONS
+  // and the live WAL are copied; everything is synced, the directory is renamed into place
+  // and its parent synced, so the checkpoint survives power loss once this returns OK.
+  // Commits may run concurrently: each is in the checkpoint entirely or not at all.
+  // Errors: invalid_argument when `dir` exists (or is empty), io_error, shutdown.
+  Status checkpoint(const std::filesystem::path& dir) {
+    if (!is_open()) return closed();
+    return db_->checkpoint(dir);
+  }
+
   // Syncs the WAL and closes the database; later calls fail with shutdown. Errors: busy
-  // while prefix ranges or raw snapshots are alive (the store stays open); RocksDB's error
-  // otherwise (the store is closed anyway). OK when already closed.
+  // while ranges or snapshots (strata's or raw) are alive (the store stays open); the
+  // earlier write error after a failed write (the WAL is not synced: see the file comment);
+  // RocksDB's error otherwise (the store is closed anyway). OK when already closed.
   Status close() { return db_ ? db_->close() : Status(); }
 
   // False after close() or a move.
@@ -344,21 +262,37 @@ class RocksDbStore {
   }
 
  private:
+  friend class detail::RocksDbReads<RocksDbStore<Space>, Space>;
+
   explicit RocksDbStore(std::unique_ptr<detail::Database> db) : db_(std::move(db)) {}
 
   static Status closed() { return Status::shutdown("RocksDbStore is closed"); }
+  detail::RocksDbReadSource read_source() const { return {db_.get(), nullptr, nullptr}; }
 
   std::unique_ptr<detail::Database> db_;
 };
 
-}  // namespace strata::rocksdb
+}  // namespace strata
 
-namespace strata::rocksdb::detail {
+namespace strata::detail {
 enum class RocksDbStoreCheckSpace : unsigned char { kOnly };
-}  // namespace strata::rocksdb::detail
+}  // namespace strata::detail
 template <>
-struct strata::state_space_traits<strata::rocksdb::detail::RocksDbStoreCheckSpace> {
+struct strata::state_space_traits<strata::detail::RocksDbStoreCheckSpace> {
   static constexpr std::array names{"only"};
 };
-static_assert(
-    strata::Store<strata::rocksdb::RocksDbStore<strata::rocksdb::detail::RocksDbStoreCheckSpace>>);
+namespace strata::detail {
+using RocksDbCheckStore = RocksDbStore<RocksDbStoreCheckSpace>;
+static_assert(Store<RocksDbCheckStore>);
+static_assert(RangeReadStore<RocksDbCheckStore>);
+static_assert(MultiGetStore<RocksDbCheckStore>);
+static_assert(ZeroCopyReadStore<RocksDbCheckStore>);
+static_assert(SnapshotStore<RocksDbCheckStore>);
+static_assert(IndexedBatchStore<RocksDbCheckStore>);
+static_assert(RangeReadStore<RocksDbSnapshot<RocksDbStoreCheckSpace>>);
+static_assert(MultiGetStore<RocksDbSnapshot<RocksDbStoreCheckSpace>>);
+static_assert(ZeroCopyReadStore<RocksDbSnapshot<RocksDbStoreCheckSpace>>);
+static_assert(RangeReadStore<RocksDbIndexedBatch<RocksDbStoreCheckSpace>>);
+static_assert(MultiGetStore<RocksDbIndexedBatch<RocksDbStoreCheckSpace>>);
+static_assert(ZeroCopyReadStore<RocksDbIndexedBatch<RocksDbStoreCheckSpace>>);
+}  // namespace strata::detail

@@ -23,10 +23,10 @@
 
 #include "strata/core/status.h"
 
-namespace strata::rocksdb {
+namespace strata {
 
 // `s` as a strata Status whose message is "rocksdb: <context>: <s.ToString()>" (the context
 // part is left out when empty). OK maps to OK.
 Status from_rocksdb(const ::rocksdb::Status& s, std::string_view context = {});
 
-}  // namespace strata::rocksdb
+}  // namespace strata

@@ -1,27 +1,31 @@
-// strata/store/memory_store.h — MemoryStore<Space>: an ordered in-memory Store.
+// strata/store/memory_store.h — MemoryStore<Space>: an ordered in-memory Store with every
+// read ability (snapshots, range scans, multi_get, zero-copy gets).
 //
 // The default store for tests and for state that need not survive the process. Semantics
 // are those of every Store (concepts.h): atomic commits across spaces, bytewise-ordered
-// prefix scans over a point-in-time view. WriteOptions::sync has no effect (nothing is
-// durable).
+// scans over a point-in-time view. WriteOptions::sync has no effect (nothing is durable).
 //
-// Snapshots are copy-on-write per space: a prefix_iter range shares the space's map; a commit
-// that touches a space while a range over it is alive copies that space's map first (O(n)
-// once per such commit), otherwise it updates in place.
+// Point-in-time views are copy-on-write per space: a range, a snapshot or a pinned value
+// shares the space's map; a commit that touches a space while such a view of it is alive
+// copies that space's map first (O(keys) once per such commit), otherwise it updates in place.
+// So keep snapshots and pinned values short-lived when commits are frequent.
 //
-// Thread-safety: safe for concurrent use without external synchronization. A prefix range
-// and its iterators belong to one thread and stay valid (and unchanged) whatever commits
-// follow; views from an iterator are valid until it is incremented.
+// Thread-safety: safe for concurrent use without external synchronization. A range, a
+// snapshot or a pinned value belongs to one thread at a time and stays valid (and unchanged)
+// whatever commits follow; views from a range's iterator are valid until it is incremented,
+// a pinned value's view until it is reset, reused or destroyed.
+// Lifetime: ranges, snapshots and pinned values keep what they read alive by themselves; they
+// may outlive the store.
 #pragma once
 
 #include <array>
 #include <cstddef>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,6 +34,7 @@
 #include "strata/core/result.h"
 #include "strata/core/status.h"
 #include "strata/store/concepts.h"
+#include "strata/store/detail/map_range.h"
 #include "strata/store/key_range.h"
 #include "strata/store/state_space.h"
 
@@ -37,6 +42,10 @@ namespace strata {
 
 template <class Space>
 class MemoryStore;
+namespace detail {
+template <class Derived, class Space>
+class MemoryReads;
+}  // namespace detail
 
 // The write batch of MemoryStore: the operations in call order.
 template <class Space>
@@ -81,61 +90,134 @@ class MemoryWriteBatch {
   bool bad_space_ = false;  // an operation named a value outside the enum
 };
 
+// A value read by get_pinned from a MemoryStore or its snapshot: it shares the space's map,
+// so the view stays valid whatever commits follow (each of them then copies the map: see the
+// file comment), until reset(), the next get_pinned into it, a move from it, or destruction.
+class MemoryPinnedValue {
+ public:
+  std::string_view view() const noexcept { return value_; }
+  void reset() noexcept {
+    map_.reset();
+    value_ = {};
+  }
+
+ private:
+  template <class, class>
+  friend class detail::MemoryReads;
+  std::shared_ptr<const detail::MemoryMap> map_;
+  std::string_view value_;
+};
+
+namespace detail {
+
+// The read API of MemoryStore and MemorySnapshot. Derived provides:
+//   template <class F> decltype(auto) read_map(std::size_t i, F f) const;  // f(const MemoryMap&)
+//   std::shared_ptr<const MemoryMap> share_map(std::size_t i) const;
+template <class Derived, class Space>
+class MemoryReads {
+ public:
+  using state_space = Space;
+  using prefix_range = MapRange;
+  using pinned_value = MemoryPinnedValue;
+
+  // The value of `key` in `space` (a copy), nullopt when absent.
+  Result<std::optional<std::string>> get(Space space, std::string_view key) const {
+    if (!is_valid_state_space(space)) return unknown_space();
+    return self().read_map(state_space_index(space), [&](const MemoryMap& m) {
+      auto it = m.find(key);
+      return it == m.end() ? std::optional<std::string>() : std::optional<std::string>(it->second);
+    });
+  }
+
+  // Copies the value into `buffer` (reusing its capacity); false when absent.
+  Result<bool> get_into(Space space, std::string_view key, std::string& buffer) const {
+    if (!is_valid_state_space(space)) return unknown_space();
+    return self().read_map(state_space_index(space), [&](const MemoryMap& m) {
+      auto it = m.find(key);
+      if (it == m.end()) return false;
+      buffer.assign(it->second);
+      return true;
+    });
+  }
+
+  // Pins the value in place (see MemoryPinnedValue); false when absent.
+  Result<bool> get_pinned(Space space, std::string_view key, MemoryPinnedValue& out) const {
+    out.reset();
+    if (!is_valid_state_space(space)) return unknown_space();
+    auto map = self().share_map(state_space_index(space));
+    auto it = map->find(key);
+    if (it == map->end()) return false;
+    out.value_ = it->second;
+    out.map_ = std::move(map);
+    return true;
+  }
+
+  // One value (or nullopt) per key, from one point-in-time view.
+  Result<std::vector<std::optional<std::string>>> multi_get(
+      Space space, std::span<const std::string_view> keys) const {
+    if (!is_valid_state_space(space)) return unknown_space();
+    return self().read_map(state_space_index(space), [&](const MemoryMap& m) {
+      std::vector<std::optional<std::string>> out;
+      out.reserve(keys.size());
+      for (std::string_view key : keys) {
+        auto it = m.find(key);
+        out.push_back(it == m.end() ? std::optional<std::string>()
+                                    : std::optional<std::string>(it->second));
+      }
+      return out;
+    });
+  }
+
+  // Exactly the keys of `space` that start with `prefix` (all of them for ""), ascending.
+  // An unknown space gives an empty range whose status() is invalid_argument.
+  MapRange prefix_iter(Space space, std::string_view prefix) const {
+    return range_iter(space, KeyBounds::prefix(prefix), ScanOrder::kForward);
+  }
+
+  // The keys of `space` in [bounds.lower, bounds.upper), in `order`, with seek.
+  MapRange range_iter(Space space, KeyBounds bounds, ScanOrder order = ScanOrder::kForward) const {
+    if (!is_valid_state_space(space)) return MapRange(unknown_space());
+    return MapRange(self().share_map(state_space_index(space)), std::move(bounds), order);
+  }
+
+ private:
+  const Derived& self() const { return static_cast<const Derived&>(*this); }
+  static Status unknown_space() { return Status::invalid_argument("unknown state space"); }
+};
+
+}  // namespace detail
+
+// A point-in-time read view of a MemoryStore (MemoryStore::snapshot()), with the store's
+// whole read API. Cheap to take (one shared_ptr per space); see the file comment for what it
+// costs later commits.
 template <class Space>
-class MemoryStore {
+class MemorySnapshot : public detail::MemoryReads<MemorySnapshot<Space>, Space> {
+ private:
+  friend class MemoryStore<Space>;
+  friend class detail::MemoryReads<MemorySnapshot<Space>, Space>;
+  using Maps = std::array<std::shared_ptr<const detail::MemoryMap>, state_space_count<Space>>;
+
+  explicit MemorySnapshot(Maps maps) : maps_(std::move(maps)) {}
+
+  template <class F>
+  decltype(auto) read_map(std::size_t i, F f) const {
+    return f(*maps_[i]);
+  }
+  std::shared_ptr<const detail::MemoryMap> share_map(std::size_t i) const { return maps_[i]; }
+
+  Maps maps_;
+};
+
+template <class Space>
+class MemoryStore : public detail::MemoryReads<MemoryStore<Space>, Space> {
   static_assert(assert_state_space<Space>::value);
 
-  using Map = std::map<std::string, std::string, std::less<>>;
+  using Map = detail::MemoryMap;
 
  public:
   using state_space = Space;
   using write_batch = MemoryWriteBatch<Space>;
-
-  // A point-in-time scan of the keys of one space that start with a prefix.
-  class PrefixRange {
-   public:
-    class iterator {
-     public:
-      using value_type = KeyValue;
-      using difference_type = std::ptrdiff_t;
-      using iterator_concept = std::input_iterator_tag;
-
-      iterator() = default;
-      KeyValue operator*() const { return {it_->first, it_->second}; }
-      iterator& operator++() {
-        ++it_;
-        return *this;
-      }
-      void operator++(int) { ++*this; }
-      friend bool operator==(const iterator& it, std::default_sentinel_t) {
-        return it.it_ == it.end_ || (it.upper_ && it.it_->first >= *it.upper_);
-      }
-
-     private:
-      friend class PrefixRange;
-      iterator(typename Map::const_iterator it, typename Map::const_iterator end,
-               const std::optional<std::string>* upper)
-          : it_(it), end_(end), upper_(upper && *upper ? &**upper : nullptr) {}
-
-      typename Map::const_iterator it_{};
-      typename Map::const_iterator end_{};
-      const std::string* upper_ = nullptr;
-    };
-
-    iterator begin() const { return iterator(map_->lower_bound(prefix_), map_->end(), &upper_); }
-    std::default_sentinel_t end() const noexcept { return {}; }
-    // Always OK: a memory scan cannot fail.
-    Status status() const { return {}; }
-
-   private:
-    friend class MemoryStore;
-    PrefixRange(std::shared_ptr<const Map> map, std::string_view prefix)
-        : map_(std::move(map)), prefix_(prefix), upper_(prefix_upper_bound(prefix)) {}
-
-    std::shared_ptr<const Map> map_;
-    std::string prefix_;
-    std::optional<std::string> upper_;
-  };
+  using snapshot_type = MemorySnapshot<Space>;
 
   MemoryStore() {
     for (auto& m : spaces_) m = std::make_shared<Map>();
@@ -143,20 +225,12 @@ class MemoryStore {
   MemoryStore(const MemoryStore&) = delete;
   MemoryStore& operator=(const MemoryStore&) = delete;
 
-  Result<std::optional<std::string>> get(Space space, std::string_view key) const {
-    if (!is_valid_state_space(space)) return Status::invalid_argument("unknown state space");
+  // A read view of every space as of now.
+  MemorySnapshot<Space> snapshot() const {
+    typename MemorySnapshot<Space>::Maps maps;
     std::shared_lock lock(mu_);
-    const Map& m = *spaces_[state_space_index(space)];
-    auto it = m.find(key);
-    if (it == m.end()) return std::optional<std::string>();
-    return std::optional<std::string>(it->second);
-  }
-
-  // REQUIRES: `space` is a declared value of Space (else the range is empty).
-  PrefixRange prefix_iter(Space space, std::string_view prefix) const {
-    if (!is_valid_state_space(space)) return PrefixRange(std::make_shared<const Map>(), prefix);
-    std::shared_lock lock(mu_);
-    return PrefixRange(spaces_[state_space_index(space)], prefix);
+    for (std::size_t i = 0; i < maps.size(); ++i) maps[i] = spaces_[i];
+    return MemorySnapshot<Space>(std::move(maps));
   }
 
   MemoryWriteBatch<Space> new_batch() const { return {}; }
@@ -169,7 +243,8 @@ class MemoryStore {
     for (auto& op : batch.ops_) {
       const std::size_t i = state_space_index(op.space);
       if (!owned[i]) {
-        // A live PrefixRange shares this map: copy it so the range keeps its snapshot.
+        // A live range, snapshot or pinned value shares this map: copy it so that it keeps
+        // its point-in-time view.
         if (spaces_[i].use_count() > 1) spaces_[i] = std::make_shared<Map>(*spaces_[i]);
         owned[i] = true;
       }
@@ -193,6 +268,18 @@ class MemoryStore {
   }
 
  private:
+  friend class detail::MemoryReads<MemoryStore<Space>, Space>;
+
+  template <class F>
+  decltype(auto) read_map(std::size_t i, F f) const {
+    std::shared_lock lock(mu_);
+    return f(*spaces_[i]);
+  }
+  std::shared_ptr<const Map> share_map(std::size_t i) const {
+    std::shared_lock lock(mu_);
+    return spaces_[i];
+  }
+
   mutable std::shared_mutex mu_;
   std::array<std::shared_ptr<Map>, state_space_count<Space>> spaces_;
 };
@@ -207,3 +294,13 @@ struct strata::state_space_traits<strata::detail::MemoryStoreCheckSpace> {
   static constexpr std::array names{"only"};
 };
 static_assert(strata::Store<strata::MemoryStore<strata::detail::MemoryStoreCheckSpace>>);
+static_assert(strata::RangeReadStore<strata::MemoryStore<strata::detail::MemoryStoreCheckSpace>>);
+static_assert(strata::MultiGetStore<strata::MemoryStore<strata::detail::MemoryStoreCheckSpace>>);
+static_assert(
+    strata::ZeroCopyReadStore<strata::MemoryStore<strata::detail::MemoryStoreCheckSpace>>);
+static_assert(strata::SnapshotStore<strata::MemoryStore<strata::detail::MemoryStoreCheckSpace>>);
+static_assert(
+    strata::RangeReadStore<strata::MemorySnapshot<strata::detail::MemoryStoreCheckSpace>>);
+static_assert(strata::MultiGetStore<strata::MemorySnapshot<strata::detail::MemoryStoreCheckSpace>>);
+static_assert(
+    strata::ZeroCopyReadStore<strata::MemorySnapshot<strata::detail::MemoryStoreCheckSpace>>);

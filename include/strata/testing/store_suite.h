@@ -1,13 +1,8 @@
 // strata/testing/store_suite.h — the conformance suite every Store must pass.
 //
 // A GoogleTest typed test suite (target strata::testing). Instantiate it for your own store
-// with a factory type:
+// with a factory type (strata/testing/store_fixture.h):
 //
-//   struct MyFactory {
-//     using store_type = MyStore<strata::testing::SuiteSpace>;  // any state space, >= 2 spaces
-//     // A new, empty store; `dir` is a fresh empty directory that outlives the store.
-//     static std::unique_ptr<store_type> open(const std::filesystem::path& dir);
-//   };
 //   namespace strata::testing {
 //   INSTANTIATE_TYPED_TEST_SUITE_P(Mine, StoreSuite, MyFactory);
 //   }
@@ -16,18 +11,17 @@
 // namespace strata::testing.) The suite checks the semantics of strata/store/concepts.h: point
 // reads, batches (atomic across spaces, last operation wins), isolated spaces, prefix scans (order,
 // exact bounds, 0xff edge cases, empty prefix), snapshot isolation of scans, binary data,
-// empty values, large values, many keys and concurrent readers during commits.
+// empty values, large values, many keys and concurrent readers during commits. The optional
+// read abilities have their suites in strata/testing/read_suite.h, indexed batches (any store
+// has one) in strata/testing/indexed_batch_suite.h.
 //
 // Thread-safety: GoogleTest runs the tests one at a time; some tests start threads of their own.
 #pragma once
 
 #include <gtest/gtest.h>
 
-#include <array>
 #include <atomic>
 #include <cstdint>
-#include <filesystem>
-#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -36,74 +30,12 @@
 
 #include "strata/core/bytes.h"
 #include "strata/store/concepts.h"
-#include "strata/store/state_space.h"
-#include "strata/testing/temp_dir.h"
-
-namespace strata::testing {
-
-// A state space for stores under test.
-enum class SuiteSpace : std::uint8_t { kAccounts, kBlocks, kMeta };
-
-}  // namespace strata::testing
-
-template <>
-struct strata::state_space_traits<strata::testing::SuiteSpace> {
-  static constexpr std::array names{"accounts", "blocks", "meta"};
-};
+#include "strata/testing/store_fixture.h"
 
 namespace strata::testing {
 
 template <class Factory>
-class StoreSuite : public ::testing::Test {
- protected:
-  using S = typename Factory::store_type;
-  using Space = typename S::state_space;
-  static_assert(Store<S>, "the factory's store_type must satisfy strata::Store");
-  static_assert(state_space_count<Space> >= 2, "the suite needs a state space with >= 2 spaces");
-
-  static constexpr Space kA = static_cast<Space>(0);
-  static constexpr Space kB = static_cast<Space>(1);
-
-  void SetUp() override {
-    store_ = Factory::open(dir_.path());
-    ASSERT_NE(store_, nullptr) << "the factory could not open a store";
-  }
-  void TearDown() override { store_.reset(); }
-
-  S& store() { return *store_; }
-
-  void put(Space space, std::string_view key, std::string_view value, bool sync = false) {
-    auto b = store_->new_batch();
-    b.put(space, key, value);
-    ASSERT_TRUE(store_->commit(std::move(b), WriteOptions{.sync = sync}).ok());
-  }
-  void erase(Space space, std::string_view key) {
-    auto b = store_->new_batch();
-    b.erase(space, key);
-    ASSERT_TRUE(store_->commit(std::move(b), WriteOptions{}).ok());
-  }
-  std::optional<std::string> get(Space space, std::string_view key) {
-    auto r = store_->get(space, key);
-    EXPECT_TRUE(r.has_value()) << r.error();
-    return r.has_value() ? *r : std::nullopt;
-  }
-  // All {key, value} pairs of a prefix scan, checking status() after the loop.
-  std::vector<std::pair<std::string, std::string>> scan(Space space, std::string_view prefix) {
-    std::vector<std::pair<std::string, std::string>> out;
-    auto range = store_->prefix_iter(space, prefix);
-    for (KeyValue kv : range) out.emplace_back(std::string(kv.key), std::string(kv.value));
-    EXPECT_TRUE(range.status().ok()) << range.status();
-    return out;
-  }
-  std::vector<std::string> scan_keys(Space space, std::string_view prefix) {
-    std::vector<std::string> keys;
-    for (auto& [k, v] : scan(space, prefix)) keys.push_back(k);
-    return keys;
-  }
-
-  TempDir dir_{"store-suite"};
-  std::unique_ptr<S> store_;
-};
+class StoreSuite : public StoreFixture<Factory> {};
 
 TYPED_TEST_SUITE_P(StoreSuite);
 // Including this header without instantiating the suite is not an error.
@@ -190,46 +122,31 @@ TYPED_TEST_P(StoreSuite, BatchIsAtomicAcrossSpaces) {
   // A writer commits batches that set A:k and B:k to the same generation. A reader that reads
   // A then B must never see B behind A, and reading B then A never A behind B: a batch applied
   // space by space would show one space ahead of the other.
-  constexpr std::uint64_t kGenerations = 2000;
-  std::atomic<bool> done{false};
-  std::atomic<int> violations{0};
   auto read_gen = [&](auto space) -> std::uint64_t {
     auto r = this->store().get(space, "k");
     if (!r.has_value() || !r->has_value()) return 0;
     return decode_be<std::uint64_t>(std::string_view(**r)).value_or(0);
   };
-  std::atomic<std::uint64_t> rounds{0};
-  std::thread reader([&] {
-    while (!done.load()) {
-      const std::uint64_t a1 = read_gen(this->kA);
-      const std::uint64_t b1 = read_gen(this->kB);
-      const std::uint64_t b2 = read_gen(this->kB);
-      const std::uint64_t a2 = read_gen(this->kA);
-      if (b1 < a1 || a2 < b2) violations.fetch_add(1);
-      rounds.fetch_add(1);
-    }
-  });
-  // Commit at least kGenerations batches, and go on until the reader has overlapped with the
-  // commits for a while (a fast store could finish before the reader thread starts).
-  constexpr std::uint64_t kMinRounds = 200;
-  std::uint64_t g = 1;
-  for (; g <= kGenerations || (rounds.load() < kMinRounds && g < 100 * kGenerations); ++g) {
-    auto b = this->store().new_batch();
-    const std::string v = concat_bytes(g);
-    b.put(this->kA, "k", v);
-    b.put(this->kB, "k", v);
-    const Status s = this->store().commit(std::move(b), WriteOptions{});
-    if (!s.ok()) {
-      ADD_FAILURE() << s;
-      break;
-    }
-  }
-  done.store(true);
-  reader.join();
-  EXPECT_EQ(violations.load(), 0);
-  EXPECT_GE(rounds.load(), kMinRounds) << "the reader never overlapped with the commits";
-  EXPECT_EQ(read_gen(this->kA), g - 1);
-  EXPECT_EQ(read_gen(this->kB), g - 1);
+  std::uint64_t last = 0;
+  race_reader_with_commits(
+      [&](std::uint64_t g) {
+        auto b = this->store().new_batch();
+        const std::string v = concat_bytes(g);
+        b.put(this->kA, "k", v);
+        b.put(this->kB, "k", v);
+        last = g;
+        return this->store().commit(std::move(b), WriteOptions{});
+      },
+      [&](std::uint64_t) {
+        const std::uint64_t a1 = read_gen(this->kA);
+        const std::uint64_t b1 = read_gen(this->kB);
+        const std::uint64_t b2 = read_gen(this->kB);
+        const std::uint64_t a2 = read_gen(this->kA);
+        return b1 >= a1 && a2 >= b2;
+      },
+      /*min_commits=*/2000, /*min_rounds=*/200);
+  EXPECT_EQ(read_gen(this->kA), last);
+  EXPECT_EQ(read_gen(this->kB), last);
 }
 
 TYPED_TEST_P(StoreSuite, PrefixIterYieldsExactlyMatchingKeysInOrder) {

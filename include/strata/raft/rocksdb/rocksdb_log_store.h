@@ -70,7 +70,7 @@ struct strata::state_space_traits<strata::raft::rocksdb::RaftSpace> {
 
 namespace strata::raft::rocksdb {
 
-using RaftDb = strata::rocksdb::RocksDbStore<RaftSpace>;
+using RaftDb = strata::RocksDbStore<RaftSpace>;
 
 namespace detail {
 
@@ -165,7 +165,7 @@ class RocksDbLogStore final : public LogStore {
                               detail::decode_entry(expect, std::string_view(v.data(), v.size())));
       out.push_back(std::move(e));
     }
-    STRATA_RETURN_IF_ERROR(strata::rocksdb::from_rocksdb(it->status(), "raft_log scan"));
+    STRATA_RETURN_IF_ERROR(strata::from_rocksdb(it->status(), "raft_log scan"));
     if (expect <= last && (out.empty() || bytes <= max_bytes)) {
       return Status::corruption("raft_log: entry " + std::to_string(expect) + " is missing");
     }
@@ -230,7 +230,7 @@ class RocksDbLogStore final : public LogStore {
       std::shared_lock lock(mu_);
       STRATA_RETURN_IF_ERROR(error_);
     }
-    Status s = strata::rocksdb::from_rocksdb(db_->raw_db()->SyncWAL(), "raft_log sync");
+    Status s = strata::from_rocksdb(db_->raw_db()->SyncWAL(), "raft_log sync");
     if (!s.ok()) {
       std::unique_lock lock(mu_);
       if (error_.ok()) error_ = s;
@@ -266,7 +266,7 @@ class RocksDbLogStore final : public LogStore {
         db_->raw_db()->NewIterator(::rocksdb::ReadOptions(), db_->column_family(RaftSpace::kLog)));
     it->SeekToFirst();
     if (!it->Valid()) {
-      STRATA_RETURN_IF_ERROR(strata::rocksdb::from_rocksdb(it->status(), "raft_log open"));
+      STRATA_RETURN_IF_ERROR(strata::from_rocksdb(it->status(), "raft_log open"));
       first_.store(first);
       last_.store(first - 1);
       last_term_ = boundary_term_;
@@ -362,10 +362,10 @@ class RocksDbMetaStore final : public MetaStore {
 // RocksDbOptions for a raft database: strata's defaults with a smaller block cache (a log
 // is read mostly at its tail, from the memtable) and no compression of the log (payloads are
 // usually already compact; compression costs append latency).
-inline strata::rocksdb::RocksDbOptions raft_rocksdb_options() {
-  strata::rocksdb::RocksDbOptions o;
+inline strata::RocksDbOptions raft_rocksdb_options() {
+  strata::RocksDbOptions o;
   o.block_cache_bytes = std::size_t{32} << 20;
-  o.compression.codec = strata::rocksdb::Compression::kNone;
+  o.compression.codec = strata::Compression::kNone;
   o.compression.bottommost_codec = std::nullopt;
   return o;
 }
@@ -373,7 +373,7 @@ inline strata::rocksdb::RocksDbOptions raft_rocksdb_options() {
 // Opens (or creates) a raft database at `dir` and both stores over it.
 inline Result<StorageEngine> open_rocksdb_engine(
     const std::filesystem::path& dir,
-    const strata::rocksdb::RocksDbOptions& options = raft_rocksdb_options()) {
+    const strata::RocksDbOptions& options = raft_rocksdb_options()) {
   auto db = RaftDb::open(dir, options);
   if (!db) return db.error();
   auto shared = std::make_shared<RaftDb>(std::move(*db));

@@ -1,21 +1,22 @@
 // strata/rocksdb/detail/database.h — the part of RocksDbStore that does not depend on the
-// state-space type: opening (column-family checks, options), the handles, close. Compiled
-// once in src/rocksdb/ rather than in every RocksDbStore<Space> instantiation.
+// state-space type: opening (directory, column-family checks, options), the handles, the
+// write path with its failure bookkeeping, checkpoints, close. Compiled once in src/rocksdb/
+// rather than in every RocksDbStore<Space> instantiation.
 //
-// Thread-safety: get/write/new_iterator may be called concurrently; open/close may not race
-// with anything.
+// Thread-safety: db/handle/write/sync_wal/checkpoint and the counters may be used
+// concurrently; open/close may not race with anything.
 #pragma once
 
 #include <rocksdb/db.h>
-#include <rocksdb/iterator.h>
 #include <rocksdb/statistics.h>
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <optional>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -26,10 +27,14 @@
 #include "strata/rocksdb/options.h"
 #include "strata/rocksdb/status.h"
 
-namespace strata::rocksdb::detail {
+namespace strata::detail {
 
 class Database {
  public:
+  // The file strata keeps in a database directory while it creates the database there (see
+  // RocksDbStore::open): its presence at open means a creation was interrupted.
+  static constexpr std::string_view kCreatingMarker = "STRATA-CREATING";
+
   // Opens (or creates) the database at `path` with one column family per name of `spaces`
   // (in that order: handle(i) is the column family of spaces[i]).
   static Result<std::unique_ptr<Database>> open(const std::filesystem::path& path,
@@ -41,10 +46,12 @@ class Database {
   // Calls close(); a failure there is reported on stderr (a destructor cannot return it).
   ~Database();
 
-  // Syncs the WAL (so writes made with sync = false survive power loss too), releases the
-  // column family handles and closes RocksDB. Idempotent: OK when already closed.
-  // Errors: busy while prefix ranges are alive or RocksDB snapshots are unreleased (the
-  // database stays open and usable); otherwise RocksDB's error (the database is closed).
+  // Syncs the WAL (so writes made with sync = false survive power loss too) unless a write
+  // failed earlier, releases the column family handles and closes RocksDB. Idempotent: OK
+  // when already closed. Errors: busy while ranges or snapshots are alive (the database
+  // stays open and usable); the earlier write error when a write failed (the WAL is not
+  // synced then: RocksDB's SyncWAL asserts on a WAL writer that saw an error, and Debian's
+  // librocksdb is built with assertions); otherwise RocksDB's error (closed anyway).
   Status close();
 
   // null once closed.
@@ -54,29 +61,33 @@ class Database {
   const std::filesystem::path& path() const noexcept { return path_; }
   const std::shared_ptr<::rocksdb::Statistics>& statistics() const noexcept { return stats_; }
 
-  // The value of `key` in column family `i`, read through a PinnableSlice (one copy: into
-  // the returned string).
-  // Inline: a point read is ~300 ns, and an out-of-line layer showed up as a few percent.
-  Result<std::optional<std::string>> get(std::size_t i, std::string_view key) const {
-    ::rocksdb::PinnableSlice value;
-    const ::rocksdb::Status s = db_->Get(::rocksdb::ReadOptions(), spaces_[i],
-                                         ::rocksdb::Slice(key.data(), key.size()), &value);
-    if (s.ok()) return std::optional<std::string>(std::in_place, value.data(), value.size());
-    if (s.IsNotFound()) return std::optional<std::string>();
-    return from_rocksdb(s, "get");
-  }
-
-  // Writes `batch` atomically; sync = true returns after the WAL is fdatasync'ed.
+  // Writes `batch` atomically; sync = true returns after the WAL is fdatasync'ed. A failed
+  // write is remembered (see write_error()).
   Status write(::rocksdb::WriteBatch& batch, bool sync);
 
-  // Flushes the memtables of every column family to SST files and waits for it.
+  // Makes every write so far synced (FlushWAL(true)), or returns the earlier write error
+  // without touching the WAL (see close()).
+  Status sync_wal();
+
+  // OK, or the first write that failed (RocksDB then refuses writes until reopened).
+  Status write_error() const;
+
+  // Flushes the memtables of every column family to SST files and waits for it. After a
+  // failed write: that error (RocksDB has stopped writing anyway).
   Status flush();
 
-  // Number of prefix ranges alive (close() refuses to run while it is not 0).
+  // A consistent copy of the database in `dir` (see RocksDbStore::checkpoint).
+  Status checkpoint(const std::filesystem::path& dir);
+
+  // Ranges alive (close() refuses to run while it is not 0).
   std::atomic<std::size_t>& live_ranges() const noexcept { return live_ranges_; }
+  // strata snapshots alive (likewise; RocksDB's own count covers raw snapshots too).
+  std::atomic<std::size_t>& live_snapshots() const noexcept { return live_snapshots_; }
 
  private:
   Database() = default;
+
+  void note_write_error(const Status& s);
 
   std::filesystem::path path_;
   ::rocksdb::DB* db_ = nullptr;
@@ -84,6 +95,18 @@ class Database {
   std::vector<::rocksdb::ColumnFamilyHandle*> spaces_;       // spaces[i] -> its handle
   std::shared_ptr<::rocksdb::Statistics> stats_;
   mutable std::atomic<std::size_t> live_ranges_{0};
+  mutable std::atomic<std::size_t> live_snapshots_{0};
+  std::atomic<bool> write_failed_{false};
+  mutable std::mutex write_error_mu_;
+  Status write_error_;  // guarded by write_error_mu_
 };
 
-}  // namespace strata::rocksdb::detail
+// Creates a checkpoint of `db` in `dir`: `dir` must not exist; its missing parents are created
+// durably, and the parent is synced after RocksDB renamed the finished checkpoint into place.
+// log_size_for_flush is rocksdb::Checkpoint's: 0 flushes the memtables first (the checkpoint
+// then holds SST files and little WAL); UINT64_MAX never flushes (needed for a database
+// opened read-only; the live WAL files are copied instead).
+Status create_checkpoint(::rocksdb::DB* db, const std::filesystem::path& dir,
+                         std::uint64_t log_size_for_flush);
+
+}  // namespace strata::detail

@@ -1,0 +1,211 @@
+// strata/rocksdb/write_batch.h — the batches of RocksDbStore: RocksDbWriteBatch (a
+// rocksdb::WriteBatch) and RocksDbIndexedBatch (a rocksdb::WriteBatchWithIndex that can be read
+// back: read-your-writes, savepoints).
+//
+// Both name spaces instead of column family handles; an operation that cannot be added (an
+// unknown space, a batch made by no store or a closed one) is remembered, and the commit of
+// the batch then fails with it and writes nothing.
+//
+// Thread-safety: a batch belongs to one thread at a time.
+// Lifetime: a batch is committed to the store that made it; it may outlive the store's close()
+// (later operations and reads then fail with shutdown) but not the store object.
+#pragma once
+
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "strata/core/status.h"
+#include "strata/rocksdb/detail/database.h"
+#include "strata/rocksdb/detail/reads.h"
+#include "strata/rocksdb/status.h"
+#include "strata/store/state_space.h"
+
+namespace strata {
+
+template <class Space>
+class RocksDbStore;
+
+namespace detail {
+
+inline ::rocksdb::Slice to_slice(std::string_view s) noexcept { return {s.data(), s.size()}; }
+
+// The column family of `space` in `owner`, or null after recording why in `error`.
+template <class Space>
+::rocksdb::ColumnFamilyHandle* batch_handle(const Database* owner, Space space, Status& error) {
+  if (owner == nullptr || !is_valid_state_space(space)) {
+    if (error.ok()) {
+      error =
+          Status::invalid_argument(owner == nullptr ? "write batch was not made by a RocksDbStore"
+                                                    : "write batch names an unknown state space");
+    }
+    return nullptr;
+  }
+  ::rocksdb::ColumnFamilyHandle* cf = owner->handle(state_space_index(space));
+  if (cf == nullptr && error.ok()) error = Status::shutdown("RocksDbStore is closed");
+  return cf;
+}
+
+inline void note_batch_error(const ::rocksdb::Status& s, Status& error) {
+  if (!s.ok() && error.ok()) error = from_rocksdb(s, "write batch");
+}
+
+}  // namespace detail
+
+// The write batch of RocksDbStore. Operations apply in call order; the last one on a key
+// wins.
+template <class Space>
+class RocksDbWriteBatch {
+  static_assert(assert_state_space<Space>::value);
+
+ public:
+  using state_space = Space;
+
+  // A batch bound to no store: every commit of it fails with invalid_argument. Use
+  // RocksDbStore::new_batch() for a usable one.
+  RocksDbWriteBatch() = default;
+
+  // Sets `key` to `value` in `space`.
+  void put(Space space, std::string_view key, std::string_view value) {
+    if (auto* cf = detail::batch_handle(owner_, space, error_)) {
+      detail::note_batch_error(rep_.Put(cf, detail::to_slice(key), detail::to_slice(value)),
+                               error_);
+    }
+  }
+  // Removes `key` from `space` (no error when absent).
+  void erase(Space space, std::string_view key) {
+    if (auto* cf = detail::batch_handle(owner_, space, error_)) {
+      detail::note_batch_error(rep_.Delete(cf, detail::to_slice(key)), error_);
+    }
+  }
+  // Removes every key k of `space` with begin <= k < end, as one range tombstone (cheap to
+  // write whatever the number of keys; reads slow down if thousands pile up unflushed).
+  // An empty range (begin == end) adds nothing; begin > end makes the commit fail with
+  // invalid_argument. Not part of the generic WriteBatch concept, nor of the indexed batch.
+  void delete_range(Space space, std::string_view begin, std::string_view end) {
+    if (begin > end) {
+      if (error_.ok()) error_ = Status::invalid_argument("delete_range: begin > end");
+      return;
+    }
+    if (begin == end) return;
+    if (auto* cf = detail::batch_handle(owner_, space, error_)) {
+      detail::note_batch_error(rep_.DeleteRange(cf, detail::to_slice(begin), detail::to_slice(end)),
+                               error_);
+    }
+  }
+
+  // Operations added since construction or clear().
+  std::size_t count() const noexcept { return rep_.Count(); }
+  // Encoded size in bytes (RocksDB's: a 12-byte header, then per operation a tag, the column
+  // family id, length-prefixed key and value).
+  std::size_t byte_size() const noexcept { return rep_.GetDataSize(); }
+  // Drops every operation (and a recorded error).
+  void clear() {
+    rep_.Clear();
+    error_ = Status();
+  }
+
+  // The underlying batch, for operations strata does not wrap (Merge, PutLogData, ...).
+  ::rocksdb::WriteBatch& raw() noexcept { return rep_; }
+
+ private:
+  friend class RocksDbStore<Space>;
+  explicit RocksDbWriteBatch(const detail::Database* owner) : owner_(owner) {}
+
+  const detail::Database* owner_ = nullptr;
+  ::rocksdb::WriteBatch rep_;
+  Status error_;  // the first failed operation; the commit reports it and writes nothing
+};
+
+// The indexed batch of RocksDbStore (concepts.h: IndexedWriteBatch): a
+// rocksdb::WriteBatchWithIndex. Reads through it — get, get_into, get_pinned, multi_get,
+// prefix_iter, range_iter — show the store's latest committed state with the batch's
+// operations applied; savepoints take operations back. Views and ranges read from it are
+// invalidated by the next write or rollback to it. No delete_range (RocksDB's indexed batch
+// does not support it).
+template <class Space>
+class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Space>, Space> {
+  static_assert(assert_state_space<Space>::value);
+
+ public:
+  using state_space = Space;
+
+  RocksDbIndexedBatch(RocksDbIndexedBatch&&) noexcept = default;
+  RocksDbIndexedBatch& operator=(RocksDbIndexedBatch&&) noexcept = default;
+
+  // Sets `key` to `value` in `space`.
+  void put(Space space, std::string_view key, std::string_view value) {
+    if (auto* cf = detail::batch_handle(owner_, space, error_)) {
+      detail::note_batch_error(rep_->Put(cf, detail::to_slice(key), detail::to_slice(value)),
+                               error_);
+    }
+  }
+  // Removes `key` from `space` (no error when absent).
+  void erase(Space space, std::string_view key) {
+    if (auto* cf = detail::batch_handle(owner_, space, error_)) {
+      detail::note_batch_error(rep_->Delete(cf, detail::to_slice(key)), error_);
+    }
+  }
+  // Operations added since construction or clear().
+  std::size_t count() const noexcept { return rep_->GetWriteBatch()->Count(); }
+  // Encoded size in bytes of the underlying rocksdb::WriteBatch.
+  std::size_t byte_size() const noexcept { return rep_->GetDataSize(); }
+  // Drops every operation, savepoint and recorded error.
+  void clear() {
+    rep_->Clear();
+    error_ = Status();
+    savepoint_errors_.clear();
+  }
+
+  void set_savepoint() {
+    rep_->SetSavePoint();
+    savepoint_errors_.push_back(error_);
+  }
+  Status rollback_to_savepoint() {
+    if (savepoint_errors_.empty()) {
+      return Status::invalid_argument("rollback_to_savepoint: no savepoint");
+    }
+    STRATA_RETURN_IF_ERROR(from_rocksdb(rep_->RollbackToSavePoint(), "rollback_to_savepoint"));
+    error_ = std::move(savepoint_errors_.back());
+    savepoint_errors_.pop_back();
+    return {};
+  }
+  Status pop_savepoint() {
+    if (savepoint_errors_.empty()) return Status::invalid_argument("pop_savepoint: no savepoint");
+    STRATA_RETURN_IF_ERROR(from_rocksdb(rep_->PopSavePoint(), "pop_savepoint"));
+    savepoint_errors_.pop_back();
+    return {};
+  }
+  // OK, or the first refused operation since the last rollback past it.
+  Status status() const { return error_; }
+
+  // The underlying indexed batch, for what strata does not wrap.
+  ::rocksdb::WriteBatchWithIndex& raw() noexcept { return *rep_; }
+
+ private:
+  friend class RocksDbStore<Space>;
+  friend class detail::RocksDbReads<RocksDbIndexedBatch<Space>, Space>;
+
+  explicit RocksDbIndexedBatch(const detail::Database* owner)
+      : owner_(owner),
+        rep_(std::make_unique<::rocksdb::WriteBatchWithIndex>(
+            ::rocksdb::BytewiseComparator(), /*reserved_bytes=*/0, /*overwrite_key=*/true)) {}
+
+  detail::RocksDbReadSource read_source() const { return {owner_, nullptr, rep_.get()}; }
+
+  const detail::Database* owner_ = nullptr;
+  // Behind a pointer: reads through a const batch need the non-const RocksDB calls, and
+  // ranges keep a stable address when the batch is moved.
+  std::unique_ptr<::rocksdb::WriteBatchWithIndex> rep_;
+  Status error_;
+  std::vector<Status> savepoint_errors_;  // error_ at each savepoint
+};
+
+}  // namespace strata

@@ -1,0 +1,329 @@
+// strata/store/indexed_batch.h — an indexed batch for every Store: IndexedBatch<S>,
+// new_indexed_batch(store) and commit_indexed(store, batch).
+//
+// An indexed batch is a write batch you can read back (concepts.h: IndexedWriteBatch). Reads
+// through it show the store as it will be once the batch commits — the committed state with
+// the batch's writes applied — including prefix_iter and range_iter, merged with the pending
+// writes. Savepoints let a caller take back what it added since. StorageManager gives one to
+// each write command (read-your-writes inside a group); it is just as useful on its own for a
+// read-modify-write transaction by a single writer:
+//
+//   auto txn = strata::new_indexed_batch(store);
+//   auto balance = txn.get(Space::kAccounts, "alice");        // store + pending writes
+//   txn.put(Space::kAccounts, "alice", new_balance);
+//   STRATA_RETURN_IF_ERROR(strata::commit_indexed(store, std::move(txn), {.sync = true}));
+//
+// IndexedBatch<S> is S's own indexed batch when S has one (IndexedBatchStore: RocksDbStore's is
+// a rocksdb::WriteBatchWithIndex), and otherwise OverlayBatch<S>: an ordered map per space of
+// the pending writes over S's own reads, so any Store — MemoryStore, a user's — gets one.
+// OverlayBatch reads what S can read: get, get_into and multi_get always; range_iter when S is
+// a RangeReadStore. Its commit builds one S::write_batch holding the final value of each
+// written key (the same result as replaying the operations in order) and commits that.
+//
+// Isolation: reads see the store's latest committed state under the pending writes; there is
+// no locking. With one writer (StorageManager's), that is the state the batch will commit onto.
+//
+// Thread-safety: a batch, and the ranges read from it, belong to one thread at a time.
+// Lifetime: an OverlayBatch refers to its store, which must outlive it. A range from a batch is
+// invalidated by the next write or rollback to the batch, and must not outlive it.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "strata/core/result.h"
+#include "strata/core/status.h"
+#include "strata/store/concepts.h"
+#include "strata/store/detail/overlay_range.h"
+#include "strata/store/key_range.h"
+#include "strata/store/state_space.h"
+
+namespace strata {
+
+// The generic indexed batch over any Store S (see the file comment).
+template <Store S>
+class OverlayBatch {
+ public:
+  using state_space = typename S::state_space;
+  using Space = state_space;
+
+  // Per-operation overhead counted by byte_size() (as MemoryWriteBatch counts it).
+  static constexpr std::size_t kOpOverhead = 8;
+
+  // An empty batch reading from `store`.
+  // REQUIRES: `store` outlives the batch.
+  explicit OverlayBatch(S& store)
+      : store_(&store), pending_(std::make_unique<std::array<detail::OverlayMap, kSpaces>>()) {}
+
+  OverlayBatch(OverlayBatch&&) noexcept = default;
+  OverlayBatch& operator=(OverlayBatch&&) noexcept = default;
+
+  // ---- writes --------------------------------------------------------------------------
+
+  // Sets `key` to `value` in `space`.
+  void put(Space space, std::string_view key, std::string_view value) {
+    record(space, key, std::optional<std::string_view>(value));
+  }
+  // Removes `key` from `space` (no error when absent).
+  void erase(Space space, std::string_view key) { record(space, key, std::nullopt); }
+  // Operations added since construction or clear() (not the distinct keys).
+  std::size_t count() const noexcept { return count_; }
+  // key + value + kOpOverhead bytes per operation added.
+  std::size_t byte_size() const noexcept { return bytes_; }
+  // Drops every operation, savepoint and recorded error.
+  void clear() {
+    for (auto& m : *pending_) m.clear();
+    undo_.clear();
+    savepoints_.clear();
+    count_ = 0;
+    bytes_ = 0;
+    error_ = Status();
+  }
+
+  void set_savepoint() { savepoints_.push_back(Savepoint{undo_.size(), count_, bytes_, error_}); }
+  Status rollback_to_savepoint() {
+    if (savepoints_.empty()) return Status::invalid_argument("rollback_to_savepoint: no savepoint");
+    const Savepoint sp = savepoints_.back();
+    savepoints_.pop_back();
+    // Newest first: an entry created after the savepoint is erased only once every later
+    // change of it has been undone.
+    while (undo_.size() > sp.undo_size) {
+      Undo& u = undo_.back();
+      if (u.existed) {
+        u.entry->second = std::move(u.previous);
+      } else {
+        (*pending_)[u.space].erase(u.entry);
+      }
+      undo_.pop_back();
+    }
+    count_ = sp.count;
+    bytes_ = sp.bytes;
+    error_ = sp.error;
+    if (savepoints_.empty()) undo_.clear();
+    return {};
+  }
+  Status pop_savepoint() {
+    if (savepoints_.empty()) return Status::invalid_argument("pop_savepoint: no savepoint");
+    savepoints_.pop_back();
+    if (savepoints_.empty()) undo_.clear();  // nothing left to roll back to
+    return {};
+  }
+  // OK, or the first refused operation (an unknown space) since the last rollback past it.
+  Status status() const { return error_; }
+
+  // ---- reads: the store as it will be after this batch ---------------------------------
+
+  Result<std::optional<std::string>> get(Space space, std::string_view key) const {
+    if (!is_valid_state_space(space)) return unknown_space();
+    const detail::OverlayMap& m = (*pending_)[state_space_index(space)];
+    if (auto it = m.find(key); it != m.end()) return it->second;
+    return store_->get(space, key);
+  }
+
+  // Copies the value into `buffer`; false when absent.
+  Result<bool> get_into(Space space, std::string_view key, std::string& buffer) const {
+    if (!is_valid_state_space(space)) return unknown_space();
+    const detail::OverlayMap& m = (*pending_)[state_space_index(space)];
+    if (auto it = m.find(key); it != m.end()) {
+      if (!it->second) return false;
+      buffer.assign(*it->second);
+      return true;
+    }
+    if constexpr (ZeroCopyReadStore<S>) {
+      return store_->get_into(space, key, buffer);
+    } else {
+      auto v = store_->get(space, key);
+      if (!v) return v.error();
+      if (!v->has_value()) return false;
+      buffer.assign(**v);
+      return true;
+    }
+  }
+
+  // One value per key; the keys the batch does not mention are read from the store in one
+  // multi_get when the store has it.
+  Result<std::vector<std::optional<std::string>>> multi_get(
+      Space space, std::span<const std::string_view> keys) const {
+    if (!is_valid_state_space(space)) return unknown_space();
+    const detail::OverlayMap& m = (*pending_)[state_space_index(space)];
+    std::vector<std::optional<std::string>> out(keys.size());
+    std::vector<std::size_t> misses;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (auto it = m.find(keys[i]); it != m.end()) {
+        out[i] = it->second;
+      } else {
+        misses.push_back(i);
+      }
+    }
+    if (misses.empty()) return out;
+    if constexpr (MultiGetStore<S>) {
+      std::vector<std::string_view> missing;
+      missing.reserve(misses.size());
+      for (std::size_t i : misses) missing.push_back(keys[i]);
+      auto base = store_->multi_get(space, missing);
+      if (!base) return base.error();
+      for (std::size_t j = 0; j < misses.size(); ++j) out[misses[j]] = std::move((*base)[j]);
+    } else {
+      for (std::size_t i : misses) {
+        auto v = store_->get(space, keys[i]);
+        if (!v) return v.error();
+        out[i] = std::move(*v);
+      }
+    }
+    return out;
+  }
+
+  // The keys of `space` starting with `prefix`, ascending, merged with the pending writes.
+  auto prefix_iter(Space space, std::string_view prefix) const {
+    using Base = decltype(std::declval<const S&>().prefix_iter(space, prefix));
+    if (!is_valid_state_space(space)) {
+      return detail::OverlayRange<Base>(store_->prefix_iter(Space{}, prefix), &empty_map(),
+                                        KeyBounds::prefix(prefix), ScanOrder::kForward,
+                                        unknown_space());
+    }
+    return detail::OverlayRange<Base>(store_->prefix_iter(space, prefix),
+                                      &(*pending_)[state_space_index(space)],
+                                      KeyBounds::prefix(prefix), ScanOrder::kForward);
+  }
+
+  // The keys of `space` in [bounds.lower, bounds.upper), in `order`, merged with the pending
+  // writes. Only when the store has range_iter.
+  auto range_iter(Space space, KeyBounds bounds,
+                  ScanOrder order = ScanOrder::kForward) const requires RangeReadStore<S> {
+    using Base = decltype(std::declval<const S&>().range_iter(space, KeyBounds{}, order));
+    const bool valid = is_valid_state_space(space);
+    const detail::OverlayMap* m = valid ? &(*pending_)[state_space_index(space)] : &empty_map();
+    Base base = store_->range_iter(valid ? space : Space{}, bounds, order);
+    return detail::OverlayRange<Base>(std::move(base), m, std::move(bounds), order,
+                                      valid ? Status() : unknown_space());
+  }
+
+  // ---- commit --------------------------------------------------------------------------
+
+  // Commits the final value of every written key as one S::write_batch. On success the
+  // batch is left empty; on error unchanged. Use commit_indexed(store, batch) generically.
+  Status commit(WriteOptions options = {}) {
+    STRATA_RETURN_IF_ERROR(error_);
+    auto batch = store_->new_batch();
+    for (Space space : all_state_spaces<Space>()) {
+      for (const auto& [key, value] : (*pending_)[state_space_index(space)]) {
+        if (value) {
+          batch.put(space, key, *value);
+        } else {
+          batch.erase(space, key);
+        }
+      }
+    }
+    Status s = store_->commit(std::move(batch), options);
+    if (s.ok()) clear();
+    return s;
+  }
+
+  // The store the batch reads from and commits to.
+  S& store() const noexcept { return *store_; }
+
+ private:
+  static constexpr std::size_t kSpaces = state_space_count<Space>;
+
+  struct Undo {
+    std::size_t space;
+    detail::OverlayMap::iterator entry;   // map nodes are stable until erased
+    bool existed;                         // the key had a pending write before
+    std::optional<std::string> previous;  // that pending write
+  };
+  struct Savepoint {
+    std::size_t undo_size;
+    std::size_t count;
+    std::size_t bytes;
+    Status error;
+  };
+
+  static Status unknown_space() { return Status::invalid_argument("unknown state space"); }
+  static const detail::OverlayMap& empty_map() {
+    static const detail::OverlayMap empty;
+    return empty;
+  }
+
+  void record(Space space, std::string_view key, std::optional<std::string_view> value) {
+    ++count_;
+    bytes_ += key.size() + (value ? value->size() : 0) + kOpOverhead;
+    if (!is_valid_state_space(space)) {
+      if (error_.ok())
+        error_ = Status::invalid_argument("write batch names an unknown state space");
+      return;
+    }
+    const std::size_t i = state_space_index(space);
+    detail::OverlayMap& m = (*pending_)[i];
+    auto to_value = [&] {
+      return value ? std::optional<std::string>(std::in_place, *value) : std::nullopt;
+    };
+    auto it = m.lower_bound(key);
+    if (it == m.end() || it->first != key) {
+      it = m.emplace_hint(it, std::string(key), to_value());
+      if (!savepoints_.empty()) undo_.push_back(Undo{i, it, false, std::nullopt});
+    } else {
+      if (!savepoints_.empty()) undo_.push_back(Undo{i, it, true, std::move(it->second)});
+      it->second = to_value();
+    }
+  }
+
+  S* store_;
+  // Behind a pointer so that ranges keep a stable map address when the batch is moved.
+  std::unique_ptr<std::array<detail::OverlayMap, kSpaces>> pending_;
+  std::vector<Undo> undo_;  // kept only while a savepoint exists
+  std::vector<Savepoint> savepoints_;
+  std::size_t count_ = 0;
+  std::size_t bytes_ = 0;
+  Status error_;
+};
+
+namespace detail {
+template <class S>
+struct IndexedBatchOf {
+  using type = OverlayBatch<S>;
+};
+template <IndexedBatchStore S>
+struct IndexedBatchOf<S> {
+  using type = typename S::indexed_batch;
+};
+}  // namespace detail
+
+// S's indexed batch: its own when it has one, else OverlayBatch<S>.
+template <Store S>
+using IndexedBatch = typename detail::IndexedBatchOf<S>::type;
+
+// A new empty indexed batch reading from `store`. REQUIRES: `store` outlives it.
+template <Store S>
+IndexedBatch<S> new_indexed_batch(S& store) {
+  if constexpr (IndexedBatchStore<S>) {
+    return store.new_indexed_batch();
+  } else {
+    return OverlayBatch<S>(store);
+  }
+}
+
+// Commits `batch` to `store` atomically (sync as in Store::commit). On success the batch is
+// left empty and reusable; on error it is unchanged. invalid_argument when the batch reads
+// from another store.
+template <Store S>
+Status commit_indexed(S& store, IndexedBatch<S>&& batch, WriteOptions options = {}) {
+  if constexpr (IndexedBatchStore<S>) {
+    return store.commit(std::move(batch), options);
+  } else {
+    if (&batch.store() != &store) {
+      return Status::invalid_argument("indexed batch belongs to another store");
+    }
+    return batch.commit(options);
+  }
+}
+
+}  // namespace strata
