@@ -81,7 +81,7 @@ using strata::bench::LmdbEnv;
 using strata::bench::LmdbReader;
 using strata::bench::Variant;
 using strata::bench::Work;
-using Store = strata::rocksdb::RocksDbStore<Space>;
+using Store = strata::RocksDbStore<Space>;
 
 constexpr std::size_t kKeySize = 16;
 constexpr std::size_t kValueSize = 100;

@@ -50,7 +50,7 @@ namespace {
 
 using strata::Result;
 using strata::Status;
-using Store = strata::rocksdb::RocksDbStore<Space>;
+using Store = strata::RocksDbStore<Space>;
 
 constexpr std::string_view kApplied = "applied";
 constexpr std::string_view kCount = "count";

@@ -32,14 +32,14 @@ using strata::testing::CrashMode;
 using strata::testing::FaultFileSystem;
 using strata::testing::FaultRocksDbFileSystem;
 using strata::testing::TempDir;
-using Space = strata::rocksdb::testing::TestSpace;
-using Store = strata::rocksdb::RocksDbStore<Space>;
+using Space = strata::testing::TestSpace;
+using Store = strata::RocksDbStore<Space>;
 
 constexpr Space kSpaces[] = {Space::kAccounts, Space::kBlocks, Space::kMeta};
 constexpr int kPerSpace = 4;
 
-strata::rocksdb::RocksDbOptions options() {
-  auto o = strata::rocksdb::testing::small_options();
+strata::RocksDbOptions options() {
+  auto o = strata::testing::small_options();
   o.write_buffer_size = 64 << 10;  // flushes and compactions within a short run
   return o;
 }
