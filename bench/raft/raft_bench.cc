@@ -103,7 +103,7 @@ std::unique_ptr<LogStore> open_store(Backend b, const std::string& dir) {
     return std::move(*log);
   }
 #ifdef STRATA_RAFT_BENCH_ROCKSDB
-  auto engine = strata::raft::rocksdb::open_rocksdb_engine(dir);
+  auto engine = strata::raft::open_rocksdb_engine(dir);
   if (!engine) die(engine.error(), "open_rocksdb_engine");
   return engine->release_log();
 #else

@@ -574,9 +574,8 @@ Result<std::unique_ptr<FileSnapshotStore>> FileSnapshotStore::open(
     }
   }
   if (report.temp_removed > 0) STRATA_RETURN_IF_ERROR(fs.sync_dir(dir));
-  return std::unique_ptr<FileSnapshotStore>(
-      std::make_unique<FileSnapshotStoreImpl>(dir, fs, std::move(lock), std::move(report),
-                                              options.read_only));
+  return std::unique_ptr<FileSnapshotStore>(std::make_unique<FileSnapshotStoreImpl>(
+      dir, fs, std::move(lock), std::move(report), options.read_only));
 }
 
 Result<std::vector<SnapshotFileInfo>> verify_snapshot_dir(FileSystem& fs, const std::string& dir) {

@@ -3,8 +3,8 @@
 #include "strata/raft/file_log_store.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <atomic>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>

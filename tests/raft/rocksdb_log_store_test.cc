@@ -14,7 +14,7 @@ namespace strata::testing {
 struct RocksDbEngineFactory {
   static constexpr bool kDurable = true;
   static Result<raft::StorageEngine> open(const std::string& dir) {
-    return raft::rocksdb::open_rocksdb_engine(dir);
+    return raft::open_rocksdb_engine(dir);
   }
 };
 INSTANTIATE_TYPED_TEST_SUITE_P(RocksDb, LogStoreSuite, RocksDbEngineFactory);
@@ -22,7 +22,7 @@ INSTANTIATE_TYPED_TEST_SUITE_P(RocksDb, LogStoreCrashSuite, RocksDbEngineFactory
 
 }  // namespace strata::testing
 
-namespace strata::raft::rocksdb {
+namespace strata::raft {
 namespace {
 
 using testing::TempDir;
@@ -30,46 +30,46 @@ using testing::log_suite::make_entries;
 
 TEST(RocksDbLogStore, KeysAreBigEndianIndicesAndValuesStartWithTheTerm) {
   TempDir dir("raft-rocks");
-  auto db = RaftDb::open(dir.file("db"), raft_rocksdb_options());
+  auto db = RocksDbRaftDb::open(dir.file("db"), raft_rocksdb_options());
   ASSERT_TRUE(db.has_value()) << db.error();
-  auto shared = std::make_shared<RaftDb>(std::move(*db));
+  auto shared = std::make_shared<RocksDbRaftDb>(std::move(*db));
   auto log = RocksDbLogStore::open(shared);
   ASSERT_TRUE(log.has_value());
   const LogEntry e{258, 9, "abc"};
   ASSERT_TRUE((*log)->reset(258, 9).ok());
   ASSERT_TRUE((*log)->append(std::span(&e, 1)).ok());
-  auto v = shared->get(RaftSpace::kLog, std::string("\0\0\0\0\0\0\x01\x02", 8));
+  auto v = shared->get(RocksDbRaftSpace::kLog, std::string("\0\0\0\0\0\0\x01\x02", 8));
   ASSERT_TRUE(v.has_value() && v->has_value());
   EXPECT_EQ(**v, std::string("\0\0\0\0\0\0\0\x09", 8) + "abc");
 }
 
 TEST(RocksDbLogStore, PurgeWritesTheBoundaryInTheSameBatch) {
   TempDir dir("raft-rocks");
-  auto db = RaftDb::open(dir.file("db"), raft_rocksdb_options());
+  auto db = RocksDbRaftDb::open(dir.file("db"), raft_rocksdb_options());
   ASSERT_TRUE(db.has_value());
-  auto shared = std::make_shared<RaftDb>(std::move(*db));
+  auto shared = std::make_shared<RocksDbRaftDb>(std::move(*db));
   auto log = RocksDbLogStore::open(shared);
   ASSERT_TRUE(log.has_value());
   ASSERT_TRUE((*log)->append(make_entries(1, 100, 1)).ok());
   ASSERT_TRUE((*log)->purge(60).ok());
-  auto boundary = shared->get(RaftSpace::kMeta, "first_index");
+  auto boundary = shared->get(RocksDbRaftSpace::kMeta, "first_index");
   ASSERT_TRUE(boundary.has_value() && boundary->has_value());
   auto decoded = format::decode_boundary(**boundary, "test");
   ASSERT_TRUE(decoded.has_value()) << decoded.error();
   EXPECT_EQ(decoded->first_index, 61u);
   EXPECT_EQ(decoded->term, 1u);
-  auto gone = shared->get(RaftSpace::kLog, std::string("\0\0\0\0\0\0\0\x3c", 8));
+  auto gone = shared->get(RocksDbRaftSpace::kLog, std::string("\0\0\0\0\0\0\0\x3c", 8));
   ASSERT_TRUE(gone.has_value());
   EXPECT_FALSE(gone->has_value());
 }
 
 TEST(RocksDbLogStore, DamagedHardStateIsCorruption) {
   TempDir dir("raft-rocks");
-  auto db = RaftDb::open(dir.file("db"), raft_rocksdb_options());
+  auto db = RocksDbRaftDb::open(dir.file("db"), raft_rocksdb_options());
   ASSERT_TRUE(db.has_value());
-  auto shared = std::make_shared<RaftDb>(std::move(*db));
+  auto shared = std::make_shared<RocksDbRaftDb>(std::move(*db));
   auto batch = shared->new_batch();
-  batch.put(RaftSpace::kMeta, "hard_state", "short");
+  batch.put(RocksDbRaftSpace::kMeta, "hard_state", "short");
   ASSERT_TRUE(shared->commit(std::move(batch)).ok());
   RocksDbMetaStore meta(shared);
   auto hs = meta.load();
@@ -78,4 +78,4 @@ TEST(RocksDbLogStore, DamagedHardStateIsCorruption) {
 }
 
 }  // namespace
-}  // namespace strata::raft::rocksdb
+}  // namespace strata::raft

@@ -28,7 +28,7 @@ namespace strata::raft {
 // The contents of a memory log, shared by its handles.
 struct MemoryLogState {
   mutable detail::RwMutex mu;
-  std::deque<LogEntry> entries;  // indices [first, first + size)
+  std::deque<LogEntry> entries;     // indices [first, first + size)
   std::uint64_t boundary_term = 0;  // term of first - 1
   std::atomic<std::uint64_t> first{1};
   std::atomic<std::uint64_t> last{0};

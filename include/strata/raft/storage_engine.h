@@ -9,7 +9,7 @@
 //
 // open_file() lays out `<dir>/log` (FileLogStore), `<dir>/meta` (FileMetaStore) and
 // `<dir>/snap` (FileSnapshotStore); memory() makes volatile stores; the RocksDB engine (both stores
-// in one database) is strata::raft::rocksdb::open_rocksdb_engine in
+// in one database) is strata::raft::open_rocksdb_engine in
 // strata/raft/rocksdb/rocksdb_log_store.h. Any other implementations can be joined with the
 // constructors.
 //

@@ -22,9 +22,7 @@ inline bool metric_name_char(char c, bool first) {
   return first ? alpha : alpha || (c >= '0' && c <= '9');
 }
 
-inline bool label_name_char(char c, bool first) {
-  return c != ':' && metric_name_char(c, first);
-}
+inline bool label_name_char(char c, bool first) { return c != ':' && metric_name_char(c, first); }
 
 // Consumes a name at `pos`; returns it, or empty when none starts there.
 template <class Pred>

@@ -1,7 +1,7 @@
 // strata/raft/rocksdb/rocksdb_log_store.h — the RocksDB raft backend: RocksDbLogStore and
-// RocksDbMetaStore over one RocksDbStore<RaftSpace> (target strata::rocksdb; header-only).
+// RocksDbMetaStore over one RocksDbStore<RocksDbRaftSpace> (target strata::rocksdb; header-only).
 //
-//   auto engine = strata::raft::rocksdb::open_rocksdb_engine("/var/lib/app/raft-db");
+//   auto engine = strata::raft::open_rocksdb_engine("/var/lib/app/raft-db");
 //   if (!engine) return engine.error();
 //
 // Layout: two column families, `raft_log` and `raft_meta`.
@@ -15,8 +15,8 @@
 // [first, up_to] plus the new first_index; truncate one DeleteRange; replace one DeleteRange
 // plus the new entries; reset one DeleteRange over every index plus the new first_index.
 // append() commits without sync: the batch is in RocksDB's WAL file (*written*, survives a
-// process crash); sync() fdatasyncs the WAL (DB::SyncWAL). purge and replace likewise (the
-// WAL keeps them in order); truncate, reset, a replace that removes entries and the hard
+// process crash); sync() fdatasyncs the WAL (RocksDbStore::sync_wal). purge and replace likewise
+// (the WAL keeps them in order); truncate, reset, a replace that removes entries and the hard
 // state's save commit with sync = true.
 // Recovery is RocksDB's: the WAL replays to a prefix of the committed batches.
 //
@@ -56,23 +56,23 @@
 #include "strata/rocksdb/rocksdb_store.h"
 #include "strata/rocksdb/status.h"
 
-namespace strata::raft::rocksdb {
+namespace strata::raft {
 
 // The column families of a raft database.
-enum class RaftSpace : std::uint8_t { kLog, kMeta };
+enum class RocksDbRaftSpace : std::uint8_t { kLog, kMeta };
 
-}  // namespace strata::raft::rocksdb
+}  // namespace strata::raft
 
 template <>
-struct strata::state_space_traits<strata::raft::rocksdb::RaftSpace> {
+struct strata::state_space_traits<strata::raft::RocksDbRaftSpace> {
   static constexpr std::array names{"raft_log", "raft_meta"};
 };
 
-namespace strata::raft::rocksdb {
+namespace strata::raft {
 
-using RaftDb = strata::RocksDbStore<RaftSpace>;
+using RocksDbRaftDb = strata::RocksDbStore<RocksDbRaftSpace>;
 
-namespace detail {
+namespace detail::rocksdb_log {
 
 inline constexpr std::string_view kFirstIndexKey = "first_index";
 inline constexpr std::string_view kHardStateKey = "hard_state";
@@ -92,12 +92,12 @@ inline Result<LogEntry> decode_entry(std::uint64_t index, std::string_view value
   return LogEntry{index, decode_be<std::uint64_t>(value.data()), std::string(value.substr(8))};
 }
 
-}  // namespace detail
+}  // namespace detail::rocksdb_log
 
 class RocksDbLogStore final : public LogStore {
  public:
   // Opens the log in `db` (reads the boundary and the last entry).
-  static Result<std::unique_ptr<RocksDbLogStore>> open(std::shared_ptr<RaftDb> db) {
+  static Result<std::unique_ptr<RocksDbLogStore>> open(std::shared_ptr<RocksDbRaftDb> db) {
     if (!db || !db->is_open()) return Status::invalid_argument("RocksDbLogStore: no database");
     std::unique_ptr<RocksDbLogStore> log(new RocksDbLogStore(std::move(db)));
     STRATA_RETURN_IF_ERROR(log->recover());
@@ -114,10 +114,10 @@ class RocksDbLogStore final : public LogStore {
     return AppendDurability::kWritten;
   }
 
-  const std::shared_ptr<RaftDb>& db() const noexcept { return db_; }
+  const std::shared_ptr<RocksDbRaftDb>& db() const noexcept { return db_; }
 
  private:
-  explicit RocksDbLogStore(std::shared_ptr<RaftDb> db) : db_(std::move(db)) {}
+  explicit RocksDbLogStore(std::shared_ptr<RocksDbRaftDb> db) : db_(std::move(db)) {}
 
   Status do_append(std::span<const LogEntry> entries) override {
     std::unique_lock lock(mu_);
@@ -143,13 +143,14 @@ class RocksDbLogStore final : public LogStore {
     STRATA_RETURN_IF_ERROR(raft::detail::check_range(first, last, first_index(), last_index()));
     std::vector<LogEntry> out;
     if (first > last) return out;
-    const std::string begin = detail::index_key(first);
-    const std::string end = detail::index_key(last + 1);  // last <= kMaxLogIndex: no wrap
+    const std::string begin = detail::rocksdb_log::index_key(first);
+    const std::string end =
+        detail::rocksdb_log::index_key(last + 1);  // last <= kMaxLogIndex: no wrap
     ::rocksdb::Slice upper(end);
     ::rocksdb::ReadOptions ro;
     ro.iterate_upper_bound = &upper;
     std::unique_ptr<::rocksdb::Iterator> it(
-        db_->raw_db()->NewIterator(ro, db_->column_family(RaftSpace::kLog)));
+        db_->raw_db()->NewIterator(ro, db_->column_family(RocksDbRaftSpace::kLog)));
     std::uint64_t bytes = 0;
     std::uint64_t expect = first;
     for (it->Seek(begin); it->Valid() && expect <= last; it->Next(), ++expect) {
@@ -161,8 +162,8 @@ class RocksDbLogStore final : public LogStore {
       const std::uint64_t payload = v.size() >= 8 ? v.size() - 8 : 0;
       if (!out.empty() && bytes + payload > max_bytes) return out;
       bytes += payload;
-      STRATA_ASSIGN_OR_RETURN(LogEntry e,
-                              detail::decode_entry(expect, std::string_view(v.data(), v.size())));
+      STRATA_ASSIGN_OR_RETURN(LogEntry e, detail::rocksdb_log::decode_entry(
+                                              expect, std::string_view(v.data(), v.size())));
       out.push_back(std::move(e));
     }
     STRATA_RETURN_IF_ERROR(strata::from_rocksdb(it->status(), "raft_log scan"));
@@ -186,9 +187,9 @@ class RocksDbLogStore final : public LogStore {
     std::unique_lock lock(mu_);
     STRATA_RETURN_IF_ERROR(error_);
     auto batch = db_->new_batch();
-    batch.delete_range(RaftSpace::kLog, detail::index_key(first_index()),
-                       detail::index_key(up_to + 1));
-    batch.put(RaftSpace::kMeta, detail::kFirstIndexKey,
+    batch.delete_range(RocksDbRaftSpace::kLog, detail::rocksdb_log::index_key(first_index()),
+                       detail::rocksdb_log::index_key(up_to + 1));
+    batch.put(RocksDbRaftSpace::kMeta, detail::rocksdb_log::kFirstIndexKey,
               format::encode_boundary({up_to + 1, up_to_term}));
     STRATA_RETURN_IF_ERROR(commit(std::move(batch), false));
     boundary_term_ = up_to_term;
@@ -202,7 +203,8 @@ class RocksDbLogStore final : public LogStore {
     STRATA_RETURN_IF_ERROR(error_);
     STRATA_ASSIGN_OR_RETURN(const std::uint64_t prev_term, term_before(from));
     auto batch = db_->new_batch();
-    batch.delete_range(RaftSpace::kLog, detail::index_key(from), detail::past_every_index());
+    batch.delete_range(RocksDbRaftSpace::kLog, detail::rocksdb_log::index_key(from),
+                       detail::rocksdb_log::past_every_index());
     STRATA_RETURN_IF_ERROR(commit(std::move(batch), true));
     last_term_ = prev_term;
     last_.store(from - 1, std::memory_order_release);
@@ -215,7 +217,8 @@ class RocksDbLogStore final : public LogStore {
     STRATA_ASSIGN_OR_RETURN(const std::uint64_t prev_term, term_before(from));
     auto batch = db_->new_batch();
     if (from <= last_index()) {
-      batch.delete_range(RaftSpace::kLog, detail::index_key(from), detail::past_every_index());
+      batch.delete_range(RocksDbRaftSpace::kLog, detail::rocksdb_log::index_key(from),
+                         detail::rocksdb_log::past_every_index());
     }
     put_entries(batch, entries);
     // Synced when the truncation removed entries (replace's truncation is synced on return).
@@ -230,7 +233,9 @@ class RocksDbLogStore final : public LogStore {
       std::shared_lock lock(mu_);
       STRATA_RETURN_IF_ERROR(error_);
     }
-    Status s = strata::from_rocksdb(db_->raw_db()->SyncWAL(), "raft_log sync");
+    // RocksDbStore::sync_wal, not DB::SyncWAL: after a failed write it answers with that write
+    // instead of tripping RocksDB's assertion (Debian builds librocksdb with assertions on).
+    Status s = db_->sync_wal().with_context("raft_log sync");
     if (!s.ok()) {
       std::unique_lock lock(mu_);
       if (error_.ok()) error_ = s;
@@ -242,8 +247,9 @@ class RocksDbLogStore final : public LogStore {
     std::unique_lock lock(mu_);
     STRATA_RETURN_IF_ERROR(error_);
     auto batch = db_->new_batch();
-    batch.delete_range(RaftSpace::kLog, std::string(), detail::past_every_index());
-    batch.put(RaftSpace::kMeta, detail::kFirstIndexKey,
+    batch.delete_range(RocksDbRaftSpace::kLog, std::string(),
+                       detail::rocksdb_log::past_every_index());
+    batch.put(RocksDbRaftSpace::kMeta, detail::rocksdb_log::kFirstIndexKey,
               format::encode_boundary({next_index, prev_term}));
     STRATA_RETURN_IF_ERROR(commit(std::move(batch), true));
     last_term_ = prev_term;
@@ -255,15 +261,15 @@ class RocksDbLogStore final : public LogStore {
 
   Status recover() {
     STRATA_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                            db_->get(RaftSpace::kMeta, detail::kFirstIndexKey));
+                            db_->get(RocksDbRaftSpace::kMeta, detail::rocksdb_log::kFirstIndexKey));
     format::Boundary boundary;
     if (stored) {
       STRATA_ASSIGN_OR_RETURN(boundary, format::decode_boundary(*stored, "raft_meta"));
     }
     const std::uint64_t first = boundary.first_index;
     boundary_term_ = boundary.term;
-    std::unique_ptr<::rocksdb::Iterator> it(
-        db_->raw_db()->NewIterator(::rocksdb::ReadOptions(), db_->column_family(RaftSpace::kLog)));
+    std::unique_ptr<::rocksdb::Iterator> it(db_->raw_db()->NewIterator(
+        ::rocksdb::ReadOptions(), db_->column_family(RocksDbRaftSpace::kLog)));
     it->SeekToFirst();
     if (!it->Valid()) {
       STRATA_RETURN_IF_ERROR(strata::from_rocksdb(it->status(), "raft_log open"));
@@ -286,26 +292,26 @@ class RocksDbLogStore final : public LogStore {
     if (last < first || last > kMaxLogIndex) {
       return Status::corruption("raft_log: last entry " + std::to_string(last) + " out of range");
     }
-    STRATA_ASSIGN_OR_RETURN(
-        LogEntry e,
-        detail::decode_entry(last, std::string_view(it->value().data(), it->value().size())));
+    STRATA_ASSIGN_OR_RETURN(LogEntry e,
+                            detail::rocksdb_log::decode_entry(
+                                last, std::string_view(it->value().data(), it->value().size())));
     first_.store(first);
     last_.store(last);
     last_term_ = e.term;
     return Status();
   }
 
-  static void put_entries(RaftDb::write_batch& batch, std::span<const LogEntry> entries) {
+  static void put_entries(RocksDbRaftDb::write_batch& batch, std::span<const LogEntry> entries) {
     std::string value;
     for (const LogEntry& e : entries) {
       value.resize(8 + e.payload.size());
       encode_be(e.term, value.data());
       if (!e.payload.empty()) e.payload.copy(value.data() + 8, e.payload.size());
-      batch.put(RaftSpace::kLog, detail::index_key(e.index), value);
+      batch.put(RocksDbRaftSpace::kLog, detail::rocksdb_log::index_key(e.index), value);
     }
   }
 
-  Status commit(RaftDb::write_batch&& batch, bool sync) {
+  Status commit(RocksDbRaftDb::write_batch&& batch, bool sync) {
     Status s = db_->commit(std::move(batch), WriteOptions{.sync = sync});
     if (!s.ok() && error_.ok()) error_ = s;
     return s;
@@ -313,10 +319,11 @@ class RocksDbLogStore final : public LogStore {
 
   // REQUIRES: mu_ held; first_index() <= index <= last_index().
   Result<LogEntry> get_locked(std::uint64_t index) const {
-    STRATA_ASSIGN_OR_RETURN(std::optional<std::string> v,
-                            db_->get(RaftSpace::kLog, detail::index_key(index)));
+    STRATA_ASSIGN_OR_RETURN(
+        std::optional<std::string> v,
+        db_->get(RocksDbRaftSpace::kLog, detail::rocksdb_log::index_key(index)));
     if (!v) return Status::corruption("raft_log: entry " + std::to_string(index) + " is missing");
-    return detail::decode_entry(index, *v);
+    return detail::rocksdb_log::decode_entry(index, *v);
   }
 
   // The term of from - 1 (the boundary's term at the first index). REQUIRES: mu_ held.
@@ -327,7 +334,7 @@ class RocksDbLogStore final : public LogStore {
     return e.term;
   }
 
-  std::shared_ptr<RaftDb> db_;
+  std::shared_ptr<RocksDbRaftDb> db_;
   mutable raft::detail::RwMutex mu_;
   std::atomic<std::uint64_t> first_{1};
   std::atomic<std::uint64_t> last_{0};
@@ -339,24 +346,25 @@ class RocksDbLogStore final : public LogStore {
 class RocksDbMetaStore final : public MetaStore {
  public:
   // REQUIRES: db is open.
-  explicit RocksDbMetaStore(std::shared_ptr<RaftDb> db) : db_(std::move(db)) {}
+  explicit RocksDbMetaStore(std::shared_ptr<RocksDbRaftDb> db) : db_(std::move(db)) {}
 
   [[nodiscard]] Status save(const HardState& state) override {
     auto batch = db_->new_batch();
-    batch.put(RaftSpace::kMeta, detail::kHardStateKey, raft::format::encode_hard_state(state));
+    batch.put(RocksDbRaftSpace::kMeta, detail::rocksdb_log::kHardStateKey,
+              raft::format::encode_hard_state(state));
     return db_->commit(std::move(batch), WriteOptions{.sync = true});
   }
 
   Result<std::optional<HardState>> load() const override {
     STRATA_ASSIGN_OR_RETURN(std::optional<std::string> v,
-                            db_->get(RaftSpace::kMeta, detail::kHardStateKey));
+                            db_->get(RocksDbRaftSpace::kMeta, detail::rocksdb_log::kHardStateKey));
     if (!v) return std::optional<HardState>();
     STRATA_ASSIGN_OR_RETURN(HardState hs, raft::format::decode_hard_state(*v, "raft_meta"));
     return std::optional<HardState>(hs);
   }
 
  private:
-  std::shared_ptr<RaftDb> db_;
+  std::shared_ptr<RocksDbRaftDb> db_;
 };
 
 // RocksDbOptions for a raft database: strata's defaults with a smaller block cache (a log
@@ -374,11 +382,11 @@ inline strata::RocksDbOptions raft_rocksdb_options() {
 inline Result<StorageEngine> open_rocksdb_engine(
     const std::filesystem::path& dir,
     const strata::RocksDbOptions& options = raft_rocksdb_options()) {
-  auto db = RaftDb::open(dir, options);
+  auto db = RocksDbRaftDb::open(dir, options);
   if (!db) return db.error();
-  auto shared = std::make_shared<RaftDb>(std::move(*db));
+  auto shared = std::make_shared<RocksDbRaftDb>(std::move(*db));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbLogStore> log, RocksDbLogStore::open(shared));
   return StorageEngine(std::move(log), std::make_unique<RocksDbMetaStore>(std::move(shared)));
 }
 
-}  // namespace strata::raft::rocksdb
+}  // namespace strata::raft
