@@ -4,8 +4,21 @@ include(CMakePackageConfigHelpers)
 
 set(STRATA_CONFIG_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/strata")
 
+# Headers per component: strata::strata's always; RocksDB's, craft's and the test suites' only
+# when that component is built and installed (a header of a missing component would not
+# compile against the installed package).
+set(_strata_header_excludes)
+if(NOT TARGET strata_rocksdb)
+  list(APPEND _strata_header_excludes PATTERN "rocksdb" EXCLUDE PATTERN "rocksdb.h" EXCLUDE)
+endif()
+if(NOT TARGET strata_craft)
+  list(APPEND _strata_header_excludes PATTERN "craft" EXCLUDE)
+endif()
+if(NOT TARGET strata_testing)
+  list(APPEND _strata_header_excludes PATTERN "testing" EXCLUDE)
+endif()
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/strata"
-        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}" ${_strata_header_excludes})
 install(FILES "${PROJECT_BINARY_DIR}/include/strata/version.h"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/strata")
 

@@ -9,6 +9,7 @@
 
 #include "checkpoint.h"
 #include "commands.h"
+#include "strata/core/file.h"
 
 namespace strata::tools {
 
@@ -67,8 +68,36 @@ void add_checkpoint_command(CLI::App& app, int& exit_code, std::vector<Checkpoin
   });
 }
 
+int build_then_publish(const std::string& source, const std::string& dest, std::string_view what,
+                       const std::function<Status(const std::string& tmp)>& build) {
+  FileSystem& fs = FileSystem::posix();
+  const std::string tmp = dest + ".strata-ctl-tmp";
+  auto fail = [&](const Status& s) {
+    std::cerr << "strata-ctl: checkpoint of " << what << " " << source
+              << " failed: " << s.to_string() << "\n";
+    if (fs.exists(tmp).value_or(false)) std::cerr << "  (partial copy left in " << tmp << ")\n";
+    return s.is_invalid_argument() || s.is_not_supported() ? 2 : 1;
+  };
+  if (fs.exists(tmp).value_or(true)) {
+    return fail(Status::invalid_argument(tmp + " exists (an interrupted checkpoint?): remove it"));
+  }
+  if (Status s = build(tmp); !s.ok()) return fail(s);
+  // build() made tmp durable (the stores sync what they write and their directories); the
+  // rename and dest's entry need the parent synced.
+  if (Status s = fs.rename(tmp, dest); !s.ok()) return fail(s);
+  if (Status s = fs.sync_dir(parent_dir(dest)); !s.ok()) return fail(s);
+  std::cerr << "checkpoint of " << what << " " << source << " written to " << dest << "\n";
+  return 0;
+}
+
 void add_checkpoint_commands(CLI::App& app, int& exit_code) {
-  add_checkpoint_command(app, exit_code, {rocksdb_checkpoint_kind()});
+  std::vector<CheckpointKind> kinds;
+#if STRATA_CTL_WITH_ROCKSDB
+  kinds.push_back(rocksdb_checkpoint_kind());
+#endif
+  kinds.push_back(metadata_checkpoint_kind());
+  kinds.push_back(raft_checkpoint_kind());
+  add_checkpoint_command(app, exit_code, std::move(kinds));
 }
 
 }  // namespace strata::tools

@@ -9,9 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "checkpoint.h"
 #include "commands.h"
 #include "escape.h"
 #include "metadata_inspect.h"
+#include "strata/core/identity.h"
+#include "strata/metadata/metadata.h"
 
 namespace strata::tools {
 namespace {
@@ -53,7 +56,42 @@ int cmd_dump(const std::string& dir, bool hex, bool headers_only) {
   return 0;
 }
 
+template <class Key>
+Status copy_metadata(const std::string& source, const std::string& dest) {
+  MetadataOptions ro;
+  ro.read_only = true;
+  STRATA_ASSIGN_OR_RETURN(Metadata<Key> in, Metadata<Key>::open(source, ro));
+  STRATA_ASSIGN_OR_RETURN(Metadata<Key> out, Metadata<Key>::open(dest));
+  Status s;
+  in.for_each([&](const Key& k, std::string_view v) {
+    if (!s.ok()) return;
+    if (auto r = out.put(k, std::string(v)); !r) s = r.error();
+  });
+  STRATA_RETURN_IF_ERROR(s);
+  return out.sync_both();  // both files hold the image: the copy survives damage to either
+}
+
+// The image Metadata::open picks (a read-only open: a writer's torn, unfinished sync is passed
+// over for the older file), written to a new store: same keys and values, version restarts.
+int metadata_checkpoint(const std::string& source, const std::string& dest) {
+  return build_then_publish(source, dest, "metadata", [&](const std::string& tmp) {
+    Status s = copy_metadata<std::uint64_t>(source, tmp);
+    if (s.is_invalid_argument() && !FileSystem::posix().exists(tmp).value_or(true)) {
+      s = copy_metadata<std::string>(source, tmp);  // a store with string keys
+    }
+    return s;
+  });
+}
+
+bool is_metadata_directory(const std::string& dir) {
+  return describe_directory(FileSystem::posix(), dir) == "a strata metadata";
+}
+
 }  // namespace
+
+CheckpointKind metadata_checkpoint_kind() {
+  return {"metadata", &is_metadata_directory, &metadata_checkpoint};
+}
 
 void add_metadata_commands(CLI::App& app, int& exit_code) {
   auto* group = app.add_subcommand("metadata", "Inspect a Metadata directory (read-only)");

@@ -10,13 +10,16 @@
 #include <string>
 #include <vector>
 
+#include "checkpoint.h"
 #include "commands.h"
 #include "escape.h"
 #include "metadata_inspect.h"
 #include "strata/core/file.h"
+#include "strata/core/identity.h"
 #include "strata/raft/file_log_recovery.h"
 #include "strata/raft/format.h"
 #include "strata/raft/snapshot_store.h"
+#include "strata/raft/storage_engine.h"
 
 namespace strata::tools {
 namespace {
@@ -257,7 +260,53 @@ int cmd_snapshots(std::string dir) {
   return damaged ? kRepairable : kOk;
 }
 
+// Copies an engine opened read-only into a new one: hard state first (an engine refuses a log
+// without one), then the boundary, every entry in chunks, and the newest valid snapshot.
+Status copy_engine(const std::string& source, const std::string& dest) {
+  raft::FileEngineOptions ro;
+  ro.read_only = true;
+  STRATA_ASSIGN_OR_RETURN(raft::StorageEngine in, raft::StorageEngine::open_file(source, ro));
+  STRATA_ASSIGN_OR_RETURN(raft::StorageEngine out, raft::StorageEngine::open_file(dest));
+  STRATA_ASSIGN_OR_RETURN(const std::optional<raft::HardState> hs, in.meta().load());
+  if (hs) STRATA_RETURN_IF_ERROR(out.meta().save(*hs));
+  const std::uint64_t first = in.log().first_index(), last = in.log().last_index();
+  if (first > 1) {
+    STRATA_ASSIGN_OR_RETURN(const std::optional<std::uint64_t> t, in.log().term(first - 1));
+    STRATA_RETURN_IF_ERROR(out.log().reset(first, t.value_or(0)));
+  }
+  constexpr std::uint64_t kChunkBytes = std::uint64_t{16} << 20;
+  for (std::uint64_t i = first; i <= last && last != 0;) {
+    STRATA_ASSIGN_OR_RETURN(const std::vector<raft::LogEntry> chunk,
+                            in.log().entries(i, last, kChunkBytes));
+    if (chunk.empty()) return Status::corruption("entry " + std::to_string(i) + " is missing");
+    STRATA_RETURN_IF_ERROR(out.log().append(chunk));
+    i = chunk.back().index + 1;
+  }
+  if (in.has_snapshots()) {
+    STRATA_ASSIGN_OR_RETURN(const std::optional<raft::Snapshot> snap, in.snapshots().load());
+    if (snap) STRATA_RETURN_IF_ERROR(out.snapshots().save(snap->meta, snap->data));
+  }
+  STRATA_RETURN_IF_ERROR(out.log().sync());
+  return out.log().close();
+}
+
+// A consistent copy taken through a read-only open: the log as open() sees it (a torn tail of
+// a running writer is left out, as recovery would), so take it from a stopped node or accept
+// that a running one may be ahead of the copy.
+int raft_checkpoint(const std::string& source, const std::string& dest) {
+  return build_then_publish(source, dest, "raft engine",
+                            [&](const std::string& tmp) { return copy_engine(source, tmp); });
+}
+
+bool is_raft_engine_directory(const std::string& dir) {
+  return describe_directory(FileSystem::posix(), dir) == "a strata raft-engine";
+}
+
 }  // namespace
+
+CheckpointKind raft_checkpoint_kind() {
+  return {"raft", &is_raft_engine_directory, &raft_checkpoint};
+}
 
 void add_raft_commands(CLI::App& app, int& exit_code) {
   auto* group = app.add_subcommand("raft", "Inspect a raft file log or meta store (read-only)");

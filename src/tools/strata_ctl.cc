@@ -13,7 +13,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", STRATA_VERSION_STRING);
   app.require_subcommand(1);
   int exit_code = 0;
+#if STRATA_CTL_WITH_ROCKSDB
   strata::tools::add_rocksdb_commands(app, exit_code);
+#endif
   strata::tools::add_metadata_commands(app, exit_code);
   strata::tools::add_raft_commands(app, exit_code);
   strata::tools::add_checkpoint_commands(app, exit_code);
