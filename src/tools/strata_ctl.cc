@@ -3,9 +3,42 @@
 // destination) and has --help.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <string>
+#include <string_view>
 
 #include "commands.h"
 #include "strata/version.h"
+
+namespace {
+
+// CLI11 answers "A subcommand is required" to a mistyped command; name it and the choices.
+// Returns 2 (bad input) for an unknown command, 0 otherwise.
+int check_commands(CLI::App& app, int argc, char** argv) {
+  CLI::App* level = &app;
+  std::string path = "strata-ctl";
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.empty() || arg.front() == '-') return 0;  // options: CLI11 checks them
+    const auto subs = level->get_subcommands([](CLI::App*) { return true; });
+    if (subs.empty()) return 0;  // a leaf command: the rest are its arguments
+    CLI::App* next = nullptr;
+    std::string names;
+    for (CLI::App* sub : subs) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+      if (sub->get_name() == arg) next = sub;
+    }
+    if (next == nullptr) {
+      std::fprintf(stderr, "%s: unknown command '%s' (one of: %s; --help for more)\n", path.c_str(),
+                   argv[i], names.c_str());
+      return 2;
+    }
+    level = next;
+    path += " " + std::string(arg);
+  }
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"strata-ctl: inspect strata stores (RocksDB stores, metadata, raft logs)",
@@ -19,6 +52,7 @@ int main(int argc, char** argv) {
   strata::tools::add_metadata_commands(app, exit_code);
   strata::tools::add_raft_commands(app, exit_code);
   strata::tools::add_checkpoint_commands(app, exit_code);
+  if (const int rc = check_commands(app, argc, argv); rc != 0) return rc;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -154,5 +154,17 @@ TEST(StrataCtlRaftInput, MissingDirectoriesAreClearErrors) {
   }
 }
 
+TEST(StrataCtlCommands, AnUnknownCommandIsNamedWithTheChoices) {
+  CtlRun top = run_ctl("raftt verify /nonexistent");
+  EXPECT_EQ(top.exit_code, 2) << top.out;
+  EXPECT_NE(top.out.find("unknown command 'raftt'"), std::string::npos) << top.out;
+  EXPECT_NE(top.out.find("raft"), std::string::npos) << top.out;
+  CtlRun sub = run_ctl("raft verfy /nonexistent");
+  EXPECT_EQ(sub.exit_code, 2) << sub.out;
+  EXPECT_NE(sub.out.find("strata-ctl raft: unknown command 'verfy'"), std::string::npos)
+      << sub.out;
+  EXPECT_NE(sub.out.find("verify"), std::string::npos) << sub.out;
+}
+
 }  // namespace
 }  // namespace strata::tools::testing
