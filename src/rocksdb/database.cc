@@ -320,6 +320,53 @@ Status Database::flush() {
   return from_rocksdb(db_->Flush(fo, all_handles_), "flush");
 }
 
+metrics::Snapshot Database::metrics() const {
+  metrics::Snapshot m;
+  if (db_ == nullptr) return m;
+  // Sums over the spaces (and RocksDB's default column family).
+  auto sum = [&](const char* property) {
+    std::uint64_t total = 0;
+    for (auto* h : all_handles_) {
+      std::uint64_t v = 0;
+      if (db_->GetIntProperty(h, property, &v)) total += v;
+    }
+    return static_cast<double>(total);
+  };
+  m.gauge("rocksdb_estimated_keys", "keys, RocksDB's estimate (rocksdb.estimate-num-keys)",
+          sum("rocksdb.estimate-num-keys"));
+  m.gauge("rocksdb_sst_bytes", "bytes of SST files", sum("rocksdb.total-sst-files-size"));
+  m.gauge("rocksdb_memtable_bytes", "bytes of memtables", sum("rocksdb.cur-size-all-mem-tables"));
+  m.gauge("rocksdb_pending_compaction_bytes", "bytes compaction still has to rewrite (estimate)",
+          sum("rocksdb.estimate-pending-compaction-bytes"));
+  std::uint64_t bg = 0;
+  db_->GetIntProperty("rocksdb.background-errors", &bg);
+  m.counter("rocksdb_background_errors_total", "background errors (flush, compaction)",
+            static_cast<double>(bg));
+  m.gauge("rocksdb_write_failed", "1 after a write failed (writes refused until reopened)",
+          write_failed_.load(std::memory_order_acquire) ? 1.0 : 0.0);
+  m.gauge("rocksdb_live_ranges", "ranges (iterators) alive",
+          static_cast<double>(live_ranges_.load()));
+  m.gauge("rocksdb_live_snapshots", "snapshots alive", static_cast<double>(live_snapshots_.load()));
+  if (stats_) {
+    auto ticker = [&](::rocksdb::Tickers t) {
+      return static_cast<double>(stats_->getTickerCount(t));
+    };
+    m.counter("rocksdb_keys_written_total", "keys written", ticker(::rocksdb::NUMBER_KEYS_WRITTEN));
+    m.counter("rocksdb_bytes_written_total", "bytes written by commits (uncompressed)",
+              ticker(::rocksdb::BYTES_WRITTEN));
+    m.counter("rocksdb_wal_bytes_total", "bytes written to the WAL",
+              ticker(::rocksdb::WAL_FILE_BYTES));
+    m.counter("rocksdb_wal_syncs_total", "WAL syncs", ticker(::rocksdb::WAL_FILE_SYNCED));
+    m.counter("rocksdb_flush_bytes_total", "bytes written by memtable flushes",
+              ticker(::rocksdb::FLUSH_WRITE_BYTES));
+    m.counter("rocksdb_compaction_bytes_total", "bytes written by compactions",
+              ticker(::rocksdb::COMPACT_WRITE_BYTES));
+    m.counter("rocksdb_stall_seconds_total", "time writes were stalled",
+              ticker(::rocksdb::STALL_MICROS) / 1e6);
+  }
+  return m;
+}
+
 Status Database::checkpoint(const fs::path& dir) {
   if (db_ == nullptr) return Status::shutdown("RocksDbStore is closed");
   const std::string where = "RocksDbStore::checkpoint(" + dir.string() + ")";

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "strata/testing/metrics_check.h"
 #include "test_support.h"
 
 namespace strata::test {
@@ -51,6 +52,26 @@ TEST_F(StorageManagerTest, WritesApplyAndFlushInSubmissionOrder) {
     EXPECT_TRUE(events[i].status.ok()) << events[i].status;
   }
   EXPECT_EQ(value_of(mem_, "same"), std::to_string(kN - 1));  // the later write wins
+}
+
+TEST_F(StorageManagerTest, MetricsCountGroupsAndWritesAndExportCleanly) {
+  constexpr std::size_t kN = 300;
+  Manager m(store_, {.max_group_commands = 32});
+  for (std::size_t i = 0; i < kN; ++i) {
+    ASSERT_TRUE(m.submit_write(put(i, "k" + std::to_string(i), "v", &tracker_)).ok());
+  }
+  tracker_.wait_for(kN);
+  const metrics::Snapshot snap = m.metrics();
+  ASSERT_NE(snap.find("manager_writes_committed_ok_total"), nullptr);
+  EXPECT_EQ(snap.find("manager_writes_committed_ok_total")->value, double(kN));
+  EXPECT_EQ(snap.find("manager_group_commands_total")->value, double(kN));
+  const double groups = snap.find("manager_groups_committed_total")->value;
+  EXPECT_GE(groups, double(kN / 32));
+  EXPECT_LE(snap.find("manager_group_commands_max")->value, 32.0);
+  EXPECT_EQ(snap.find("manager_groups_failed_total")->value, 0.0);
+  metrics::Exporter out;
+  ASSERT_TRUE(out.add(snap, {{"manager", "state"}}).ok());
+  EXPECT_EQ(testing::exposition_problems(out.text()), "") << out.text();
 }
 
 TEST_F(StorageManagerTest, EachProducersWritesKeepTheirOrder) {

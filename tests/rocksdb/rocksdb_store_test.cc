@@ -16,6 +16,7 @@
 #include "strata/rocksdb.h"
 #include "strata/testing/crash.h"
 #include "strata/testing/indexed_batch_suite.h"
+#include "strata/testing/metrics_check.h"
 #include "strata/testing/read_suite.h"
 #include "strata/testing/store_suite.h"
 #include "strata/testing/temp_dir.h"
@@ -579,6 +580,40 @@ TEST(RocksDbStatus, TranslationKeepsCodeAndMessage) {
   EXPECT_TRUE(from_rocksdb(::rocksdb::Status::ShutdownInProgress()).is_shutdown());
   EXPECT_TRUE(from_rocksdb(::rocksdb::Status::Aborted()).is_aborted());
   EXPECT_TRUE(from_rocksdb(::rocksdb::Status::Incomplete()).is_aborted());
+}
+
+}  // namespace
+
+namespace {
+
+TEST(RocksDbStore, MetricsFollowTheDatabaseAndExportCleanly) {
+  TempDir dir("rocksdb");
+  auto o = small_options();
+  o.statistics = true;
+  auto s = Store::open(dir.path() / "db", o);
+  ASSERT_TRUE(s.has_value()) << s.error();
+  for (int i = 0; i < 100; ++i) put(*s, SuiteSpace::kAccounts, "k" + std::to_string(i), "v");
+  auto b = s->new_batch();
+  b.put(SuiteSpace::kAccounts, "synced", "v");
+  ASSERT_TRUE(s->commit(std::move(b), {.sync = true}).ok());
+  ASSERT_TRUE(s->flush().ok());
+  const strata::metrics::Snapshot m = s->metrics();
+  ASSERT_NE(m.find("rocksdb_keys_written_total"), nullptr);
+  EXPECT_EQ(m.find("rocksdb_keys_written_total")->value, 101.0);
+  EXPECT_GE(m.find("rocksdb_wal_syncs_total")->value, 1.0);
+  EXPECT_GT(m.find("rocksdb_sst_bytes")->value, 0.0);
+  EXPECT_EQ(m.find("rocksdb_write_failed")->value, 0.0);
+  EXPECT_EQ(m.find("rocksdb_live_ranges")->value, 0.0);
+  strata::metrics::Exporter out;
+  ASSERT_TRUE(out.add(m, {{"store", "state"}}).ok());
+  EXPECT_EQ(strata::testing::exposition_problems(out.text()), "") << out.text();
+  // Without statistics: the state, no tickers. Closed: nothing.
+  ASSERT_TRUE(s->close().ok());
+  EXPECT_TRUE(s->metrics().values().empty());
+  auto plain = Store::open(dir.path() / "db", small_options());
+  ASSERT_TRUE(plain.has_value()) << plain.error();
+  EXPECT_EQ(plain->metrics().find("rocksdb_keys_written_total"), nullptr);
+  EXPECT_NE(plain->metrics().find("rocksdb_estimated_keys"), nullptr);
 }
 
 }  // namespace

@@ -161,8 +161,7 @@ TEST(StrataCtlCommands, AnUnknownCommandIsNamedWithTheChoices) {
   EXPECT_NE(top.out.find("raft"), std::string::npos) << top.out;
   CtlRun sub = run_ctl("raft verfy /nonexistent");
   EXPECT_EQ(sub.exit_code, 2) << sub.out;
-  EXPECT_NE(sub.out.find("strata-ctl raft: unknown command 'verfy'"), std::string::npos)
-      << sub.out;
+  EXPECT_NE(sub.out.find("strata-ctl raft: unknown command 'verfy'"), std::string::npos) << sub.out;
   EXPECT_NE(sub.out.find("verify"), std::string::npos) << sub.out;
 }
 

@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "strata/core/metrics.h"
+
 namespace strata {
 
 // Why the writer committed a group.
@@ -105,6 +107,46 @@ struct StorageManagerStats {
   }
   std::uint64_t groups_by(GroupTrigger t) const noexcept {
     return groups_by_trigger[static_cast<std::size_t>(t)];
+  }
+
+  // These counters as metrics (strata/core/metrics.h), named "manager_*": queue depths as
+  // gauges, everything else as counters; times in seconds.
+  metrics::Snapshot metrics() const {
+    metrics::Snapshot m;
+    auto d = [](auto v) { return static_cast<double>(v); };
+    m.gauge("manager_read_queue_depth", "read commands waiting for a worker", d(read_queue_depth));
+    m.gauge("manager_write_queue_depth", "write commands waiting for the writer",
+            d(write_queue_depth));
+    m.gauge("manager_writer_backlog", "write commands taken by the writer, not yet completed",
+            d(writer_backlog));
+    m.gauge("manager_blocked_submitters", "threads blocked in submit_* by a full queue",
+            d(blocked_read_submitters + blocked_write_submitters));
+    m.counter("manager_reads_completed_total", "read commands run", d(reads_completed));
+    m.counter("manager_reads_cancelled_total", "read commands failed by shutdown",
+              d(reads_cancelled));
+    m.counter("manager_reads_aborted_total", "read commands whose exec threw", d(reads_aborted));
+    m.counter("manager_groups_committed_total", "groups whose commit returned OK",
+              d(groups_committed));
+    m.counter("manager_groups_failed_total", "groups whose commit failed", d(groups_failed));
+    m.counter("manager_synced_groups_total", "groups committed with sync", d(synced_groups));
+    m.counter("manager_writes_committed_ok_total", "write commands committed",
+              d(writes_committed_ok));
+    m.counter("manager_writes_committed_error_total", "write commands answered with an error",
+              d(writes_committed_error));
+    m.counter("manager_write_exceptions_total", "write commands whose exec threw",
+              d(write_exceptions));
+    m.counter("manager_callback_exceptions_total", "completion callbacks that threw",
+              d(callback_exceptions));
+    m.counter("manager_group_commands_total", "write commands in committed or failed groups",
+              d(group_commands_total));
+    m.gauge("manager_group_commands_max", "largest group so far, in commands",
+            d(group_commands_max));
+    m.counter("manager_group_bytes_total", "batch bytes of committed or failed groups",
+              d(group_bytes_total));
+    m.counter("manager_commit_seconds_total", "time spent in Store::commit",
+              d(commit_ns_total) / 1e9);
+    m.gauge("manager_commit_seconds_max", "longest Store::commit so far", d(commit_ns_max) / 1e9);
+    return m;
   }
 };
 

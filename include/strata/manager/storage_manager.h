@@ -219,6 +219,9 @@ class StorageManager {
     return failure_;
   }
 
+  // stats() as metrics (strata/core/metrics.h), named "manager_*".
+  metrics::Snapshot metrics() const { return stats().metrics(); }
+
   // A snapshot of the counters (see stats.h).
   StorageManagerStats stats() const {
     StorageManagerStats s;

@@ -256,6 +256,12 @@ class RocksDbStore : public detail::RocksDbReads<RocksDbStore<Space>, Space> {
   ::rocksdb::ColumnFamilyHandle* column_family(Space space) const noexcept {
     return db_->handle(state_space_index(space));
   }
+  // The database as metrics (strata/core/metrics.h), named "rocksdb_*": keys (estimate), SST
+  // and memtable bytes, pending compaction, background errors, write_failed, live ranges and
+  // snapshots; with RocksDbOptions::statistics also keys/bytes written, WAL bytes and syncs,
+  // flush and compaction bytes, stall time. Empty when closed.
+  metrics::Snapshot metrics() const { return db_ ? db_->metrics() : metrics::Snapshot(); }
+
   // RocksDB's statistics when RocksDbOptions::statistics was set, else null.
   std::shared_ptr<::rocksdb::Statistics> statistics() const {
     return db_ ? db_->statistics() : nullptr;

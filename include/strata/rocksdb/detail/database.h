@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "strata/core/metrics.h"
 #include "strata/core/result.h"
 #include "strata/core/status.h"
 #include "strata/rocksdb/options.h"
@@ -75,6 +76,9 @@ class Database {
   // Flushes the memtables of every column family to SST files and waits for it. After a
   // failed write: that error (RocksDB has stopped writing anyway).
   Status flush();
+
+  // The database's state and, when statistics are on, its tickers (RocksDbStore::metrics).
+  metrics::Snapshot metrics() const;
 
   // A consistent copy of the database in `dir` (see RocksDbStore::checkpoint).
   Status checkpoint(const std::filesystem::path& dir);
