@@ -6,7 +6,8 @@
 //
 // The workload and the check each run in a forked child, so that this process never starts
 // RocksDB's thread pools (a child forked after that would inherit pools without threads).
-// Soak: STRATA_CRASH_SOAK=N power cuts instead of the CI default.
+// Soak: STRATA_CRASH_SOAK=N rounds of two power cuts instead of the CI default;
+// STRATA_CRASH_SEED=S starts at seed S.
 #include <gtest/gtest.h>
 #include <rocksdb/env.h>
 
@@ -157,9 +158,12 @@ void checker(const std::string& dir, const std::vector<SyncedRange>& synced,
 TEST(RocksDbPowerCut, SyncedBatchesSurviveAndNoneIsTorn) {
   const char* soak = std::getenv("STRATA_CRASH_SOAK");
   const std::uint64_t cuts = soak != nullptr ? std::strtoull(soak, nullptr, 10) : 100;
+  // STRATA_CRASH_SEED=S replays from seed S (a failure names its seed).
+  const char* from = std::getenv("STRATA_CRASH_SEED");
+  const std::uint64_t first = from != nullptr ? std::strtoull(from, nullptr, 10) : 1;
   std::uint64_t synced_batches = 0;
   std::uint64_t with_acks = 0;
-  for (std::uint64_t seed = 1; seed <= cuts; ++seed) {
+  for (std::uint64_t seed = first; seed < first + cuts; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     TempDir dir("rocks-cut");
     const std::string db = dir.file("new/db");  // a new directory: it must last too
