@@ -42,6 +42,15 @@
 // sync_wal(), flush() and checkpoint() then return the earlier error instead; every commit
 // that returned OK before it is kept as promised. Reopen the store to write again.
 //
+// After a power cut (checked by tests/rocksdb/power_cut_test.cc, which routes RocksDB's files
+// through strata's fault model: unsynced pages dropped in any subset, directory entries lost
+// without a directory fsync): every commit made with sync = true, and every commit before a
+// sync_wal() that returned OK, is there; no commit is torn (each is in entirely or not at
+// all). Commits that were never synced may be lost, and not only as a suffix: a later
+// unsynced commit can survive while an earlier unsynced one is lost (RocksDB's WAL reader skips
+// a zeroed block, and the disk may write the unsynced tail of the WAL out of order). If a commit must not outlive an
+// earlier one, sync the earlier one (or commit both in one batch).
+//
 // Power users get the raw rocksdb::DB* and column family handles (raw_db(),
 // column_family()) for what strata does not wrap (properties, CompactRange, ...); they stay
 // owned by the store and are valid until close() or destruction. Writing through them
