@@ -17,6 +17,7 @@
 
 #include "info_log.h"
 #include "strata/core/file.h"
+#include "strata/core/identity.h"
 #include "strata/rocksdb/status.h"
 
 namespace strata::detail {
@@ -72,6 +73,14 @@ Result<DirectoryState> prepare_directory(const fs::path& path, bool create) {
   if (ec) return Status::io_error(where + ": cannot access the path: " + ec.message());
   if (st.type() != fs::file_type::directory) {
     return Status::invalid_argument(where + ": the path exists and is not a directory");
+  }
+  // A directory another strata component owns (its identity marker, strata/core/identity.h):
+  // RocksDB's files beside a Metadata store's or a file log's would corrupt both (their locks
+  // do not exclude each other).
+  if (fs::exists(path / std::string(kIdentityFile), ec)) {
+    return Status::invalid_argument(where + ": the directory holds " +
+                                    describe_directory(FileSystem::posix(), path.string()) +
+                                    ", not a RocksDB database");
   }
   DirectoryState state;
   state.has_database = fs::exists(path / "CURRENT", ec);

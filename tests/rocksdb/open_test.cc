@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "strata/metadata/metadata.h"
 #include "strata/rocksdb.h"
 #include "strata/testing/crash.h"
 #include "strata/testing/temp_dir.h"
@@ -165,6 +166,20 @@ void make_partial_database(const fs::path& dir) {
   for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
   ASSERT_TRUE(db->Close().ok());
   delete db;
+}
+
+TEST(RocksDbOpen, ADirectoryOfAnotherStrataComponentIsRefused) {
+  TempDir dir("rocksdb-open");
+  {
+    auto md = strata::Metadata<std::uint64_t>::open(dir.file("md"));
+    ASSERT_TRUE(md.has_value()) << md.error();
+  }
+  const auto before = entries(dir.path() / "md");
+  auto s = Store::open(dir.path() / "md", small_options());
+  ASSERT_FALSE(s.has_value());
+  EXPECT_TRUE(s.error().is_invalid_argument()) << s.error();
+  EXPECT_NE(s.error().to_string().find("a strata metadata"), std::string::npos) << s.error();
+  EXPECT_EQ(entries(dir.path() / "md"), before);  // nothing written into it
 }
 
 TEST(RocksDbOpen, InterruptedCreationIsFinishedByTheNextOpen) {
