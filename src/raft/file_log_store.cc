@@ -89,6 +89,7 @@ class FileLogStoreImpl final : public FileLogStore {
   Status do_sync() override;
   Status do_reset(std::uint64_t next_index, std::uint64_t prev_term) override;
   Status do_close() override { return options_.read_only ? Status() : do_sync(); }
+  Status do_checkpoint(const std::string& dir) override;
 
   // Records the first failed write or sync (the store refuses writes from then on). A file or
   // directory that vanished under the log is an I/O failure of the log, not a lookup miss.
@@ -466,6 +467,44 @@ FileLogStats FileLogStoreImpl::stats() const {
 
 std::string FileLogStore::segment_path(const std::string& dir, std::uint64_t first_index) {
   return dir + "/" + format::segment_file_name(first_index);
+}
+
+Status FileLogStoreImpl::do_checkpoint(const std::string& dir) {
+  const std::string where = "file log checkpoint to " + dir;
+  FileSystem& fs = files_.fs();
+  const std::string tmp = dir + ".checkpoint-tmp";
+  for (const std::string& p : {dir, tmp}) {
+    STRATA_ASSIGN_OR_RETURN(const bool taken, fs.exists(p));
+    if (taken) return Status::invalid_argument(where + ": " + p + " exists");
+  }
+  if (!options_.read_only) STRATA_RETURN_IF_ERROR(do_sync());
+  // A new log with the same options, written through the log's own code: the copy is in
+  // the current format whatever the source's history (segments cut, records rewritten).
+  FileLogOptions o = options_;
+  o.read_only = false;
+  o.create_if_missing = true;
+  o.fs = &fs;
+  auto copy = FileLogStore::open(tmp, o);
+  if (!copy) return copy.error().with_context(where);
+  const std::uint64_t first = first_index(), last = last_index();
+  if (first > 1) {
+    STRATA_ASSIGN_OR_RETURN(const std::optional<std::uint64_t> t, do_term(first - 1));
+    STRATA_RETURN_IF_ERROR((*copy)->reset(first, t.value_or(0)).with_context(where));
+  }
+  constexpr std::uint64_t kChunkBytes = std::uint64_t{8} << 20;
+  for (std::uint64_t i = first; last != 0 && i <= last;) {
+    STRATA_ASSIGN_OR_RETURN(const std::vector<LogEntry> chunk, do_entries(i, last, kChunkBytes));
+    if (chunk.empty())
+      return Status::corruption(where + ": entry " + std::to_string(i) + " missing");
+    STRATA_RETURN_IF_ERROR((*copy)->append(chunk).with_context(where));
+    i = chunk.back().index + 1;
+  }
+  STRATA_RETURN_IF_ERROR((*copy)->close().with_context(where));
+  copy->reset();
+  // The new log made its own files and directory durable (open creates it durably, close
+  // syncs); the rename and dir's entry need the parent synced.
+  STRATA_RETURN_IF_ERROR(fs.rename(tmp, dir).with_context(where));
+  return fs.sync_dir(parent_dir(dir)).with_context(where);
 }
 
 Result<std::unique_ptr<FileLogStore>> FileLogStore::open(const std::string& dir,

@@ -762,5 +762,25 @@ TEST(MetadataCorruption, VersionOverflowIsAnErrorNotACrash) {
   EXPECT_EQ(*open_u64(dir.str()).get(1), "last");
 }
 
+TEST(MetadataCheckpoint, CopyHoldsTheStateAsOfTheCallInBothFiles) {
+  TempDir dir("md-cp");
+  auto md = U64Metadata::open(dir.file("md"));
+  ASSERT_TRUE(md.has_value()) << md.error();
+  for (std::uint64_t k = 0; k < 20; ++k) ASSERT_TRUE(md->put(k, "v" + std::to_string(k)));
+  ASSERT_TRUE(md->sync().ok());
+  ASSERT_TRUE(md->put(3, "unsynced before the call"));  // the checkpoint syncs it first
+  ASSERT_TRUE(md->checkpoint(dir.file("cp")).ok());
+  ASSERT_TRUE(md->put(4, "after the call"));
+  ASSERT_TRUE(md->sync().ok());
+  EXPECT_FALSE(std::filesystem::exists(dir.file("cp.checkpoint-tmp")));
+  std::filesystem::remove(dir.file("cp/right"));  // either file alone holds the image
+  auto copy = U64Metadata::open(dir.file("cp"));
+  ASSERT_TRUE(copy.has_value()) << copy.error();
+  EXPECT_EQ(copy->size(), 20u);
+  EXPECT_EQ(*copy->get(3), "unsynced before the call");
+  EXPECT_EQ(*copy->get(4), "v4");
+  EXPECT_TRUE(md->checkpoint(dir.file("cp")).is_invalid_argument());  // it exists
+}
+
 }  // namespace
 }  // namespace strata

@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "strata/core/bytes.h"
 #include "strata/core/crc32c.h"
+#include "strata/raft/memory_log_store.h"
 #include "strata/testing/log_store_crash_suite.h"
 #include "strata/testing/log_store_suite.h"
 #include "strata/testing/temp_dir.h"
@@ -517,6 +518,69 @@ TEST(FileLogStore, ARemovedDirectoryIsAnIoError) {
   EXPECT_TRUE(s.is_io_error()) << s;
   EXPECT_TRUE(log->append(make_entries(6, 1, 1)).is_io_error());
   EXPECT_TRUE(log->sync().is_io_error());
+}
+
+TEST(FileLogCheckpoint, CopyUnderConcurrentAppendsOpensWithAPrefixOfTheLog) {
+  TempDir dir("file-log-cp");
+  FileLogOptions o;
+  o.segment_bytes = 64 << 10;  // several sealed segments
+  auto log = open_log(dir.file("log"), o);
+  ASSERT_NE(log, nullptr);
+  ASSERT_TRUE(log->append(make_entries(1, 300, 1)).ok());
+  ASSERT_TRUE(log->purge(40).ok());
+  ASSERT_TRUE(log->sync().ok());
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> appended{300};
+  std::thread writer([&] {
+    while (!stop.load()) {
+      const std::uint64_t next = appended.load() + 1;
+      if (!log->append(make_entries(next, 5, 2)).ok() || !log->sync().ok()) return;
+      appended.store(next + 4);
+    }
+  });
+  while (appended.load() < 400) std::this_thread::yield();
+  const std::uint64_t before = appended.load();  // appended and synced before the call
+  ASSERT_TRUE(log->checkpoint(dir.file("cp")).ok());
+  while (appended.load() < before + 50) std::this_thread::yield();  // writers resumed
+  stop.store(true);
+  writer.join();
+  EXPECT_FALSE(std::filesystem::exists(dir.file("cp.checkpoint-tmp")));
+  auto copy = open_log(dir.file("cp"), o);
+  ASSERT_NE(copy, nullptr);
+  EXPECT_EQ(copy->first_index(), 41u);
+  EXPECT_EQ(*copy->term(40), 1u);  // the boundary's term came along
+  EXPECT_GE(copy->last_index(), before);
+  EXPECT_LT(copy->last_index(), log->last_index());
+  auto want = log->entries(41, copy->last_index());
+  auto got = copy->entries(41, copy->last_index());
+  ASSERT_TRUE(want.has_value() && got.has_value());
+  EXPECT_EQ(*got, *want);
+  // The copy is a log of its own: it takes appends, and the source does not see them.
+  ASSERT_TRUE(copy->append(make_entries(copy->last_index() + 1, 1, 9)).ok());
+  EXPECT_NE(*log->term(copy->last_index()), 9u);
+}
+
+TEST(FileLogCheckpoint, AnExistingDestinationOrAMemoryLogIsRefused) {
+  TempDir dir("file-log-cp");
+  auto log = open_log(dir.file("log"));
+  ASSERT_NE(log, nullptr);
+  ASSERT_TRUE(log->append(make_entries(1, 3, 1)).ok());
+  std::filesystem::create_directories(dir.file("taken"));
+  EXPECT_TRUE(log->checkpoint(dir.file("taken")).is_invalid_argument());
+  std::filesystem::create_directories(dir.file("cp.checkpoint-tmp"));  // an interrupted one
+  EXPECT_TRUE(log->checkpoint(dir.file("cp")).is_invalid_argument());
+  EXPECT_FALSE(std::filesystem::exists(dir.file("cp")));
+  // An empty log checkpoints to an empty log.
+  auto empty = open_log(dir.file("empty"));
+  ASSERT_TRUE(empty->checkpoint(dir.file("empty-cp")).ok());
+  auto copy = open_log(dir.file("empty-cp"));
+  ASSERT_NE(copy, nullptr);
+  EXPECT_EQ(copy->last_index(), 0u);
+  MemoryLogStore memory;
+  EXPECT_TRUE(memory.checkpoint(dir.file("mem")).is_not_supported());
+  // After close: shutdown.
+  ASSERT_TRUE(log->close().ok());
+  EXPECT_TRUE(log->checkpoint(dir.file("late")).is_shutdown());
 }
 
 }  // namespace

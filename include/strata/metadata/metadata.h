@@ -140,6 +140,35 @@ class Metadata {
     both_current_ = true;
     return Status();
   }
+  // sync(), then a new store holding the same entries is written to `dir`, which must not
+  // exist: both of its files hold the image (built under `<dir>.checkpoint-tmp`, renamed
+  // into place, dir's parent synced), so `dir` exists only complete and survives the loss of
+  // either file. Restoring is opening `dir`; the copy's version restarts at 2. Errors: the
+  // sync's; invalid_argument (`dir` or the temporary exists); io_error.
+  Status checkpoint(const std::string& dir) {
+    STRATA_RETURN_IF_ERROR(sync());
+    FileSystem& fs = core_.fs();
+    const std::string tmp = dir + ".checkpoint-tmp";
+    for (const std::string& p : {dir, tmp}) {
+      STRATA_ASSIGN_OR_RETURN(const bool taken, fs.exists(p));
+      if (taken) return Status::invalid_argument("metadata checkpoint: " + p + " exists");
+    }
+    {
+      MetadataOptions o = options_;  // same limits
+      o.fs = &fs;
+      o.read_only = false;
+      o.create_if_missing = true;
+      o.recover_empty = false;
+      STRATA_ASSIGN_OR_RETURN(Metadata copy, open(tmp, o));
+      for (const auto& [key, entry] : map_) {
+        STRATA_RETURN_IF_ERROR(copy.put(key, entry.value).status());
+      }
+      STRATA_RETURN_IF_ERROR(copy.sync_both());
+    }  // the copy's LOCK is released before the rename
+    STRATA_RETURN_IF_ERROR(fs.rename(tmp, dir));
+    return fs.sync_dir(parent_dir(dir));
+  }
+
   // put() then sync(); the previous value on success.
   Result<std::optional<std::string>> put_sync(const Key& key, std::string value) {
     STRATA_ASSIGN_OR_RETURN(std::optional<std::string> previous, put(key, std::move(value)));

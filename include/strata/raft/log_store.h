@@ -139,6 +139,16 @@ class LogStore {
   // (see the file comment). A second close() returns OK.
   [[nodiscard]] Status close();
 
+  // Writes a consistent, openable copy of the log to `dir`, which must not exist: the
+  // boundary (with its term) and every entry as of one moment, all synced, built under
+  // `<dir>.checkpoint-tmp` and renamed into place with dir's parent synced, so `dir` exists
+  // only complete. Entries the log holds are synced in the log too. Writers wait for the
+  // copy; reads go on. Restoring is opening `dir` with the backend's open. Errors:
+  // not_supported (a backend without checkpoints: the memory log; the RocksDB log's is
+  // RocksDbStore::checkpoint of its database), invalid_argument (`dir` or the temporary
+  // exists), the I/O error (the log itself stays usable).
+  [[nodiscard]] Status checkpoint(const std::string& dir);
+
   // What append() alone guarantees; see AppendDurability.
   virtual AppendDurability append_durability() const noexcept = 0;
 
@@ -177,6 +187,10 @@ class LogStore {
   virtual Status do_reset(std::uint64_t next_index, std::uint64_t prev_term) = 0;
   // Syncs everything still unsynced. Default: do_sync().
   virtual Status do_close() { return do_sync(); }
+  // See checkpoint(); called with writers excluded. Default: not_supported.
+  virtual Status do_checkpoint(const std::string& dir) {
+    return Status::not_supported("checkpoint of " + dir + ": this log backend has none");
+  }
 
   Status check_open() const {
     return closed_.load(std::memory_order_acquire) ? Status::shutdown("log store is closed")
@@ -319,6 +333,12 @@ inline Status LogStore::reset(std::uint64_t next_index, std::uint64_t prev_term)
   std::lock_guard lock(write_mu_);
   STRATA_RETURN_IF_ERROR(check_open());
   return do_reset(next_index, prev_term);
+}
+
+inline Status LogStore::checkpoint(const std::string& dir) {
+  std::lock_guard lock(write_mu_);
+  STRATA_RETURN_IF_ERROR(check_open());
+  return do_checkpoint(dir);
 }
 
 inline Status LogStore::close() {

@@ -48,8 +48,8 @@
 // sync_wal() that returned OK, is there; no commit is torn (each is in entirely or not at
 // all). Commits that were never synced may be lost, and not only as a suffix: a later
 // unsynced commit can survive while an earlier unsynced one is lost (RocksDB's WAL reader skips
-// a zeroed block, and the disk may write the unsynced tail of the WAL out of order). If a commit must not outlive an
-// earlier one, sync the earlier one (or commit both in one batch).
+// a zeroed block, and the disk may write the unsynced tail of the WAL out of order). If a commit
+// must not outlive an earlier one, sync the earlier one (or commit both in one batch).
 //
 // Power users get the raw rocksdb::DB* and column family handles (raw_db(),
 // column_family()) for what strata does not wrap (properties, CompactRange, ...); they stay

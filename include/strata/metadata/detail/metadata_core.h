@@ -72,6 +72,7 @@ class MetadataCore {
   // OK, or the I/O error after which this store refuses writes.
   const Status& error() const noexcept { return error_; }
   const std::string& dir() const noexcept { return dir_; }
+  FileSystem& fs() const noexcept { return *fs_; }
   MetadataStats& stats() noexcept { return stats_; }
   const MetadataOpenReport& open_report() const noexcept { return report_; }
   // Records what open found in file i (before choose()).
