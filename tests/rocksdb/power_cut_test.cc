@@ -157,13 +157,13 @@ void checker(const std::string& dir, const std::vector<SyncedRange>& synced,
 
 TEST(RocksDbPowerCut, SyncedBatchesSurviveAndNoneIsTorn) {
   const char* soak = std::getenv("STRATA_CRASH_SOAK");
-  // Under a sanitizer every fork and RocksDB open is 20x slower: fewer cuts by default.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  constexpr std::uint64_t kDefaultCuts = 10;
-#else
-  constexpr std::uint64_t kDefaultCuts = 100;
+  // crash_and_exit forks the writer while RocksDB's background threads run; the forked child
+  // then allocates, and a sanitizer's allocator (unlike glibc's, which resets its locks at
+  // fork) can be left locked by a thread that does not exist in the child: it hangs.
+  GTEST_SKIP() << "fork with RocksDB's threads running is not safe under a sanitizer's allocator";
 #endif
-  const std::uint64_t cuts = soak != nullptr ? std::strtoull(soak, nullptr, 10) : kDefaultCuts;
+  const std::uint64_t cuts = soak != nullptr ? std::strtoull(soak, nullptr, 10) : 100;
   // STRATA_CRASH_SEED=S replays from seed S (a failure names its seed).
   const char* from = std::getenv("STRATA_CRASH_SEED");
   const std::uint64_t first = from != nullptr ? std::strtoull(from, nullptr, 10) : 1;
