@@ -19,6 +19,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -220,7 +221,7 @@ class MemoryStore : public detail::MemoryReads<MemoryStore<Space>, Space> {
   using snapshot_type = MemorySnapshot<Space>;
 
   MemoryStore() {
-    for (auto& m : spaces_) m = std::make_shared<Map>();
+    for (auto& m : spaces_) m = std::make_shared<Shared>();
   }
   MemoryStore(const MemoryStore&) = delete;
   MemoryStore& operator=(const MemoryStore&) = delete;
@@ -229,7 +230,7 @@ class MemoryStore : public detail::MemoryReads<MemoryStore<Space>, Space> {
   MemorySnapshot<Space> snapshot() const {
     typename MemorySnapshot<Space>::Maps maps;
     std::shared_lock lock(mu_);
-    for (std::size_t i = 0; i < maps.size(); ++i) maps[i] = spaces_[i];
+    for (std::size_t i = 0; i < maps.size(); ++i) maps[i] = share_locked(i);
     return MemorySnapshot<Space>(std::move(maps));
   }
 
@@ -244,11 +245,13 @@ class MemoryStore : public detail::MemoryReads<MemoryStore<Space>, Space> {
       const std::size_t i = state_space_index(op.space);
       if (!owned[i]) {
         // A live range, snapshot or pinned value shares this map: copy it so that it keeps
-        // its point-in-time view.
-        if (spaces_[i].use_count() > 1) spaces_[i] = std::make_shared<Map>(*spaces_[i]);
+        // its point-in-time view. The acquire pairs with the release of the last view let go,
+        // so that view's reads happen before this commit's writes.
+        if (spaces_[i]->views.load(std::memory_order_acquire) != 0)
+          spaces_[i] = std::make_shared<Shared>(spaces_[i]->map);
         owned[i] = true;
       }
-      Map& m = *spaces_[i];
+      Map& m = spaces_[i]->map;
       if (op.erase) {
         auto it = m.find(op.key);
         if (it != m.end()) m.erase(it);
@@ -264,24 +267,48 @@ class MemoryStore : public detail::MemoryReads<MemoryStore<Space>, Space> {
   std::size_t key_count(Space space) const {
     if (!is_valid_state_space(space)) return 0;
     std::shared_lock lock(mu_);
-    return spaces_[state_space_index(space)]->size();
+    return spaces_[state_space_index(space)]->map.size();
   }
 
  private:
   friend class detail::MemoryReads<MemoryStore<Space>, Space>;
 
+  // A space's map and the number of live views (ranges, snapshots, pinned values) sharing it.
+  // shared_ptr::use_count() would not do: it is a relaxed load, so a commit that saw a view
+  // just released could write while that view's last reads are not yet ordered before it.
+  struct Shared {
+    Shared() = default;
+    explicit Shared(const Map& m) : map(m) {}
+    Map map;
+    std::atomic<long> views{0};
+  };
+  // Ends one view: its reads happen before any commit that then sees no views.
+  struct ViewRelease {
+    std::shared_ptr<Shared> owner;
+    void operator()(const Map*) const noexcept {
+      owner->views.fetch_sub(1, std::memory_order_release);
+    }
+  };
+
   template <class F>
   decltype(auto) read_map(std::size_t i, F f) const {
     std::shared_lock lock(mu_);
-    return f(*spaces_[i]);
+    return f(spaces_[i]->map);
   }
   std::shared_ptr<const Map> share_map(std::size_t i) const {
     std::shared_lock lock(mu_);
-    return spaces_[i];
+    return share_locked(i);
+  }
+  // Needs mu_ held (shared is enough): commits, which check `views`, are then excluded.
+  std::shared_ptr<const Map> share_locked(std::size_t i) const {
+    std::shared_ptr<Shared> owner = spaces_[i];
+    owner->views.fetch_add(1, std::memory_order_relaxed);
+    const Map* map = &owner->map;
+    return std::shared_ptr<const Map>(map, ViewRelease{std::move(owner)});
   }
 
   mutable std::shared_mutex mu_;
-  std::array<std::shared_ptr<Map>, state_space_count<Space>> spaces_;
+  std::array<std::shared_ptr<Shared>, state_space_count<Space>> spaces_;
 };
 
 }  // namespace strata
