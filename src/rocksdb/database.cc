@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdarg>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <set>
@@ -47,6 +49,20 @@ bool has_rocksdb_files(const fs::path& dir) {
     }
   }
   return false;
+}
+
+// RocksDB's info log for a read-only open (and for probes): every line dropped. Without one,
+// RocksDB creates a LOG file in the database directory (renaming the previous one), which a
+// read-only open must not do.
+class DiscardLog final : public ::rocksdb::Logger {
+ public:
+  using ::rocksdb::Logger::Logv;
+  void Logv(const char* /*format*/, va_list /*ap*/) override {}
+};
+
+std::shared_ptr<::rocksdb::Logger> discard_log() {
+  static const auto log = std::make_shared<DiscardLog>();
+  return log;
 }
 
 // Where open stands after looking at the directory.
@@ -125,8 +141,10 @@ Status check_column_families(const fs::path& path, std::span<const std::string_v
     for (const auto& n : listed) descriptors.emplace_back(n, ::rocksdb::ColumnFamilyOptions());
     std::vector<::rocksdb::ColumnFamilyHandle*> handles;
     ::rocksdb::DB* probe = nullptr;
-    const ::rocksdb::Status s = ::rocksdb::DB::OpenForReadOnly(
-        ::rocksdb::DBOptions(), path.string(), descriptors, &handles, &probe);
+    ::rocksdb::DBOptions probe_options;
+    probe_options.info_log = discard_log();
+    const ::rocksdb::Status s = ::rocksdb::DB::OpenForReadOnly(probe_options, path.string(),
+                                                               descriptors, &handles, &probe);
     if (!s.ok()) return from_rocksdb(s, where);
     for (auto* h : handles) (void)probe->DestroyColumnFamilyHandle(h);
     delete probe;
@@ -176,14 +194,26 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& path,
   if (!raw) return raw.error();
   const std::string where = "RocksDbStore::open(" + path.string() + ")";
 
-  STRATA_ASSIGN_OR_RETURN(DirectoryState state, prepare_directory(path, options.create_if_missing));
+  const bool read_only = options.read_only;
+  STRATA_ASSIGN_OR_RETURN(DirectoryState state,
+                          prepare_directory(path, options.create_if_missing && !read_only));
+  if (read_only && state.creating) {
+    return Status::not_found(where + ": the creation of the database was interrupted (a "
+                                     "read-write open with create_if_missing finishes it)");
+  }
   if (!state.has_database && !state.creating) {
     STRATA_RETURN_IF_ERROR(set_creating_marker(path, true).with_context(where));
     state.creating = true;
   }
   if (state.has_database) {
     STRATA_RETURN_IF_ERROR(
-        check_column_families(path, spaces, options.create_missing_spaces || state.creating));
+        check_column_families(path, spaces,
+                              !read_only && (options.create_missing_spaces || state.creating)));
+  }
+  if (read_only) {
+    raw->db.create_if_missing = false;
+    raw->db.create_missing_column_families = false;
+    if (!raw->db.info_log && raw->db.db_log_dir.empty()) raw->db.info_log = discard_log();
   }
   if (state.creating) {
     raw->db.create_if_missing = true;
@@ -201,9 +231,13 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& path,
   std::unique_ptr<Database> d(new Database());
   d->path_ = path;
   d->stats_ = raw->db.statistics;
+  d->read_only_ = read_only;
   ::rocksdb::DB* db = nullptr;
   const ::rocksdb::Status s =
-      ::rocksdb::DB::Open(raw->db, path.string(), raw->column_families, &d->all_handles_, &db);
+      read_only ? ::rocksdb::DB::OpenForReadOnly(raw->db, path.string(), raw->column_families,
+                                                 &d->all_handles_, &db)
+                : ::rocksdb::DB::Open(raw->db, path.string(), raw->column_families,
+                                      &d->all_handles_, &db);
   if (!s.ok()) {
     Status st = from_rocksdb(s, where);
     if (st.is_busy()) {
@@ -297,6 +331,7 @@ Status Database::write_error() const {
 }
 
 Status Database::write(::rocksdb::WriteBatch& batch, bool sync) {
+  if (read_only_) return Status::not_supported("commit: the RocksDbStore was opened read-only");
   ::rocksdb::WriteOptions wo;
   wo.sync = sync;
   Status s = from_rocksdb(db_->Write(wo, &batch), "commit");
@@ -308,6 +343,7 @@ Status Database::write(::rocksdb::WriteBatch& batch, bool sync) {
 
 Status Database::sync_wal() {
   if (db_ == nullptr) return Status::shutdown("RocksDbStore is closed");
+  if (read_only_) return {};  // nothing was written
   if (write_failed_.load(std::memory_order_acquire)) {
     // RocksDB's WAL writer saw the error; syncing it would trip an assertion in
     // WritableFileWriter (SyncWithoutFlush) in builds with assertions, such as Debian's.
@@ -319,6 +355,7 @@ Status Database::sync_wal() {
 }
 
 Status Database::flush() {
+  if (read_only_) return Status::not_supported("flush: the RocksDbStore was opened read-only");
   // RocksDB refuses it too after a failed write (its background error); answering with the
   // write that failed says what happened, without calling into a stopped database.
   if (write_failed_.load(std::memory_order_acquire)) {
@@ -383,7 +420,9 @@ Status Database::checkpoint(const fs::path& dir) {
     // The checkpoint flushes first (see flush()).
     return write_error().with_context(where + ": no checkpoint after a failed write");
   }
-  return create_checkpoint(db_, dir, /*log_size_for_flush=*/0).with_context(where);
+  // A read-only database cannot flush: its checkpoint copies the live WAL instead.
+  const std::uint64_t log_size_for_flush = read_only_ ? UINT64_MAX : 0;
+  return create_checkpoint(db_, dir, log_size_for_flush).with_context(where);
 }
 
 Status create_checkpoint(::rocksdb::DB* db, const fs::path& dir, std::uint64_t log_size_for_flush) {

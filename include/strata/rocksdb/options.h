@@ -89,6 +89,17 @@ struct RocksDbOptions {
   // Default: true.
   bool create_if_missing = true;
 
+  // Open the database read-only (RocksDB's DB::OpenForReadOnly): nothing in the directory is
+  // created, changed or locked, so a user without write permission can read a store, and a
+  // process can read one that another process has open for writing (as of this open: later
+  // commits of the writer are not seen; reopen to see them). The database must exist with a
+  // column family for every space (create_if_missing and create_missing_spaces are ignored);
+  // an interrupted creation is refused. Writes (commit, flush) fail with not_supported;
+  // sync_wal and close have nothing to sync; checkpoint copies the live WAL instead of
+  // flushing. RocksDB's info log is discarded unless tune_db sets DBOptions::info_log.
+  // Default: false.
+  bool read_only = false;
+
   // When the database on disk lacks column families for some spaces of the enum (spaces
   // added since it was created), create them instead of failing with invalid_argument.
   // Column families on disk that the enum does not name are always an error. Default: false.

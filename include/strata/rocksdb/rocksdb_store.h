@@ -164,7 +164,7 @@ class RocksDbStore : public detail::RocksDbReads<RocksDbStore<Space>, Space> {
   //   invalid_argument — empty path, the path or one of its parents is not a directory,
   //                      column families differ from the enum, bad options;
   //   not_supported    — a codec the linked RocksDB lacks;
-  //   not_found        — no database and create_if_missing is false;
+  //   not_found        — no database and create_if_missing is false (or read_only);
   //   busy             — the database is open elsewhere (its LOCK file is held);
   //   corruption       — unreadable CURRENT/MANIFEST, or RocksDB files without CURRENT;
   //   io_error         — the directory cannot be created, synced or read.

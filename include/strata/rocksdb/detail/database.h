@@ -61,6 +61,8 @@ class Database {
   ::rocksdb::ColumnFamilyHandle* handle(std::size_t i) const noexcept { return spaces_[i]; }
   const std::filesystem::path& path() const noexcept { return path_; }
   const std::shared_ptr<::rocksdb::Statistics>& statistics() const noexcept { return stats_; }
+  // Opened with RocksDbOptions::read_only.
+  bool read_only() const noexcept { return read_only_; }
 
   // Writes `batch` atomically; sync = true returns after the WAL is fdatasync'ed. A failed
   // write is remembered (see write_error()).
@@ -100,6 +102,7 @@ class Database {
   std::shared_ptr<::rocksdb::Statistics> stats_;
   mutable std::atomic<std::size_t> live_ranges_{0};
   mutable std::atomic<std::size_t> live_snapshots_{0};
+  bool read_only_ = false;
   std::atomic<bool> write_failed_{false};
   mutable std::mutex write_error_mu_;
   Status write_error_;  // guarded by write_error_mu_
