@@ -143,8 +143,8 @@ Status check_column_families(const fs::path& path, std::span<const std::string_v
     ::rocksdb::DB* probe = nullptr;
     ::rocksdb::DBOptions probe_options;
     probe_options.info_log = discard_log();
-    const ::rocksdb::Status s = ::rocksdb::DB::OpenForReadOnly(probe_options, path.string(),
-                                                               descriptors, &handles, &probe);
+    const ::rocksdb::Status s =
+        ::rocksdb::DB::OpenForReadOnly(probe_options, path.string(), descriptors, &handles, &probe);
     if (!s.ok()) return from_rocksdb(s, where);
     for (auto* h : handles) (void)probe->DestroyColumnFamilyHandle(h);
     delete probe;
@@ -198,17 +198,17 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& path,
   STRATA_ASSIGN_OR_RETURN(DirectoryState state,
                           prepare_directory(path, options.create_if_missing && !read_only));
   if (read_only && state.creating) {
-    return Status::not_found(where + ": the creation of the database was interrupted (a "
-                                     "read-write open with create_if_missing finishes it)");
+    return Status::not_found(where +
+                             ": the creation of the database was interrupted (a "
+                             "read-write open with create_if_missing finishes it)");
   }
   if (!state.has_database && !state.creating) {
     STRATA_RETURN_IF_ERROR(set_creating_marker(path, true).with_context(where));
     state.creating = true;
   }
   if (state.has_database) {
-    STRATA_RETURN_IF_ERROR(
-        check_column_families(path, spaces,
-                              !read_only && (options.create_missing_spaces || state.creating)));
+    STRATA_RETURN_IF_ERROR(check_column_families(
+        path, spaces, !read_only && (options.create_missing_spaces || state.creating)));
   }
   if (read_only) {
     raw->db.create_if_missing = false;

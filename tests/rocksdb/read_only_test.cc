@@ -37,9 +37,9 @@ std::vector<std::tuple<std::string, std::uintmax_t, std::int64_t>> listing(const
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     struct stat st {};
     EXPECT_EQ(::lstat(e.path().c_str(), &st), 0);
-    out.emplace_back(fs::relative(e.path(), dir).string(),
-                     e.is_regular_file() ? e.file_size() : 0,
-                     static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec);
+    out.emplace_back(
+        fs::relative(e.path(), dir).string(), e.is_regular_file() ? e.file_size() : 0,
+        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec);
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -189,8 +189,8 @@ TEST(RocksDbReadOnly, MissingSpacesAreRefusedEvenWithCreateMissingSpaces) {
     ::rocksdb::DBOptions o;
     o.create_if_missing = true;
     o.create_missing_column_families = true;
-    std::vector<::rocksdb::ColumnFamilyDescriptor> cfs = {
-        {::rocksdb::kDefaultColumnFamilyName, {}}, {"accounts", {}}};
+    std::vector<::rocksdb::ColumnFamilyDescriptor> cfs = {{::rocksdb::kDefaultColumnFamilyName, {}},
+                                                          {"accounts", {}}};
     std::vector<::rocksdb::ColumnFamilyHandle*> handles;
     ::rocksdb::DB* db = nullptr;
     ASSERT_TRUE(::rocksdb::DB::Open(o, dir.str(), cfs, &handles, &db).ok());
