@@ -1,8 +1,6 @@
 // src/rocksdb/raft_log_store.cc — RocksDbLogStore and RocksDbMetaStore (layout and durability:
 // strata/raft/rocksdb/rocksdb_log_store.h). Compiled once here rather than in every file that
 // includes <strata/rocksdb.h>.
-#include "strata/raft/rocksdb/rocksdb_log_store.h"
-
 #include <rocksdb/iterator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
@@ -17,6 +15,7 @@
 
 #include "strata/core/bytes.h"
 #include "strata/raft/format.h"
+#include "strata/raft/rocksdb/rocksdb_log_store.h"
 #include "strata/rocksdb/status.h"
 
 namespace strata::raft {
@@ -101,8 +100,7 @@ Result<std::vector<LogEntry>> RocksDbLogStore::do_entries(std::uint64_t first, s
     const std::uint64_t payload = v.size() >= 8 ? v.size() - 8 : 0;
     if (!out.empty() && bytes + payload > max_bytes) return out;
     bytes += payload;
-    STRATA_ASSIGN_OR_RETURN(LogEntry e,
-                            decode_entry(expect, std::string_view(v.data(), v.size())));
+    STRATA_ASSIGN_OR_RETURN(LogEntry e, decode_entry(expect, std::string_view(v.data(), v.size())));
     out.push_back(std::move(e));
   }
   STRATA_RETURN_IF_ERROR(strata::from_rocksdb(it->status(), "raft_log scan"));

@@ -50,11 +50,12 @@
 // unsynced commit can survive while an earlier unsynced one is lost (RocksDB's WAL reader skips
 // a zeroed block, and the disk may write the unsynced tail of the WAL out of order). If a commit
 // must not outlive an earlier one, sync the earlier one (or commit both in one batch).
-// One state of the soak (seed 2821) did not reopen: an I/O error was injected while RocksDB
-// 7.8.3's open switched to a new MANIFEST, then came a cut in which the CURRENT rename landed
-// and the new MANIFEST's directory entry did not (the model lets each unsynced namespace
-// change land on its own; ext4's ordered journal would not). RocksDB then reports the missing
-// MANIFEST; strata does not repair it (RocksDB's RepairDB can).
+// RocksDB 7.8.3 alone has one more gap under that model: it installs a new MANIFEST (at every
+// open) by creating it and renaming a temporary file onto CURRENT, with no directory sync
+// between the two, so a cut could keep the rename and lose the create, and CURRENT would name
+// a missing MANIFEST (no open succeeds). strata gives RocksDB an Env whose file system syncs
+// the directory before every rename (src/rocksdb/database.cc); a user Env set through tune_db
+// is wrapped the same way.
 //
 // Power users get the raw rocksdb::DB* and column family handles (raw_db(),
 // column_family()) for what strata does not wrap (properties, CompactRange, ...); they stay

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/statistics.h>
 #include <rocksdb/write_batch.h>
 
@@ -96,6 +97,9 @@ class Database {
   void note_write_error(const Status& s);
 
   std::filesystem::path path_;
+  // RocksDB's Env for this database (see database.cc: it syncs the directory before a rename);
+  // null when read-only. Declared before db_ and outlives it: close() deletes db_.
+  std::unique_ptr<::rocksdb::Env> env_;
   ::rocksdb::DB* db_ = nullptr;
   std::vector<::rocksdb::ColumnFamilyHandle*> all_handles_;  // as returned by DB::Open
   std::vector<::rocksdb::ColumnFamilyHandle*> spaces_;       // spaces[i] -> its handle
