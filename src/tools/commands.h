@@ -11,7 +11,7 @@ namespace strata::tools {
 void add_rocksdb_commands(CLI::App& app, int& exit_code);
 void add_metadata_commands(CLI::App& app, int& exit_code);
 void add_raft_commands(CLI::App& app, int& exit_code);
-// `checkpoint`, with every kind of checkpoint.h.
+// `checkpoint` and `stats`, with every kind of checkpoint.h.
 void add_checkpoint_commands(CLI::App& app, int& exit_code);
 
 }  // namespace strata::tools

@@ -1,4 +1,4 @@
-// strata-ctl checkpoint — see checkpoint.h.
+// strata-ctl checkpoint and stats — see checkpoint.h.
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -13,15 +13,53 @@
 
 namespace strata::tools {
 
-void add_checkpoint_command(CLI::App& app, int& exit_code, std::vector<CheckpointKind> kinds) {
+namespace {
+
+// The kind of store in `dir`: the one --kind names, or the only one that recognizes it.
+// nullptr (with the message on stderr and *exit_code set) when there is none.
+const StoreKind* choose_kind(const std::vector<StoreKind>& kinds, const std::string& dir,
+                             const std::string& kind, int* exit_code) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    std::cerr << "strata-ctl: " << dir << " is not a directory\n";
+    *exit_code = 1;
+    return nullptr;
+  }
+  const StoreKind* chosen = nullptr;
+  for (const auto& k : kinds) {
+    if (kind.empty() ? k.detect(dir) : k.name == kind) {
+      if (chosen != nullptr) {
+        std::cerr << "strata-ctl: " << dir << " looks like both " << chosen->name << " and "
+                  << k.name << "; say which with --kind\n";
+        *exit_code = 2;
+        return nullptr;
+      }
+      chosen = &k;
+    }
+  }
+  if (chosen == nullptr) {
+    std::cerr << "strata-ctl: "
+              << (kind.empty() ? "no known store in " + dir + " (use --kind)"
+                               : "unknown kind '" + kind + "'")
+              << "\n";
+    *exit_code = 2;
+  }
+  return chosen;
+}
+
+std::string kind_names(const std::vector<StoreKind>& kinds) {
+  std::string names;
+  for (const auto& k : kinds) names += (names.empty() ? "" : ", ") + k.name;
+  return names;
+}
+
+void add_checkpoint_command(CLI::App& app, int& exit_code,
+                            std::shared_ptr<const std::vector<StoreKind>> kinds) {
   struct Args {
     std::string source, dest, kind;
-    std::vector<CheckpointKind> kinds;
   };
   auto a = std::make_shared<Args>();
-  a->kinds = std::move(kinds);
-  std::string names;
-  for (const auto& k : a->kinds) names += (names.empty() ? "" : ", ") + k.name;
+  const std::string names = kind_names(*kinds);
   auto* cmd = app.add_subcommand(
       "checkpoint",
       "Write a consistent, openable copy of a store's directory to DEST (which must not exist); "
@@ -31,41 +69,50 @@ void add_checkpoint_command(CLI::App& app, int& exit_code, std::vector<Checkpoin
   cmd->add_option("dest", a->dest, "Where the checkpoint goes (must not exist)")->required();
   cmd->add_option("--kind", a->kind,
                   "The kind of store (default: recognized from SOURCE): " + names);
-  cmd->callback([&exit_code, a] {
+  cmd->callback([&exit_code, a, kinds] {
     std::error_code ec;
-    if (!std::filesystem::is_directory(a->source, ec)) {
-      std::cerr << "strata-ctl: " << a->source << " is not a directory\n";
-      exit_code = 1;
-      return;
-    }
-    if (std::filesystem::symlink_status(a->dest, ec).type() !=
-        std::filesystem::file_type::not_found) {
+    if (std::filesystem::is_directory(a->source, ec) &&
+        std::filesystem::symlink_status(a->dest, ec).type() !=
+            std::filesystem::file_type::not_found) {
       std::cerr << "strata-ctl: " << a->dest << " already exists\n";
       exit_code = 2;
       return;
     }
-    const CheckpointKind* chosen = nullptr;
-    for (const auto& k : a->kinds) {
-      if (a->kind.empty() ? k.detect(a->source) : k.name == a->kind) {
-        if (chosen != nullptr) {
-          std::cerr << "strata-ctl: " << a->source << " looks like both " << chosen->name << " and "
-                    << k.name << "; say which with --kind\n";
-          exit_code = 2;
-          return;
-        }
-        chosen = &k;
-      }
-    }
-    if (chosen == nullptr) {
-      std::cerr << "strata-ctl: "
-                << (a->kind.empty() ? "no known store in " + a->source + " (use --kind)"
-                                    : "unknown kind '" + a->kind + "'")
-                << "\n";
-      exit_code = 2;
-      return;
-    }
-    exit_code = chosen->run(a->source, a->dest);
+    const StoreKind* chosen = choose_kind(*kinds, a->source, a->kind, &exit_code);
+    if (chosen != nullptr) exit_code = chosen->run(a->source, a->dest);
   });
+}
+
+void add_stats_command(CLI::App& app, int& exit_code,
+                       std::shared_ptr<const std::vector<StoreKind>> kinds) {
+  struct Args {
+    std::string dir, kind;
+  };
+  auto a = std::make_shared<Args>();
+  const std::string names = kind_names(*kinds);
+  auto* cmd = app.add_subcommand(
+      "stats",
+      "Print a store's metrics (what its metrics() reports: sizes, bounds, recoveries, "
+      "fallbacks) in the Prometheus text format, from a read-only open. Kinds: " +
+          names);
+  cmd->add_option("dir", a->dir, "The store's directory")->required();
+  cmd->add_option("--kind", a->kind, "The kind of store (default: recognized from DIR): " + names);
+  cmd->callback([&exit_code, a, kinds] {
+    const StoreKind* chosen = choose_kind(*kinds, a->dir, a->kind, &exit_code);
+    if (chosen != nullptr) exit_code = chosen->stats(a->dir);
+  });
+}
+
+}  // namespace
+
+int print_metrics(const metrics::Snapshot& snapshot, const metrics::Labels& labels) {
+  metrics::Exporter out;
+  if (Status s = out.add(snapshot, labels); !s.ok()) {
+    std::cerr << "strata-ctl: " << s.to_string() << "\n";
+    return 1;
+  }
+  std::cout << out.text();
+  return 0;
 }
 
 int build_then_publish(const std::string& source, const std::string& dest, std::string_view what,
@@ -90,14 +137,20 @@ int build_then_publish(const std::string& source, const std::string& dest, std::
   return 0;
 }
 
+void add_kind_commands(CLI::App& app, int& exit_code, std::vector<StoreKind> kinds) {
+  auto shared = std::make_shared<const std::vector<StoreKind>>(std::move(kinds));
+  add_checkpoint_command(app, exit_code, shared);
+  add_stats_command(app, exit_code, shared);
+}
+
 void add_checkpoint_commands(CLI::App& app, int& exit_code) {
-  std::vector<CheckpointKind> kinds;
+  std::vector<StoreKind> kinds;
 #if STRATA_CTL_WITH_ROCKSDB
-  kinds.push_back(rocksdb_checkpoint_kind());
+  kinds.push_back(rocksdb_store_kind());
 #endif
-  kinds.push_back(metadata_checkpoint_kind());
-  kinds.push_back(raft_checkpoint_kind());
-  add_checkpoint_command(app, exit_code, std::move(kinds));
+  kinds.push_back(metadata_store_kind());
+  kinds.push_back(raft_store_kind());
+  add_kind_commands(app, exit_code, std::move(kinds));
 }
 
 }  // namespace strata::tools

@@ -83,14 +83,34 @@ int metadata_checkpoint(const std::string& source, const std::string& dest) {
   });
 }
 
+template <class Key>
+Result<metrics::Snapshot> metadata_metrics(const std::string& dir) {
+  MetadataOptions ro;
+  ro.read_only = true;
+  STRATA_ASSIGN_OR_RETURN(Metadata<Key> md, Metadata<Key>::open(dir, ro));
+  return md.metrics();
+}
+
+// Metadata::metrics() of a read-only open: size, version, the open's recoveries and fallback.
+int metadata_stats(const std::string& dir) {
+  auto m = metadata_metrics<std::uint64_t>(dir);
+  if (!m && m.error().is_invalid_argument()) m = metadata_metrics<std::string>(dir);
+  if (!m) {
+    std::cerr << "strata-ctl: cannot open metadata " << dir << ": " << m.error().to_string()
+              << "\n";
+    return m.error().is_not_supported() ? 4 : 1;
+  }
+  return print_metrics(*m, {{"store", "metadata"}, {"dir", dir}});
+}
+
 bool is_metadata_directory(const std::string& dir) {
   return describe_directory(FileSystem::posix(), dir) == "a strata metadata";
 }
 
 }  // namespace
 
-CheckpointKind metadata_checkpoint_kind() {
-  return {"metadata", &is_metadata_directory, &metadata_checkpoint};
+StoreKind metadata_store_kind() {
+  return {"metadata", &is_metadata_directory, &metadata_checkpoint, &metadata_stats};
 }
 
 void add_metadata_commands(CLI::App& app, int& exit_code) {

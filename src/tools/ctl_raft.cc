@@ -302,10 +302,37 @@ bool is_raft_engine_directory(const std::string& dir) {
   return describe_directory(FileSystem::posix(), dir) == "a strata raft-engine";
 }
 
+// The log's metrics() from a read-only open of the engine, with the hard state and the newest
+// valid snapshot's index.
+int raft_stats(const std::string& dir) {
+  raft::FileEngineOptions ro;
+  ro.read_only = true;
+  auto engine = raft::StorageEngine::open_file(dir, ro);
+  if (!engine) {
+    std::cerr << "strata-ctl: cannot open raft engine " << dir << ": " << engine.error().to_string()
+              << "\n";
+    return engine.error().is_not_supported() ? 4 : 1;
+  }
+  metrics::Snapshot m = engine->log().metrics();
+  auto hs = engine->meta().load();
+  if (!hs) {
+    std::cerr << "strata-ctl: cannot read the hard state of " << dir << ": "
+              << hs.error().to_string() << "\n";
+    return 1;
+  }
+  m.gauge("raft_term", "the hard state's current term (0: none saved)",
+          static_cast<double>(*hs ? (*hs)->term : 0));
+  m.gauge("raft_commit", "the hard state's commit index (0: none saved)",
+          static_cast<double>(*hs ? (*hs)->commit : 0));
+  m.gauge("raft_snapshot_index", "the newest valid snapshot's index (0: none)",
+          static_cast<double>(engine->open_report().snapshot_index));
+  return print_metrics(m, {{"store", "raft"}, {"dir", dir}});
+}
+
 }  // namespace
 
-CheckpointKind raft_checkpoint_kind() {
-  return {"raft", &is_raft_engine_directory, &raft_checkpoint};
+StoreKind raft_store_kind() {
+  return {"raft", &is_raft_engine_directory, &raft_checkpoint, &raft_stats};
 }
 
 void add_raft_commands(CLI::App& app, int& exit_code) {

@@ -218,6 +218,44 @@ int rocksdb_checkpoint(const std::string& source, const std::string& dest) {
   return 0;
 }
 
+// Per column family (label "space"): RocksDB's key estimate and the bytes of SST files,
+// memtables and pending compaction; and the database's background errors. A read-only open
+// replays the WAL into memtables, so memtable bytes are those of the unflushed writes.
+int rocksdb_stats(const std::string& dir) {
+  auto db = open_read_only(dir);
+  if (!db) return 1;
+  metrics::Exporter out;
+  struct Property {
+    const char* property;
+    const char* name;
+    const char* help;
+  };
+  static constexpr Property kProperties[] = {
+      {"rocksdb.estimate-num-keys", "rocksdb_estimated_keys",
+       "keys, RocksDB's estimate (rocksdb.estimate-num-keys)"},
+      {"rocksdb.total-sst-files-size", "rocksdb_sst_bytes", "bytes of SST files"},
+      {"rocksdb.cur-size-all-mem-tables", "rocksdb_memtable_bytes", "bytes of memtables"},
+      {"rocksdb.estimate-pending-compaction-bytes", "rocksdb_pending_compaction_bytes",
+       "bytes compaction still has to rewrite (estimate)"},
+  };
+  for (std::size_t i = 0; i < db->names.size(); ++i) {
+    metrics::Snapshot m;
+    for (const Property& p : kProperties) {
+      std::uint64_t v = 0;
+      if (db->db->GetIntProperty(db->handles[i], p.property, &v)) {
+        m.gauge(p.name, p.help, static_cast<double>(v));
+      }
+    }
+    if (Status s = out.add(m, {{"store", "rocksdb"}, {"dir", dir}, {"space", db->names[i]}});
+        !s.ok()) {
+      std::cerr << "strata-ctl: " << s.to_string() << "\n";
+      return 1;
+    }
+  }
+  std::cout << out.text();
+  return 0;
+}
+
 bool is_rocksdb_directory(const std::string& dir) {
   std::error_code ec;
   return std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec);
@@ -225,8 +263,8 @@ bool is_rocksdb_directory(const std::string& dir) {
 
 }  // namespace
 
-CheckpointKind rocksdb_checkpoint_kind() {
-  return {"rocksdb", &is_rocksdb_directory, &rocksdb_checkpoint};
+StoreKind rocksdb_store_kind() {
+  return {"rocksdb", &is_rocksdb_directory, &rocksdb_checkpoint, &rocksdb_stats};
 }
 
 void add_rocksdb_commands(CLI::App& app, int& exit_code) {

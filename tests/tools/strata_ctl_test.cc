@@ -1,11 +1,15 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ctl_test_util.h"
 #include "strata/rocksdb.h"
+#include "strata/testing/metrics_check.h"
 #include "strata/testing/temp_dir.h"
 
 namespace strata::tools::testing {
@@ -56,6 +60,27 @@ TEST_F(StrataCtlRocksDb, SpacesListsEveryColumnFamilyWithExactCounts) {
   };
   EXPECT_NE(line_of("accounts").find(" 3 "), std::string::npos) << line_of("accounts");
   EXPECT_NE(line_of("blocks").find(" 1 "), std::string::npos) << line_of("blocks");
+}
+
+TEST_F(StrataCtlRocksDb, StatsReportEverySpaceInThePrometheusFormatAndWriteNothing) {
+  std::vector<std::pair<std::string, std::uintmax_t>> before;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.file("db"))) {
+    before.emplace_back(e.path().filename().string(), e.file_size());
+  }
+  std::sort(before.begin(), before.end());
+  CtlRun r = run_ctl("stats " + db());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(strata::testing::exposition_problems(r.out), "") << r.out;
+  // The writes are in the WAL, replayed into the memtables by the read-only open.
+  EXPECT_NE(r.out.find("rocksdb_estimated_keys{store=\"rocksdb\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("space=\"accounts\"} 3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("space=\"blocks\"} 1"), std::string::npos) << r.out;
+  std::vector<std::pair<std::string, std::uintmax_t>> after;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.file("db"))) {
+    after.emplace_back(e.path().filename().string(), e.file_size());
+  }
+  std::sort(after.begin(), after.end());
+  EXPECT_EQ(after, before);
 }
 
 TEST_F(StrataCtlRocksDb, GetPrintsValue) {
