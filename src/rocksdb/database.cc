@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "info_log.h"
+#include "manifest_tail.h"
 #include "strata/core/file.h"
 #include "strata/core/identity.h"
 #include "strata/rocksdb/status.h"
@@ -252,6 +253,14 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& path,
     STRATA_RETURN_IF_ERROR(set_creating_marker(path, true).with_context(where));
     state.creating = true;
   }
+  // A torn, never-synced tail of the MANIFEST (manifest_tail.h) would make every open fail.
+  // A read-only open changes nothing: it reports the corruption instead.
+  std::uint64_t manifest_cut = 0;
+  if (state.has_database && !read_only) {
+    auto cut = cut_torn_manifest_tail(path);
+    if (!cut) return cut.error().with_context(where + ": checking the MANIFEST's tail");
+    manifest_cut = *cut;
+  }
   if (state.has_database) {
     STRATA_RETURN_IF_ERROR(check_column_families(
         path, spaces, !read_only && (options.create_missing_spaces || state.creating)));
@@ -278,6 +287,7 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& path,
   d->path_ = path;
   d->stats_ = raw->db.statistics;
   d->read_only_ = read_only;
+  d->manifest_cut_ = manifest_cut;
   if (!read_only) {
     d->env_ = std::make_unique<StrataEnv>(raw->db.env != nullptr ? raw->db.env
                                                                  : ::rocksdb::Env::Default());
@@ -442,6 +452,9 @@ metrics::Snapshot Database::metrics() const {
             static_cast<double>(bg));
   m.gauge("rocksdb_write_failed", "1 after a write failed (writes refused until reopened)",
           write_failed_.load(std::memory_order_acquire) ? 1.0 : 0.0);
+  m.gauge("rocksdb_manifest_torn_tail_bytes",
+          "bytes of a torn, never-synced MANIFEST tail that open cut (0: none)",
+          static_cast<double>(manifest_cut_));
   m.gauge("rocksdb_live_ranges", "ranges (iterators) alive",
           static_cast<double>(live_ranges_.load()));
   m.gauge("rocksdb_live_snapshots", "snapshots alive", static_cast<double>(live_snapshots_.load()));

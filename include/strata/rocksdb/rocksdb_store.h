@@ -55,7 +55,13 @@
 // between the two, so a cut could keep the rename and lose the create, and CURRENT would name
 // a missing MANIFEST (no open succeeds). strata gives RocksDB an Env whose file system syncs
 // the directory before every rename (src/rocksdb/database.cc); a user Env set through tune_db
-// is wrapped the same way.
+// is wrapped the same way. And RocksDB reads the MANIFEST strictly: a version edit whose write
+// was torn by the cut (a sector that never reached the disk reads as zeros) fails its checksum
+// and every open fails, although the edit was never synced nor took effect. A read-write open
+// first cuts such a torn tail (src/rocksdb/manifest_tail.h, etcd's isTornEntry rule; damage
+// without a zeroed sector is left for RocksDB to report as corruption) and says how many bytes
+// it cut in metrics() (rocksdb_manifest_torn_tail_bytes). A read-only open changes nothing and
+// reports the corruption.
 //
 // Power users get the raw rocksdb::DB* and column family handles (raw_db(),
 // column_family()) for what strata does not wrap (properties, CompactRange, ...); they stay

@@ -107,6 +107,7 @@ class Database {
   mutable std::atomic<std::size_t> live_ranges_{0};
   mutable std::atomic<std::size_t> live_snapshots_{0};
   bool read_only_ = false;
+  std::uint64_t manifest_cut_ = 0;  // bytes of a torn MANIFEST tail open cut (manifest_tail.h)
   std::atomic<bool> write_failed_{false};
   mutable std::mutex write_error_mu_;
   Status write_error_;  // guarded by write_error_mu_

@@ -1,0 +1,44 @@
+// src/rocksdb/manifest_tail.h — finds and cuts a torn, never-synced tail of the MANIFEST that
+// CURRENT names, before RocksDB opens the database.
+//
+// RocksDB appends each version edit (a flush's or a compaction's result, a new WAL) to the
+// MANIFEST and syncs it before the edit takes effect. A power cut between the write and the
+// sync may land any subset of the write's sectors: a record whose header landed and one of whose
+// sectors did not fails its checksum. RocksDB 7.8.3 reads the MANIFEST strictly and refuses to
+// open the database ("checksum mismatch in file MANIFEST-..."), although the record was never
+// synced and its edit never took effect (the WAL it would retire is still there).
+//
+// The rule is etcd's for its WAL (isTornEntry) and strata's file log's: the first damaged record
+// is a torn tail when one of its sector-aligned pieces (512 B) is all zeros — what a sector that
+// never reached the disk reads as. Then it and everything after it were never synced, and the
+// file is cut at the start of its logical record. Damage without a zeroed sector (a bit flip in
+// synced data) is left alone: RocksDB then reports the corruption, and nothing is cut.
+//
+// The layout read is RocksDB's log format (db/log_format.h): 32 KiB blocks of physical records,
+// each a 7-byte header (masked CRC32C of type and payload, 2-byte length, type: 1 full, 2 first,
+// 3 middle, 4 last), a block's last < 7 bytes zero padding.
+//
+// Thread-safety: a function of the directory; the caller must exclude other writers (the cut
+// runs under an open-file-description lock on RocksDB's LOCK file, see database.cc).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "strata/core/result.h"
+
+namespace strata::detail {
+
+// Where a torn tail starts in a MANIFEST's bytes: the offset to cut at, nullopt when every
+// record is valid, or when the first damaged record has no zeroed sector (corruption, not a
+// tear), or when the format is not one this reader knows.
+std::optional<std::uint64_t> find_torn_manifest_tail(const std::string& manifest);
+
+// Reads CURRENT in `dir`, and cuts the torn tail of the MANIFEST it names (truncate + fsync).
+// Returns the bytes cut (0: nothing to do). A missing CURRENT or MANIFEST is not an error here
+// (RocksDB reports it). REQUIRES: no other process or handle writes the database.
+Result<std::uint64_t> cut_torn_manifest_tail(const std::filesystem::path& dir);
+
+}  // namespace strata::detail
