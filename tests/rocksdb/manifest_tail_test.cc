@@ -83,7 +83,8 @@ TEST(RocksDbManifestTail, ARecordWithAZeroedSectorIsCutAtOpen) {
   auto s = Store::open(dir.path(), small_options());
   ASSERT_TRUE(s.has_value()) << s.error();
   expect_k_is_v(*s);
-  const metrics::Value* cut = s->metrics().find("rocksdb_manifest_torn_tail_bytes");
+  const metrics::Snapshot m = s->metrics();
+  const metrics::Value* cut = m.find("rocksdb_manifest_torn_tail_bytes");
   ASSERT_NE(cut, nullptr);
   EXPECT_EQ(cut->value, static_cast<double>(7 + kPayload));
   ASSERT_TRUE(s->close().ok());
