@@ -59,7 +59,8 @@ def write_markdown(path, info, rows, failures, quick, repetitions):
              "- peers (LevelDB, LMDB, SQLite, raft_uv, the disk's floor) run in the same benchmark "
              "as strata, interleaved in small chunks: see bench/README.md",
              "- command: `bash scripts/bench" + (" --quick" if quick else "") +
-             (f" --runs {runs}" if runs > 1 else "") + "`"]
+             (f" --runs {runs}" if runs > 1 else "") +
+             (f" --filter {info['filter']}" if info.get("filter") else "") + "`"]
     if runs > 1:
         lines.append(f"- {runs} full runs: each value is the median over the runs; "
                      "in parentheses the ratio's min–max over them")

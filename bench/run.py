@@ -302,7 +302,9 @@ def main():
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build-bench"))
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "bench", "results"))
     ap.add_argument("--quick", action="store_true", help="smaller data sets (STRATA_BENCH_QUICK=1)")
-    ap.add_argument("--filter", default="", help="only binaries whose name contains this")
+    ap.add_argument("--filter", default="",
+                    help="only binaries whose name contains this (several: comma-separated); "
+                         "the report then holds only the figures those binaries measured")
     ap.add_argument("--runs", type=int, default=1,
                     help="full runs of every binary; the report takes each figure's median "
                          "over them and shows the min-max of its ratio")
@@ -314,7 +316,10 @@ def main():
     info = machine_info(args.build_dir)
     info["runs"] = args.runs
     log(f"machine: {info['cores']} cores, {info['cpu']}, fsync median {info['fsync_median_us']} µs")
-    binaries = [b for b in find_binaries(args.build_dir) if args.filter in os.path.basename(b)]
+    filters = args.filter.split(",")
+    info["filter"] = args.filter
+    binaries = [b for b in find_binaries(args.build_dir)
+                if any(f in os.path.basename(b) for f in filters)]
     if not binaries:
         log(f"no benchmark binaries under {args.build_dir}/bench")
         return 1
@@ -348,6 +353,8 @@ def main():
                 f"{sum(1 for t in targets if parse_target(t['target'])[0])} targets met")
             runs.append({"rows": rows, "results": results, "raw": raw})
     rows = merge_runs(runs) if args.runs > 1 else runs[0]["rows"]
+    if args.filter:
+        rows = [x for x in rows if x["status"] != "missing strata benchmark"]
     peers = merge_peer_counters(runs)
     report.write_ratio_chart(args.out_dir, rows)
     report.write_peer_charts(args.out_dir, peers)
