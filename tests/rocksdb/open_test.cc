@@ -154,20 +154,6 @@ TEST(RocksDbOpen, DirectoryWithUnrelatedFilesIsUsedInPlace) {
 
 // A database as a crash between two column family creations leaves it: CURRENT exists, some
 // spaces do not.
-void make_partial_database(const fs::path& dir) {
-  ::rocksdb::DBOptions o;
-  o.create_if_missing = true;
-  o.create_missing_column_families = true;
-  std::vector<::rocksdb::ColumnFamilyDescriptor> cfs = {{::rocksdb::kDefaultColumnFamilyName, {}},
-                                                        {"accounts", {}}};
-  std::vector<::rocksdb::ColumnFamilyHandle*> handles;
-  ::rocksdb::DB* db = nullptr;
-  ASSERT_TRUE(::rocksdb::DB::Open(o, dir.string(), cfs, &handles, &db).ok());
-  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-  ASSERT_TRUE(db->Close().ok());
-  delete db;
-}
-
 TEST(RocksDbOpen, ADirectoryOfAnotherStrataComponentIsRefused) {
   TempDir dir("rocksdb-open");
   {

@@ -185,19 +185,7 @@ TEST(RocksDbReadOnly, InterruptedCreationIsRefusedAndLeftAsItIs) {
 
 TEST(RocksDbReadOnly, MissingSpacesAreRefusedEvenWithCreateMissingSpaces) {
   TempDir dir("ro");
-  {
-    ::rocksdb::DBOptions o;
-    o.create_if_missing = true;
-    o.create_missing_column_families = true;
-    std::vector<::rocksdb::ColumnFamilyDescriptor> cfs = {{::rocksdb::kDefaultColumnFamilyName, {}},
-                                                          {"accounts", {}}};
-    std::vector<::rocksdb::ColumnFamilyHandle*> handles;
-    ::rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(::rocksdb::DB::Open(o, dir.str(), cfs, &handles, &db).ok());
-    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-    ASSERT_TRUE(db->Close().ok());
-    delete db;
-  }
+  make_partial_database(dir.path());
   const auto before = listing(dir.path());
   auto options = read_only();
   options.create_missing_spaces = true;

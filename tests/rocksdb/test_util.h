@@ -2,8 +2,13 @@
 // 256 MiB of block cache per open store).
 #pragma once
 
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
 #include <array>
 #include <cstdint>
+#include <filesystem>
+#include <vector>
 
 #include "strata/rocksdb/options.h"
 #include "strata/store/state_space.h"
@@ -18,6 +23,22 @@ inline RocksDbOptions small_options() {
   o.write_buffer_size = 1 << 20;
   o.max_background_jobs = 2;
   return o;
+}
+
+// A database with the "default" and "accounts" column families only, made with raw RocksDB:
+// what an interrupted creation (or an older enum) leaves.
+inline void make_partial_database(const std::filesystem::path& dir) {
+  ::rocksdb::DBOptions o;
+  o.create_if_missing = true;
+  o.create_missing_column_families = true;
+  std::vector<::rocksdb::ColumnFamilyDescriptor> cfs = {{::rocksdb::kDefaultColumnFamilyName, {}},
+                                                        {"accounts", {}}};
+  std::vector<::rocksdb::ColumnFamilyHandle*> handles;
+  ::rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(::rocksdb::DB::Open(o, dir.string(), cfs, &handles, &db).ok());
+  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  ASSERT_TRUE(db->Close().ok());
+  delete db;
 }
 
 }  // namespace strata::testing
