@@ -15,6 +15,10 @@
 //   get_pinned, get_into   zero-copy point reads (a pinned view; the caller's buffer)  vs
 //                          baseline_get: RocksDbStore::get, which returns a new std::string;
 //   get_pinned_4k          the same with 4 KiB values (16 Ki keys in the blocks space).
+//   For reference, RocksDB's own gains on the same keys (raw_db() of the same store):
+//   raw_multi_get100       DB::MultiGet of 100 keys vs raw_gets: 100 DB::Get calls;
+//   raw_get_pinned         DB::Get into a PinnableSlice vs raw_get_string: DB::Get into a
+//                          std::string (the ceilings of multi_get and the zero-copy gets).
 // Variants:
 //   strata            RocksDbStore with RocksDbOptions{} (strata's defaults);
 //   baseline_raw      the raw RocksDB C++ API: for the fills on a database opened with
@@ -626,7 +630,7 @@ void BM_Range(benchmark::State& state, Variant variant, strata::ScanOrder order)
 // --- multi_get and zero-copy gets (strata against strata's own get) -----------------------------
 
 // How a strata figure reads: the new API, or the get() it replaces.
-enum class ReadApi { kGet, kMultiGet, kPinned, kInto };
+enum class ReadApi { kGet, kMultiGet, kPinned, kInto, kRawGet, kRawMultiGet, kRawPinned };
 
 constexpr std::size_t kMultiKeys = 100;
 
@@ -674,6 +678,33 @@ std::int64_t read_keys(const Store& store, Space space, ReadApi api, Xorshift& r
         benchmark::DoNotOptimize(buffer.data());
       }
       break;
+    case ReadApi::kRawGet:
+    case ReadApi::kRawPinned:
+      for (const auto& k : keys) {
+        ::rocksdb::PinnableSlice slice;
+        const ::rocksdb::Status s =
+            api == ReadApi::kRawGet
+                ? store.raw_db()->Get({}, store.column_family(space), k, &buffer)
+                : store.raw_db()->Get({}, store.column_family(space), k, &slice);
+        check(s, "raw get");
+        found += 1;
+        benchmark::DoNotOptimize(api == ReadApi::kRawGet ? buffer.data() : slice.data());
+      }
+      break;
+    case ReadApi::kRawMultiGet: {
+      std::array<::rocksdb::Slice, kMultiKeys> slices;
+      std::array<::rocksdb::PinnableSlice, kMultiKeys> values;
+      std::array<::rocksdb::Status, kMultiKeys> statuses;
+      for (std::size_t i = 0; i < kMultiKeys; ++i) slices[i] = keys[i];
+      store.raw_db()->MultiGet({}, store.column_family(space), kMultiKeys, slices.data(),
+                               values.data(), statuses.data());
+      for (const auto& s : statuses) {
+        check(s, "raw multi_get");
+        found += 1;
+      }
+      benchmark::DoNotOptimize(values.data());
+      break;
+    }
   }
   return found;
 }
@@ -769,8 +800,11 @@ void register_all(bool quick) {
         ApiFigure{"get_into", "strata", ReadApi::kInto, ReadApi::kGet},
         ApiFigure{"get_into", "baseline_get", ReadApi::kGet, ReadApi::kInto},
         ApiFigure{"get_pinned_4k", "strata", ReadApi::kPinned, ReadApi::kGet, Space::kBlocks},
-        ApiFigure{"get_pinned_4k", "baseline_get", ReadApi::kGet, ReadApi::kPinned,
-                  Space::kBlocks}}) {
+        ApiFigure{"get_pinned_4k", "baseline_get", ReadApi::kGet, ReadApi::kPinned, Space::kBlocks},
+        ApiFigure{"raw_multi_get100", "raw_multi_get", ReadApi::kRawMultiGet, ReadApi::kRawGet},
+        ApiFigure{"raw_multi_get100", "raw_gets", ReadApi::kRawGet, ReadApi::kRawMultiGet},
+        ApiFigure{"raw_get_pinned", "raw_pinned", ReadApi::kRawPinned, ReadApi::kRawGet},
+        ApiFigure{"raw_get_pinned", "raw_get_string", ReadApi::kRawGet, ReadApi::kRawPinned}}) {
     benchmark::RegisterBenchmark(
         name(f.figure, f.variant).c_str(),
         [f](benchmark::State& s) { BM_ReadApi(s, f.space, f.api, f.partner); })
