@@ -221,7 +221,7 @@ class RocksDbStore : public detail::RocksDbReads<RocksDbStore<Space>, Space> {
     if (batch.owner_ != db_.get()) {
       return Status::invalid_argument("indexed batch belongs to another store");
     }
-    Status s = db_->write(*batch.rep_->GetWriteBatch(), options.sync);
+    Status s = db_->write(batch.write_batch(), options.sync);
     if (s.ok()) batch.clear();
     return s;
   }

@@ -17,6 +17,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 #include <utility>
@@ -130,6 +131,12 @@ class RocksDbWriteBatch {
 // operations applied; savepoints take operations back. Views and ranges read from it are
 // invalidated by the next write or rollback to it. No delete_range (RocksDB's indexed batch
 // does not support it).
+//
+// The index is built on the first read, not before: until then operations go to a plain
+// rocksdb::WriteBatch, which costs a third of an indexed insert (a StorageManager group whose
+// commands only write never pays for the index). The first read, or raw(), replays that
+// batch into a WriteBatchWithIndex, savepoints at their places, and everything after goes
+// there. Reads and commits see the same operations either way.
 template <class Space>
 class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Space>, Space> {
   static_assert(assert_state_space<Space>::value);
@@ -143,68 +150,179 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
   // Sets `key` to `value` in `space`.
   void put(Space space, std::string_view key, std::string_view value) {
     if (auto* cf = detail::batch_handle(owner_, space, error_)) {
-      detail::note_batch_error(rep_->Put(cf, detail::to_slice(key), detail::to_slice(value)),
-                               error_);
+      const ::rocksdb::Slice k = detail::to_slice(key);
+      const ::rocksdb::Slice v = detail::to_slice(value);
+      detail::note_batch_error(
+          rep_->indexed ? rep_->indexed->Put(cf, k, v) : rep_->plain.Put(cf, k, v), error_);
     }
   }
   // Removes `key` from `space` (no error when absent).
   void erase(Space space, std::string_view key) {
     if (auto* cf = detail::batch_handle(owner_, space, error_)) {
-      detail::note_batch_error(rep_->Delete(cf, detail::to_slice(key)), error_);
+      const ::rocksdb::Slice k = detail::to_slice(key);
+      detail::note_batch_error(
+          rep_->indexed ? rep_->indexed->Delete(cf, k) : rep_->plain.Delete(cf, k), error_);
     }
   }
   // Operations added since construction or clear().
-  std::size_t count() const noexcept { return rep_->GetWriteBatch()->Count(); }
+  std::size_t count() const noexcept { return rep_->batch().Count(); }
   // Encoded size in bytes of the underlying rocksdb::WriteBatch.
-  std::size_t byte_size() const noexcept { return rep_->GetDataSize(); }
-  // Drops every operation, savepoint and recorded error.
+  std::size_t byte_size() const noexcept { return rep_->batch().GetDataSize(); }
+  // Drops every operation, savepoint and recorded error (and the index: the next read
+  // builds it again).
   void clear() {
-    rep_->Clear();
+    rep_->plain.Clear();
+    rep_->indexed.reset();
+    rep_->savepoint_counts.clear();
     error_ = Status();
     savepoint_errors_.clear();
   }
 
   void set_savepoint() {
-    rep_->SetSavePoint();
+    if (rep_->indexed) {
+      rep_->indexed->SetSavePoint();
+    } else {
+      rep_->plain.SetSavePoint();
+      rep_->savepoint_counts.push_back(rep_->plain.Count());
+    }
     savepoint_errors_.push_back(error_);
   }
   Status rollback_to_savepoint() {
     if (savepoint_errors_.empty()) {
       return Status::invalid_argument("rollback_to_savepoint: no savepoint");
     }
-    STRATA_RETURN_IF_ERROR(from_rocksdb(rep_->RollbackToSavePoint(), "rollback_to_savepoint"));
+    if (rep_->indexed) {
+      STRATA_RETURN_IF_ERROR(
+          from_rocksdb(rep_->indexed->RollbackToSavePoint(), "rollback_to_savepoint"));
+    } else {
+      STRATA_RETURN_IF_ERROR(
+          from_rocksdb(rep_->plain.RollbackToSavePoint(), "rollback_to_savepoint"));
+      rep_->savepoint_counts.pop_back();
+    }
     error_ = std::move(savepoint_errors_.back());
     savepoint_errors_.pop_back();
     return {};
   }
   Status pop_savepoint() {
     if (savepoint_errors_.empty()) return Status::invalid_argument("pop_savepoint: no savepoint");
-    STRATA_RETURN_IF_ERROR(from_rocksdb(rep_->PopSavePoint(), "pop_savepoint"));
+    if (rep_->indexed) {
+      STRATA_RETURN_IF_ERROR(from_rocksdb(rep_->indexed->PopSavePoint(), "pop_savepoint"));
+    } else {
+      STRATA_RETURN_IF_ERROR(from_rocksdb(rep_->plain.PopSavePoint(), "pop_savepoint"));
+      rep_->savepoint_counts.pop_back();
+    }
     savepoint_errors_.pop_back();
     return {};
   }
   // OK, or the first refused operation since the last rollback past it.
   Status status() const { return error_; }
 
-  // The underlying indexed batch, for what strata does not wrap.
-  ::rocksdb::WriteBatchWithIndex& raw() noexcept { return *rep_; }
+  // True once a read (or raw()) has built the index.
+  bool indexed() const noexcept { return rep_->indexed != nullptr; }
+
+  // The underlying indexed batch, for what strata does not wrap (builds the index first).
+  // Operations added to it directly are not covered by strata's savepoint bookkeeping.
+  ::rocksdb::WriteBatchWithIndex& raw() {
+    build_index();
+    return *rep_->indexed;
+  }
 
  private:
   friend class RocksDbStore<Space>;
   friend class detail::RocksDbReads<RocksDbIndexedBatch<Space>, Space>;
 
-  explicit RocksDbIndexedBatch(const detail::Database* owner)
-      : owner_(owner),
-        rep_(std::make_unique<::rocksdb::WriteBatchWithIndex>(
-            ::rocksdb::BytewiseComparator(), /*reserved_bytes=*/0, /*overwrite_key=*/true)) {}
+  struct Rep {
+    ::rocksdb::WriteBatch plain;  // the operations, until the index is built
+    std::unique_ptr<::rocksdb::WriteBatchWithIndex> indexed;  // after: every operation
+    std::vector<std::uint32_t> savepoint_counts;  // plain.Count() at each open savepoint
 
-  detail::RocksDbReadSource read_source() const { return {owner_, nullptr, rep_.get()}; }
+    ::rocksdb::WriteBatch& batch() { return indexed ? *indexed->GetWriteBatch() : plain; }
+    const ::rocksdb::WriteBatch& batch() const {
+      return indexed ? *indexed->GetWriteBatch() : plain;
+    }
+  };
+
+  // Replays the plain batch into the index, setting each open savepoint before the operation
+  // it preceded.
+  class Replay : public ::rocksdb::WriteBatch::Handler {
+   public:
+    Replay(const detail::Database& db, Rep& rep) : db_(db), rep_(rep) {}
+    ::rocksdb::Status PutCF(std::uint32_t id, const ::rocksdb::Slice& key,
+                            const ::rocksdb::Slice& value) override {
+      ::rocksdb::ColumnFamilyHandle* cf = nullptr;
+      if (::rocksdb::Status s = before(id, &cf); !s.ok()) return s;
+      return rep_.indexed->Put(cf, key, value);
+    }
+    ::rocksdb::Status DeleteCF(std::uint32_t id, const ::rocksdb::Slice& key) override {
+      ::rocksdb::ColumnFamilyHandle* cf = nullptr;
+      if (::rocksdb::Status s = before(id, &cf); !s.ok()) return s;
+      return rep_.indexed->Delete(cf, key);
+    }
+    // The savepoints at the end of the batch.
+    void finish() { set_savepoints_up_to(rep_.plain.Count()); }
+
+   private:
+    ::rocksdb::Status before(std::uint32_t id, ::rocksdb::ColumnFamilyHandle** cf) {
+      set_savepoints_up_to(done_++);
+      for (std::size_t i = 0; i < state_space_count<Space>; ++i) {
+        ::rocksdb::ColumnFamilyHandle* h = db_.handle(i);
+        if (h != nullptr && h->GetID() == id) {
+          *cf = h;
+          return ::rocksdb::Status::OK();
+        }
+      }
+      return ::rocksdb::Status::InvalidArgument("indexed batch: unknown column family");
+    }
+    void set_savepoints_up_to(std::uint32_t ops) {
+      while (next_ < rep_.savepoint_counts.size() && rep_.savepoint_counts[next_] <= ops) {
+        rep_.indexed->SetSavePoint();
+        ++next_;
+      }
+    }
+    const detail::Database& db_;
+    Rep& rep_;
+    std::uint32_t done_ = 0;
+    std::size_t next_ = 0;
+  };
+
+  explicit RocksDbIndexedBatch(const detail::Database* owner)
+      : owner_(owner), rep_(std::make_unique<Rep>()) {}
+
+  // Builds the index from the plain batch (see the class comment). Only a closed or foreign
+  // store leaves it unbuilt: reads then fail on their own with shutdown.
+  void build_index() const {
+    if (rep_->indexed || owner_ == nullptr || owner_->db() == nullptr) return;
+    rep_->indexed = std::make_unique<::rocksdb::WriteBatchWithIndex>(
+        ::rocksdb::BytewiseComparator(), /*reserved_bytes=*/0, /*overwrite_key=*/true);
+    Replay replay(*owner_, *rep_);
+    ::rocksdb::Status s = rep_->plain.Iterate(&replay);
+    if (s.ok()) replay.finish();
+    if (!s.ok()) {
+      // Cannot happen for operations put()/erase() accepted; keep the plain batch, so the
+      // commit still writes them, and make every read report the failure.
+      rep_->indexed.reset();
+      index_error_ = from_rocksdb(s, "indexed batch");
+      return;
+    }
+    rep_->plain.Clear();
+    rep_->savepoint_counts.clear();
+  }
+
+  detail::RocksDbReadSource read_source() const {
+    build_index();
+    if (!rep_->indexed) return {nullptr, nullptr, nullptr};
+    return {owner_, nullptr, rep_->indexed.get()};
+  }
+  // Why reads fail when the index could not be built (RocksDbReads asks).
+  Status read_error() const { return index_error_; }
+  ::rocksdb::WriteBatch& write_batch() { return rep_->batch(); }
 
   const detail::Database* owner_ = nullptr;
-  // Behind a pointer: reads through a const batch need the non-const RocksDB calls, and
-  // ranges keep a stable address when the batch is moved.
-  std::unique_ptr<::rocksdb::WriteBatchWithIndex> rep_;
+  // Behind a pointer: reads through a const batch build the index and need the non-const
+  // RocksDB calls, and ranges keep a stable address when the batch is moved.
+  std::unique_ptr<Rep> rep_;
   Status error_;
+  mutable Status index_error_;
   std::vector<Status> savepoint_errors_;  // error_ at each savepoint
 };
 

@@ -269,14 +269,69 @@ TYPED_TEST_P(IndexedBatchSuite, EmptyBatchCommitsNothing) {
   EXPECT_EQ(this->scan_keys(this->kA, ""), (Keys{"k"}));
 }
 
-REGISTER_TYPED_TEST_SUITE_P(IndexedBatchSuite, GetSeesTheBatchsOwnWrites, TheLastWriteToAKeyWins,
-                            PrefixScanMergesPendingWrites, RangeScanMergesPendingWritesBothWays,
-                            MultiGetMixesPendingAndStoredValues,
-                            RollbackUndoesExactlyTheWritesAfterTheSavepoint, SavepointsNest,
-                            RollbackOrPopWithoutASavepointIsAnError,
-                            RollbackClearsARefusedOperation,
-                            RefusedOperationFailsTheCommitAndWritesNothing,
-                            CommitAppliesTheFinalStateAndEmptiesTheBatch,
-                            ReadsFollowCommitsMadeMeanwhile, EmptyBatchCommitsNothing);
+TYPED_TEST_P(IndexedBatchSuite, SavepointsTakenBeforeTheFirstReadStillRollBack) {
+  // A batch may build its read index lazily, on the first read (RocksDbIndexedBatch does):
+  // savepoints open at that moment must still take back exactly what followed them.
+  this->put_all(this->kA, {"stored"});
+  auto b = this->batch();
+  b.put(this->kA, "a", "1");
+  b.set_savepoint();  // 1
+  b.set_savepoint();  // 2, at the same place
+  b.put(this->kA, "b", "2");
+  b.erase(this->kA, "a");
+  b.erase(this->kA, "stored");
+  b.set_savepoint();  // 3
+  b.put(this->kA, "c", "3");
+  EXPECT_EQ(this->read(b, this->kA, "c"), "3");  // the first read
+  EXPECT_EQ(this->read(b, this->kA, "a"), std::nullopt);
+  ASSERT_TRUE(b.rollback_to_savepoint().ok());  // 3
+  EXPECT_EQ(this->read(b, this->kA, "c"), std::nullopt);
+  EXPECT_EQ(this->read(b, this->kA, "b"), "2");
+  EXPECT_EQ(this->read(b, this->kA, "stored"), std::nullopt);
+  EXPECT_EQ(b.count(), 4u);
+  ASSERT_TRUE(b.rollback_to_savepoint().ok());  // 2
+  EXPECT_EQ(this->read(b, this->kA, "a"), "1");
+  EXPECT_EQ(this->read(b, this->kA, "b"), std::nullopt);
+  EXPECT_EQ(this->read(b, this->kA, "stored"), "v:stored");
+  EXPECT_EQ(b.count(), 1u);
+  b.put(this->kA, "d", "4");
+  ASSERT_TRUE(b.rollback_to_savepoint().ok());  // 1
+  EXPECT_EQ(this->read(b, this->kA, "d"), std::nullopt);
+  EXPECT_FALSE(b.rollback_to_savepoint().ok());
+  b.put(this->kB, "e", "5");
+  ASSERT_TRUE(commit_indexed(this->store(), std::move(b)).ok());
+  EXPECT_EQ(this->scan_keys(this->kA, ""), (Keys{"a", "stored"}));
+  EXPECT_EQ(this->get(this->kA, "a"), "1");
+  EXPECT_EQ(this->get(this->kB, "e"), "5");
+}
+
+TYPED_TEST_P(IndexedBatchSuite, ABatchNeverReadCommitsLikeAPlainOne) {
+  this->put_all(this->kA, {"stored", "gone"});
+  auto b = this->batch();
+  b.put(this->kA, "k", "1");
+  b.set_savepoint();
+  b.put(this->kA, "k", "2");
+  b.put(this->kA, "rolled back", "x");
+  ASSERT_TRUE(b.rollback_to_savepoint().ok());
+  b.erase(this->kA, "gone");
+  b.put(this->kB, "other", "3");
+  b.set_savepoint();
+  b.put(this->kA, "kept", "4");
+  ASSERT_TRUE(b.pop_savepoint().ok());
+  EXPECT_EQ(b.count(), 4u);
+  ASSERT_TRUE(commit_indexed(this->store(), std::move(b)).ok());
+  EXPECT_EQ(this->scan_keys(this->kA, ""), (Keys{"k", "kept", "stored"}));
+  EXPECT_EQ(this->get(this->kA, "k"), "1");
+  EXPECT_EQ(this->get(this->kB, "other"), "3");
+}
+
+REGISTER_TYPED_TEST_SUITE_P(
+    IndexedBatchSuite, GetSeesTheBatchsOwnWrites, TheLastWriteToAKeyWins,
+    PrefixScanMergesPendingWrites, RangeScanMergesPendingWritesBothWays,
+    MultiGetMixesPendingAndStoredValues, RollbackUndoesExactlyTheWritesAfterTheSavepoint,
+    SavepointsNest, RollbackOrPopWithoutASavepointIsAnError, RollbackClearsARefusedOperation,
+    RefusedOperationFailsTheCommitAndWritesNothing, CommitAppliesTheFinalStateAndEmptiesTheBatch,
+    ReadsFollowCommitsMadeMeanwhile, EmptyBatchCommitsNothing,
+    SavepointsTakenBeforeTheFirstReadStillRollBack, ABatchNeverReadCommitsLikeAPlainOne);
 
 }  // namespace strata::testing

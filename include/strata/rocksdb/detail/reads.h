@@ -126,6 +126,9 @@ class RocksDbReads {
     if (!is_valid_state_space(space)) return Status::invalid_argument("unknown state space");
     *src = self().read_source();
     if (src->db == nullptr || src->db->db() == nullptr) {
+      if constexpr (requires(const Derived& d) { d.read_error(); }) {
+        if (Status e = self().read_error(); !e.ok()) return e;
+      }
       return Status::shutdown("RocksDbStore is closed");
     }
     *cf = src->db->handle(state_space_index(space));
