@@ -64,6 +64,8 @@ def write_markdown(path, info, rows, failures, quick, repetitions):
     if runs > 1:
         lines.append(f"- {runs} full runs: each value is the median over the runs; "
                      "in parentheses the ratio's min–max over them")
+    for update in info.get("updates", []):
+        lines.append(f"- updated since: {update}")
     lines.append("")
     if failures:
         lines += ["**Benchmark binaries that failed:** " + ", ".join(failures), ""]

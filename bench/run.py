@@ -308,7 +308,13 @@ def main():
     ap.add_argument("--runs", type=int, default=1,
                     help="full runs of every binary; the report takes each figure's median "
                          "over them and shows the min-max of its ratio")
+    ap.add_argument("--update-from", metavar="DIR", default="",
+                    help="run nothing: merge the filtered report in DIR (made with the same "
+                         "--runs) into --out-dir's full report, replacing the figures of the "
+                         "binaries DIR measured; the header says which and from which commit")
     args = ap.parse_args()
+    if args.update_from:
+        return update_report(args.out_dir, args.update_from)
     if args.runs < 1:
         ap.error("--runs must be at least 1")
 
@@ -355,20 +361,60 @@ def main():
     rows = merge_runs(runs) if args.runs > 1 else runs[0]["rows"]
     if args.filter:
         rows = [x for x in rows if x["status"] != "missing strata benchmark"]
+    return write_report(args.out_dir, info, rows, runs, failures, args.quick, start)
+
+
+def write_report(out_dir, info, rows, runs, failures, quick, start):
     peers = merge_peer_counters(runs)
-    report.write_ratio_chart(args.out_dir, rows)
-    report.write_peer_charts(args.out_dir, peers)
-    with open(os.path.join(args.out_dir, "latest.json"), "w") as f:
-        json.dump({"machine": info, "quick": args.quick, "failed_binaries": failures,
+    report.write_ratio_chart(out_dir, rows)
+    report.write_peer_charts(out_dir, peers)
+    with open(os.path.join(out_dir, "latest.json"), "w") as f:
+        json.dump({"machine": info, "quick": quick, "failed_binaries": failures,
                    "figures": rows, "peers": peers,
                    "runs": [{"figures": r["rows"], "benchmarks": r["raw"]} for r in runs]},
                   f, indent=1, default=str)
-    md = os.path.join(args.out_dir, "latest.md")
-    report.write_markdown(md, info, rows, failures, args.quick, REPETITIONS)
+    md = os.path.join(out_dir, "latest.md")
+    report.write_markdown(md, info, rows, failures, quick, REPETITIONS)
     log("\n" + open(md).read())
-    log(f"wrote {args.out_dir}/latest.md, latest.json and the charts "
+    log(f"wrote {out_dir}/latest.md, latest.json and the charts "
         f"({time.time() - start:.0f} s)")
     return 1 if failures else 0
+
+
+def update_report(out_dir, update_dir):
+    """Replaces, in out_dir's full report, the binaries that update_dir's filtered run measured
+    (same number of runs): run i of the report takes run i of the update for those binaries
+    and keeps its own results for the others. The header names the update's commit and date."""
+    start = time.time()
+    with open(os.path.join(out_dir, "latest.json")) as f:
+        base = json.load(f)
+    with open(os.path.join(update_dir, "latest.json")) as f:
+        new = json.load(f)
+    if base.get("quick") != new.get("quick") or len(base["runs"]) != len(new["runs"]):
+        log("--update-from: the two reports differ in --runs or --quick; rerun with the report's")
+        return 2
+    if base["machine"].get("filter"):
+        log("--update-from: the report to update is itself filtered; update a full report")
+        return 2
+    targets = read_targets()
+    runs = []
+    for b, n in zip(base["runs"], new["runs"]):
+        raw = dict(b["benchmarks"])
+        raw.update(n["benchmarks"])
+        results = [x for res in raw.values() for x in res]
+        runs.append({"rows": [evaluate(t, results) for t in targets], "results": results,
+                     "raw": raw})
+    rows = merge_runs(runs) if len(runs) > 1 else runs[0]["rows"]
+    replaced = sorted(new["runs"][0]["benchmarks"])
+    info = dict(base["machine"])
+    m = new["machine"]
+    info["updates"] = list(info.get("updates", [])) + [
+        f"{', '.join(replaced)}: rerun on {m['date']} at commit `{m['commit']}` "
+        f"(fdatasync median {m['fsync_median_us']} µs), with `bench/run.py --filter "
+        f"{m.get('filter', '')} --runs {m['runs']}` and merged with `--update-from`"]
+    failures = [x for x in base.get("failed_binaries", []) if x not in replaced]
+    failures += [x for x in new.get("failed_binaries", []) if x not in failures]
+    return write_report(out_dir, info, rows, runs, failures, base.get("quick", False), start)
 
 
 if __name__ == "__main__":
