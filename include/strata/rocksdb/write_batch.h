@@ -175,6 +175,7 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
     rep_->indexed.reset();
     rep_->savepoint_counts.clear();
     error_ = Status();
+    index_error_ = Status();
     savepoint_errors_.clear();
   }
 
@@ -216,9 +217,6 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
   }
   // OK, or the first refused operation since the last rollback past it.
   Status status() const { return error_; }
-
-  // True once a read (or raw()) has built the index.
-  bool indexed() const noexcept { return rep_->indexed != nullptr; }
 
   // The underlying indexed batch, for what strata does not wrap (builds the index first).
   // Operations added to it directly are not covered by strata's savepoint bookkeeping.
@@ -295,8 +293,7 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
     rep_->indexed = std::make_unique<::rocksdb::WriteBatchWithIndex>(
         ::rocksdb::BytewiseComparator(), /*reserved_bytes=*/0, /*overwrite_key=*/true);
     Replay replay(*owner_, *rep_);
-    ::rocksdb::Status s = rep_->plain.Iterate(&replay);
-    if (s.ok()) replay.finish();
+    const ::rocksdb::Status s = rep_->plain.Iterate(&replay);
     if (!s.ok()) {
       // Cannot happen for operations put()/erase() accepted; keep the plain batch, so the
       // commit still writes them, and make every read report the failure.
@@ -304,6 +301,7 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
       index_error_ = from_rocksdb(s, "indexed batch");
       return;
     }
+    replay.finish();
     rep_->plain.Clear();
     rep_->savepoint_counts.clear();
   }
