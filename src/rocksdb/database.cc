@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/utilities/checkpoint.h>
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <set>
 #include <string>
 #include <system_error>
@@ -220,6 +222,27 @@ Status set_creating_marker(const fs::path& dir, bool present) {
 
 }  // namespace
 
+// Remembers the last background error RocksDB reported (a flush or compaction that failed,
+// a failed WAL write), so that a write RocksDB refused because of it can say what it was.
+class BackgroundErrorListener : public ::rocksdb::EventListener {
+ public:
+  const char* Name() const override { return "strata.BackgroundErrorListener"; }
+  void OnBackgroundError(::rocksdb::BackgroundErrorReason /*reason*/,
+                         ::rocksdb::Status* error) override {
+    if (error == nullptr || error->ok()) return;
+    std::lock_guard lock(mu_);
+    last_ = *error;
+  }
+  ::rocksdb::Status last() const {
+    std::lock_guard lock(mu_);
+    return last_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  ::rocksdb::Status last_;  // guarded by mu_
+};
+
 // A new database is created in place, in the given directory, which keeps its inode, mode,
 // owner and mount. What makes that crash-safe (RocksDB 7.8.3, db/db_impl/db_impl_open.cc):
 //   - DB::Open of a directory without CURRENT writes MANIFEST-000001 (synced), then CURRENT
@@ -284,6 +307,10 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& path,
   }
 
   std::unique_ptr<Database> d(new Database());
+  if (!read_only) {
+    d->background_errors_ = std::make_shared<BackgroundErrorListener>();
+    raw->db.listeners.push_back(d->background_errors_);
+  }
   d->path_ = path;
   d->stats_ = raw->db.statistics;
   d->read_only_ = read_only;
@@ -394,13 +421,34 @@ Status Database::write_error() const {
 
 Status Database::write(::rocksdb::WriteBatch& batch, bool sync) {
   if (read_only_) return Status::not_supported("commit: the RocksDbStore was opened read-only");
+  if (write_failed_.load(std::memory_order_acquire)) {
+    // RocksDB may have resumed by itself (its SstFileManager retries after a full disk once
+    // space is freed), but a WAL writer that saw an error must not be synced again (see
+    // sync_wal()), and the store promises to refuse writes until it is reopened.
+    return write_error().with_context("commit refused: an earlier write failed (reopen the store)");
+  }
   ::rocksdb::WriteOptions wo;
   wo.sync = sync;
-  Status s = from_rocksdb(db_->Write(wo, &batch), "commit");
+  Status s = translate_write(db_->Write(wo, &batch));
   // An I/O error or corruption poisons RocksDB's WAL writer (and RocksDB stops writes);
   // a refused batch (invalid argument, busy) does not.
   if (s.is_io_error() || s.is_corruption()) note_write_error(s);
   return s;
+}
+
+Status Database::translate_write(const ::rocksdb::Status& s) const {
+  // strata never asks for no_slowdown, so RocksDB answers Incomplete only when a write that
+  // waited in a stall found the database stopped by a background error (DelayWrite); the
+  // message is that error's text. Report the error itself.
+  if (!s.IsIncomplete()) return from_rocksdb(s, "commit");
+  const char* what = "commit: writes stopped by a background error";
+  const ::rocksdb::Status background =
+      background_errors_ ? background_errors_->last() : ::rocksdb::Status();
+  if (!background.ok()) {
+    Status b = from_rocksdb(background, what);
+    if (b.is_io_error() || b.is_corruption()) return b;
+  }
+  return Status::io_error(std::string("rocksdb: ") + what + ": " + s.ToString());
 }
 
 Status Database::sync_wal() {

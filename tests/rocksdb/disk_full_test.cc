@@ -14,6 +14,7 @@
 // tmpfs mounted in a private mount namespace (skipped where mounting is not permitted).
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
 #include <sched.h>
@@ -24,10 +25,12 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -51,11 +54,18 @@ constexpr int kChildCloseOk = 13;      // close() hid the earlier failure
 constexpr int kChildLost = 14;         // an acknowledged key is missing after a reopen
 constexpr int kChildCannotMount = 77;  // no tmpfs: the test is skipped
 
-// WAL files refuse appends with NoSpace once `budget` bytes were appended to them in total.
+// Files whose names end in `suffix` (".log": the WAL; ".sst": flushes and compactions),
+// created by a thread whose name starts with `thread` (RocksDB names its pools' threads:
+// "rocksdb:low" runs compactions, "rocksdb:high" flushes; empty: any thread), refuse appends
+// with NoSpace once `budget` bytes were appended to them in total.
 class FullDiskFileSystem : public ::rocksdb::FileSystemWrapper {
  public:
-  explicit FullDiskFileSystem(std::int64_t budget)
-      : FileSystemWrapper(::rocksdb::FileSystem::Default()), budget_(budget) {}
+  explicit FullDiskFileSystem(std::int64_t budget, std::string suffix = ".log",
+                              std::string thread = {})
+      : FileSystemWrapper(::rocksdb::FileSystem::Default()),
+        suffix_(std::move(suffix)),
+        thread_(std::move(thread)),
+        budget_(budget) {}
   const char* Name() const override { return "FullDiskFileSystem"; }
 
   ::rocksdb::IOStatus NewWritableFile(const std::string& name,
@@ -63,8 +73,9 @@ class FullDiskFileSystem : public ::rocksdb::FileSystemWrapper {
                                       std::unique_ptr<::rocksdb::FSWritableFile>* result,
                                       ::rocksdb::IODebugContext* dbg) override {
     auto s = target()->NewWritableFile(name, options, result, dbg);
-    if (s.ok() && name.size() > 4 && name.compare(name.size() - 4, 4, ".log") == 0) {
-      *result = std::make_unique<File>(std::move(*result), &budget_);
+    if (s.ok() && name.size() > suffix_.size() &&
+        name.compare(name.size() - suffix_.size(), suffix_.size(), suffix_) == 0 && on_thread()) {
+      *result = std::make_unique<File>(std::move(*result), this);
     }
     return s;
   }
@@ -72,53 +83,87 @@ class FullDiskFileSystem : public ::rocksdb::FileSystemWrapper {
  private:
   class File : public ::rocksdb::FSWritableFileOwnerWrapper {
    public:
-    File(std::unique_ptr<::rocksdb::FSWritableFile>&& f, std::atomic<std::int64_t>* budget)
-        : FSWritableFileOwnerWrapper(std::move(f)), budget_(budget) {}
+    File(std::unique_ptr<::rocksdb::FSWritableFile>&& f, FullDiskFileSystem* fs)
+        : FSWritableFileOwnerWrapper(std::move(f)), fs_(fs) {}
     ::rocksdb::IOStatus Append(const ::rocksdb::Slice& data, const ::rocksdb::IOOptions& o,
                                ::rocksdb::IODebugContext* dbg) override {
-      if (!take(data.size())) return ::rocksdb::IOStatus::NoSpace("injected: disk full");
+      if (!fs_->take(data.size())) return ::rocksdb::IOStatus::NoSpace("injected: disk full");
       return FSWritableFileOwnerWrapper::Append(data, o, dbg);
     }
     ::rocksdb::IOStatus Append(const ::rocksdb::Slice& data, const ::rocksdb::IOOptions& o,
                                const ::rocksdb::DataVerificationInfo& v,
                                ::rocksdb::IODebugContext* dbg) override {
-      if (!take(data.size())) return ::rocksdb::IOStatus::NoSpace("injected: disk full");
+      if (!fs_->take(data.size())) return ::rocksdb::IOStatus::NoSpace("injected: disk full");
       return FSWritableFileOwnerWrapper::Append(data, o, v, dbg);
     }
 
    private:
-    bool take(std::size_t n) {
-      return budget_->fetch_sub(static_cast<std::int64_t>(n)) >= static_cast<std::int64_t>(n);
-    }
-    std::atomic<std::int64_t>* budget_;
+    FullDiskFileSystem* fs_;
   };
 
+  bool take(std::size_t n) {
+    return budget_.fetch_sub(static_cast<std::int64_t>(n)) >= static_cast<std::int64_t>(n);
+  }
+  bool on_thread() const {
+    if (thread_.empty()) return true;
+    char name[32] = {};
+    if (::pthread_getname_np(::pthread_self(), name, sizeof name) != 0) return false;
+    return std::string_view(name).starts_with(thread_);
+  }
+
+  const std::string suffix_;
+  const std::string thread_;
   std::atomic<std::int64_t> budget_;
 };
 
-std::string value_of(std::uint64_t i) { return std::string(1000, static_cast<char>('a' + i % 26)); }
+// 1000 bytes that do not compress, so that SST files fill a disk as fast as the WAL does (a
+// repeated byte made the real tmpfs take minutes to fill under load).
+std::string value_of(std::uint64_t i) {
+  std::string v(1000, '\0');
+  std::uint64_t x = i * 0x9E3779B97F4A7C15ull;
+  for (char& c : v) {
+    x ^= x >> 31;
+    x *= 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 29;
+    c = static_cast<char>('a' + x % 26);
+  }
+  return v;
+}
 std::string key_of(std::uint64_t i) { return "k" + std::to_string(i); }
 
-// Commits key i (synced) for i = 1, 2, ... until a commit fails; acknowledges each success.
-// Then checks the failure and close(); the exit code tells the parent what happened.
-int fill_until_full(Store& store, const std::function<void(std::uint64_t)>& ack) {
+// Commits key i (synced unless `sync` is false) for i = 1, 2, ... until a commit fails;
+// acknowledges each success. Then checks the failure and close(); the exit code tells the
+// parent what happened.
+int fill_until_full(Store& store, const std::function<void(std::uint64_t)>& ack, bool sync = true) {
   for (std::uint64_t i = 1; i < 1'000'000; ++i) {
     auto b = store.new_batch();
     b.put(TestSpace::kAccounts, key_of(i), value_of(i));
-    const Status s = store.commit(std::move(b), {.sync = true});
+    const Status s = store.commit(std::move(b), {.sync = sync});
     if (s.ok()) {
       ack(i);
       continue;
     }
-    if (!s.is_io_error()) return kChildWrongError;
-    if (!store.write_error().is_io_error()) return kChildWrongError;
+    // Each wrong answer is printed (the child's stderr reaches the test's output).
+    auto wrong = [&](const char* what, const Status& got) {
+      std::fprintf(stderr, "commit %llu: %s: %s\n", static_cast<unsigned long long>(i), what,
+                   got.to_string().c_str());
+      return kChildWrongError;
+    };
+    if (!s.is_io_error()) return wrong("the failed commit is not io_error", s);
+    if (!store.write_error().is_io_error()) {
+      return wrong("write_error() is not io_error", store.write_error());
+    }
     // Later commits are refused cleanly too, and so is a WAL sync.
     auto again = store.new_batch();
     again.put(TestSpace::kAccounts, "after", "x");
-    if (store.commit(std::move(again), {.sync = true}).ok()) return kChildWrongError;
-    if (store.sync_wal().ok()) return kChildWrongError;
-    if (store.flush().ok()) return kChildWrongError;
-    if (store.checkpoint(store.path().string() + "-checkpoint").ok()) return kChildWrongError;
+    if (Status a = store.commit(std::move(again), {.sync = true}); a.ok()) {
+      return wrong("a later commit succeeded", a);
+    }
+    if (Status w = store.sync_wal(); w.ok()) return wrong("sync_wal() succeeded", w);
+    if (Status f = store.flush(); f.ok()) return wrong("flush() succeeded", f);
+    if (Status c = store.checkpoint(store.path().string() + "-checkpoint"); c.ok()) {
+      return wrong("checkpoint() succeeded", c);
+    }
     const Status closed = store.close();  // aborted the process before the fix
     return closed.ok() ? kChildCloseOk : kChildOk;
   }
@@ -163,14 +208,17 @@ void expect_acknowledged(const std::string& dir, std::uint64_t acked) {
   EXPECT_EQ(code, kChildOk) << describe(code) << " (" << acked << " keys acknowledged)";
 }
 
-// In a child: opens a store at `path` whose WAL files hold 300 KiB in all, and exits with
-// body(store, ack). Then checks that the child exited with kChildOk, acknowledged more than 100
-// keys, and that a reopen with the real file system finds them all.
+// In a child: opens a store at `path` with `options` whose file system is `fs` (by default,
+// WAL files that hold 300 KiB in all), and exits with body(store, ack). Then checks that the
+// child exited with kChildOk, acknowledged more than 100 keys, and that a reopen with the real
+// file system finds them all.
 void run_on_full_disk(const std::string& path,
-                      const std::function<int(Store&, CrashChild::Acker&)>& body) {
+                      const std::function<int(Store&, CrashChild::Acker&)>& body,
+                      const std::function<std::shared_ptr<::rocksdb::FileSystem>()>& fs = {},
+                      RocksDbOptions options = small_options()) {
   auto child = CrashChild::spawn([&](CrashChild::Acker& ack) {
-    auto env = ::rocksdb::NewCompositeEnv(std::make_shared<FullDiskFileSystem>(300 << 10));
-    auto options = small_options();
+    auto env =
+        ::rocksdb::NewCompositeEnv(fs ? fs() : std::make_shared<FullDiskFileSystem>(300 << 10));
     options.tune_db = [&](::rocksdb::DBOptions& db) { db.env = env.get(); };
     auto store = Store::open(path, options);
     if (!store) ::_exit(kChildOpenFailed);
@@ -188,6 +236,31 @@ TEST(RocksDbDiskFull, FailedWalWriteIsReportedAndCloseDoesNotAbort) {
   run_on_full_disk(dir.file("db"), [](Store& store, CrashChild::Acker& ack) {
     return fill_until_full(store, [&](std::uint64_t i) { ack(i); });
   });
+}
+
+// A compaction that finds the disk full is a soft background error: RocksDB goes on
+// writing, but a commit that then meets a write stop (level 0 full of files nothing can
+// compact) gets RocksDB's "Incomplete" carrying the compaction's error (found on a real full
+// tmpfs under load). The store reports that error itself, io_error, and refuses the commits
+// after it even though no WAL append ever failed, and even if RocksDB recovers by itself.
+// The commits are unsynced so that level 0 fills fast; what they acknowledged is in the WAL
+// the parent's reopen reads (a process exit, not a power cut).
+TEST(RocksDbDiskFull, FailedCompactionStopsWritesWithAnIoError) {
+  TempDir dir("disk-full");
+  auto options = small_options();
+  options.write_buffer_size = 64 << 10;
+  options.tune_space = [](std::string_view, ::rocksdb::ColumnFamilyOptions& cf) {
+    cf.level0_file_num_compaction_trigger = 2;
+    cf.level0_slowdown_writes_trigger = 2;
+    cf.level0_stop_writes_trigger = 3;
+  };
+  run_on_full_disk(
+      dir.file("db"),
+      [](Store& store, CrashChild::Acker& ack) {
+        return fill_until_full(
+            store, [&](std::uint64_t i) { ack(i); }, /*sync=*/false);
+      },
+      [] { return std::make_shared<FullDiskFileSystem>(0, ".sst", "rocksdb:low"); }, options);
 }
 
 // Writes through a StorageManager: producers submit synced commands numbered in commit order.

@@ -36,11 +36,14 @@
 //   - every RocksDB status is translated (strata/rocksdb/status.h) with its message.
 //   - the destructor syncs the WAL and closes; close() does the same and returns the Status.
 //
-// After a failed write (a disk full, an I/O error) RocksDB refuses further writes, and the
-// store does not sync the WAL again: RocksDB's SyncWAL asserts on a WAL writer that saw an
-// error, and Debian's librocksdb is built with assertions (the process would abort). close(),
-// sync_wal(), flush() and checkpoint() then return the earlier error instead; every commit
-// that returned OK before it is kept as promised. Reopen the store to write again.
+// After a failed write (a disk full, an I/O error) the store refuses further commits with that
+// error, even where RocksDB would resume by itself once space is freed, and does not sync the
+// WAL again: RocksDB's SyncWAL asserts on a WAL writer that saw an error, and Debian's
+// librocksdb is built with assertions (the process would abort). close(), sync_wal(), flush()
+// and checkpoint() then return the earlier error instead; every commit that returned OK before
+// it is kept as promised. Reopen the store to write again. A commit that RocksDB stops because
+// a flush or a compaction failed in the background (a full disk under a write stall) fails
+// with that background error, io_error or corruption.
 //
 // After a power cut (checked by tests/rocksdb/power_cut_test.cc, which routes RocksDB's files
 // through strata's fault model: unsynced pages dropped in any subset, directory entries lost
@@ -234,8 +237,8 @@ class RocksDbStore : public detail::RocksDbReads<RocksDbStore<Space>, Space> {
     return db_->sync_wal();
   }
 
-  // OK, or the first commit that failed with an I/O error or corruption: RocksDB refuses
-  // writes from then on, until the store is reopened.
+  // OK, or the first commit that failed with an I/O error or corruption: the store refuses
+  // commits from then on, until it is reopened.
   Status write_error() const { return db_ ? db_->write_error() : Status(); }
 
   // Flushes every space's memtable to SST files (the WAL is then no longer needed for them).

@@ -66,7 +66,10 @@ class Database {
   bool read_only() const noexcept { return read_only_; }
 
   // Writes `batch` atomically; sync = true returns after the WAL is fdatasync'ed. A failed
-  // write is remembered (see write_error()).
+  // write is remembered (see write_error()), and every later write is refused with it, even
+  // if RocksDB resumes writing by itself (its recovery from a full disk). A write that
+  // RocksDB stopped because of a background error (a flush that found the disk full) fails
+  // with that error: io_error or corruption, not RocksDB's "Incomplete".
   Status write(::rocksdb::WriteBatch& batch, bool sync);
 
   // Makes every write so far synced (FlushWAL(true)), or returns the earlier write error
@@ -95,6 +98,8 @@ class Database {
   Database() = default;
 
   void note_write_error(const Status& s);
+  // The Status of a write that RocksDB answered with `s` (see write()).
+  Status translate_write(const ::rocksdb::Status& s) const;
 
   std::filesystem::path path_;
   // RocksDB's Env for this database (see database.cc: it syncs the directory before a rename);
@@ -108,6 +113,8 @@ class Database {
   mutable std::atomic<std::size_t> live_snapshots_{0};
   bool read_only_ = false;
   std::uint64_t manifest_cut_ = 0;  // bytes of a torn MANIFEST tail open cut (manifest_tail.h)
+  // Records RocksDB's background errors (database.cc); null when read-only.
+  std::shared_ptr<class BackgroundErrorListener> background_errors_;
   std::atomic<bool> write_failed_{false};
   mutable std::mutex write_error_mu_;
   Status write_error_;  // guarded by write_error_mu_
