@@ -14,8 +14,10 @@
 //   STRATA_RETURN_IF_ERROR(strata::commit_indexed(store, std::move(txn), {.sync = true}));
 //
 // IndexedBatch<S> is S's own indexed batch when S has one (IndexedBatchStore: RocksDbStore's is
-// a rocksdb::WriteBatchWithIndex), and otherwise OverlayBatch<S>: an ordered map per space of
-// the pending writes over S's own reads, so any Store — MemoryStore, a user's — gets one.
+// a rocksdb::WriteBatchWithIndex), and otherwise OverlayBatch<S>: a hash map per space of the
+// pending writes over S's own reads, so any Store — MemoryStore, a user's — gets one. Point
+// reads and writes cost one hash lookup; the keys are put in order only when a range is read
+// (the keys added since the last range read are merged into an ordered index then).
 // OverlayBatch reads what S can read: get, get_into and multi_get always; range_iter when S is
 // a RangeReadStore. Its commit builds one S::write_batch holding the final value of each
 // written key (the same result as replaying the operations in order) and commits that.
@@ -37,6 +39,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -62,7 +65,7 @@ class OverlayBatch {
   // An empty batch reading from `store`.
   // REQUIRES: `store` outlives the batch.
   explicit OverlayBatch(S& store)
-      : store_(&store), pending_(std::make_unique<std::array<detail::OverlayMap, kSpaces>>()) {}
+      : store_(&store), pending_(std::make_unique<std::array<Pending, kSpaces>>()) {}
 
   OverlayBatch(OverlayBatch&&) noexcept = default;
   OverlayBatch& operator=(OverlayBatch&&) noexcept = default;
@@ -81,7 +84,7 @@ class OverlayBatch {
   std::size_t byte_size() const noexcept { return bytes_; }
   // Drops every operation, savepoint and recorded error.
   void clear() {
-    for (auto& m : *pending_) m.clear();
+    for (auto& p : *pending_) p.clear();
     undo_.clear();
     savepoints_.clear();
     count_ = 0;
@@ -101,7 +104,7 @@ class OverlayBatch {
       if (u.existed) {
         u.entry->second = std::move(u.previous);
       } else {
-        (*pending_)[u.space].erase(u.entry);
+        (*pending_)[u.space].forget(u.entry);
       }
       undo_.pop_back();
     }
@@ -124,7 +127,7 @@ class OverlayBatch {
 
   Result<std::optional<std::string>> get(Space space, std::string_view key) const {
     if (!is_valid_state_space(space)) return unknown_space();
-    const detail::OverlayMap& m = (*pending_)[state_space_index(space)];
+    const Writes& m = (*pending_)[state_space_index(space)].writes;
     if (auto it = m.find(key); it != m.end()) return it->second;
     return store_->get(space, key);
   }
@@ -132,7 +135,7 @@ class OverlayBatch {
   // Copies the value into `buffer`; false when absent.
   Result<bool> get_into(Space space, std::string_view key, std::string& buffer) const {
     if (!is_valid_state_space(space)) return unknown_space();
-    const detail::OverlayMap& m = (*pending_)[state_space_index(space)];
+    const Writes& m = (*pending_)[state_space_index(space)].writes;
     if (auto it = m.find(key); it != m.end()) {
       if (!it->second) return false;
       buffer.assign(*it->second);
@@ -154,7 +157,7 @@ class OverlayBatch {
   Result<std::vector<std::optional<std::string>>> multi_get(
       Space space, std::span<const std::string_view> keys) const {
     if (!is_valid_state_space(space)) return unknown_space();
-    const detail::OverlayMap& m = (*pending_)[state_space_index(space)];
+    const Writes& m = (*pending_)[state_space_index(space)].writes;
     std::vector<std::optional<std::string>> out(keys.size());
     std::vector<std::size_t> misses;
     for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -191,7 +194,7 @@ class OverlayBatch {
                                         unknown_space());
     }
     return detail::OverlayRange<Base>(store_->prefix_iter(space, prefix),
-                                      &(*pending_)[state_space_index(space)],
+                                      &(*pending_)[state_space_index(space)].ordered(),
                                       KeyBounds::prefix(prefix), ScanOrder::kForward);
   }
 
@@ -201,7 +204,8 @@ class OverlayBatch {
                   ScanOrder order = ScanOrder::kForward) const requires RangeReadStore<S> {
     using Base = decltype(std::declval<const S&>().range_iter(space, KeyBounds{}, order));
     const bool valid = is_valid_state_space(space);
-    const detail::OverlayMap* m = valid ? &(*pending_)[state_space_index(space)] : &empty_map();
+    const detail::OverlayMap* m =
+        valid ? &(*pending_)[state_space_index(space)].ordered() : &empty_map();
     Base base = store_->range_iter(valid ? space : Space{}, bounds, order);
     return detail::OverlayRange<Base>(std::move(base), m, std::move(bounds), order,
                                       valid ? Status() : unknown_space());
@@ -215,7 +219,7 @@ class OverlayBatch {
     STRATA_RETURN_IF_ERROR(error_);
     auto batch = store_->new_batch();
     for (Space space : all_state_spaces<Space>()) {
-      for (const auto& [key, value] : (*pending_)[state_space_index(space)]) {
+      for (const auto& [key, value] : (*pending_)[state_space_index(space)].writes) {
         if (value) {
           batch.put(space, key, *value);
         } else {
@@ -234,9 +238,56 @@ class OverlayBatch {
  private:
   static constexpr std::size_t kSpaces = state_space_count<Space>;
 
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  // key -> the new value, or nullopt for an erase. Its nodes do not move (a rehash keeps
+  // them), so the ordered index and the undo log point into them.
+  using Writes = std::unordered_map<std::string, std::optional<std::string>, Hash, std::equal_to<>>;
+  using Entry = typename Writes::value_type;
+
+  // One space's pending writes, and their ordered index for range reads, brought up to date
+  // only when a range is read.
+  struct Pending {
+    Writes writes;
+    detail::OverlayMap index;
+    std::vector<const Entry*> unindexed;  // added to `writes` since the index was brought up
+    bool rebuild = false;                 // an entry was removed: build the index afresh
+
+    void added(const Entry* e) {
+      if (!rebuild) unindexed.push_back(e);
+    }
+    // Removes the entry (a rollback of the write that created it).
+    void forget(Entry* e) {
+      rebuild = true;
+      unindexed.clear();
+      writes.erase(e->first);
+    }
+    const detail::OverlayMap& ordered() {
+      if (rebuild) {
+        index.clear();
+        for (const Entry& e : writes) index.emplace(e.first, &e.second);
+        rebuild = false;
+      } else {
+        for (const Entry* e : unindexed) index.emplace(e->first, &e->second);
+      }
+      unindexed.clear();
+      return index;
+    }
+    void clear() {
+      writes.clear();
+      index.clear();
+      unindexed.clear();
+      rebuild = false;
+    }
+  };
+
   struct Undo {
     std::size_t space;
-    detail::OverlayMap::iterator entry;   // map nodes are stable until erased
+    Entry* entry;                         // nodes are stable until erased
     bool existed;                         // the key had a pending write before
     std::optional<std::string> previous;  // that pending write
   };
@@ -262,23 +313,23 @@ class OverlayBatch {
       return;
     }
     const std::size_t i = state_space_index(space);
-    detail::OverlayMap& m = (*pending_)[i];
+    Pending& p = (*pending_)[i];
     auto to_value = [&] {
       return value ? std::optional<std::string>(std::in_place, *value) : std::nullopt;
     };
-    auto it = m.lower_bound(key);
-    if (it == m.end() || it->first != key) {
-      it = m.emplace_hint(it, std::string(key), to_value());
-      if (!savepoints_.empty()) undo_.push_back(Undo{i, it, false, std::nullopt});
-    } else {
-      if (!savepoints_.empty()) undo_.push_back(Undo{i, it, true, std::move(it->second)});
+    if (auto it = p.writes.find(key); it != p.writes.end()) {
+      if (!savepoints_.empty()) undo_.push_back(Undo{i, &*it, true, std::move(it->second)});
       it->second = to_value();
+      return;
     }
+    Entry& e = *p.writes.emplace(std::string(key), to_value()).first;
+    p.added(&e);
+    if (!savepoints_.empty()) undo_.push_back(Undo{i, &e, false, std::nullopt});
   }
 
   S* store_;
-  // Behind a pointer so that ranges keep a stable map address when the batch is moved.
-  std::unique_ptr<std::array<detail::OverlayMap, kSpaces>> pending_;
+  // Behind a pointer so that ranges keep a stable index address when the batch is moved.
+  std::unique_ptr<std::array<Pending, kSpaces>> pending_;
   std::vector<Undo> undo_;  // kept only while a savepoint exists
   std::vector<Savepoint> savepoints_;
   std::size_t count_ = 0;

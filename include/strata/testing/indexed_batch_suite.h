@@ -18,7 +18,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <map>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -325,6 +329,86 @@ TYPED_TEST_P(IndexedBatchSuite, ABatchNeverReadCommitsLikeAPlainOne) {
   EXPECT_EQ(this->get(this->kB, "other"), "3");
 }
 
+// Writes, erases, savepoints, rollbacks and pops in random order, checked after every step
+// against a model of what reads through the batch must show: point reads, prefix scans and (where
+// the batch has them) range scans both ways. Scans between writes and rollbacks exercise a batch
+// that orders its keys lazily (OverlayBatch) or indexes them lazily (RocksDbIndexedBatch).
+TYPED_TEST_P(IndexedBatchSuite, RandomWritesScansAndRollbacksMatchAModel) {
+  auto key_of = [](std::uint32_t i) {
+    return std::string(1, static_cast<char>('a' + i % 4)) + std::to_string(i / 4);
+  };
+  std::vector<std::string> stored;
+  for (std::uint32_t i = 0; i < 24; i += 3) stored.push_back(key_of(i));
+  this->put_all(this->kA, stored);
+  std::map<std::string, std::string> view;  // space kA as reads through the batch see it
+  for (const auto& k : stored) view[k] = "v:" + k;
+  std::vector<std::map<std::string, std::string>> saved;  // `view` at each open savepoint
+  auto expected = [&](std::string_view prefix) {
+    KeyValues out;
+    for (const auto& [k, v] : view) {
+      if (k.starts_with(prefix)) out.emplace_back(k, v);
+    }
+    return out;
+  };
+  auto b = this->batch();
+  std::mt19937 rng(20261201);
+  for (int step = 0; step < 4000; ++step) {
+    const std::string key = key_of(static_cast<std::uint32_t>(rng() % 28));
+    switch (rng() % 9) {
+      case 0:
+      case 1: {
+        const std::string value = "p" + std::to_string(step);
+        b.put(this->kA, key, value);
+        view[key] = value;
+        break;
+      }
+      case 2:
+        b.erase(this->kA, key);
+        view.erase(key);
+        break;
+      case 3:
+        b.set_savepoint();
+        saved.push_back(view);
+        break;
+      case 4:
+        if (saved.empty()) break;
+        ASSERT_TRUE(b.rollback_to_savepoint().ok());
+        view = std::move(saved.back());
+        saved.pop_back();
+        break;
+      case 5:
+        if (saved.empty()) break;
+        ASSERT_TRUE(b.pop_savepoint().ok());
+        saved.pop_back();
+        break;
+      case 6: {
+        const std::string prefix = key.substr(0, 1);
+        ASSERT_EQ(drain(b.prefix_iter(this->kA, prefix)), expected(prefix)) << "step " << step;
+        break;
+      }
+      case 7:
+        if constexpr (RangeReadStore<typename TestFixture::Batch>) {
+          KeyValues all = expected("");
+          ASSERT_EQ(drain(b.range_iter(this->kA, KeyBounds::all(), ScanOrder::kForward)), all)
+              << "step " << step;
+          std::reverse(all.begin(), all.end());
+          ASSERT_EQ(drain(b.range_iter(this->kA, KeyBounds::all(), ScanOrder::kReverse)), all)
+              << "step " << step;
+        }
+        break;
+      default: {
+        const auto it = view.find(key);
+        ASSERT_EQ(this->read(b, this->kA, key),
+                  it == view.end() ? std::nullopt : std::optional<std::string>(it->second))
+            << "step " << step;
+        break;
+      }
+    }
+  }
+  ASSERT_TRUE(commit_indexed(this->store(), std::move(b)).ok());
+  EXPECT_EQ(drain(this->store().prefix_iter(this->kA, "")), expected(""));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     IndexedBatchSuite, GetSeesTheBatchsOwnWrites, TheLastWriteToAKeyWins,
     PrefixScanMergesPendingWrites, RangeScanMergesPendingWritesBothWays,
@@ -332,6 +416,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     SavepointsNest, RollbackOrPopWithoutASavepointIsAnError, RollbackClearsARefusedOperation,
     RefusedOperationFailsTheCommitAndWritesNothing, CommitAppliesTheFinalStateAndEmptiesTheBatch,
     ReadsFollowCommitsMadeMeanwhile, EmptyBatchCommitsNothing,
-    SavepointsTakenBeforeTheFirstReadStillRollBack, ABatchNeverReadCommitsLikeAPlainOne);
+    SavepointsTakenBeforeTheFirstReadStillRollBack, ABatchNeverReadCommitsLikeAPlainOne,
+    RandomWritesScansAndRollbacksMatchAModel);
 
 }  // namespace strata::testing

@@ -1,10 +1,11 @@
 // strata/store/detail/overlay_range.h — a scan of a store merged with pending writes: the range
 // type of OverlayBatch (strata/store/indexed_batch.h).
 //
-// The pending writes of one space are an ordered map from key to the new value, or to nullopt
-// for an erase. The merged scan yields, in scan order, every key of the base scan that the map
-// does not mention, and every key of the map that is not erased; a key in both comes from the
-// map. Both sides are bounded by the same KeyBounds.
+// The pending writes of one space are seen through an ordered index from key to the new
+// value, or to nullopt for an erase (the index points into the batch's own storage). The merged
+// scan yields, in scan order, every key of the base scan that the map does not mention, and every
+// key of the map that is not erased; a key in both comes from the map. Both sides are bounded by
+// the same KeyBounds.
 //
 // Thread-safety: a range and its iterators belong to one thread at a time. The map must not
 // change while the range is used (a write to the batch invalidates the range).
@@ -26,8 +27,9 @@
 
 namespace strata::detail {
 
-// A space's pending writes: key -> value, or nullopt for an erase.
-using OverlayMap = std::map<std::string, std::optional<std::string>, std::less<>>;
+// A space's pending writes in key order: key -> value, or nullopt for an erase. Keys and
+// values live in the batch (OverlayBatch's hash map, whose nodes do not move).
+using OverlayMap = std::map<std::string_view, const std::optional<std::string>*, std::less<>>;
 
 template <class BaseRange>
 class OverlayRange {
@@ -77,7 +79,7 @@ class OverlayRange {
         const auto& e = entry();
         if (has_base) {
           const KeyValue b = **base_it;
-          int c = std::string_view(e.first).compare(b.key);
+          int c = e.first.compare(b.key);
           if (order == ScanOrder::kReverse) c = -c;
           if (c > 0) {  // the base key comes first
             from_pending = false;
@@ -89,7 +91,7 @@ class OverlayRange {
             continue;
           }
         }
-        if (!e.second) {  // an erase of a key the base does not have (any more)
+        if (!*e.second) {  // an erase of a key the base does not have (any more)
           step_pending();
           continue;
         }
@@ -119,7 +121,7 @@ class OverlayRange {
     KeyValue operator*() const {
       if (s_->from_pending) {
         const auto& e = s_->entry();
-        return {e.first, *e.second};
+        return {e.first, **e.second};
       }
       return **s_->base_it;
     }
