@@ -10,7 +10,7 @@
 // the parent had used RocksDB would wait forever for a flush.
 //
 // The disk is made full two ways: a rocksdb::FileSystemWrapper whose WAL files refuse appends
-// with NoSpace once a byte budget is spent (deterministic, runs anywhere), and a real 4 MiB
+// with NoSpace once a byte budget is spent (deterministic, runs anywhere), and a real 5 MiB
 // tmpfs mounted in a private mount namespace (skipped where mounting is not permitted).
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -192,7 +192,10 @@ std::string describe(int code) {
 int check_acknowledged(const std::string& dir, std::uint64_t acked,
                        const RocksDbOptions& options = small_options()) {
   auto store = Store::open(dir, options);
-  if (!store) return kChildOpenFailed;
+  if (!store) {
+    std::fprintf(stderr, "reopen: %s\n", store.error().to_string().c_str());
+    return kChildOpenFailed;
+  }
   for (std::uint64_t i = 1; i <= acked; ++i) {
     auto v = store->get(TestSpace::kAccounts, key_of(i));
     if (!v || !v->has_value() || **v != value_of(i)) return kChildLost;
@@ -221,7 +224,10 @@ void run_on_full_disk(const std::string& path,
         ::rocksdb::NewCompositeEnv(fs ? fs() : std::make_shared<FullDiskFileSystem>(300 << 10));
     options.tune_db = [&](::rocksdb::DBOptions& db) { db.env = env.get(); };
     auto store = Store::open(path, options);
-    if (!store) ::_exit(kChildOpenFailed);
+    if (!store) {
+      std::fprintf(stderr, "open: %s\n", store.error().to_string().c_str());
+      ::_exit(kChildOpenFailed);
+    }
     ::_exit(body(*store, ack));
   });
   const int code = child.wait();
@@ -325,11 +331,13 @@ TEST(RocksDbDiskFull, RealFullTmpfsIsReportedAndCloseDoesNotAbort) {
   auto child = CrashChild::spawn([&](CrashChild::Acker& ack) {
     if (::unshare(CLONE_NEWNS) != 0 ||
         ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-        ::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=4m") != 0) {
+        ::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=5m") != 0) {
       ::_exit(kChildCannotMount);
     }
     const std::string filler = mount_point + "/filler";
-    std::ofstream(filler) << std::string(512 << 10, 'f');
+    // Deleting it makes room for the reopen: RocksDB's recovery writes the WAL's keys (which
+    // do not compress) to a new SST and preallocates a new WAL.
+    std::ofstream(filler) << std::string(std::size_t{3} << 19, 'f');
     const std::string path = mount_point + "/db";
     auto options = small_options();
     options.block_cache_bytes = 1 << 20;
@@ -337,7 +345,10 @@ TEST(RocksDbDiskFull, RealFullTmpfsIsReportedAndCloseDoesNotAbort) {
     std::uint64_t acked = 0;
     {
       auto store = Store::open(path, options);
-      if (!store) ::_exit(kChildOpenFailed);
+      if (!store) {
+        std::fprintf(stderr, "open: %s\n", store.error().to_string().c_str());
+        ::_exit(kChildOpenFailed);
+      }
       const int rc = fill_until_full(*store, [&](std::uint64_t i) {
         acked = i;
         ack(i);
