@@ -38,8 +38,11 @@ using log_suite::make_entry;
 namespace log_suite {
 
 // The crash child: opens the engine at `dir`, then appends batches (terms rising), syncs,
-// saves the hard state {term, vote = commit % 5, commit = last} and acknowledges `last`.
-// With `mixed`, it also purges and replaces now and then.
+// saves the hard state {term, vote = commit % 5, commit} and acknowledges `last`. The commit is
+// the highest last index synced so far, by this child or by an earlier one (the hard state it
+// finds): like Raft's, it never goes back, although a replace interrupted by the kill can leave
+// the log shorter than an earlier child's commit. With `mixed`, the child also purges and
+// replaces now and then.
 template <class Factory>
 void crash_workload(const std::string& dir, std::uint64_t seed, bool mixed,
                     CrashChild::Acker& ack) {
@@ -48,6 +51,10 @@ void crash_workload(const std::string& dir, std::uint64_t seed, bool mixed,
   raft::LogStore& log = engine->log();
   std::mt19937_64 rng(seed);
   std::uint64_t term = 1;
+  std::uint64_t commit = 0;
+  auto found = engine->meta().load();
+  if (!found) ::_exit(3);
+  if (found->has_value()) commit = (*found)->commit;
   if (log.last_index() >= log.first_index()) {
     auto t = log.term(log.last_index());
     if (!t || !*t) ::_exit(4);
@@ -71,7 +78,8 @@ void crash_workload(const std::string& dir, std::uint64_t seed, bool mixed,
     if (!s.ok()) ::_exit(5);
     if (!log.sync().ok()) ::_exit(6);
     const std::uint64_t synced = log.last_index();
-    if (!engine->meta().save(raft::HardState{term, synced % 5, synced}).ok()) ::_exit(7);
+    commit = std::max(commit, synced);
+    if (!engine->meta().save(raft::HardState{term, commit % 5, commit}).ok()) ::_exit(7);
     ack(synced);
   }
 }
