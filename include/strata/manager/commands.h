@@ -28,7 +28,7 @@
 //
 // Read-your-writes: `view` and `batch` are the group's indexed batch (GroupView<S> and
 // GroupBatch<S>, both IndexedBatch<S> from strata/store/indexed_batch.h: RocksDbStore's
-// WriteBatchWithIndex, or the generic overlay for any other store). Reads through `view` —
+// RocksDbIndexedBatch, or the generic overlay for any other store). Reads through `view` —
 // get, prefix_iter, range_iter, multi_get, ... — show the store as it will be after the
 // group's earlier commands and this command's own earlier writes. A command that fails —
 // exec throws, returns a non-OK Status, or makes the batch refuse an operation — leaves no

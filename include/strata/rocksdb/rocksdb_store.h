@@ -29,8 +29,9 @@
 //   - snapshot() is a rocksdb::Snapshot with the same read API; multi_get() is RocksDB's
 //     batched MultiGet; get_into() / get_pinned() read through a PinnableSlice without
 //     allocating a string (range.h: RocksDbPinnedValue).
-//   - new_indexed_batch() is a rocksdb::WriteBatchWithIndex (write_batch.h) that reads back
-//     its own writes; StorageManager uses it for read-your-writes inside a group.
+//   - new_indexed_batch() is a RocksDbIndexedBatch (write_batch.h: a hash of its keys for point
+//     reads, a rocksdb::WriteBatchWithIndex once a range is read) that reads back its own
+//     writes; StorageManager uses it for read-your-writes inside a group.
 //   - checkpoint(dir) is rocksdb::Checkpoint: an openable copy (hard links) of one point in
 //     time, taken while writes go on.
 //   - every RocksDB status is translated (strata/rocksdb/status.h) with its message.

@@ -1,6 +1,6 @@
 // strata/rocksdb/write_batch.h — the batches of RocksDbStore: RocksDbWriteBatch (a
-// rocksdb::WriteBatch) and RocksDbIndexedBatch (a rocksdb::WriteBatchWithIndex that can be read
-// back: read-your-writes, savepoints).
+// rocksdb::WriteBatch) and RocksDbIndexedBatch (a batch that can be read back: read-your-writes,
+// savepoints; a hash of its keys for point reads, a rocksdb::WriteBatchWithIndex for ranges).
 //
 // Both name spaces instead of column family handles; an operation that cannot be added (an
 // unknown space, a batch made by no store or a closed one) is remembered, and the commit of
@@ -18,11 +18,16 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "strata/core/result.h"
 #include "strata/core/status.h"
 #include "strata/rocksdb/detail/database.h"
 #include "strata/rocksdb/detail/reads.h"
@@ -125,18 +130,21 @@ class RocksDbWriteBatch {
   Status error_;  // the first failed operation; the commit reports it and writes nothing
 };
 
-// The indexed batch of RocksDbStore (concepts.h: IndexedWriteBatch): a
-// rocksdb::WriteBatchWithIndex. Reads through it — get, get_into, get_pinned, multi_get,
-// prefix_iter, range_iter — show the store's latest committed state with the batch's
-// operations applied; savepoints take operations back. Views and ranges read from it are
-// invalidated by the next write or rollback to it. No delete_range (RocksDB's indexed batch
-// does not support it).
+// The indexed batch of RocksDbStore (concepts.h: IndexedWriteBatch). Reads through it — get,
+// get_into, get_pinned, multi_get, prefix_iter, range_iter — show the store's latest committed
+// state with the batch's operations applied; savepoints take operations back. Views and ranges read
+// from it are invalidated by the next write or rollback to it. No delete_range (RocksDB's indexed
+// batch does not support it).
 //
-// The index is built on the first read, not before: until then operations go to a plain
-// rocksdb::WriteBatch, which costs a third of an indexed insert (a StorageManager group whose
-// commands only write never pays for the index). The first read, or raw(), replays that
-// batch into a WriteBatchWithIndex, savepoints at their places, and everything after goes
-// there. Reads and commits see the same operations either way.
+// The ordered index is built on the first read that needs order, not before: until then
+// operations go to a plain rocksdb::WriteBatch, which costs a third of an indexed insert (a
+// StorageManager group whose commands only write never pays for the index). Point reads (get,
+// get_into, get_pinned) are answered from a hash of the batch's keys, built on the first
+// point read and kept up to date by later writes (a rollback drops it; the next point read
+// builds it again), then from the database — the read-modify-write commands of a group pay
+// a hash lookup, not a skiplist insert per write. The first range read or multi_get, or
+// raw(), replays the plain batch into a WriteBatchWithIndex, savepoints at their places, and
+// everything after goes there. Reads and commits see the same operations either way.
 template <class Space>
 class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Space>, Space> {
   static_assert(assert_state_space<Space>::value);
@@ -152,16 +160,30 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
     if (auto* cf = detail::batch_handle(owner_, space, error_)) {
       const ::rocksdb::Slice k = detail::to_slice(key);
       const ::rocksdb::Slice v = detail::to_slice(value);
-      detail::note_batch_error(
-          rep_->indexed ? rep_->indexed->Put(cf, k, v) : rep_->plain.Put(cf, k, v), error_);
+      if (rep_->indexed) {
+        detail::note_batch_error(rep_->indexed->Put(cf, k, v), error_);
+        return;
+      }
+      const ::rocksdb::Status s = rep_->plain.Put(cf, k, v);
+      detail::note_batch_error(s, error_);
+      // The record ends with the value: its bytes are the last value.size() of the batch.
+      if (s.ok()) {
+        rep_->note_point(state_space_index(space), key,
+                         Point{rep_->plain.GetDataSize() - value.size(), value.size(), false});
+      }
     }
   }
   // Removes `key` from `space` (no error when absent).
   void erase(Space space, std::string_view key) {
     if (auto* cf = detail::batch_handle(owner_, space, error_)) {
       const ::rocksdb::Slice k = detail::to_slice(key);
-      detail::note_batch_error(
-          rep_->indexed ? rep_->indexed->Delete(cf, k) : rep_->plain.Delete(cf, k), error_);
+      if (rep_->indexed) {
+        detail::note_batch_error(rep_->indexed->Delete(cf, k), error_);
+        return;
+      }
+      const ::rocksdb::Status s = rep_->plain.Delete(cf, k);
+      detail::note_batch_error(s, error_);
+      if (s.ok()) rep_->note_point(state_space_index(space), key, Point{0, 0, true});
     }
   }
   // Operations added since construction or clear().
@@ -174,6 +196,7 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
     rep_->plain.Clear();
     rep_->indexed.reset();
     rep_->savepoint_counts.clear();
+    rep_->drop_points();
     error_ = Status();
     index_error_ = Status();
     savepoint_errors_.clear();
@@ -199,6 +222,7 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
       STRATA_RETURN_IF_ERROR(
           from_rocksdb(rep_->plain.RollbackToSavePoint(), "rollback_to_savepoint"));
       rep_->savepoint_counts.pop_back();
+      rep_->drop_points();  // offsets past the cut: the next point read builds them again
     }
     error_ = std::move(savepoint_errors_.back());
     savepoint_errors_.pop_back();
@@ -229,10 +253,40 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
   friend class RocksDbStore<Space>;
   friend class detail::RocksDbReads<RocksDbIndexedBatch<Space>, Space>;
 
+  // The batch's last operation on a key, for point reads before the index: a put's value
+  // is plain.Data()[offset, offset + size) (offsets stay valid as the batch grows).
+  struct Point {
+    std::size_t offset = 0;
+    std::size_t size = 0;
+    bool erased = false;
+  };
+  struct PointHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  using Points = std::unordered_map<std::string, Point, PointHash, std::equal_to<>>;
+
   struct Rep {
     ::rocksdb::WriteBatch plain;  // the operations, until the index is built
     std::unique_ptr<::rocksdb::WriteBatchWithIndex> indexed;  // after: every operation
     std::vector<std::uint32_t> savepoint_counts;  // plain.Count() at each open savepoint
+    // Per space, the last operation on each key of `plain`; empty until the first point
+    // read (and after a rollback), then kept up to date by put() and erase().
+    std::vector<Points> points;
+
+    bool has_points() const noexcept { return !points.empty(); }
+    void drop_points() noexcept { points.clear(); }
+    void note_point(std::size_t space, std::string_view key, Point p) {
+      if (!has_points()) return;
+      Points& m = points[space];
+      if (auto it = m.find(key); it != m.end()) {
+        it->second = p;
+      } else {
+        m.emplace(std::string(key), p);
+      }
+    }
 
     ::rocksdb::WriteBatch& batch() { return indexed ? *indexed->GetWriteBatch() : plain; }
     const ::rocksdb::WriteBatch& batch() const {
@@ -283,6 +337,68 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
     std::size_t next_ = 0;
   };
 
+  // Builds Rep::points from the plain batch.
+  class PointsBuilder : public ::rocksdb::WriteBatch::Handler {
+   public:
+    PointsBuilder(const detail::Database& db, Rep& rep) : db_(db), rep_(rep) {}
+    ::rocksdb::Status PutCF(std::uint32_t id, const ::rocksdb::Slice& key,
+                            const ::rocksdb::Slice& value) override {
+      const auto offset = static_cast<std::size_t>(value.data() - rep_.plain.Data().data());
+      return note(id, key, Point{offset, value.size(), false});
+    }
+    ::rocksdb::Status DeleteCF(std::uint32_t id, const ::rocksdb::Slice& key) override {
+      return note(id, key, Point{0, 0, true});
+    }
+
+   private:
+    ::rocksdb::Status note(std::uint32_t id, const ::rocksdb::Slice& key, Point p) {
+      for (std::size_t i = 0; i < state_space_count<Space>; ++i) {
+        ::rocksdb::ColumnFamilyHandle* h = db_.handle(i);
+        if (h != nullptr && h->GetID() == id) {
+          rep_.points[i].insert_or_assign(std::string(key.data(), key.size()), p);
+          return ::rocksdb::Status::OK();
+        }
+      }
+      return ::rocksdb::Status::InvalidArgument("indexed batch: unknown column family");
+    }
+    const detail::Database& db_;
+    Rep& rep_;
+  };
+
+  // A point read before the index is built (RocksDbReads asks first): the batch's last
+  // operation on `key`, else the database's latest state. nullopt: not answered here (the
+  // index is built, the store is closed, or the hash could not be built), the reads then go
+  // through read_source().
+  std::optional<Result<bool>> read_point(Space space, std::string_view key,
+                                         ::rocksdb::PinnableSlice* value) const {
+    if (rep_->indexed || owner_ == nullptr || owner_->db() == nullptr ||
+        !is_valid_state_space(space)) {
+      return std::nullopt;
+    }
+    ::rocksdb::ColumnFamilyHandle* cf = owner_->handle(state_space_index(space));
+    if (cf == nullptr) return std::nullopt;
+    if (!rep_->has_points()) {
+      rep_->points.resize(state_space_count<Space>);
+      PointsBuilder builder(*owner_, *rep_);
+      if (!rep_->plain.Iterate(&builder).ok()) {
+        rep_->drop_points();
+        return std::nullopt;
+      }
+    }
+    const Points& m = rep_->points[state_space_index(space)];
+    if (auto it = m.find(key); it != m.end()) {
+      if (it->second.erased) return Result<bool>(false);
+      value->PinSelf(
+          ::rocksdb::Slice(rep_->plain.Data().data() + it->second.offset, it->second.size));
+      return Result<bool>(true);
+    }
+    const ::rocksdb::Status s =
+        owner_->db()->Get(::rocksdb::ReadOptions(), cf, detail::to_slice(key), value);
+    if (s.ok()) return Result<bool>(true);
+    if (s.IsNotFound()) return Result<bool>(false);
+    return Result<bool>(from_rocksdb(s, "get"));
+  }
+
   explicit RocksDbIndexedBatch(const detail::Database* owner)
       : owner_(owner), rep_(std::make_unique<Rep>()) {}
 
@@ -304,6 +420,7 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
     replay.finish();
     rep_->plain.Clear();
     rep_->savepoint_counts.clear();
+    rep_->drop_points();
   }
 
   detail::RocksDbReadSource read_source() const {

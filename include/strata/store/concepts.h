@@ -197,7 +197,7 @@ concept IndexedWriteBatch = WriteBatch<B> && ReadStore<B> && requires(B& b, cons
   { cb.status() } -> std::same_as<Status>;
 };
 
-// A store with an indexed batch of its own (RocksDbStore: WriteBatchWithIndex). Other stores
+// A store with an indexed batch of its own (RocksDbStore: RocksDbIndexedBatch). Other stores
 // get a generic one: see strata/store/indexed_batch.h.
 template <class S>
 concept IndexedBatchStore = Store<S> && IndexedWriteBatch<typename S::indexed_batch> &&

@@ -14,10 +14,10 @@
 //   STRATA_RETURN_IF_ERROR(strata::commit_indexed(store, std::move(txn), {.sync = true}));
 //
 // IndexedBatch<S> is S's own indexed batch when S has one (IndexedBatchStore: RocksDbStore's is
-// a rocksdb::WriteBatchWithIndex), and otherwise OverlayBatch<S>: a hash map per space of the
-// pending writes over S's own reads, so any Store — MemoryStore, a user's — gets one. Point
-// reads and writes cost one hash lookup; the keys are put in order only when a range is read
-// (the keys added since the last range read are merged into an ordered index then).
+// RocksDbIndexedBatch, over a rocksdb::WriteBatchWithIndex), and otherwise OverlayBatch<S>: a hash
+// map per space of the pending writes over S's own reads, so any Store — MemoryStore, a user's —
+// gets one. Point reads and writes cost one hash lookup; the keys are put in order only when a
+// range is read (the keys added since the last range read are merged into an ordered index then).
 // OverlayBatch reads what S can read: get, get_into and multi_get always; range_iter when S is
 // a RangeReadStore. Its commit builds one S::write_batch holding the final value of each
 // written key (the same result as replaying the operations in order) and commits that.

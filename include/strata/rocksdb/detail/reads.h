@@ -5,7 +5,10 @@
 // rocksdb::Snapshot, or a WriteBatchWithIndex over the latest state (GetFromBatchAndDB,
 // MultiGetFromBatchAndDB, NewIteratorWithBase). Derived provides
 //   RocksDbReadSource read_source() const;   // db == null when the store is closed
-// and befriends this class.
+// and may provide
+//   std::optional<Result<bool>> read_point(Space, std::string_view, PinnableSlice*) const;
+// which answers point reads first when it returns a value (the indexed batch before its index
+// is built), and befriends this class.
 //
 // Thread-safety: as the derived type's.
 #pragma once
@@ -137,6 +140,10 @@ class RocksDbReads {
 
   // Reads `key` into `value`: true found, false absent.
   Result<bool> read(Space space, std::string_view key, ::rocksdb::PinnableSlice* value) const {
+    if constexpr (requires(const Derived& d) { d.read_point(space, key, value); }) {
+      // The indexed batch answers point reads from a hash of its keys until its index is built.
+      if (std::optional<Result<bool>> r = self().read_point(space, key, value)) return *r;
+    }
     ::rocksdb::ColumnFamilyHandle* cf = nullptr;
     RocksDbReadSource src;
     STRATA_RETURN_IF_ERROR(resolve(space, &src, &cf));
