@@ -283,8 +283,13 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
       Points& m = points[space];
       if (auto it = m.find(key); it != m.end()) {
         it->second = p;
-      } else {
+        return;
+      }
+      try {
         m.emplace(std::string(key), p);
+      } catch (...) {
+        drop_points();  // the operation is in the batch: the next point read rebuilds
+        throw;
       }
     }
 
@@ -378,11 +383,16 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
     ::rocksdb::ColumnFamilyHandle* cf = owner_->handle(state_space_index(space));
     if (cf == nullptr) return std::nullopt;
     if (!rep_->has_points()) {
-      rep_->points.resize(state_space_count<Space>);
-      PointsBuilder builder(*owner_, *rep_);
-      if (!rep_->plain.Iterate(&builder).ok()) {
-        rep_->drop_points();
-        return std::nullopt;
+      try {
+        rep_->points.resize(state_space_count<Space>);
+        PointsBuilder builder(*owner_, *rep_);
+        if (!rep_->plain.Iterate(&builder).ok()) {
+          rep_->drop_points();
+          return std::nullopt;
+        }
+      } catch (...) {
+        rep_->drop_points();  // never a half-built hash
+        throw;
       }
     }
     const Points& m = rep_->points[state_space_index(space)];
