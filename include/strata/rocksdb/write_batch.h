@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -139,12 +140,12 @@ class RocksDbWriteBatch {
 // The ordered index is built on the first read that needs order, not before: until then
 // operations go to a plain rocksdb::WriteBatch, which costs a third of an indexed insert (a
 // StorageManager group whose commands only write never pays for the index). Point reads (get,
-// get_into, get_pinned) are answered from a hash of the batch's keys, built on the first
-// point read and kept up to date by later writes (a rollback drops it; the next point read
-// builds it again), then from the database — the read-modify-write commands of a group pay
-// a hash lookup, not a skiplist insert per write. The first range read or multi_get, or
-// raw(), replays the plain batch into a WriteBatchWithIndex, savepoints at their places, and
-// everything after goes there. Reads and commits see the same operations either way.
+// get_into, get_pinned, multi_get) are answered from a hash of the batch's keys, built on the
+// first point read and kept up to date by later writes (a rollback drops it; the next point
+// read builds it again), then from the database — the read-modify-write commands of a group
+// pay a hash lookup, not a skiplist insert per write. The first range read, or raw(), replays
+// the plain batch into a WriteBatchWithIndex, savepoints at their places, and everything
+// after goes there. Reads and commits see the same operations either way.
 template <class Space>
 class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Space>, Space> {
   static_assert(assert_state_space<Space>::value);
@@ -370,31 +371,37 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
     Rep& rep_;
   };
 
-  // A point read before the index is built (RocksDbReads asks first): the batch's last
-  // operation on `key`, else the database's latest state. nullopt: not answered here (the
-  // index is built, the store is closed, or the hash could not be built), the reads then go
-  // through read_source().
-  std::optional<Result<bool>> read_point(Space space, std::string_view key,
-                                         ::rocksdb::PinnableSlice* value) const {
+  // Whether point reads of `space` are answered from the hash (built here if need be): its
+  // column family, or null when not (the index is built, the store is closed, the space is
+  // unknown, or the hash could not be built).
+  ::rocksdb::ColumnFamilyHandle* point_source(Space space) const {
     if (rep_->indexed || owner_ == nullptr || owner_->db() == nullptr ||
         !is_valid_state_space(space)) {
-      return std::nullopt;
+      return nullptr;
     }
     ::rocksdb::ColumnFamilyHandle* cf = owner_->handle(state_space_index(space));
-    if (cf == nullptr) return std::nullopt;
-    if (!rep_->has_points()) {
-      try {
-        rep_->points.resize(state_space_count<Space>);
-        PointsBuilder builder(*owner_, *rep_);
-        if (!rep_->plain.Iterate(&builder).ok()) {
-          rep_->drop_points();
-          return std::nullopt;
-        }
-      } catch (...) {
-        rep_->drop_points();  // never a half-built hash
-        throw;
+    if (cf == nullptr || rep_->has_points()) return cf;
+    try {
+      rep_->points.resize(state_space_count<Space>);
+      PointsBuilder builder(*owner_, *rep_);
+      if (!rep_->plain.Iterate(&builder).ok()) {
+        rep_->drop_points();
+        return nullptr;
       }
+    } catch (...) {
+      rep_->drop_points();  // never a half-built hash
+      throw;
     }
+    return cf;
+  }
+
+  // A point read before the index is built (RocksDbReads asks first): the batch's last
+  // operation on `key`, else the database's latest state. nullopt: not answered here; the
+  // read then goes through read_source().
+  std::optional<Result<bool>> read_point(Space space, std::string_view key,
+                                         ::rocksdb::PinnableSlice* value) const {
+    ::rocksdb::ColumnFamilyHandle* cf = point_source(space);
+    if (cf == nullptr) return std::nullopt;
     const Points& m = rep_->points[state_space_index(space)];
     if (auto it = m.find(key); it != m.end()) {
       if (it->second.erased) return Result<bool>(false);
@@ -407,6 +414,43 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
     if (s.ok()) return Result<bool>(true);
     if (s.IsNotFound()) return Result<bool>(false);
     return Result<bool>(from_rocksdb(s, "get"));
+  }
+
+  // multi_get before the index is built: the keys the batch wrote from the hash, the others
+  // with one MultiGet of the database's latest state (one consistent view). nullopt: not
+  // answered here, as for read_point.
+  std::optional<Result<std::vector<std::optional<std::string>>>> multi_get_points(
+      Space space, std::span<const std::string_view> keys) const {
+    using Values = std::vector<std::optional<std::string>>;
+    ::rocksdb::ColumnFamilyHandle* cf = point_source(space);
+    if (cf == nullptr) return std::nullopt;
+    const Points& m = rep_->points[state_space_index(space)];
+    Values out(keys.size());
+    std::vector<::rocksdb::Slice> misses;
+    std::vector<std::size_t> where;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (auto it = m.find(keys[i]); it != m.end()) {
+        if (!it->second.erased) {
+          out[i].emplace(rep_->plain.Data().data() + it->second.offset, it->second.size);
+        }
+      } else {
+        misses.push_back(detail::to_slice(keys[i]));
+        where.push_back(i);
+      }
+    }
+    if (misses.empty()) return Result<Values>(std::move(out));
+    std::vector<::rocksdb::PinnableSlice> values(misses.size());
+    std::vector<::rocksdb::Status> statuses(misses.size());
+    owner_->db()->MultiGet(::rocksdb::ReadOptions(), cf, misses.size(), misses.data(),
+                           values.data(), statuses.data(), /*sorted_input=*/false);
+    for (std::size_t j = 0; j < misses.size(); ++j) {
+      if (statuses[j].ok()) {
+        out[where[j]].emplace(values[j].data(), values[j].size());
+      } else if (!statuses[j].IsNotFound()) {
+        return Result<Values>(from_rocksdb(statuses[j], "multi_get"));
+      }
+    }
+    return Result<Values>(std::move(out));
   }
 
   explicit RocksDbIndexedBatch(const detail::Database* owner)

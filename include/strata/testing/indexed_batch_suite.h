@@ -352,11 +352,11 @@ TYPED_TEST_P(IndexedBatchSuite, RandomWritesScansAndRollbacksMatchAModel) {
   };
   auto b = this->batch();
   std::mt19937 rng(20261201);
-  // Point reads only for the first 2,500 steps (a batch may answer them before it orders
-  // anything, as RocksDbIndexedBatch does), then range reads too.
+  // Point reads (get, multi_get) only for the first 2,500 steps (a batch may answer them
+  // before it orders anything, as RocksDbIndexedBatch does), then range reads too.
   for (int step = 0; step < 5000; ++step) {
     const std::string key = key_of(static_cast<std::uint32_t>(rng() % 28));
-    auto op = rng() % 9;
+    auto op = rng() % 10;
     if (step < 2500 && (op == 6 || op == 7)) op = 8;
     switch (op) {
       case 0:
@@ -398,6 +398,23 @@ TYPED_TEST_P(IndexedBatchSuite, RandomWritesScansAndRollbacksMatchAModel) {
           std::reverse(all.begin(), all.end());
           ASSERT_EQ(drain(b.range_iter(this->kA, KeyBounds::all(), ScanOrder::kReverse)), all)
               << "step " << step;
+        }
+        break;
+      case 9:
+        if constexpr (MultiGetStore<typename TestFixture::Batch>) {
+          const std::vector<std::string> owned = {key,
+                                                  key_of(static_cast<std::uint32_t>(rng() % 28)),
+                                                  key_of(static_cast<std::uint32_t>(rng() % 28))};
+          const std::vector<std::string_view> keys(owned.begin(), owned.end());
+          std::vector<std::optional<std::string>> want;
+          for (const auto& k : owned) {
+            const auto it = view.find(k);
+            want.push_back(it == view.end() ? std::nullopt
+                                            : std::optional<std::string>(it->second));
+          }
+          auto got = b.multi_get(this->kA, keys);
+          ASSERT_TRUE(got.has_value()) << got.error();
+          ASSERT_EQ(*got, want) << "step " << step;
         }
         break;
       default: {

@@ -7,8 +7,10 @@
 //   RocksDbReadSource read_source() const;   // db == null when the store is closed
 // and may provide
 //   std::optional<Result<bool>> read_point(Space, std::string_view, PinnableSlice*) const;
-// which answers point reads first when it returns a value (the indexed batch before its index
-// is built), and befriends this class.
+//   std::optional<Result<std::vector<std::optional<std::string>>>> multi_get_points(
+//       Space, std::span<const std::string_view>) const;
+// which answer point reads first when they return a value (the indexed batch before its
+// index is built), and befriends this class.
 //
 // Thread-safety: as the derived type's.
 #pragma once
@@ -78,6 +80,9 @@ class RocksDbReads {
   // One value per key, read with RocksDB's batched MultiGet from one consistent view.
   Result<std::vector<std::optional<std::string>>> multi_get(
       Space space, std::span<const std::string_view> keys) const {
+    if constexpr (requires(const Derived& d) { d.multi_get_points(space, keys); }) {
+      if (auto r = self().multi_get_points(space, keys)) return std::move(*r);
+    }
     ::rocksdb::ColumnFamilyHandle* cf = nullptr;
     RocksDbReadSource src;
     STRATA_RETURN_IF_ERROR(resolve(space, &src, &cf));
