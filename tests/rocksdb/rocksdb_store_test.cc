@@ -282,6 +282,29 @@ TEST(RocksDbStore, CloseReturnsOkAndLaterCallsFailWithShutdown) {
   EXPECT_EQ(get(*again, SuiteSpace::kAccounts, "k"), "v");
 }
 
+// A group batch outlives its store's close(): its reads — the hash of its keys already built
+// by a point read, or not — and its commit fail with shutdown instead of reading freed state.
+TEST(RocksDbStore, IndexedBatchReadsAfterCloseFailWithShutdown) {
+  TempDir dir("rocksdb");
+  auto s = Store::open(dir.path(), small_options());
+  ASSERT_TRUE(s.has_value());
+  put(*s, SuiteSpace::kAccounts, "k", "v");
+  auto hashed = s->new_indexed_batch();
+  hashed.put(SuiteSpace::kAccounts, "p", "pending");
+  ASSERT_EQ(hashed.get(SuiteSpace::kAccounts, "p").value(), "pending");  // builds the hash
+  auto fresh = s->new_indexed_batch();
+  fresh.put(SuiteSpace::kAccounts, "q", "pending");
+  ASSERT_TRUE(s->close().ok());
+  const std::vector<std::string_view> keys = {"k", "p"};
+  for (auto* b : {&hashed, &fresh}) {
+    EXPECT_TRUE(b->get(SuiteSpace::kAccounts, "p").error().is_shutdown());
+    EXPECT_TRUE(b->get(SuiteSpace::kAccounts, "k").error().is_shutdown());
+    EXPECT_TRUE(b->multi_get(SuiteSpace::kAccounts, keys).error().is_shutdown());
+    EXPECT_TRUE(b->prefix_iter(SuiteSpace::kAccounts, "").status().is_shutdown());
+  }
+  EXPECT_TRUE(strata::commit_indexed(*s, std::move(hashed)).is_shutdown());
+}
+
 TEST(RocksDbStore, CloseWithLivePrefixRangeIsBusyAndKeepsStoreOpen) {
   TempDir dir("rocksdb");
   auto s = Store::open(dir.path(), small_options());
