@@ -18,13 +18,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -33,6 +31,7 @@
 #include "strata/rocksdb/detail/database.h"
 #include "strata/rocksdb/detail/reads.h"
 #include "strata/rocksdb/status.h"
+#include "strata/store/detail/string_map.h"
 #include "strata/store/state_space.h"
 
 namespace strata {
@@ -261,13 +260,7 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
     std::size_t size = 0;
     bool erased = false;
   };
-  struct PointHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
-  using Points = std::unordered_map<std::string, Point, PointHash, std::equal_to<>>;
+  using Points = detail::StringMap<Point>;
 
   struct Rep {
     ::rocksdb::WriteBatch plain;  // the operations, until the index is built

@@ -39,7 +39,6 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -47,6 +46,7 @@
 #include "strata/core/status.h"
 #include "strata/store/concepts.h"
 #include "strata/store/detail/overlay_range.h"
+#include "strata/store/detail/string_map.h"
 #include "strata/store/key_range.h"
 #include "strata/store/state_space.h"
 
@@ -238,15 +238,9 @@ class OverlayBatch {
  private:
   static constexpr std::size_t kSpaces = state_space_count<Space>;
 
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
   // key -> the new value, or nullopt for an erase. Its nodes do not move (a rehash keeps
   // them), so the ordered index and the undo log point into them.
-  using Writes = std::unordered_map<std::string, std::optional<std::string>, Hash, std::equal_to<>>;
+  using Writes = detail::StringMap<std::optional<std::string>>;
   using Entry = typename Writes::value_type;
 
   // One space's pending writes, and their ordered index for range reads, brought up to date
