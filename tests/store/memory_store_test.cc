@@ -3,7 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "strata/testing/indexed_batch_suite.h"
 #include "strata/testing/read_suite.h"
@@ -87,6 +92,75 @@ TEST(MemoryStore, ScanOutlivesManyCommits) {
   }
   EXPECT_EQ(n, 1);
   EXPECT_EQ(*store.get(SuiteSpace::kAccounts, "k"), "v10");
+}
+
+// Random commits of puts and erases, with snapshots and pinned values taken and dropped along
+// the way (each commit under a live one copies the space and re-indexes the copy): every
+// point read, of the store and of each snapshot, matches a model of the state it views.
+TEST(MemoryStore, RandomCommitsUnderSnapshotsMatchAModel) {
+  using Model = std::map<std::string, std::string>;
+  MemoryStore<SuiteSpace> store;
+  Model model;
+  std::mt19937_64 rng(99);
+  std::vector<std::pair<MemorySnapshot<SuiteSpace>, Model>> snapshots;
+  MemoryPinnedValue pinned;
+  auto check = [](const auto& reads, const Model& m, int universe) {
+    for (int k = 0; k < universe; ++k) {
+      const std::string key = "key" + std::to_string(k);
+      auto got = reads.get(SuiteSpace::kAccounts, key);
+      ASSERT_TRUE(got.has_value());
+      auto it = m.find(key);
+      ASSERT_EQ(got->has_value(), it != m.end()) << key;
+      if (it != m.end()) {
+        ASSERT_EQ(**got, it->second) << key;
+      }
+    }
+    std::size_t n = 0;
+    for (KeyValue kv : reads.prefix_iter(SuiteSpace::kAccounts, "")) {
+      auto it = m.find(std::string(kv.key));
+      ASSERT_NE(it, m.end());
+      ASSERT_EQ(kv.value, it->second);
+      ++n;
+    }
+    ASSERT_EQ(n, m.size());
+  };
+  constexpr int kUniverse = 300;
+  for (int round = 0; round < 400; ++round) {
+    auto b = store.new_batch();
+    const int ops = 1 + static_cast<int>(rng() % 40);
+    for (int i = 0; i < ops; ++i) {
+      const std::string key = "key" + std::to_string(rng() % kUniverse);
+      if (rng() % 4 == 0) {
+        b.erase(SuiteSpace::kAccounts, key);
+        model.erase(key);
+      } else {
+        const std::string value = "v" + std::to_string(round) + "." + std::to_string(i);
+        b.put(SuiteSpace::kAccounts, key, value);
+        model[key] = value;
+      }
+    }
+    ASSERT_TRUE(store.commit(std::move(b)).ok());
+    ASSERT_EQ(store.key_count(SuiteSpace::kAccounts), model.size());
+    switch (rng() % 5) {
+      case 0:
+        snapshots.emplace_back(store.snapshot(), model);
+        break;
+      case 1:
+        if (!snapshots.empty()) snapshots.erase(snapshots.begin());
+        break;
+      case 2:
+        ASSERT_TRUE(store.get_pinned(SuiteSpace::kAccounts, "key1", pinned).has_value());
+        break;
+      default:
+        pinned.reset();
+    }
+    if (round % 20 == 0) {
+      check(store, model, kUniverse);
+      for (const auto& [snap, m] : snapshots) check(snap, m, kUniverse);
+    }
+  }
+  check(store, model, kUniverse);
+  for (const auto& [snap, m] : snapshots) check(snap, m, kUniverse);
 }
 
 }  // namespace

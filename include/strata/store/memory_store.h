@@ -5,10 +5,15 @@
 // are those of every Store (concepts.h): atomic commits across spaces, bytewise-ordered
 // scans over a point-in-time view. WriteOptions::sync has no effect (nothing is durable).
 //
+// Each space is an ordered map (scans) plus a hash index of its keys: a point read (get,
+// get_into, get_pinned, multi_get) and a commit's put of an existing key or erase cost one hash
+// lookup; only a new key walks the ordered map. The index (detail/node_index.h) costs 21 to 43
+// bytes per key.
+//
 // Point-in-time views are copy-on-write per space: a range, a snapshot or a pinned value
 // shares the space's map; a commit that touches a space while such a view of it is alive
-// copies that space's map first (O(keys) once per such commit), otherwise it updates in place.
-// So keep snapshots and pinned values short-lived when commits are frequent.
+// copies that space's map and index first (O(keys) once per such commit), otherwise it
+// updates in place. So keep snapshots and pinned values short-lived when commits are frequent.
 //
 // Thread-safety: safe for concurrent use without external synchronization. A range, a
 // snapshot or a pinned value belongs to one thread at a time and stays valid (and unchanged)
@@ -36,6 +41,7 @@
 #include "strata/core/status.h"
 #include "strata/store/concepts.h"
 #include "strata/store/detail/map_range.h"
+#include "strata/store/detail/node_index.h"
 #include "strata/store/key_range.h"
 #include "strata/store/state_space.h"
 
@@ -46,6 +52,51 @@ class MemoryStore;
 namespace detail {
 template <class Derived, class Space>
 class MemoryReads;
+
+// One space of a MemoryStore: the ordered map and a hash index of its keys. The index maps a
+// view of each key (its map node's, stable while the node lives) to the node.
+class MemorySpace {
+ public:
+  MemorySpace() = default;
+  // A copy indexes its own nodes.
+  MemorySpace(const MemorySpace& other) : map_(other.map_) {
+    index_.reserve(map_.size());
+    for (auto it = map_.begin(); it != map_.end(); ++it) index_.insert(it);
+  }
+  MemorySpace& operator=(const MemorySpace&) = delete;
+
+  const MemoryMap& map() const noexcept { return map_; }
+  std::size_t size() const noexcept { return map_.size(); }
+
+  // The value of `key`, nullptr when absent.
+  const std::string* find(std::string_view key) const noexcept {
+    const MemoryMap::iterator* node = index_.find(key);
+    return node == nullptr ? nullptr : &(*node)->second;
+  }
+
+  void put(std::string&& key, std::string&& value) {
+    if (const MemoryMap::iterator* node = index_.find(key)) {
+      (*node)->second = std::move(value);
+      return;
+    }
+    auto node = map_.emplace(std::move(key), std::move(value)).first;
+    try {
+      index_.insert(node);
+    } catch (...) {
+      map_.erase(node);  // never a node the index does not know
+      throw;
+    }
+  }
+
+  void erase(std::string_view key) {
+    MemoryMap::iterator node;
+    if (index_.erase(key, node)) map_.erase(node);
+  }
+
+ private:
+  MemoryMap map_;
+  NodeIndex<MemoryMap::iterator> index_;
+};
 }  // namespace detail
 
 // The write batch of MemoryStore: the operations in call order.
@@ -98,22 +149,23 @@ class MemoryPinnedValue {
  public:
   std::string_view view() const noexcept { return value_; }
   void reset() noexcept {
-    map_.reset();
+    space_.reset();
     value_ = {};
   }
 
  private:
   template <class, class>
   friend class detail::MemoryReads;
-  std::shared_ptr<const detail::MemoryMap> map_;
+  std::shared_ptr<const detail::MemorySpace> space_;
   std::string_view value_;
 };
 
 namespace detail {
 
 // The read API of MemoryStore and MemorySnapshot. Derived provides:
-//   template <class F> decltype(auto) read_map(std::size_t i, F f) const;  // f(const MemoryMap&)
-//   std::shared_ptr<const MemoryMap> share_map(std::size_t i) const;
+//   template <class F> decltype(auto) read_space(std::size_t i, F f) const;
+//       // f(const MemorySpace&)
+//   std::shared_ptr<const MemorySpace> share_space(std::size_t i) const;
 template <class Derived, class Space>
 class MemoryReads {
  public:
@@ -124,19 +176,19 @@ class MemoryReads {
   // The value of `key` in `space` (a copy), nullopt when absent.
   Result<std::optional<std::string>> get(Space space, std::string_view key) const {
     if (!is_valid_state_space(space)) return unknown_space();
-    return self().read_map(state_space_index(space), [&](const MemoryMap& m) {
-      auto it = m.find(key);
-      return it == m.end() ? std::optional<std::string>() : std::optional<std::string>(it->second);
+    return self().read_space(state_space_index(space), [&](const MemorySpace& m) {
+      const std::string* v = m.find(key);
+      return v == nullptr ? std::optional<std::string>() : std::optional<std::string>(*v);
     });
   }
 
   // Copies the value into `buffer` (reusing its capacity); false when absent.
   Result<bool> get_into(Space space, std::string_view key, std::string& buffer) const {
     if (!is_valid_state_space(space)) return unknown_space();
-    return self().read_map(state_space_index(space), [&](const MemoryMap& m) {
-      auto it = m.find(key);
-      if (it == m.end()) return false;
-      buffer.assign(it->second);
+    return self().read_space(state_space_index(space), [&](const MemorySpace& m) {
+      const std::string* v = m.find(key);
+      if (v == nullptr) return false;
+      buffer.assign(*v);
       return true;
     });
   }
@@ -145,11 +197,11 @@ class MemoryReads {
   Result<bool> get_pinned(Space space, std::string_view key, MemoryPinnedValue& out) const {
     out.reset();
     if (!is_valid_state_space(space)) return unknown_space();
-    auto map = self().share_map(state_space_index(space));
-    auto it = map->find(key);
-    if (it == map->end()) return false;
-    out.value_ = it->second;
-    out.map_ = std::move(map);
+    auto shared = self().share_space(state_space_index(space));
+    const std::string* v = shared->find(key);
+    if (v == nullptr) return false;
+    out.value_ = *v;
+    out.space_ = std::move(shared);
     return true;
   }
 
@@ -157,13 +209,12 @@ class MemoryReads {
   Result<std::vector<std::optional<std::string>>> multi_get(
       Space space, std::span<const std::string_view> keys) const {
     if (!is_valid_state_space(space)) return unknown_space();
-    return self().read_map(state_space_index(space), [&](const MemoryMap& m) {
+    return self().read_space(state_space_index(space), [&](const MemorySpace& m) {
       std::vector<std::optional<std::string>> out;
       out.reserve(keys.size());
       for (std::string_view key : keys) {
-        auto it = m.find(key);
-        out.push_back(it == m.end() ? std::optional<std::string>()
-                                    : std::optional<std::string>(it->second));
+        const std::string* v = m.find(key);
+        out.push_back(v == nullptr ? std::optional<std::string>() : std::optional<std::string>(*v));
       }
       return out;
     });
@@ -178,7 +229,10 @@ class MemoryReads {
   // The keys of `space` in [bounds.lower, bounds.upper), in `order`, with seek.
   MapRange range_iter(Space space, KeyBounds bounds, ScanOrder order = ScanOrder::kForward) const {
     if (!is_valid_state_space(space)) return MapRange(unknown_space());
-    return MapRange(self().share_map(state_space_index(space)), std::move(bounds), order);
+    auto shared = self().share_space(state_space_index(space));
+    const MemoryMap* map = &shared->map();
+    return MapRange(std::shared_ptr<const MemoryMap>(std::move(shared), map), std::move(bounds),
+                    order);
   }
 
  private:
@@ -196,24 +250,24 @@ class MemorySnapshot : public detail::MemoryReads<MemorySnapshot<Space>, Space> 
  private:
   friend class MemoryStore<Space>;
   friend class detail::MemoryReads<MemorySnapshot<Space>, Space>;
-  using Maps = std::array<std::shared_ptr<const detail::MemoryMap>, state_space_count<Space>>;
+  using Spaces = std::array<std::shared_ptr<const detail::MemorySpace>, state_space_count<Space>>;
 
-  explicit MemorySnapshot(Maps maps) : maps_(std::move(maps)) {}
+  explicit MemorySnapshot(Spaces spaces) : spaces_(std::move(spaces)) {}
 
   template <class F>
-  decltype(auto) read_map(std::size_t i, F f) const {
-    return f(*maps_[i]);
+  decltype(auto) read_space(std::size_t i, F f) const {
+    return f(*spaces_[i]);
   }
-  std::shared_ptr<const detail::MemoryMap> share_map(std::size_t i) const { return maps_[i]; }
+  std::shared_ptr<const detail::MemorySpace> share_space(std::size_t i) const { return spaces_[i]; }
 
-  Maps maps_;
+  Spaces spaces_;
 };
 
 template <class Space>
 class MemoryStore : public detail::MemoryReads<MemoryStore<Space>, Space> {
   static_assert(assert_state_space<Space>::value);
 
-  using Map = detail::MemoryMap;
+  using MemorySpace = detail::MemorySpace;
 
  public:
   using state_space = Space;
@@ -228,10 +282,10 @@ class MemoryStore : public detail::MemoryReads<MemoryStore<Space>, Space> {
 
   // A read view of every space as of now.
   MemorySnapshot<Space> snapshot() const {
-    typename MemorySnapshot<Space>::Maps maps;
+    typename MemorySnapshot<Space>::Spaces spaces;
     std::shared_lock lock(mu_);
-    for (std::size_t i = 0; i < maps.size(); ++i) maps[i] = share_locked(i);
-    return MemorySnapshot<Space>(std::move(maps));
+    for (std::size_t i = 0; i < spaces.size(); ++i) spaces[i] = share_locked(i);
+    return MemorySnapshot<Space>(std::move(spaces));
   }
 
   MemoryWriteBatch<Space> new_batch() const { return {}; }
@@ -248,15 +302,14 @@ class MemoryStore : public detail::MemoryReads<MemoryStore<Space>, Space> {
         // its point-in-time view. The acquire pairs with the release of the last view let go,
         // so that view's reads happen before this commit's writes.
         if (spaces_[i]->views.load(std::memory_order_acquire) != 0)
-          spaces_[i] = std::make_shared<Shared>(spaces_[i]->map);
+          spaces_[i] = std::make_shared<Shared>(spaces_[i]->space);
         owned[i] = true;
       }
-      Map& m = spaces_[i]->map;
+      MemorySpace& m = spaces_[i]->space;
       if (op.erase) {
-        auto it = m.find(op.key);
-        if (it != m.end()) m.erase(it);
+        m.erase(op.key);
       } else {
-        m.insert_or_assign(std::move(op.key), std::move(op.value));
+        m.put(std::move(op.key), std::move(op.value));
       }
     }
     batch.clear();
@@ -267,7 +320,7 @@ class MemoryStore : public detail::MemoryReads<MemoryStore<Space>, Space> {
   std::size_t key_count(Space space) const {
     if (!is_valid_state_space(space)) return 0;
     std::shared_lock lock(mu_);
-    return spaces_[state_space_index(space)]->map.size();
+    return spaces_[state_space_index(space)]->space.size();
   }
 
  private:
@@ -278,33 +331,33 @@ class MemoryStore : public detail::MemoryReads<MemoryStore<Space>, Space> {
   // just released could write while that view's last reads are not yet ordered before it.
   struct Shared {
     Shared() = default;
-    explicit Shared(const Map& m) : map(m) {}
-    Map map;
+    explicit Shared(const MemorySpace& s) : space(s) {}
+    MemorySpace space;
     std::atomic<long> views{0};
   };
   // Ends one view: its reads happen before any commit that then sees no views.
   struct ViewRelease {
     std::shared_ptr<Shared> owner;
-    void operator()(const Map*) const noexcept {
+    void operator()(const MemorySpace*) const noexcept {
       owner->views.fetch_sub(1, std::memory_order_release);
     }
   };
 
   template <class F>
-  decltype(auto) read_map(std::size_t i, F f) const {
+  decltype(auto) read_space(std::size_t i, F f) const {
     std::shared_lock lock(mu_);
-    return f(spaces_[i]->map);
+    return f(spaces_[i]->space);
   }
-  std::shared_ptr<const Map> share_map(std::size_t i) const {
+  std::shared_ptr<const MemorySpace> share_space(std::size_t i) const {
     std::shared_lock lock(mu_);
     return share_locked(i);
   }
   // Needs mu_ held (shared is enough): commits, which check `views`, are then excluded.
-  std::shared_ptr<const Map> share_locked(std::size_t i) const {
+  std::shared_ptr<const MemorySpace> share_locked(std::size_t i) const {
     std::shared_ptr<Shared> owner = spaces_[i];
     owner->views.fetch_add(1, std::memory_order_relaxed);
-    const Map* map = &owner->map;
-    return std::shared_ptr<const Map>(map, ViewRelease{std::move(owner)});
+    const MemorySpace* space = &owner->space;
+    return std::shared_ptr<const MemorySpace>(space, ViewRelease{std::move(owner)});
   }
 
   mutable std::shared_mutex mu_;
