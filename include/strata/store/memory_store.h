@@ -68,34 +68,43 @@ class MemorySpace {
   const MemoryMap& map() const noexcept { return map_; }
   std::size_t size() const noexcept { return map_.size(); }
 
-  // The value of `key`, nullptr when absent.
-  const std::string* find(std::string_view key) const noexcept {
-    const MemoryMap::iterator* node = index_.find(key);
+  // A key's hash in the index, and a hint to load where it would be found: a loop over many
+  // keys hashes them a few steps ahead and prefetches, so the index's cache misses overlap.
+  static std::size_t hash(std::string_view key) noexcept { return Index::hash(key); }
+  void prefetch(std::size_t h) const noexcept { index_.prefetch(h); }
+
+  // The value of `key`, nullptr when absent. `h`: hash(key).
+  const std::string* find(std::string_view key) const noexcept { return find(key, hash(key)); }
+  const std::string* find(std::string_view key, std::size_t h) const noexcept {
+    const MemoryMap::iterator* node = index_.find(key, h);
     return node == nullptr ? nullptr : &(*node)->second;
   }
 
-  void put(std::string&& key, std::string&& value) {
-    if (const MemoryMap::iterator* node = index_.find(key)) {
+  // REQUIRES: h == hash(key).
+  void put(std::string&& key, std::string&& value, std::size_t h) {
+    if (const MemoryMap::iterator* node = index_.find(key, h)) {
       (*node)->second = std::move(value);
       return;
     }
     auto node = map_.emplace(std::move(key), std::move(value)).first;
     try {
-      index_.insert(node);
+      index_.insert(node, h);
     } catch (...) {
       map_.erase(node);  // never a node the index does not know
       throw;
     }
   }
 
-  void erase(std::string_view key) {
+  // REQUIRES: h == hash(key).
+  void erase(std::string_view key, std::size_t h) {
     MemoryMap::iterator node;
-    if (index_.erase(key, node)) map_.erase(node);
+    if (index_.erase(key, h, node)) map_.erase(node);
   }
 
  private:
+  using Index = NodeIndex<MemoryMap::iterator>;
   MemoryMap map_;
-  NodeIndex<MemoryMap::iterator> index_;
+  Index index_;
 };
 }  // namespace detail
 
@@ -210,10 +219,15 @@ class MemoryReads {
       Space space, std::span<const std::string_view> keys) const {
     if (!is_valid_state_space(space)) return unknown_space();
     return self().read_space(state_space_index(space), [&](const MemorySpace& m) {
+      std::vector<std::size_t> hashes(keys.size());
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        hashes[i] = MemorySpace::hash(keys[i]);
+        m.prefetch(hashes[i]);
+      }
       std::vector<std::optional<std::string>> out;
       out.reserve(keys.size());
-      for (std::string_view key : keys) {
-        const std::string* v = m.find(key);
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        const std::string* v = m.find(keys[i], hashes[i]);
         out.push_back(v == nullptr ? std::optional<std::string>() : std::optional<std::string>(*v));
       }
       return out;
@@ -295,7 +309,21 @@ class MemoryStore : public detail::MemoryReads<MemoryStore<Space>, Space> {
       return Status::invalid_argument("write batch names an unknown state space");
     std::unique_lock lock(mu_);
     std::array<bool, state_space_count<Space>> owned{};
-    for (auto& op : batch.ops_) {
+    // Each key is hashed kAhead operations before it is applied and its index slot
+    // prefetched: the misses of consecutive operations overlap instead of adding up.
+    constexpr std::size_t kAhead = 8;
+    std::array<std::size_t, kAhead> hashes{};
+    auto& ops = batch.ops_;
+    const auto look_ahead = [&](std::size_t n) {
+      const std::size_t h = MemorySpace::hash(ops[n].key);
+      hashes[n % kAhead] = h;
+      spaces_[state_space_index(ops[n].space)]->space.prefetch(h);
+    };
+    for (std::size_t n = 0; n < ops.size() && n < kAhead; ++n) look_ahead(n);
+    for (std::size_t n = 0; n < ops.size(); ++n) {
+      auto& op = ops[n];
+      const std::size_t h = hashes[n % kAhead];
+      if (n + kAhead < ops.size()) look_ahead(n + kAhead);
       const std::size_t i = state_space_index(op.space);
       if (!owned[i]) {
         // A live range, snapshot or pinned value shares this map: copy it so that it keeps
@@ -307,9 +335,9 @@ class MemoryStore : public detail::MemoryReads<MemoryStore<Space>, Space> {
       }
       MemorySpace& m = spaces_[i]->space;
       if (op.erase) {
-        m.erase(op.key);
+        m.erase(op.key, h);
       } else {
-        m.put(std::move(op.key), std::move(op.value));
+        m.put(std::move(op.key), std::move(op.value), h);
       }
     }
     batch.clear();

@@ -24,10 +24,24 @@ class NodeIndex {
  public:
   std::size_t size() const noexcept { return size_; }
 
+  // The hash the index files `key` under: computed once, it can be passed to the overloads
+  // below (and to prefetch) so that a batch of operations hashes each key once.
+  static std::size_t hash(std::string_view key) noexcept {
+    const std::size_t h = std::hash<std::string_view>{}(key);
+    return h == kEmpty ? 1 : h;
+  }
+
+  // Starts loading the slot where a key of hash `h` would be found, so that a later call
+  // for it does not wait on memory (the table may grow meanwhile: then it is only wasted).
+  void prefetch(std::size_t h) const noexcept {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[h & mask()]);
+  }
+
   // The node whose key is `key`, or nullptr.
-  const It* find(std::string_view key) const noexcept {
+  const It* find(std::string_view key) const noexcept { return find(key, hash(key)); }
+  // REQUIRES: h == hash(key).
+  const It* find(std::string_view key, std::size_t h) const noexcept {
     if (size_ == 0) return nullptr;
-    const std::size_t h = hash(key);
     for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
       const Slot& s = slots_[i];
       if (s.hash == kEmpty) return nullptr;
@@ -37,16 +51,19 @@ class NodeIndex {
 
   // Adds `node`. REQUIRES: no node with its key is indexed. Throws std::bad_alloc when the
   // table must grow and cannot (the index is then unchanged).
-  void insert(It node) {
+  void insert(It node) { insert(node, hash(node->first)); }
+  // REQUIRES: h == hash(node->first).
+  void insert(It node, std::size_t h) {
     if ((size_ + 1) * 4 > slots_.size() * 3) grow();
-    place(Slot{hash(node->first), node});
+    place(Slot{h, node});
     ++size_;
   }
 
   // Removes the node whose key is `key` and sets `removed` to it; false when there is none.
-  bool erase(std::string_view key, It& removed) noexcept {
+  bool erase(std::string_view key, It& removed) noexcept { return erase(key, hash(key), removed); }
+  // REQUIRES: h == hash(key).
+  bool erase(std::string_view key, std::size_t h, It& removed) noexcept {
     if (size_ == 0) return false;
-    const std::size_t h = hash(key);
     std::size_t i = h & mask();
     for (;; i = (i + 1) & mask()) {
       const Slot& s = slots_[i];
@@ -82,10 +99,6 @@ class NodeIndex {
     It node{};
   };
 
-  static std::size_t hash(std::string_view key) noexcept {
-    const std::size_t h = std::hash<std::string_view>{}(key);
-    return h == kEmpty ? 1 : h;
-  }
   std::size_t mask() const noexcept { return slots_.size() - 1; }
 
   void place(const Slot& s) noexcept {
