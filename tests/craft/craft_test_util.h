@@ -19,21 +19,30 @@
 
 namespace strata::craft::test {
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bound with port 0, then released).
-inline std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    if (fd >= 0) ::close(fd);
-    return 0;
+// `n` distinct TCP ports on 127.0.0.1 that were free a moment ago: all n are bound (port 0)
+// before any is released, so one call never returns the same port twice (binding and
+// releasing one at a time can, and then libraft refuses the configuration: "server address
+// already in use"). A port is 0 if the kernel gave none.
+inline std::vector<std::uint16_t> free_ports(std::size_t n) {
+  std::vector<int> fds;
+  std::vector<std::uint16_t> ports;
+  for (std::size_t i = 0; i < n; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    socklen_t len = sizeof a;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      ports.push_back(0);
+    } else {
+      ports.push_back(ntohs(a.sin_port));
+    }
+    if (fd >= 0) fds.push_back(fd);
   }
-  ::close(fd);
-  return ntohs(a.sin_port);
+  for (const int fd : fds) ::close(fd);
+  return ports;
 }
 
 // Waits for `pred` with a deadline (no fixed sleeps: polls every millisecond). Returns pred().
@@ -141,8 +150,9 @@ inline NodeOptions options_for(std::uint64_t id, const std::vector<Peer>& peers,
 
 inline std::vector<Peer> make_peers(std::size_t n) {
   std::vector<Peer> peers;
+  const std::vector<std::uint16_t> ports = free_ports(n);
   for (std::size_t i = 1; i <= n; ++i) {
-    peers.push_back({i, "127.0.0.1:" + std::to_string(test::free_port())});
+    peers.push_back({i, "127.0.0.1:" + std::to_string(ports[i - 1])});
   }
   return peers;
 }

@@ -67,9 +67,10 @@ std::optional<std::string> request(const std::string& address, const std::string
 class Cluster {
  public:
   explicit Cluster(const std::string& root) : root_(root) {
+    const std::vector<std::uint16_t> ports = strata::craft::test::free_ports(6);
     for (std::uint64_t id = 1; id <= 3; ++id) {
-      members_.push_back({id, "127.0.0.1:" + std::to_string(strata::craft::test::free_port()),
-                          "127.0.0.1:" + std::to_string(strata::craft::test::free_port())});
+      members_.push_back({id, "127.0.0.1:" + std::to_string(ports[2 * (id - 1)]),
+                          "127.0.0.1:" + std::to_string(ports[2 * (id - 1) + 1])});
     }
     pids_.fill(-1);
   }
