@@ -56,11 +56,7 @@ struct Cluster {
 
 bool start_cluster(Cluster& c, int n, Storage storage) {
   const std::string dir = g_root->file("run" + std::to_string(++g_run));
-  std::vector<Peer> peers;
-  for (int i = 1; i <= n; ++i) {
-    peers.push_back({static_cast<std::uint64_t>(i),
-                     "127.0.0.1:" + std::to_string(strata::craft::test::free_port())});
-  }
+  const std::vector<Peer> peers = strata::craft::test::make_peers(static_cast<std::size_t>(n));
   for (int i = 1; i <= n; ++i) {
     NodeOptions o;
     o.id = static_cast<std::uint64_t>(i);
