@@ -4,6 +4,9 @@
 // The default store for tests and for state that need not survive the process. Semantics
 // are those of every Store (concepts.h): atomic commits across spaces, bytewise-ordered
 // scans over a point-in-time view. WriteOptions::sync has no effect (nothing is durable).
+// A commit is all or nothing even when memory runs out: it makes every allocation it needs
+// before it changes anything, and then returns aborted ("out of memory"), the store and the
+// batch unchanged.
 //
 // Each space is an ordered map (scans) plus a hash index of its keys: a point read (get,
 // get_into, get_pinned, multi_get) and a commit's put of an existing key or erase cost one hash
@@ -29,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <shared_mutex>
 #include <span>
@@ -80,25 +84,31 @@ class MemorySpace {
     return node == nullptr ? nullptr : &(*node)->second;
   }
 
-  // REQUIRES: h == hash(key).
-  void put(std::string&& key, std::string&& value, std::size_t h) {
+  // Makes room in the index for `n` keys, so that inserts up to that size cannot fail.
+  void reserve(std::size_t n) { index_.reserve(n); }
+
+  // Sets `key` to `value`: an existing key takes the value, a new key takes both and a node
+  // of `spare`. Allocates nothing, cannot fail. REQUIRES: h == hash(key); a new key finds a
+  // node in `spare` and room in the index (reserve).
+  void put(std::string& key, std::string& value, std::size_t h,
+           std::vector<MemoryMap::node_type>& spare) noexcept {
     if (const MemoryMap::iterator* node = index_.find(key, h)) {
       (*node)->second = std::move(value);
       return;
     }
-    auto node = map_.emplace(std::move(key), std::move(value)).first;
-    try {
-      index_.insert(node, h);
-    } catch (...) {
-      map_.erase(node);  // never a node the index does not know
-      throw;
-    }
+    MemoryMap::node_type n = std::move(spare.back());
+    spare.pop_back();
+    n.key() = std::move(key);
+    n.mapped() = std::move(value);
+    index_.insert_without_growing(map_.insert(std::move(n)).position, h);
   }
 
-  // REQUIRES: h == hash(key).
-  void erase(std::string_view key, std::size_t h) {
+  // Erases `key` if present and keeps its node in `spare`. Allocates nothing, cannot fail.
+  // REQUIRES: h == hash(key); `spare` has room for one more.
+  void erase(std::string_view key, std::size_t h,
+             std::vector<MemoryMap::node_type>& spare) noexcept {
     MemoryMap::iterator node;
-    if (index_.erase(key, h, node)) map_.erase(node);
+    if (index_.erase(key, h, node)) spare.push_back(map_.extract(node));
   }
 
  private:
@@ -304,41 +314,38 @@ class MemoryStore : public detail::MemoryReads<MemoryStore<Space>, Space> {
 
   MemoryWriteBatch<Space> new_batch() const { return {}; }
 
+  // All or nothing, even when memory runs out: a first pass makes every allocation the
+  // commit needs (copies of maps that views share, index room, a node per new key) before
+  // anything changes; the second applies the operations and allocates nothing.
   Status commit(MemoryWriteBatch<Space>&& batch, WriteOptions /*options*/ = {}) {
     if (batch.bad_space_)
       return Status::invalid_argument("write batch names an unknown state space");
     std::unique_lock lock(mu_);
-    std::array<bool, state_space_count<Space>> owned{};
-    // Each key is hashed kAhead operations before it is applied and its index slot
-    // prefetched: the misses of consecutive operations overlap instead of adding up.
-    constexpr std::size_t kAhead = 8;
-    std::array<std::size_t, kAhead> hashes{};
     auto& ops = batch.ops_;
-    const auto look_ahead = [&](std::size_t n) {
-      const std::size_t h = MemorySpace::hash(ops[n].key);
-      hashes[n % kAhead] = h;
-      spaces_[state_space_index(ops[n].space)]->space.prefetch(h);
-    };
-    for (std::size_t n = 0; n < ops.size() && n < kAhead; ++n) look_ahead(n);
-    for (std::size_t n = 0; n < ops.size(); ++n) {
-      auto& op = ops[n];
-      const std::size_t h = hashes[n % kAhead];
-      if (n + kAhead < ops.size()) look_ahead(n + kAhead);
-      const std::size_t i = state_space_index(op.space);
-      if (!owned[i]) {
-        // A live range, snapshot or pinned value shares this map: copy it so that it keeps
-        // its point-in-time view. The acquire pairs with the release of the last view let go,
-        // so that view's reads happen before this commit's writes.
-        if (spaces_[i]->views.load(std::memory_order_acquire) != 0)
-          spaces_[i] = std::make_shared<Shared>(spaces_[i]->space);
-        owned[i] = true;
+    bool prepared = false;
+    try {
+      prepare(ops);
+      prepared = true;
+    } catch (const std::bad_alloc&) {
+    }
+    if (prepared) {
+      for (std::size_t n = 0; n < ops.size(); ++n) {
+        auto& op = ops[n];
+        if (n + kAhead < ops.size()) {
+          const auto& next = ops[n + kAhead];
+          spaces_[state_space_index(next.space)]->space.prefetch(hashes_[n + kAhead]);
+        }
+        MemorySpace& m = spaces_[state_space_index(op.space)]->space;
+        if (op.erase) {
+          m.erase(op.key, hashes_[n], spare_);
+        } else {
+          m.put(op.key, op.value, hashes_[n], spare_);
+        }
       }
-      MemorySpace& m = spaces_[i]->space;
-      if (op.erase) {
-        m.erase(op.key, h);
-      } else {
-        m.put(std::move(op.key), std::move(op.value), h);
-      }
+    }
+    release_prepared();
+    if (!prepared) {
+      return Status::aborted("MemoryStore::commit: out of memory; nothing was applied");
     }
     batch.clear();
     return {};
@@ -388,8 +395,72 @@ class MemoryStore : public detail::MemoryReads<MemoryStore<Space>, Space> {
     return std::shared_ptr<const MemorySpace>(space, ViewRelease{std::move(owner)});
   }
 
+  // Each key is hashed kAhead operations before it is looked up and its index slot
+  // prefetched: the misses of consecutive operations overlap instead of adding up.
+  static constexpr std::size_t kAhead = 8;
+
+  // The first pass of commit: every allocation the operations need, nothing visible changed
+  // (a copy that replaced a map has the same content). Throws std::bad_alloc.
+  void prepare(const std::vector<typename MemoryWriteBatch<Space>::Op>& ops) {
+    std::array<bool, state_space_count<Space>> touched{};
+    for (const auto& op : ops) touched[state_space_index(op.space)] = true;
+    for (std::size_t i = 0; i < touched.size(); ++i) {
+      // A live range, snapshot or pinned value shares this map: copy it so that it keeps its
+      // point-in-time view. The acquire pairs with the release of the last view let go, so
+      // that view's reads happen before this commit's writes.
+      if (touched[i] && spaces_[i]->views.load(std::memory_order_acquire) != 0)
+        spaces_[i] = std::make_shared<Shared>(spaces_[i]->space);
+    }
+    hashes_.resize(ops.size());
+    const auto look_ahead = [&](std::size_t n) {
+      const std::size_t h = MemorySpace::hash(ops[n].key);
+      hashes_[n] = h;
+      spaces_[state_space_index(ops[n].space)]->space.prefetch(h);
+    };
+    for (std::size_t n = 0; n < ops.size() && n < kAhead; ++n) look_ahead(n);
+    // Puts of keys absent now (each counted, duplicates too) bound the keys the commit adds;
+    // a key present now but erased by an earlier operation reuses that erase's node.
+    std::array<std::size_t, state_space_count<Space>> fresh{};
+    std::size_t erases = 0;
+    for (std::size_t n = 0; n < ops.size(); ++n) {
+      if (n + kAhead < ops.size()) look_ahead(n + kAhead);
+      const auto& op = ops[n];
+      const std::size_t i = state_space_index(op.space);
+      if (op.erase) {
+        ++erases;
+      } else if (spaces_[i]->space.find(op.key, hashes_[n]) == nullptr) {
+        ++fresh[i];
+      }
+    }
+    std::size_t nodes = 0;
+    for (std::size_t i = 0; i < fresh.size(); ++i) {
+      if (fresh[i] == 0) continue;
+      spaces_[i]->space.reserve(spaces_[i]->space.size() + fresh[i]);
+      nodes += fresh[i];
+    }
+    spare_.reserve(nodes + erases);
+    for (std::size_t k = 0; k < nodes; ++k) {
+      scratch_.emplace();
+      spare_.push_back(scratch_.extract(scratch_.begin()));
+    }
+  }
+
+  // Frees the nodes commit did not use and those it erased; keeps the buffers' room for the
+  // next commit unless a large batch made them big.
+  void release_prepared() noexcept {
+    constexpr std::size_t kKeep = 4096;
+    spare_.clear();
+    if (spare_.capacity() > kKeep) std::vector<detail::MemoryMap::node_type>().swap(spare_);
+    if (hashes_.capacity() > kKeep) std::vector<std::size_t>().swap(hashes_);
+  }
+
   mutable std::shared_mutex mu_;
   std::array<std::shared_ptr<Shared>, state_space_count<Space>> spaces_;
+  // commit's buffers (guarded by mu_, held exclusively): each operation's key hash, the
+  // nodes prepared for new keys and those of erased keys, an empty map to make nodes in.
+  std::vector<std::size_t> hashes_;
+  std::vector<detail::MemoryMap::node_type> spare_;
+  detail::MemoryMap scratch_;
 };
 
 }  // namespace strata

@@ -59,6 +59,14 @@ class NodeIndex {
     ++size_;
   }
 
+  // Adds `node` back after it was erased, without growing: the table held it before and
+  // never shrinks, so there is room. REQUIRES: h == hash(node->first); size() < the size
+  // the table last held.
+  void insert_without_growing(It node, std::size_t h) noexcept {
+    place(Slot{h, node});
+    ++size_;
+  }
+
   // Removes the node whose key is `key` and sets `removed` to it; false when there is none.
   bool erase(std::string_view key, It& removed) noexcept { return erase(key, hash(key), removed); }
   // REQUIRES: h == hash(key).

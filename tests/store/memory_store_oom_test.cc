@@ -1,0 +1,157 @@
+// MemoryStore::commit when memory runs out: every allocation of a commit is made to fail in
+// turn (this binary replaces the global operator new), and each failed commit must return a
+// Status, change nothing (the live store, snapshots, the batch) and leave the store usable.
+// A binary of its own, so that the replaced operator new touches no other test.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <new>
+#include <optional>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "strata/store/memory_store.h"
+#include "strata/testing/store_fixture.h"
+
+namespace {
+// > 0: the allocation that brings it to 0 throws std::bad_alloc. Only this thread's.
+thread_local long g_fail_countdown = 0;
+}  // namespace
+
+// GCC sees the free() below inlined under callers of the replaced operator new and calls it
+// mismatched: the pair is malloc/free throughout, so it is not.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+void* operator new(std::size_t n) {
+  if (g_fail_countdown > 0 && --g_fail_countdown == 0) throw std::bad_alloc();
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+namespace strata {
+namespace {
+
+using testing::SuiteSpace;
+using Model = std::map<std::pair<SuiteSpace, std::string>, std::string>;
+constexpr SuiteSpace kSpaces[] = {SuiteSpace::kAccounts, SuiteSpace::kBlocks};
+
+// Values past the small-string buffer, so that moving them around is visible.
+std::string value_of(std::uint64_t r) { return std::string(24 + r % 40, char('a' + r % 26)); }
+
+// `reads` holds exactly `m`: point reads of every key of the universe, and the scans.
+template <class Reads>
+void expect_holds(const Reads& reads, const Model& m, int universe, const char* what) {
+  for (SuiteSpace s : kSpaces) {
+    for (int k = 0; k < universe; ++k) {
+      const std::string key = "k" + std::to_string(k);
+      auto got = reads.get(s, key);
+      ASSERT_TRUE(got.has_value()) << what;
+      auto it = m.find({s, key});
+      ASSERT_EQ(got->has_value(), it != m.end()) << what << ": " << key;
+      if (it != m.end()) {
+        ASSERT_EQ(**got, it->second) << what << ": " << key;
+      }
+    }
+    std::size_t n = 0;
+    for (KeyValue kv : reads.prefix_iter(s, "")) {
+      auto it = m.find({s, std::string(kv.key)});
+      ASSERT_NE(it, m.end()) << what << ": " << kv.key;
+      ASSERT_EQ(kv.value, it->second) << what;
+      ++n;
+    }
+    std::size_t expected = 0;
+    for (const auto& [k, v] : m) expected += k.first == s ? 1 : 0;
+    ASSERT_EQ(n, expected) << what;
+  }
+}
+
+// Runs commits of random batches (updates, new keys, erases of present and absent keys, the
+// same key several times, two spaces), each first with its 1st allocation failing, then its
+// 2nd, ... until it succeeds. `hold_snapshot`: a snapshot shares the maps, so each commit
+// copies them first (copy-on-write), and that copy can fail too.
+void run(bool hold_snapshot, std::uint64_t seed) {
+  constexpr int kUniverse = 120;
+  MemoryStore<SuiteSpace> store;
+  Model model;
+  std::mt19937_64 rng(seed);
+  {
+    auto b = store.new_batch();
+    for (int k = 0; k < kUniverse; k += 2) {
+      for (SuiteSpace s : kSpaces) {
+        const std::string v = value_of(rng());
+        b.put(s, "k" + std::to_string(k), v);
+        model[{s, "k" + std::to_string(k)}] = v;
+      }
+    }
+    ASSERT_TRUE(store.commit(std::move(b)).ok());
+  }
+  std::size_t failures = 0;
+  for (int round = 0; round < 12; ++round) {
+    std::optional<MemorySnapshot<SuiteSpace>> snapshot;
+    if (hold_snapshot) snapshot.emplace(store.snapshot());
+    auto b = store.new_batch();
+    Model after = model;
+    const int ops = 20 + static_cast<int>(rng() % 40);
+    for (int i = 0; i < ops; ++i) {
+      const SuiteSpace s = kSpaces[rng() % 2];
+      const std::string key = "k" + std::to_string(rng() % kUniverse);
+      if (rng() % 4 == 0) {
+        b.erase(s, key);
+        after.erase({s, key});
+      } else {
+        const std::string v = value_of(rng());
+        b.put(s, key, v);
+        after[{s, key}] = v;
+      }
+    }
+    const std::size_t count = b.count();
+    const std::size_t bytes = b.byte_size();
+    for (long fail_at = 1;; ++fail_at) {
+      ASSERT_LT(fail_at, 100000) << "the commit never succeeds";
+      g_fail_countdown = fail_at;
+      const Status st = store.commit(std::move(b));
+      const bool injected = g_fail_countdown == 0;
+      g_fail_countdown = 0;
+      if (st.ok()) {
+        ASSERT_FALSE(injected) << "an allocation failed and the commit still said OK";
+        expect_holds(store, after, kUniverse, "after the successful commit");
+        break;
+      }
+      ++failures;
+      ASSERT_TRUE(injected) << st.to_string();
+      ASSERT_EQ(st.code(), Status::Code::kAborted) << st.to_string();
+      ASSERT_NE(st.to_string().find("out of memory"), std::string::npos) << st.to_string();
+      // Nothing applied, and the batch is as it was: the next try commits the same operations.
+      expect_holds(store, model, kUniverse, "after a failed commit");
+      if (snapshot) expect_holds(*snapshot, model, kUniverse, "the snapshot");
+      ASSERT_EQ(b.count(), count);
+      ASSERT_EQ(b.byte_size(), bytes);
+    }
+    if (snapshot) expect_holds(*snapshot, model, kUniverse, "the snapshot after");
+    model = std::move(after);
+  }
+  // Each commit failed at least once per new key (its map node) before it succeeded.
+  EXPECT_GE(failures, 12u);
+}
+
+TEST(MemoryStoreOutOfMemory, AFailedAllocationAnywhereInACommitAppliesNothing) {
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) run(/*hold_snapshot=*/false, seed);
+}
+
+TEST(MemoryStoreOutOfMemory, AFailedCopyOnWriteAppliesNothingAndKeepsTheSnapshot) {
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) run(/*hold_snapshot=*/true, seed);
+}
+
+}  // namespace
+}  // namespace strata
