@@ -322,31 +322,26 @@ class MemoryStore : public detail::MemoryReads<MemoryStore<Space>, Space> {
       return Status::invalid_argument("write batch names an unknown state space");
     std::unique_lock lock(mu_);
     auto& ops = batch.ops_;
-    bool prepared = false;
     try {
       prepare(ops);
-      prepared = true;
     } catch (const std::bad_alloc&) {
+      release_prepared();
+      return Status::aborted("MemoryStore::commit: out of memory; nothing was applied");
     }
-    if (prepared) {
-      for (std::size_t n = 0; n < ops.size(); ++n) {
-        auto& op = ops[n];
-        if (n + kAhead < ops.size()) {
-          const auto& next = ops[n + kAhead];
-          spaces_[state_space_index(next.space)]->space.prefetch(hashes_[n + kAhead]);
-        }
-        MemorySpace& m = spaces_[state_space_index(op.space)]->space;
-        if (op.erase) {
-          m.erase(op.key, hashes_[n], spare_);
-        } else {
-          m.put(op.key, op.value, hashes_[n], spare_);
-        }
+    for (std::size_t n = 0; n < ops.size(); ++n) {
+      auto& op = ops[n];
+      if (n + kAhead < ops.size()) {
+        const auto& next = ops[n + kAhead];
+        spaces_[state_space_index(next.space)]->space.prefetch(hashes_[n + kAhead]);
+      }
+      MemorySpace& m = spaces_[state_space_index(op.space)]->space;
+      if (op.erase) {
+        m.erase(op.key, hashes_[n], spare_);
+      } else {
+        m.put(op.key, op.value, hashes_[n], spare_);
       }
     }
     release_prepared();
-    if (!prepared) {
-      return Status::aborted("MemoryStore::commit: out of memory; nothing was applied");
-    }
     batch.clear();
     return {};
   }

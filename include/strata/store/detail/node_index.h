@@ -59,9 +59,9 @@ class NodeIndex {
     ++size_;
   }
 
-  // Adds `node` back after it was erased, without growing: the table held it before and
-  // never shrinks, so there is room. REQUIRES: h == hash(node->first); size() < the size
-  // the table last held.
+  // Adds `node` without growing, so it cannot fail. REQUIRES: no node with its key is
+  // indexed; h == hash(node->first); room for one more: reserve(size() + 1) or more was
+  // called, or the table held as many keys before (it never shrinks).
   void insert_without_growing(It node, std::size_t h) noexcept {
     place(Slot{h, node});
     ++size_;
