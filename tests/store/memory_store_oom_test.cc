@@ -1,6 +1,7 @@
-// MemoryStore::commit when memory runs out: every allocation of a commit is made to fail in
-// turn (this binary replaces the global operator new), and each failed commit must return a
-// Status, change nothing (the live store, snapshots, the batch) and leave the store usable.
+// MemoryStore::commit, and an OverlayBatch's commit over it, when memory runs out: every
+// allocation of a commit is made to fail in turn (this binary replaces the global operator
+// new), and each failed commit must return a Status, change nothing (the live store, snapshots,
+// the batch and what it reads) and leave the store usable.
 // A binary of its own, so that the replaced operator new touches no other test.
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "strata/store/indexed_batch.h"
 #include "strata/store/memory_store.h"
 #include "strata/testing/store_fixture.h"
 
@@ -80,6 +82,9 @@ void expect_holds(const Reads& reads, const Model& m, int universe, const char* 
 // same key several times, two spaces), each first with its 1st allocation failing, then its
 // 2nd, ... until it succeeds. `hold_snapshot`: a snapshot shares the maps, so each commit
 // copies them first (copy-on-write), and that copy can fail too.
+// `Overlay`: the batch is MemoryStore's OverlayBatch (the manager's group batch), whose
+// commit moves its keys and values into the store's batch and must put them back.
+template <bool Overlay>
 void run(bool hold_snapshot, std::uint64_t seed) {
   constexpr int kUniverse = 120;
   MemoryStore<SuiteSpace> store;
@@ -100,7 +105,13 @@ void run(bool hold_snapshot, std::uint64_t seed) {
   for (int round = 0; round < 12; ++round) {
     std::optional<MemorySnapshot<SuiteSpace>> snapshot;
     if (hold_snapshot) snapshot.emplace(store.snapshot());
-    auto b = store.new_batch();
+    auto b = [&] {
+      if constexpr (Overlay) {
+        return new_indexed_batch(store);
+      } else {
+        return store.new_batch();
+      }
+    }();
     Model after = model;
     const int ops = 20 + static_cast<int>(rng() % 40);
     for (int i = 0; i < ops; ++i) {
@@ -117,10 +128,18 @@ void run(bool hold_snapshot, std::uint64_t seed) {
     }
     const std::size_t count = b.count();
     const std::size_t bytes = b.byte_size();
+    // The overlay's reads (its ordered index built here) show the store after the batch.
+    if constexpr (Overlay) expect_holds(b, after, kUniverse, "the overlay before its commit");
     for (long fail_at = 1;; ++fail_at) {
       ASSERT_LT(fail_at, 100000) << "the commit never succeeds";
       g_fail_countdown = fail_at;
-      const Status st = store.commit(std::move(b));
+      const Status st = [&] {
+        if constexpr (Overlay) {
+          return commit_indexed(store, std::move(b));
+        } else {
+          return store.commit(std::move(b));
+        }
+      }();
       const bool injected = g_fail_countdown == 0;
       g_fail_countdown = 0;
       if (st.ok()) {
@@ -137,6 +156,7 @@ void run(bool hold_snapshot, std::uint64_t seed) {
       if (snapshot) expect_holds(*snapshot, model, kUniverse, "the snapshot");
       ASSERT_EQ(b.count(), count);
       ASSERT_EQ(b.byte_size(), bytes);
+      if constexpr (Overlay) expect_holds(b, after, kUniverse, "the overlay after a failed commit");
     }
     if (snapshot) expect_holds(*snapshot, model, kUniverse, "the snapshot after");
     model = std::move(after);
@@ -146,11 +166,16 @@ void run(bool hold_snapshot, std::uint64_t seed) {
 }
 
 TEST(MemoryStoreOutOfMemory, AFailedAllocationAnywhereInACommitAppliesNothing) {
-  for (std::uint64_t seed = 1; seed <= 4; ++seed) run(/*hold_snapshot=*/false, seed);
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) run<false>(/*hold_snapshot=*/false, seed);
 }
 
 TEST(MemoryStoreOutOfMemory, AFailedCopyOnWriteAppliesNothingAndKeepsTheSnapshot) {
-  for (std::uint64_t seed = 1; seed <= 4; ++seed) run(/*hold_snapshot=*/true, seed);
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) run<false>(/*hold_snapshot=*/true, seed);
+}
+
+TEST(MemoryStoreOutOfMemory, AFailedOverlayBatchCommitAppliesNothingAndKeepsTheBatch) {
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) run<true>(/*hold_snapshot=*/false, seed);
+  for (std::uint64_t seed = 5; seed <= 8; ++seed) run<true>(/*hold_snapshot=*/true, seed);
 }
 
 }  // namespace

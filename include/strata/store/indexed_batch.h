@@ -20,7 +20,9 @@
 // range is read (the keys added since the last range read are merged into an ordered index then).
 // OverlayBatch reads what S can read: get, get_into and multi_get always; range_iter when S is
 // a RangeReadStore. Its commit builds one S::write_batch holding the final value of each
-// written key (the same result as replaying the operations in order) and commits that.
+// written key (the same result as replaying the operations in order) and commits that. Into a
+// batch that can take strings over (MemoryWriteBatch: put_owned, take_back) the keys and values
+// move instead of being copied, and move back if the commit fails.
 //
 // Isolation: reads see the store's latest committed state under the pending writes; there is
 // no locking. With one writer (StorageManager's), that is the state the batch will commit onto.
@@ -34,6 +36,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <optional>
 #include <span>
 #include <string>
@@ -51,6 +54,18 @@
 #include "strata/store/state_space.h"
 
 namespace strata {
+
+namespace detail {
+// A write batch that takes its keys and values over and can give them back (MemoryWriteBatch).
+template <class B, class Space>
+concept OwningWriteBatch = requires(B& b, Space space, std::string& key, std::string& value,
+                                    std::size_t i) {
+  b.put_owned(space, std::move(key), std::move(value));
+  b.erase_owned(space, std::move(key));
+  b.take_back(i, key, value);
+  b.reserve(i);
+};
+}  // namespace detail
 
 // The generic indexed batch over any Store S (see the file comment).
 template <Store S>
@@ -217,6 +232,9 @@ class OverlayBatch {
   // batch is left empty; on error unchanged. Use commit_indexed(store, batch) generically.
   Status commit(WriteOptions options = {}) {
     STRATA_RETURN_IF_ERROR(error_);
+    if constexpr (detail::OwningWriteBatch<typename S::write_batch, Space>) {
+      return commit_owned(options);
+    }
     auto batch = store_->new_batch();
     for (Space space : all_state_spaces<Space>()) {
       for (const auto& [key, value] : (*pending_)[state_space_index(space)].writes) {
@@ -292,6 +310,50 @@ class OverlayBatch {
     Status error;
   };
 
+  // commit() for a store whose batch takes strings over (MemoryStore's): each entry's key and
+  // value move into the batch instead of being copied, and move back when the commit fails
+  // (the store leaves its batch unchanged then), so the batch is unchanged as promised.
+  Status commit_owned(WriteOptions options) {
+    auto batch = store_->new_batch();
+    std::size_t total = 0;
+    for (const Pending& p : *pending_) total += p.writes.size();
+    try {
+      // The only allocations before the store's commit: nothing has moved if one fails.
+      batch.reserve(total);
+      taken_.reserve(total);
+    } catch (const std::bad_alloc&) {
+      return Status::aborted("OverlayBatch::commit: out of memory; nothing was applied");
+    }
+    for (std::size_t i = 0; i < kSpaces; ++i) {
+      Writes& m = (*pending_)[i].writes;
+      const Space space = all_state_spaces<Space>()[i];
+      while (!m.empty()) {
+        taken_.push_back(Taken{i, m.extract(m.begin())});
+        auto& node = taken_.back().node;
+        if (node.mapped()) {
+          batch.put_owned(space, std::move(node.key()), std::move(*node.mapped()));
+        } else {
+          batch.erase_owned(space, std::move(node.key()));
+        }
+      }
+    }
+    Status s = store_->commit(std::move(batch), options);
+    if (s.ok()) {
+      taken_.clear();
+      clear();
+      return s;
+    }
+    // Put every entry back as it was: the same nodes, so the index and undo log stay valid.
+    std::string unused;
+    for (std::size_t n = 0; n < taken_.size(); ++n) {
+      auto& node = taken_[n].node;
+      batch.take_back(n, node.key(), node.mapped() ? *node.mapped() : unused);
+      (*pending_)[taken_[n].space].writes.insert(std::move(node));
+    }
+    taken_.clear();
+    return s;
+  }
+
   static Status unknown_space() { return Status::invalid_argument("unknown state space"); }
   static const detail::OverlayMap& empty_map() {
     static const detail::OverlayMap empty;
@@ -325,6 +387,11 @@ class OverlayBatch {
   // Behind a pointer so that ranges keep a stable index address when the batch is moved.
   std::unique_ptr<std::array<Pending, kSpaces>> pending_;
   std::vector<Undo> undo_;  // kept only while a savepoint exists
+  struct Taken {
+    std::size_t space;
+    typename Writes::node_type node;
+  };
+  std::vector<Taken> taken_;  // commit_owned's entries, out of their maps during a commit
   std::vector<Savepoint> savepoints_;
   std::size_t count_ = 0;
   std::size_t bytes_ = 0;

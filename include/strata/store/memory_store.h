@@ -130,9 +130,26 @@ class MemoryWriteBatch {
   static constexpr std::size_t kOpOverhead = 8;
 
   void put(Space space, std::string_view key, std::string_view value) {
-    add(space, false, key, value);
+    add(space, false, std::string(key), std::string(value));
   }
-  void erase(Space space, std::string_view key) { add(space, true, key, {}); }
+  void erase(Space space, std::string_view key) { add(space, true, std::string(key), {}); }
+
+  // The same, taking the strings over instead of copying them (the commit moves them into the
+  // store). OverlayBatch commits through these.
+  void put_owned(Space space, std::string&& key, std::string&& value) {
+    add(space, false, std::move(key), std::move(value));
+  }
+  void erase_owned(Space space, std::string&& key) { add(space, true, std::move(key), {}); }
+  // Moves operation i's key and value out into `key` and `value`; the operation keeps whatever
+  // they held. For a caller that moved them in and takes them back when a commit failed
+  // (MemoryStore::commit leaves a batch unchanged when it fails). REQUIRES: i < count().
+  void take_back(std::size_t i, std::string& key, std::string& value) noexcept {
+    std::swap(ops_[i].key, key);
+    std::swap(ops_[i].value, value);
+  }
+  // Makes room for `ops` operations in all.
+  void reserve(std::size_t ops) { ops_.reserve(ops); }
+
   std::size_t count() const noexcept { return ops_.size(); }
   std::size_t byte_size() const noexcept { return bytes_; }
   void clear() noexcept {
@@ -150,10 +167,11 @@ class MemoryWriteBatch {
     std::string value;
   };
 
-  void add(Space space, bool erase, std::string_view key, std::string_view value) {
+  void add(Space space, bool erase, std::string&& key, std::string&& value) {
+    const std::size_t bytes = key.size() + value.size() + kOpOverhead;
+    ops_.push_back(Op{space, erase, std::move(key), std::move(value)});
     if (!is_valid_state_space(space)) bad_space_ = true;
-    ops_.push_back(Op{space, erase, std::string(key), std::string(value)});
-    bytes_ += key.size() + value.size() + kOpOverhead;
+    bytes_ += bytes;
   }
 
   std::vector<Op> ops_;
