@@ -14,6 +14,7 @@ enum class ReadsAtShutdown : std::uint8_t {
   // Run them all before the workers exit (a read queued before shutdown sees the store).
   kRun = 0,
   // Do not run them: each gets failed(Status::shutdown) on the thread calling shutdown().
+  // Reads a worker has already taken from the queue (its share, up to 16) still run.
   kCancel = 1,
 };
 

@@ -44,7 +44,7 @@ struct Log2Histogram {
 };
 
 struct StorageManagerStats {
-  // Read commands waiting for a worker. Units: commands.
+  // Read commands waiting in the queue (not yet taken by a worker). Units: commands.
   std::size_t read_queue_depth = 0;
   // Write commands waiting in the queue (not yet taken by the writer). Units: commands.
   std::size_t write_queue_depth = 0;

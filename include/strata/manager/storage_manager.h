@@ -9,8 +9,10 @@
 //   auto value = manager.read([](const Db& db) { return db.get(Space::kAccounts, "k"); });
 //   manager.shutdown();                                           // or let the destructor do it
 //
-// Reads: any of `read_workers` threads runs a queued read command's exec(store). Idle
-// workers block on a condition variable: an idle manager uses no CPU.
+// Reads: any of `read_workers` threads runs a queued read command's exec(store). A worker takes
+// its share of the queue at once (the queued reads divided by the workers, 1 to 16) and runs
+// them in order: under load a read costs a fraction of a lock. Idle workers block on a
+// condition variable: an idle manager uses no CPU.
 //
 // Writes: exactly one writer thread takes write commands in submission order and runs each
 // one's exec(view, batch) on the group's one indexed batch (commands.h: read-your-writes), and
@@ -46,7 +48,8 @@
 // Shutdown (shutdown() or the destructor): intake stops (submits return shutdown, including
 // those blocked on a full queue); the writer commits its open group and then runs every
 // queued write through normal groups (no waiting for max_group_delay); queued reads run, or
-// get failed(shutdown) with ReadsAtShutdown::kCancel; all threads are joined. Every accepted
+// get failed(shutdown) with ReadsAtShutdown::kCancel (the reads a worker has already taken
+// run); all threads are joined. Every accepted
 // write gets exactly one committed (a future: exactly one value), every accepted read exactly
 // one exec or failed.
 //
@@ -73,6 +76,7 @@
 #include <functional>
 #include <future>
 #include <mutex>
+#include <new>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -276,11 +280,25 @@ class StorageManager {
 
   Status push_read(R& cmd, bool block) { return reads_.push(cmd, block); }
 
+  // The most reads a worker takes from the queue at once (BoundedQueue::pop_share).
+  static constexpr std::size_t kMaxReadsTaken = 16;
+
   // ---- read workers --------------------------------------------------------------------
 
   void reader_loop() {
     current_owner() = this;
-    while (auto item = reads_.pop()) run_read(*item);
+    std::vector<ReadItem> taken;
+    try {
+      taken.reserve(kMaxReadsTaken);
+    } catch (const std::bad_alloc&) {
+      // No room for a share: take one read at a time, which allocates nothing.
+      while (auto item = reads_.pop()) run_read(*item);
+      return;
+    }
+    while (reads_.pop_share(taken, options_.read_workers, kMaxReadsTaken)) {
+      for (ReadItem& item : taken) run_read(item);
+      taken.clear();
+    }
   }
 
   void run_read(ReadItem& item) {

@@ -10,6 +10,7 @@
 // Thread-safety: safe for concurrent use without external synchronization.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -17,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "strata/core/status.h"
 
@@ -67,6 +69,31 @@ class BoundedQueue {
     lock.unlock();
     if (wake) not_full_.notify_one();
     return item;
+  }
+
+  // Takes the oldest items, a fair share of those queued (size / `consumers`, at least 1, at
+  // most `max`), appending them to `out`; blocks while the queue is empty and open. A consumer
+  // then pays one lock for several items and leaves the rest to the others (every push
+  // notifies while a consumer waits, so they are awake). false: closed and empty (nothing
+  // taken).
+  bool pop_share(std::vector<T>& out, std::size_t consumers, std::size_t max) {
+    std::unique_lock lock(mu_);
+    if (items_.empty() && !closed_) {
+      ++waiting_consumers_;
+      not_empty_.wait(lock, [this] { return closed_ || !items_.empty(); });
+      --waiting_consumers_;
+    }
+    if (items_.empty()) return false;
+    const std::size_t n =
+        std::clamp<std::size_t>(items_.size() / std::max<std::size_t>(consumers, 1), 1, max);
+    for (std::size_t i = 0; i < n; ++i) {
+      out.push_back(std::move(items_.front()));
+      items_.pop_front();
+    }
+    const bool wake = waiting_producers_ > 0;
+    lock.unlock();
+    if (wake) not_full_.notify_all();  // n slots freed
+    return true;
   }
 
   enum class Wait : unsigned char { kNo, kUntil, kForever };
