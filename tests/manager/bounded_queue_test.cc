@@ -48,6 +48,9 @@ TEST(BoundedQueuePopShare, TakesAtLeastOneAndAtMostMax) {
   out.clear();
   ASSERT_TRUE(q.pop_share(out, /*consumers=*/0, /*max=*/4));  // 0 consumers counts as 1
   EXPECT_EQ(out, (std::vector<int>{17, 18, 19, 20}));
+  out.clear();
+  ASSERT_TRUE(q.pop_share(out, /*consumers=*/1, /*max=*/0));  // max 0 counts as 1
+  EXPECT_EQ(out, (std::vector<int>{21}));
 }
 
 TEST(BoundedQueuePopShare, ClosedQueueIsDrainedThenRefused) {

@@ -86,6 +86,8 @@ void expect_holds(const Reads& reads, const Model& m, int universe, const char* 
 // commit moves its keys and values into the store's batch and must put them back.
 template <bool Overlay>
 void run(bool hold_snapshot, std::uint64_t seed) {
+  // The overlay's commit moves its strings into the store's batch (and back on failure).
+  static_assert(detail::OwningCommitStore<MemoryStore<SuiteSpace>>);
   constexpr int kUniverse = 120;
   MemoryStore<SuiteSpace> store;
   Model model;

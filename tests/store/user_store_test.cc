@@ -46,6 +46,9 @@ static_assert(RangeReadStore<UserStore>);
 static_assert(!SnapshotStore<UserStore> && !MultiGetStore<UserStore> &&
               !ZeroCopyReadStore<UserStore> && !IndexedBatchStore<UserStore>);
 static_assert(std::same_as<IndexedBatch<UserStore>, OverlayBatch<UserStore>>);
+// A store that forwards to a MemoryStore does not say its commit keeps a failed batch (it
+// could take it by value): its overlay copies into the batch instead of moving.
+static_assert(!detail::OwningCommitStore<UserStore>);
 // The generic batch adds what it can on top of the store's reads.
 static_assert(IndexedWriteBatch<OverlayBatch<UserStore>>);
 static_assert(RangeReadStore<OverlayBatch<UserStore>>);

@@ -21,8 +21,8 @@
 // OverlayBatch reads what S can read: get, get_into and multi_get always; range_iter when S is
 // a RangeReadStore. Its commit builds one S::write_batch holding the final value of each
 // written key (the same result as replaying the operations in order) and commits that. Into a
-// batch that can take strings over (MemoryWriteBatch: put_owned, take_back) the keys and values
-// move instead of being copied, and move back if the commit fails.
+// MemoryStore's batch (MemoryWriteBatch: put_owned, take_back) the keys and values move instead
+// of being copied, and move back if the commit fails.
 //
 // Isolation: reads see the store's latest committed state under the pending writes; there is
 // no locking. With one writer (StorageManager's), that is the state the batch will commit onto.
@@ -64,6 +64,15 @@ concept OwningWriteBatch = requires(B& b, Space space, std::string& key, std::st
   b.erase_owned(space, std::move(key));
   b.take_back(i, key, value);
   b.reserve(i);
+};
+// A store whose batch is an OwningWriteBatch and whose commit says it takes the batch by
+// reference and leaves it unchanged when it fails (MemoryStore::commit_keeps_failed_batch), so
+// that strings moved into the batch can be taken back. A store that only forwards to one, or
+// takes its batch by value, copies instead.
+template <class S>
+concept OwningCommitStore =
+    OwningWriteBatch<typename S::write_batch, typename S::state_space> && requires {
+  requires S::commit_keeps_failed_batch;
 };
 }  // namespace detail
 
@@ -232,7 +241,7 @@ class OverlayBatch {
   // batch is left empty; on error unchanged. Use commit_indexed(store, batch) generically.
   Status commit(WriteOptions options = {}) {
     STRATA_RETURN_IF_ERROR(error_);
-    if constexpr (detail::OwningWriteBatch<typename S::write_batch, Space>) {
+    if constexpr (detail::OwningCommitStore<S>) {
       return commit_owned(options);
     }
     auto batch = store_->new_batch();

@@ -332,6 +332,10 @@ class MemoryStore : public detail::MemoryReads<MemoryStore<Space>, Space> {
 
   MemoryWriteBatch<Space> new_batch() const { return {}; }
 
+  // commit() takes its batch by reference and leaves it unchanged when it fails, so a caller
+  // that moved strings into it (put_owned: OverlayBatch) can take them back.
+  static constexpr bool commit_keeps_failed_batch = true;
+
   // All or nothing, even when memory runs out: a first pass makes every allocation the
   // commit needs (copies of maps that views share, index room, a node per new key) before
   // anything changes; the second applies the operations and allocates nothing.

@@ -72,8 +72,8 @@ class BoundedQueue {
   }
 
   // Takes the oldest items, a fair share of those queued (size / `consumers`, at least 1, at
-  // most `max`), appending them to `out`; blocks while the queue is empty and open. A consumer
-  // then pays one lock for several items and leaves the rest to the others (every push
+  // most `max`; 0 counts as 1), appending them to `out`; blocks while the queue is empty and open.
+  // A consumer then pays one lock for several items and leaves the rest to the others (every push
   // notifies while a consumer waits, so they are awake). false: closed and empty (nothing
   // taken).
   bool pop_share(std::vector<T>& out, std::size_t consumers, std::size_t max) {
@@ -84,8 +84,8 @@ class BoundedQueue {
       --waiting_consumers_;
     }
     if (items_.empty()) return false;
-    const std::size_t n =
-        std::clamp<std::size_t>(items_.size() / std::max<std::size_t>(consumers, 1), 1, max);
+    const std::size_t n = std::clamp<std::size_t>(
+        items_.size() / std::max<std::size_t>(consumers, 1), 1, std::max<std::size_t>(max, 1));
     for (std::size_t i = 0; i < n; ++i) {
       out.push_back(std::move(items_.front()));
       items_.pop_front();
