@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <random>
 #include <string>
 #include <thread>
@@ -78,6 +79,19 @@ TEST(RocksDbManager, SyncedWritesFromManyProducersSurviveAReopen) {
     auto v = store->get(Space::kMain, "k" + std::to_string(id));
     ASSERT_TRUE(v.has_value()) << v.error();
     ASSERT_TRUE(v->has_value()) << "k" << id << " lost";
+  }
+}
+
+// Pipelined commits on RocksDbStore (RocksDbIndexedBatch::read_beneath): see
+// check_pipelined_counters in test_support.h.
+TEST(RocksDbManager, PipelinedCommitsKeepReadModifyWriteAndRangeReadsExact) {
+  STRATA_SKIP_UNDER_TSAN();
+  for (const bool pipeline : {true, false}) {
+    SCOPED_TRACE(pipeline ? "pipelined" : "not pipelined");
+    testing::TempDir dir("manager-rocksdb");
+    auto store = Store::open(dir.path(), small_options());
+    ASSERT_TRUE(store.has_value()) << store.error();
+    check_pipelined_counters(*store, pipeline);
   }
 }
 

@@ -182,14 +182,16 @@ TEST_F(ShutdownTest, ShutdownDrains100kQueuedWritesFrom8ThreadsExactlyOnce) {
 
 // Producers race shutdown: every submit that returned OK gets exactly one committed, every one
 // that returned shutdown gets none.
-TEST_F(ShutdownTest, ShutdownDuringSubmitsFlushesEveryAcceptedWriteOnce) {
+void shutdown_during_submits(Mem& mem, Ctl& store, bool pipeline) {
   constexpr std::size_t kThreads = 8;
   constexpr std::size_t kPerThread = 5'000;
   Tracker tracker(kThreads * kPerThread);
   std::atomic<std::size_t> accepted{0};
   std::atomic<std::size_t> refused{0};
   {
-    Manager m(store_, {.write_queue_capacity = 256, .max_group_commands = 64});
+    Manager m(
+        store,
+        {.write_queue_capacity = 256, .max_group_commands = 64, .pipeline_commits = pipeline});
     std::vector<std::thread> producers;
     for (std::size_t t = 0; t < kThreads; ++t) {
       producers.emplace_back([&, t] {
@@ -212,7 +214,15 @@ TEST_F(ShutdownTest, ShutdownDuringSubmitsFlushesEveryAcceptedWriteOnce) {
   EXPECT_EQ(accepted + refused, kThreads * kPerThread);
   EXPECT_EQ(tracker.size(), accepted.load());
   for (std::size_t c : tracker.counts()) ASSERT_LE(c, 1u);
-  EXPECT_EQ(mem_.key_count(Space::kMain), accepted.load());
+  EXPECT_EQ(mem.key_count(Space::kMain), accepted.load());
+}
+
+TEST_F(ShutdownTest, ShutdownDuringSubmitsFlushesEveryAcceptedWriteOnce) {
+  shutdown_during_submits(mem_, store_, false);
+}
+
+TEST_F(ShutdownTest, ShutdownDuringSubmitsFlushesEveryAcceptedWriteOnceWithPipelinedCommits) {
+  shutdown_during_submits(mem_, store_, true);
 }
 
 TEST_F(ShutdownTest, DestructorDrainsWithoutExplicitShutdown) {

@@ -117,6 +117,19 @@ TEST(StorageManagerStress, NoLostWakeupsWithTinyQueuesAndGroups) {
                  .max_group_bytes = 16});
 }
 
+// Pipelined commits: the writer waits for commands or for the commit in flight, whichever
+// comes first (BoundedQueue::interrupt); a lost wake-up there hangs the test too.
+TEST(StorageManagerStress, NoLostWakeupsWithPipelinedCommits) {
+  run_ping_pong({.read_workers = 2, .max_group_commands = 2, .pipeline_commits = true});
+}
+
+TEST(StorageManagerStress, NoLostWakeupsWithPipelinedCommitsAndAGroupDelay) {
+  run_ping_pong({.read_workers = 2,
+                 .max_group_commands = 3,
+                 .max_group_delay = std::chrono::microseconds(50),
+                 .pipeline_commits = true});
+}
+
 // CPU time of the whole process (all threads), in nanoseconds.
 std::int64_t process_cpu_ns() {
   timespec ts{};

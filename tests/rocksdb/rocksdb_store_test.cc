@@ -305,6 +305,114 @@ TEST(RocksDbStore, IndexedBatchReadsAfterCloseFailWithShutdown) {
   EXPECT_TRUE(strata::commit_indexed(*s, std::move(hashed)).is_shutdown());
 }
 
+// ---- pipelined commits: a batch read beneath another (RocksDbIndexedBatch::read_beneath) -----
+
+// The batch beneath, committed by `settle` the first time a read of the batch above needs the
+// database to hold it (what StorageManager's committer does on its own thread).
+struct Beneath {
+  Store* store = nullptr;
+  Store::indexed_batch* batch = nullptr;
+  int settled = 0;
+  static void settle(void* self) {
+    auto* b = static_cast<Beneath*>(self);
+    ++b->settled;
+    ASSERT_TRUE(b->store->commit_in_place(*b->batch).ok());
+  }
+  Store::indexed_batch::Beneath link() { return {batch, &Beneath::settle, this}; }
+};
+
+std::string read(const Store::indexed_batch& b, std::string_view key) {
+  auto v = b.get(SuiteSpace::kAccounts, key);
+  if (!v.has_value()) return "<error: " + v.error().to_string() + ">";
+  return v->has_value() ? **v : std::string("<absent>");
+}
+
+TEST(RocksDbIndexedBatchBeneath, PointReadsSeeTheBatchBeneathWithoutWaitingForIt) {
+  TempDir dir("rocksdb");
+  auto s = Store::open(dir.path(), small_options());
+  ASSERT_TRUE(s.has_value());
+  constexpr auto kA = SuiteSpace::kAccounts;
+  for (const char* k : {"a", "b", "c", "e"}) put(*s, kA, k, std::string("db-") + k);
+  auto below = s->new_indexed_batch();
+  below.put(kA, "a", "below-a");
+  below.erase(kA, "b");
+  below.put(kA, "d", "below-d");
+  ASSERT_EQ(read(below, "a"), "below-a");  // its hash is built
+  Beneath link{&*s, &below};
+  auto above = s->new_indexed_batch();
+  above.read_beneath(link.link());
+  above.put(kA, "c", "above-c");
+  above.erase(kA, "d");
+
+  EXPECT_EQ(read(above, "a"), "below-a");
+  EXPECT_EQ(read(above, "b"), "<absent>");
+  EXPECT_EQ(read(above, "c"), "above-c");
+  EXPECT_EQ(read(above, "d"), "<absent>");
+  EXPECT_EQ(read(above, "e"), "db-e");
+  EXPECT_EQ(read(above, "f"), "<absent>");
+  std::string buffer;
+  EXPECT_TRUE(above.get_into(kA, "a", buffer).value());
+  EXPECT_EQ(buffer, "below-a");
+  EXPECT_FALSE(above.get_into(kA, "b", buffer).value());
+  strata::RocksDbPinnedValue pinned;
+  EXPECT_TRUE(above.get_pinned(kA, "a", pinned).value());
+  EXPECT_EQ(pinned.view(), "below-a");
+  const std::vector<std::string_view> keys = {"a", "b", "c", "d", "e", "f"};
+  auto values = above.multi_get(kA, keys);
+  ASSERT_TRUE(values.has_value()) << values.error();
+  EXPECT_EQ(*values, (std::vector<std::optional<std::string>>{"below-a", std::nullopt, "above-c",
+                                                              std::nullopt, "db-e", std::nullopt}));
+  EXPECT_EQ(link.settled, 0) << "point reads waited for the batch beneath";
+  EXPECT_EQ(get(*s, kA, "a"), "db-a") << "the batch beneath is not committed yet";
+
+  // A range read needs the database to hold the batch beneath: it waits once, then reads.
+  std::vector<std::string> seen;
+  for (strata::KeyValue kv : above.prefix_iter(kA, "")) {
+    seen.push_back(std::string(kv.key) + "=" + std::string(kv.value));
+  }
+  EXPECT_EQ(link.settled, 1);
+  EXPECT_EQ(seen, (std::vector<std::string>{"a=below-a", "c=above-c", "e=db-e"}));
+  EXPECT_EQ(read(above, "a"), "below-a");
+  EXPECT_EQ(link.settled, 1) << "the batch beneath is forgotten once settled";
+
+  // commit_in_place leaves the batch as it was: it still reads its own writes.
+  EXPECT_EQ(below.count(), 3u);
+  EXPECT_EQ(read(below, "d"), "below-d");
+  ASSERT_TRUE(strata::commit_indexed(*s, std::move(above)).ok());
+  EXPECT_EQ(get(*s, kA, "a"), "below-a");
+  EXPECT_EQ(get(*s, kA, "b"), std::nullopt);
+  EXPECT_EQ(get(*s, kA, "c"), "above-c");
+  EXPECT_EQ(get(*s, kA, "d"), std::nullopt);
+}
+
+// A batch beneath that cannot answer from a hash — it has none (never read), or it built its
+// ordered index — is waited for on the first read that reaches it.
+TEST(RocksDbIndexedBatchBeneath, ABatchBeneathWithoutAHashIsWaitedFor) {
+  TempDir dir("rocksdb");
+  auto s = Store::open(dir.path(), small_options());
+  ASSERT_TRUE(s.has_value());
+  constexpr auto kA = SuiteSpace::kAccounts;
+  for (int indexed = 0; indexed < 2; ++indexed) {
+    SCOPED_TRACE(indexed ? "indexed" : "never read");
+    const std::string value = indexed ? "indexed" : "plain";
+    auto below = s->new_indexed_batch();
+    below.put(kA, "x", value);
+    if (indexed) (void)below.raw();
+    Beneath link{&*s, &below};
+    auto above = s->new_indexed_batch();
+    above.read_beneath(link.link());
+    above.put(kA, "own", "1");
+    EXPECT_EQ(read(above, "own"), "1");
+    EXPECT_EQ(link.settled, 0) << "answered by the batch itself";
+    EXPECT_EQ(read(above, "x"), value);
+    EXPECT_EQ(link.settled, 1);
+    const std::vector<std::string_view> keys = {"x", "own"};
+    EXPECT_EQ(above.multi_get(kA, keys).value(),
+              (std::vector<std::optional<std::string>>{value, "1"}));
+    EXPECT_EQ(link.settled, 1);
+  }
+}
+
 TEST(RocksDbStore, CloseWithLivePrefixRangeIsBusyAndKeepsStoreOpen) {
   TempDir dir("rocksdb");
   auto s = Store::open(dir.path(), small_options());

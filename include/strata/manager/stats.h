@@ -66,6 +66,9 @@ struct StorageManagerStats {
   std::uint64_t synced_groups = 0;
   // Groups dropped without a commit because a failed command could not be rolled back.
   std::uint64_t groups_discarded = 0;
+  // Committed groups (OK or not) committed on the committer thread while the writer ran the
+  // next group's commands (StorageManagerOptions::pipeline_commits).
+  std::uint64_t groups_pipelined = 0;
   // Groups committed for each GroupTrigger (index: the enum value).
   std::array<std::uint64_t, kGroupTriggerCount> groups_by_trigger{};
 
@@ -129,6 +132,8 @@ struct StorageManagerStats {
               d(groups_committed));
     m.counter("manager_groups_failed_total", "groups whose commit failed", d(groups_failed));
     m.counter("manager_synced_groups_total", "groups committed with sync", d(synced_groups));
+    m.counter("manager_groups_pipelined_total",
+              "groups committed while the writer ran the next group", d(groups_pipelined));
     m.counter("manager_writes_committed_ok_total", "write commands committed",
               d(writes_committed_ok));
     m.counter("manager_writes_committed_error_total", "write commands answered with an error",

@@ -26,6 +26,16 @@
 // A write command reads the group's pending writes, so read-modify-write commands compose
 // within a group exactly as if each group held one command.
 //
+// Pipelined commits (options.pipeline_commits, for every store that supports them —
+// PipelinedCommitStore: MemoryStore, RocksDbStore, user stores): a group ended while more
+// commands wait is committed by a committer thread while the writer runs the next group's
+// commands, whose batch reads the committing one beneath its own writes (a range read waits
+// for that commit first). Only one commit is in flight; the next one starts after it
+// returns, so commits stay in order, and the writer delivers each group's callbacks, in
+// order, once its commit returned — possibly after some commands of the next group ran
+// their exec. A group ended because the queue was empty is committed on the writer thread,
+// as without pipelining (no thread hand-off for a lone write).
+//
 // Failures and exceptions (the writer never dies and nobody is left waiting):
 //   - A write command that fails — exec throws (aborted, with what()), returns a non-OK
 //     Status, or makes the batch refuse an operation (an unknown space, ...) — is rolled back:
@@ -37,7 +47,9 @@
 //     unusable (a failed fsync is not retryable), so the writer then refuses all writes:
 //     queued and later-taken commands get committed(<that error, with context>) without
 //     running, and submit_write/try_submit_write return it. Reads go on. writer_status()
-//     tells the error.
+//     tells the error. (With pipelined commits, the commands of the group after the failed
+//     one have run their exec already; they get the refusal too, and nothing of them is
+//     committed.)
 //   - A read command whose exec throws gets failed(aborted). Exceptions from committed() and
 //     failed() are caught and counted (stats().callback_exceptions).
 //
@@ -75,6 +87,7 @@
 #include <exception>
 #include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <string>
@@ -87,6 +100,7 @@
 #include "strata/core/status.h"
 #include "strata/manager/commands.h"
 #include "strata/manager/detail/bounded_queue.h"
+#include "strata/manager/detail/committer.h"
 #include "strata/manager/detail/read_task.h"
 #include "strata/manager/detail/write_task.h"
 #include "strata/manager/options.h"
@@ -122,11 +136,17 @@ class StorageManager {
       for (std::size_t i = 0; i < options_.read_workers; ++i) {
         readers_.emplace_back([this] { reader_loop(); });
       }
+      if constexpr (kCanPipeline) {
+        if (options_.pipeline_commits) {
+          committer_ = std::make_unique<detail::Committer<CommitJob>>(CommitJob{this});
+        }
+      }
       writer_ = std::thread([this] { writer_loop(); });
     } catch (...) {
       reads_.close(Status::shutdown("StorageManager failed to start"));
       writes_.close(Status::shutdown("StorageManager failed to start"));
       for (auto& t : readers_) t.join();
+      committer_.reset();
       throw;
     }
   }
@@ -214,6 +234,7 @@ class StorageManager {
     }
     for (auto& t : readers_) t.join();
     writer_.join();
+    if (committer_) committer_->stop();
     joined_ = true;
   }
 
@@ -341,21 +362,35 @@ class StorageManager {
     bool closed = false;
     for (;;) {
       if (pending.empty()) {
+        // A commit in flight that has returned is settled first: its callbacks are due.
+        if (inflight() && committer_->finished()) {
+          settle_inflight();
+          continue;
+        }
         Wait wait = Wait::kForever;
         if (!group_.empty()) wait = (has_delay && !closed) ? Wait::kUntil : Wait::kNo;
+        // Returns early, with nothing, when the commit in flight returns (CommitJob::done).
         closed = writes_.take_all(pending, wait, group_deadline_);
         writer_backlog_.store(pending.size() + group_.size(), std::memory_order_relaxed);
         if (pending.empty()) {
+          if (inflight() && committer_->finished()) continue;  // woken by it: settled above
           if (!group_.empty()) {
+            // Woken before the group's deadline (by an earlier commit): keep waiting.
+            if (wait == Wait::kUntil && Clock::now() < group_deadline_) continue;
             commit_group(closed      ? GroupTrigger::kShutdown
                          : has_delay ? GroupTrigger::kDelay
                                      : GroupTrigger::kQueueEmpty);
+            continue;
+          }
+          if (inflight()) {  // closed: nothing more will come
+            settle_inflight();
             continue;
           }
           if (closed) return;
           continue;
         }
       }
+      if (inflight() && committer_->finished()) settle_inflight();
       WriteItem item = std::move(pending.front());
       pending.pop_front();
       if (!refusal_.ok()) {
@@ -443,9 +478,16 @@ class StorageManager {
   }
 
   void commit_group(GroupTrigger trigger) {
-    const std::size_t commands = group_.size();
-    const std::size_t bytes = batch_.byte_size();
+    // The group before, if still committing, goes first: commits and callbacks stay in order.
+    settle_inflight();
+    if (group_.empty()) return;  // failed by that commit
+    if (committer_ && trigger != GroupTrigger::kQueueEmpty && trigger != GroupTrigger::kShutdown) {
+      hand_off(trigger);
+      return;
+    }
+    // Nothing else is waiting (or no pipelining): commit here, without a thread hand-off.
     const bool sync = group_sync_;
+    const std::size_t bytes = batch_.byte_size();
     const auto start = Clock::now();
     Status status;
     try {
@@ -453,10 +495,95 @@ class StorageManager {
     } catch (...) {
       status = Status::aborted("Store::commit threw: " + detail::current_exception_message());
     }
-    const auto ns = static_cast<std::uint64_t>(
+    record_commit(group_, status, elapsed_ns(start), sync, bytes, trigger);
+    finish_group();
+  }
+
+  static std::uint64_t elapsed_ns(Clock::time_point start) {
+    return static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
+  }
+
+  // ---- pipelined commits ---------------------------------------------------------------
+  // With a store that supports it (PipelinedCommitStore) and options.pipeline_commits,
+  // a group ended by a trigger that leaves more commands waiting (max_group_commands,
+  // max_group_bytes, max_group_delay, flush_now) is committed by the committer thread while
+  // the writer runs the next group's commands on the other batch, which reads the committing
+  // one beneath its own writes. The next commit waits for the one in flight, and the writer
+  // delivers each group's callbacks, in order, once its commit has returned.
+
+  static constexpr bool kCanPipeline = PipelinedCommitStore<S>;
+
+  struct CommitJob {
+    StorageManager* m;
+    void bind_thread() const { current_owner() = m; }
+    // The commit has returned (finished() is true): wake the writer if it waits for commands.
+    void done() const { m->writes_.interrupt(); }
+    Status operator()(bool sync) const {
+      if constexpr (kCanPipeline) {
+        const auto start = Clock::now();
+        Status s = commit_in_place(m->store_, m->inflight_batch_, WriteOptions{.sync = sync});
+        m->inflight_ns_ = elapsed_ns(start);  // read by the writer after take()
+        return s;
+      } else {
+        return Status::not_supported("pipelined commit without a store that supports it");
+      }
+    }
+  };
+
+  bool inflight() const noexcept { return committer_ && committer_->busy(); }
+
+  void hand_off(GroupTrigger trigger) {
+    if constexpr (kCanPipeline) {
+      using std::swap;
+      swap(batch_, inflight_batch_);  // inflight_batch_ was cleared when its commit was settled
+      inflight_group_.swap(group_);
+      inflight_sync_ = group_sync_;
+      inflight_bytes_ = inflight_batch_.byte_size();
+      inflight_trigger_ = trigger;
+      group_sync_ = false;
+      batch_.read_beneath({&inflight_batch_, &StorageManager::wait_for_inflight, this});
+      committer_->start(inflight_sync_);
+      writer_backlog_.store(group_.size(), std::memory_order_relaxed);
+    }
+  }
+
+  // Called by a read of the open batch that the committing batch cannot answer: returns once
+  // that commit has returned (its callbacks are delivered later, between commands).
+  static void wait_for_inflight(void* self) {
+    static_cast<StorageManager*>(self)->committer_->wait_finished();
+  }
+
+  // Waits for the commit in flight, if any, and delivers its outcome. After a failed one, the
+  // open group — whose commands read its writes — is failed with the refusal, uncommitted.
+  void settle_inflight() {
+    if constexpr (kCanPipeline) {
+      if (!inflight()) return;
+      const Status status = committer_->take();
+      batch_.read_beneath({});  // the database now answers (or the open group is failed below)
+      {
+        std::lock_guard lock(stats_mu_);
+        stats_.groups_pipelined++;
+      }
+      record_commit(inflight_group_, status, inflight_ns_, inflight_sync_, inflight_bytes_,
+                    inflight_trigger_);
+      inflight_group_.clear();
+      inflight_batch_.clear();
+      if (!refusal_.ok() && !group_.empty()) {
+        for (Entry& e : group_) {
+          deliver(e.item, e.own.ok() ? refusal_ : e.own, /*counted=*/false);
+        }
+        finish_group();
+      }
+    }
+  }
+
+  // Stats, the refusal after a failure, and each command's committed(), in order.
+  void record_commit(std::vector<Entry>& group, const Status& status, std::uint64_t ns, bool sync,
+                     std::size_t bytes, GroupTrigger trigger) {
+    const std::size_t commands = group.size();
     std::size_t ok_count = 0;
-    for (const Entry& e : group_) {
+    for (const Entry& e : group) {
       if (status.ok() && e.own.ok()) ++ok_count;
     }
     {
@@ -481,10 +608,9 @@ class StorageManager {
       refusal_ = status.with_context("StorageManager refuses writes after a failed commit");
       writes_.close(refusal_);
     }
-    for (Entry& e : group_) {
+    for (Entry& e : group) {
       deliver(e.item, e.own.ok() ? status : e.own, /*counted=*/true);
     }
-    finish_group();
   }
 
   // Drops the open group without committing it (a failed command could not be rolled back).
@@ -542,6 +668,13 @@ class StorageManager {
   std::vector<Entry> group_;
   Batch batch_ = new_indexed_batch(store_);
   bool group_sync_ = false;
+  // The group being committed by committer_ (pipelined commits).
+  Batch inflight_batch_ = new_indexed_batch(store_);
+  std::vector<Entry> inflight_group_;
+  bool inflight_sync_ = false;
+  std::size_t inflight_bytes_ = 0;
+  GroupTrigger inflight_trigger_ = GroupTrigger::kCommands;
+  std::uint64_t inflight_ns_ = 0;  // written by the committer before take() returns
   Clock::time_point group_deadline_{};
   Status refusal_;  // non-OK once a commit failed: what refused commands get
 
@@ -553,6 +686,8 @@ class StorageManager {
   std::atomic<std::uint64_t> reads_cancelled_{0};
   std::atomic<std::uint64_t> reads_aborted_{0};
   std::atomic<std::uint64_t> callback_exceptions_{0};
+  // Last: started after everything it uses, stopped (joined) before any of it goes.
+  std::unique_ptr<detail::Committer<CommitJob>> committer_;
 };
 
 }  // namespace strata

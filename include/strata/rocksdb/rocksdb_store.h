@@ -229,6 +229,17 @@ class RocksDbStore : public detail::RocksDbReads<RocksDbStore<Space>, Space> {
     if (s.ok()) batch.clear();
     return s;
   }
+  // Commits like commit(), but leaves the batch as it is, on success too (the caller clears
+  // it): RocksDB only reads the operations, so other threads may read the batch meanwhile
+  // (StorageManager's pipelined commits: RocksDbIndexedBatch::read_beneath).
+  Status commit_in_place(indexed_batch& batch, WriteOptions options = {}) {
+    if (!is_open()) return closed();
+    if (!batch.error_.ok()) return batch.error_;
+    if (batch.owner_ != db_.get()) {
+      return Status::invalid_argument("indexed batch belongs to another store");
+    }
+    return db_->write(batch.write_batch(), options.sync);
+  }
 
   // Makes every commit so far synced (RocksDB's FlushWAL(true)): commits made with
   // sync = false survive power loss once this returns OK. After a failed write it returns

@@ -145,6 +145,9 @@ class RocksDbWriteBatch {
 // pay a hash lookup, not a skiplist insert per write. The first range read, or raw(), replays
 // the plain batch into a WriteBatchWithIndex, savepoints at their places, and everything
 // after goes there. Reads and commits see the same operations either way.
+//
+// Pipelined commits (StorageManager): read_beneath() sets a batch that another thread is
+// committing, read beneath this one as if it were already in the database (see Beneath).
 template <class Space>
 class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Space>, Space> {
   static_assert(assert_state_space<Space>::value);
@@ -245,9 +248,29 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
   // The underlying indexed batch, for what strata does not wrap (builds the index first).
   // Operations added to it directly are not covered by strata's savepoint bookkeeping.
   ::rocksdb::WriteBatchWithIndex& raw() {
+    settle_beneath();
     build_index();
     return *rep_->indexed;
   }
+
+  // A batch being committed on another thread (RocksDbStore::commit_in_place), read beneath
+  // this one: this batch's reads show the database as it will be once that commit is in.
+  // Point reads this batch does not answer are answered from `batch`'s hash of its keys (read,
+  // never changed), and the keys it does not hold from the database, which that commit does
+  // not change for them. A read that cannot be answered so — a range read, raw(), or a
+  // `batch` without a hash or with its index built — first calls settle(context), which
+  // returns once that commit has returned; `batch` is then forgotten and the database
+  // answers. (Should that commit fail, this batch's reads miss its writes: the caller does not
+  // commit this batch then.)
+  struct Beneath {
+    const RocksDbIndexedBatch* batch = nullptr;
+    void (*settle)(void* context) = nullptr;
+    void* context = nullptr;
+  };
+  // Sets (or, with {}, forgets) the batch read beneath this one. clear() keeps it.
+  // REQUIRES: `beneath.batch` is not changed, moved or destroyed until settle returns or
+  // another read_beneath() replaces it; settle may be called from any read of this batch.
+  void read_beneath(Beneath beneath) noexcept { beneath_ = beneath; }
 
  private:
   friend class RocksDbStore<Space>;
@@ -395,12 +418,20 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
                                          ::rocksdb::PinnableSlice* value) const {
     ::rocksdb::ColumnFamilyHandle* cf = point_source(space);
     if (cf == nullptr) return std::nullopt;
-    const Points& m = rep_->points[state_space_index(space)];
+    const std::size_t i = state_space_index(space);
+    const Points& m = rep_->points[i];
     if (auto it = m.find(key); it != m.end()) {
       if (it->second.erased) return Result<bool>(false);
       value->PinSelf(
           ::rocksdb::Slice(rep_->plain.Data().data() + it->second.offset, it->second.size));
       return Result<bool>(true);
+    }
+    if (beneath_answers()) {
+      if (const Point* p = beneath_.batch->find_point(i, key)) {
+        if (p->erased) return Result<bool>(false);
+        value->PinSelf(beneath_.batch->point_value(*p));
+        return Result<bool>(true);
+      }
     }
     const ::rocksdb::Status s =
         owner_->db()->Get(::rocksdb::ReadOptions(), cf, detail::to_slice(key), value);
@@ -417,7 +448,9 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
     using Values = std::vector<std::optional<std::string>>;
     ::rocksdb::ColumnFamilyHandle* cf = point_source(space);
     if (cf == nullptr) return std::nullopt;
-    const Points& m = rep_->points[state_space_index(space)];
+    const std::size_t space_index = state_space_index(space);
+    const Points& m = rep_->points[space_index];
+    const bool beneath = beneath_answers();
     Values out(keys.size());
     std::vector<::rocksdb::Slice> misses;
     std::vector<std::size_t> where;
@@ -425,6 +458,12 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
       if (auto it = m.find(keys[i]); it != m.end()) {
         if (!it->second.erased) {
           out[i].emplace(rep_->plain.Data().data() + it->second.offset, it->second.size);
+        }
+      } else if (const Point* p =
+                     beneath ? beneath_.batch->find_point(space_index, keys[i]) : nullptr) {
+        if (!p->erased) {
+          const ::rocksdb::Slice v = beneath_.batch->point_value(*p);
+          out[i].emplace(v.data(), v.size());
         }
       } else {
         misses.push_back(detail::to_slice(keys[i]));
@@ -470,7 +509,31 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
     rep_->drop_points();
   }
 
+  // Whether the batch beneath (if any) answers point reads from its hash; when it cannot,
+  // its commit is waited for and it is forgotten (false: the database alone answers).
+  bool beneath_answers() const {
+    if (beneath_.batch == nullptr) return false;
+    if (!beneath_.batch->rep_->indexed && beneath_.batch->rep_->has_points()) return true;
+    settle_beneath();
+    return false;
+  }
+  void settle_beneath() const {
+    if (beneath_.batch == nullptr) return;
+    beneath_.settle(beneath_.context);
+    beneath_ = Beneath{};
+  }
+  // For the batch above: this batch's last operation on `key` in space `i`, or null.
+  const Point* find_point(std::size_t i, std::string_view key) const {
+    const Points& m = rep_->points[i];
+    auto it = m.find(key);
+    return it == m.end() ? nullptr : &it->second;
+  }
+  ::rocksdb::Slice point_value(const Point& p) const {
+    return ::rocksdb::Slice(rep_->plain.Data().data() + p.offset, p.size);
+  }
+
   detail::RocksDbReadSource read_source() const {
+    settle_beneath();
     build_index();
     if (!rep_->indexed) return {nullptr, nullptr, nullptr};
     return {owner_, nullptr, rep_->indexed.get()};
@@ -486,6 +549,7 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
   Status error_;
   mutable Status index_error_;
   std::vector<Status> savepoint_errors_;  // error_ at each savepoint
+  mutable Beneath beneath_;               // see read_beneath()
 };
 
 }  // namespace strata

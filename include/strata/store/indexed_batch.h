@@ -33,6 +33,7 @@
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -151,18 +152,16 @@ class OverlayBatch {
 
   Result<std::optional<std::string>> get(Space space, std::string_view key) const {
     if (!is_valid_state_space(space)) return unknown_space();
-    const Writes& m = (*pending_)[state_space_index(space)].writes;
-    if (auto it = m.find(key); it != m.end()) return it->second;
+    if (const auto* w = pending_write(state_space_index(space), key)) return *w;
     return store_->get(space, key);
   }
 
   // Copies the value into `buffer`; false when absent.
   Result<bool> get_into(Space space, std::string_view key, std::string& buffer) const {
     if (!is_valid_state_space(space)) return unknown_space();
-    const Writes& m = (*pending_)[state_space_index(space)].writes;
-    if (auto it = m.find(key); it != m.end()) {
-      if (!it->second) return false;
-      buffer.assign(*it->second);
+    if (const auto* w = pending_write(state_space_index(space), key)) {
+      if (!*w) return false;
+      buffer.assign(**w);
       return true;
     }
     if constexpr (ZeroCopyReadStore<S>) {
@@ -181,12 +180,12 @@ class OverlayBatch {
   Result<std::vector<std::optional<std::string>>> multi_get(
       Space space, std::span<const std::string_view> keys) const {
     if (!is_valid_state_space(space)) return unknown_space();
-    const Writes& m = (*pending_)[state_space_index(space)].writes;
+    const std::size_t space_index = state_space_index(space);
     std::vector<std::optional<std::string>> out(keys.size());
     std::vector<std::size_t> misses;
     for (std::size_t i = 0; i < keys.size(); ++i) {
-      if (auto it = m.find(keys[i]); it != m.end()) {
-        out[i] = it->second;
+      if (const auto* w = pending_write(space_index, keys[i])) {
+        out[i] = *w;
       } else {
         misses.push_back(i);
       }
@@ -212,6 +211,7 @@ class OverlayBatch {
   // The keys of `space` starting with `prefix`, ascending, merged with the pending writes.
   auto prefix_iter(Space space, std::string_view prefix) const {
     using Base = decltype(std::declval<const S&>().prefix_iter(space, prefix));
+    settle_beneath();
     if (!is_valid_state_space(space)) {
       return detail::OverlayRange<Base>(store_->prefix_iter(Space{}, prefix), &empty_map(),
                                         KeyBounds::prefix(prefix), ScanOrder::kForward,
@@ -227,6 +227,7 @@ class OverlayBatch {
   auto range_iter(Space space, KeyBounds bounds,
                   ScanOrder order = ScanOrder::kForward) const requires RangeReadStore<S> {
     using Base = decltype(std::declval<const S&>().range_iter(space, KeyBounds{}, order));
+    settle_beneath();
     const bool valid = is_valid_state_space(space);
     const detail::OverlayMap* m =
         valid ? &(*pending_)[state_space_index(space)].ordered() : &empty_map();
@@ -244,23 +245,39 @@ class OverlayBatch {
     if constexpr (detail::OwningCommitStore<S>) {
       return commit_owned(options);
     }
-    auto batch = store_->new_batch();
-    for (Space space : all_state_spaces<Space>()) {
-      for (const auto& [key, value] : (*pending_)[state_space_index(space)].writes) {
-        if (value) {
-          batch.put(space, key, *value);
-        } else {
-          batch.erase(space, key);
-        }
-      }
-    }
-    Status s = store_->commit(std::move(batch), options);
+    Status s = commit_copy(options);
     if (s.ok()) clear();
     return s;
+  }
+  // Commits like commit(), but copies and leaves the batch as it is, on success too (the
+  // caller clears it): other threads may read the batch meanwhile (StorageManager's
+  // pipelined commits: read_beneath()).
+  Status commit_in_place(WriteOptions options = {}) const {
+    STRATA_RETURN_IF_ERROR(error_);
+    return commit_copy(options);
   }
 
   // The store the batch reads from and commits to.
   S& store() const noexcept { return *store_; }
+
+  // ---- pipelined commits (StorageManager) ----------------------------------------------
+
+  // A batch being committed on another thread (commit_in_place), read beneath this one: this
+  // batch's reads show the store as it will be once that commit is in. get, get_into and
+  // multi_get look up `batch`'s pending writes (read, never changed) after this batch's own,
+  // and the store after both: that commit does not change the keys it does not hold. A range
+  // read first calls settle(context), which returns once that commit has returned; `batch` is
+  // then forgotten and the store answers. (Should that commit fail, this batch's reads miss
+  // its writes: the caller does not commit this batch then.)
+  struct Beneath {
+    const OverlayBatch* batch = nullptr;
+    void (*settle)(void* context) = nullptr;
+    void* context = nullptr;
+  };
+  // Sets (or, with {}, forgets) the batch read beneath this one. clear() keeps it.
+  // REQUIRES: `beneath.batch` reads from the same store and is not changed, moved or
+  // destroyed until settle returns or another read_beneath() replaces it.
+  void read_beneath(Beneath beneath) noexcept { beneath_ = beneath; }
 
  private:
   static constexpr std::size_t kSpaces = state_space_count<Space>;
@@ -363,6 +380,37 @@ class OverlayBatch {
     return s;
   }
 
+  // This batch's pending write of `key` in space `i`, else the batch beneath's, else null.
+  const std::optional<std::string>* pending_write(std::size_t i, std::string_view key) const {
+    const Writes& m = (*pending_)[i].writes;
+    if (auto it = m.find(key); it != m.end()) return &it->second;
+    if (beneath_.batch != nullptr) {
+      const Writes& below = (*beneath_.batch->pending_)[i].writes;
+      if (auto it = below.find(key); it != below.end()) return &it->second;
+    }
+    return nullptr;
+  }
+  void settle_beneath() const {
+    if (beneath_.batch == nullptr) return;
+    beneath_.settle(beneath_.context);
+    beneath_ = Beneath{};
+  }
+
+  // One S::write_batch with the final value of every written key, committed.
+  Status commit_copy(WriteOptions options) const {
+    auto batch = store_->new_batch();
+    for (Space space : all_state_spaces<Space>()) {
+      for (const auto& [key, value] : (*pending_)[state_space_index(space)].writes) {
+        if (value) {
+          batch.put(space, key, *value);
+        } else {
+          batch.erase(space, key);
+        }
+      }
+    }
+    return store_->commit(std::move(batch), options);
+  }
+
   static Status unknown_space() { return Status::invalid_argument("unknown state space"); }
   static const detail::OverlayMap& empty_map() {
     static const detail::OverlayMap empty;
@@ -405,6 +453,7 @@ class OverlayBatch {
   std::size_t count_ = 0;
   std::size_t bytes_ = 0;
   Status error_;
+  mutable Beneath beneath_;  // see read_beneath()
 };
 
 namespace detail {
@@ -421,6 +470,31 @@ struct IndexedBatchOf<S> {
 // S's indexed batch: its own when it has one, else OverlayBatch<S>.
 template <Store S>
 using IndexedBatch = typename detail::IndexedBatchOf<S>::type;
+
+// A store whose indexed batch can be committed while another thread reads it beneath the next
+// batch (read_beneath; StorageManager's pipelined commits): every OverlayBatch, and an own
+// indexed batch with read_beneath whose store has commit_in_place (RocksDbStore).
+template <class S>
+concept PipelinedCommitStore = Store<S> &&
+    (!IndexedBatchStore<S> || requires(S & s, IndexedBatch<S>& b, WriteOptions o,
+                                       typename IndexedBatch<S>::Beneath beneath) {
+      { s.commit_in_place(b, o) } -> std::same_as<Status>;
+      b.read_beneath(beneath);
+    });
+
+// Commits `batch` to `store` atomically like commit_indexed, but leaves the batch as it is,
+// on success too (the caller clears it), so that another thread may read it meanwhile.
+template <PipelinedCommitStore S>
+Status commit_in_place(S& store, IndexedBatch<S>& batch, WriteOptions options = {}) {
+  if constexpr (IndexedBatchStore<S>) {
+    return store.commit_in_place(batch, options);
+  } else {
+    if (&batch.store() != &store) {
+      return Status::invalid_argument("indexed batch belongs to another store");
+    }
+    return batch.commit_in_place(options);
+  }
+}
 
 // A new empty indexed batch reading from `store`. REQUIRES: `store` outlives it.
 template <Store S>

@@ -99,13 +99,13 @@ class BoundedQueue {
   enum class Wait : unsigned char { kNo, kUntil, kForever };
 
   // Moves every queued item to the back of `out` in FIFO order (O(1) when `out` is empty).
-  // While the queue is empty and open, waits as told (kUntil: until `deadline`). Returns
-  // true when the queue is closed (and, then, empty after this call).
+  // While the queue is empty and open, waits as told (kUntil: until `deadline`), or until
+  // interrupt(). Returns true when the queue is closed (and, then, empty after this call).
   bool take_all(std::deque<T>& out, Wait wait, Clock::time_point deadline = {}) {
     std::unique_lock lock(mu_);
-    if (items_.empty() && !closed_ && wait != Wait::kNo) {
+    if (items_.empty() && !closed_ && !interrupted_ && wait != Wait::kNo) {
       ++waiting_consumers_;
-      auto ready = [this] { return closed_ || !items_.empty(); };
+      auto ready = [this] { return closed_ || !items_.empty() || interrupted_; };
       if (wait == Wait::kForever) {
         not_empty_.wait(lock, ready);
       } else {
@@ -121,11 +121,22 @@ class BoundedQueue {
         items_.clear();
       }
     }
+    interrupted_ = false;
     const bool closed = closed_;
     const bool wake = waiting_producers_ > 0;
     lock.unlock();
     if (wake) not_full_.notify_all();
     return closed;
+  }
+
+  // Wakes a consumer waiting in take_all, which returns with whatever is queued, possibly
+  // nothing; with none waiting, the next take_all does not wait.
+  void interrupt() {
+    {
+      std::lock_guard lock(mu_);
+      interrupted_ = true;
+    }
+    not_empty_.notify_all();
   }
 
   // Stops intake: pushes now fail with `status` (a later close replaces the status).
@@ -176,6 +187,7 @@ class BoundedQueue {
   std::size_t waiting_consumers_ = 0;
   std::size_t waiting_producers_ = 0;
   bool closed_ = false;
+  bool interrupted_ = false;  // interrupt() since the last take_all
   Status close_status_;
 };
 
