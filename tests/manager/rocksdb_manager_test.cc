@@ -119,17 +119,25 @@ struct NoRead {
   void failed(Status) {}
 };
 
+// Odd rounds pipeline their commits (groups of 8: with four producers flooding the queue,
+// nearly every group is committed on the committer thread while the next one runs).
 TEST(RocksDbManager, AcknowledgedSyncedWritesSurviveSigkill) {
   STRATA_SKIP_UNDER_TSAN();
   std::mt19937 rng(20240607);
-  for (int round = 0; round < 4; ++round) {
+  for (int round = 0; round < 6; ++round) {
+    const bool pipeline = round % 2 == 1;
     testing::TempDir dir("manager-crash");
     const std::string path = dir.str();
-    auto child = testing::CrashChild::spawn([&path](testing::CrashChild::Acker& ack) {
+    auto child = testing::CrashChild::spawn([&path, pipeline](testing::CrashChild::Acker& ack) {
       auto store = Store::open(path, small_options());
       if (!store) ::_exit(5);
       std::uint64_t next = 0;
-      StorageManager<Store, NoRead, SequencedWrite> m(*store, {.read_workers = 1});
+      StorageManagerOptions options{.read_workers = 1};
+      if (pipeline) {
+        options.max_group_commands = 8;
+        options.pipeline_commits = true;
+      }
+      StorageManager<Store, NoRead, SequencedWrite> m(*store, options);
       std::vector<std::thread> producers;
       for (int p = 0; p < 4; ++p) {
         producers.emplace_back([&] {

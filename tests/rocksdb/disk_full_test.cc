@@ -272,7 +272,8 @@ TEST(RocksDbDiskFull, FailedCompactionStopsWritesWithAnIoError) {
       [] { return std::make_shared<FullDiskFileSystem>(0, ".sst", "rocksdb:low"); }, options);
 }
 
-// Writes through a StorageManager: producers submit synced commands numbered in commit order.
+// Writes through a StorageManager with pipelined commits: producers submit synced commands
+// numbered in commit order.
 struct NumberedWrite {
   std::uint64_t* next = nullptr;  // written by the writer thread only
   CrashChild::Acker* ack = nullptr;
@@ -306,7 +307,7 @@ TEST(RocksDbDiskFull, ManagerReportsTheFailureAndCloseDoesNotAbort) {
     Status refused;
     {
       StorageManager<Store, NoRead, NumberedWrite> manager(
-          store, {.read_workers = 1, .max_group_commands = 16});
+          store, {.read_workers = 1, .max_group_commands = 16, .pipeline_commits = true});
       std::vector<std::thread> producers;
       for (int p = 0; p < 4; ++p) {
         producers.emplace_back([&] {
