@@ -23,6 +23,8 @@
 //                          of the read.
 // In the unsynced_1p and rmw_1p figures the manager's writer and the baseline's one thread run
 // on the same CPU, the producer on another (Placement: this VM's two vCPUs differ in speed).
+// On RocksDB their strata managers pipeline commits (StorageManagerOptions::pipeline_commits:
+// a committer thread, unpinned, commits one group while the writer runs the next).
 //
 // Counters beside items_per_second: cmds_per_group (mean), commit_us (mean Store::commit
 // latency), groups. STRATA_BENCH_QUICK=1 makes every data set smaller.
