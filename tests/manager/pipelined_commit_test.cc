@@ -19,7 +19,29 @@
 namespace strata::test {
 namespace {
 
-using PipelinedCommits = ControlledTest;
+// The blocker's group, committed on the committer thread and held at the gate: its command
+// ("blocker" = "b", flush_now) waits in exec until `next` is queued behind it, so that its group
+// ends while a command waits — the case that pipelines.
+class PipelinedCommits : public ControlledTest {
+ protected:
+  void hold_pipelined_commit(Manager& m, Write next) {
+    store_.close_gate();
+    Latch queued;
+    Write blocker;
+    blocker.id = kBlockerId;
+    blocker.flush = true;
+    blocker.tracker = &tracker_;
+    blocker.hook = [&queued](const auto&, auto& batch) -> Status {
+      queued.wait();
+      batch.put(Space::kMain, "blocker", "b");
+      return {};
+    };
+    ASSERT_TRUE(m.submit_write(std::move(blocker)).ok());
+    ASSERT_TRUE(m.submit_write(std::move(next)).ok());
+    queued.open();
+    store_.wait_entered(1);
+  }
+};
 
 std::string read(const GroupView<Ctl>& view, std::string_view key) {
   auto v = view.get(Space::kMain, key);
@@ -52,7 +74,6 @@ TEST(PipelinedCommitsCounters, UserStoreWithTheGenericOverlay) {
 // has it; its range read waits until that commit is in.
 TEST_F(PipelinedCommits, TheNextGroupReadsTheCommittingOneAndRangeReadsWaitForIt) {
   Manager m(store_, {.pipeline_commits = true});
-  hold_writer(m);
   std::promise<std::string> point_read;
   auto point_seen = point_read.get_future();
   std::vector<std::string> range_seen;  // written by the writer thread before its committed()
@@ -67,7 +88,7 @@ TEST_F(PipelinedCommits, TheNextGroupReadsTheCommittingOneAndRangeReadsWaitForIt
     }
     return {};
   };
-  ASSERT_TRUE(m.submit_write(std::move(w)).ok());
+  hold_pipelined_commit(m, std::move(w));
   EXPECT_EQ(point_seen.get(), "b,1");  // while the blocker's commit waits at the gate
   EXPECT_EQ(value_of(mem_, "blocker"), "<absent>");
   EXPECT_EQ(tracker_.size(), 0u) << "the blocker's committed() came before its commit returned";
@@ -91,7 +112,6 @@ TEST_F(PipelinedCommits, TheNextGroupReadsTheCommittingOneAndRangeReadsWaitForIt
 // committed, and later writes are refused as after any failed commit.
 TEST_F(PipelinedCommits, AFailedCommitRefusesTheGroupThatReadIt) {
   Manager m(store_, {.pipeline_commits = true});
-  hold_writer(m);
   store_.fail_commits(Status::io_error("disk gone"));
   std::promise<std::string> ran;
   auto seen = ran.get_future();
@@ -103,7 +123,7 @@ TEST_F(PipelinedCommits, AFailedCommitRefusesTheGroupThatReadIt) {
     ran.set_value(read(view, "blocker"));
     return {};
   };
-  ASSERT_TRUE(m.submit_write(std::move(w)).ok());
+  hold_pipelined_commit(m, std::move(w));
   EXPECT_EQ(seen.get(), "b");  // exec ran while the failing commit was held
   store_.open_gate();
   tracker_.wait_for(2);
@@ -128,11 +148,29 @@ TEST_F(PipelinedCommits, AFailedCommitRefusesTheGroupThatReadIt) {
   EXPECT_TRUE(m.writer_status().is_io_error());
 }
 
+// A group that ends with nothing waiting behind it is committed on the writer thread, even
+// when flush_now ended it: a lone write pays no thread hand-off.
+TEST_F(PipelinedCommits, AGroupWithNothingWaitingIsCommittedByTheWriter) {
+  Manager m(store_, {.pipeline_commits = true});
+  for (std::size_t i = 0; i < 3; ++i) {
+    Write w;
+    w.id = i;
+    w.key = "k" + std::to_string(i);
+    w.value = "v";
+    w.flush = true;
+    w.tracker = &tracker_;
+    ASSERT_TRUE(m.submit_write(std::move(w)).ok());
+    tracker_.wait_for(i + 1);
+  }
+  m.shutdown();
+  EXPECT_EQ(m.stats().groups_committed, 3u);
+  EXPECT_EQ(m.stats().groups_pipelined, 0u);
+}
+
 // Without pipeline_commits (the default) the writer waits for each commit: nothing runs while
 // the blocker's commit is held (given 50 ms, a pipelined writer would have run it).
 TEST_F(PipelinedCommits, OffByDefaultTheWriterWaitsForEachCommit) {
   Manager m(store_, {});
-  hold_writer(m);
   std::atomic<bool> ran{false};
   Write w;
   w.id = 1;
@@ -142,7 +180,7 @@ TEST_F(PipelinedCommits, OffByDefaultTheWriterWaitsForEachCommit) {
     batch.put(Space::kMain, "x", "1");
     return {};
   };
-  ASSERT_TRUE(m.submit_write(std::move(w)).ok());
+  hold_pipelined_commit(m, std::move(w));
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_FALSE(ran.load());
   store_.open_gate();

@@ -210,6 +210,9 @@ void shutdown_during_submits(Mem& mem, Ctl& store, bool pipeline) {
     tracker.wait_for(kThreads * kPerThread / 4);
     m.shutdown();
     for (auto& p : producers) p.join();
+    if (pipeline) {
+      EXPECT_GT(m.stats().groups_pipelined, 0u);
+    }
   }
   EXPECT_EQ(accepted + refused, kThreads * kPerThread);
   EXPECT_EQ(tracker.size(), accepted.load());

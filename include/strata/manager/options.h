@@ -53,17 +53,18 @@ struct StorageManagerOptions {
   // See ReadsAtShutdown. Default: kRun.
   ReadsAtShutdown reads_at_shutdown = ReadsAtShutdown::kRun;
   // Pipelined commits, for the stores that support them (PipelinedCommitStore in
-  // strata/store/indexed_batch.h: MemoryStore, RocksDbStore, user stores): a group ended
-  // while more commands wait (max_group_commands, max_group_bytes, max_group_delay or
-  // flush_now) is committed on a thread of its own while the writer runs the next group's
-  // commands, which read it beneath their own writes (read-your-writes is unchanged). A group
-  // ended because the queue was empty, or by shutdown, is committed on the writer thread as
-  // before. Commits and callbacks keep their order; callbacks still run on the writer thread,
-  // but a group's committed() may come after the next group's commands have run their exec.
-  // When a pipelined commit fails, the commands of the next group have run their exec too;
-  // they get the refusal and nothing of them is committed. false: every group is committed
-  // on the writer thread before the next one starts. Default: false (like RocksDB's
-  // enable_pipelined_write: the orders above change, so a user asks for them).
+  // strata/store/indexed_batch.h: MemoryStore, RocksDbStore, user stores): a group ended while more
+  // commands wait (max_group_commands, max_group_bytes, max_group_delay or flush_now) is committed
+  // on a thread of its own while the writer runs the next group's commands, which read it beneath
+  // their own writes (read-your-writes is unchanged). A group ended because the queue was empty, or
+  // by shutdown, is committed on the writer thread as before. Commits and callbacks keep their
+  // order; callbacks still run on the writer thread, but a group's committed() may come after the
+  // next group's commands have run their exec. When a pipelined commit fails, the commands of the
+  // next group have run their exec too; they get the refusal and nothing of them is committed. A
+  // command that reads the store itself (not through its view) does not see the group being
+  // committed. false: every group is committed on the writer thread before the next one starts.
+  // Default: false (like RocksDB's enable_pipelined_write: the orders above change, so a user asks
+  // for them).
   bool pipeline_commits = false;
 };
 

@@ -358,7 +358,7 @@ class StorageManager {
     current_owner() = this;
     using Wait = typename detail::BoundedQueue<WriteItem>::Wait;
     const bool has_delay = options_.max_group_delay.count() > 0;
-    std::deque<WriteItem> pending;  // taken from the queue, in order, not yet in a group
+    std::deque<WriteItem>& pending = pending_;
     bool closed = false;
     for (;;) {
       if (pending.empty()) {
@@ -382,8 +382,9 @@ class StorageManager {
                                      : GroupTrigger::kQueueEmpty);
             continue;
           }
-          if (inflight()) {  // closed: nothing more will come
-            settle_inflight();
+          if (inflight()) {
+            // Closed: nothing more will come. Else a stale interrupt: wait again.
+            if (closed) settle_inflight();
             continue;
           }
           if (closed) return;
@@ -481,11 +482,12 @@ class StorageManager {
     // The group before, if still committing, goes first: commits and callbacks stay in order.
     settle_inflight();
     if (group_.empty()) return;  // failed by that commit
-    if (committer_ && trigger != GroupTrigger::kQueueEmpty && trigger != GroupTrigger::kShutdown) {
+    if (committer_ && trigger != GroupTrigger::kQueueEmpty && trigger != GroupTrigger::kShutdown &&
+        (!pending_.empty() || writes_.size() > 0)) {
       hand_off(trigger);
       return;
     }
-    // Nothing else is waiting (or no pipelining): commit here, without a thread hand-off.
+    // Nothing else waits (or no pipelining): commit here, without a thread hand-off.
     const bool sync = group_sync_;
     const std::size_t bytes = batch_.byte_size();
     const auto start = Clock::now();
@@ -495,7 +497,7 @@ class StorageManager {
     } catch (...) {
       status = Status::aborted("Store::commit threw: " + detail::current_exception_message());
     }
-    record_commit(group_, status, elapsed_ns(start), sync, bytes, trigger);
+    record_commit(group_, status, elapsed_ns(start), sync, bytes, trigger, /*pipelined=*/false);
     finish_group();
   }
 
@@ -521,10 +523,13 @@ class StorageManager {
     void done() const { m->writes_.interrupt(); }
     Status operator()(bool sync) const {
       if constexpr (kCanPipeline) {
-        const auto start = Clock::now();
-        Status s = commit_in_place(m->store_, m->inflight_batch_, WriteOptions{.sync = sync});
-        m->inflight_ns_ = elapsed_ns(start);  // read by the writer after take()
-        return s;
+        // The commit's time, also when it throws; read by the writer after take().
+        struct Stamp {
+          StorageManager* m;
+          Clock::time_point start;
+          ~Stamp() { m->inflight_ns_ = elapsed_ns(start); }
+        } stamp{m, Clock::now()};
+        return commit_in_place(m->store_, m->inflight_batch_, WriteOptions{.sync = sync});
       } else {
         return Status::not_supported("pipelined commit without a store that supports it");
       }
@@ -561,12 +566,8 @@ class StorageManager {
       if (!inflight()) return;
       const Status status = committer_->take();
       batch_.read_beneath({});  // the database now answers (or the open group is failed below)
-      {
-        std::lock_guard lock(stats_mu_);
-        stats_.groups_pipelined++;
-      }
       record_commit(inflight_group_, status, inflight_ns_, inflight_sync_, inflight_bytes_,
-                    inflight_trigger_);
+                    inflight_trigger_, /*pipelined=*/true);
       inflight_group_.clear();
       inflight_batch_.clear();
       if (!refusal_.ok() && !group_.empty()) {
@@ -580,7 +581,7 @@ class StorageManager {
 
   // Stats, the refusal after a failure, and each command's committed(), in order.
   void record_commit(std::vector<Entry>& group, const Status& status, std::uint64_t ns, bool sync,
-                     std::size_t bytes, GroupTrigger trigger) {
+                     std::size_t bytes, GroupTrigger trigger, bool pipelined) {
     const std::size_t commands = group.size();
     std::size_t ok_count = 0;
     for (const Entry& e : group) {
@@ -590,6 +591,7 @@ class StorageManager {
       std::lock_guard lock(stats_mu_);
       (status.ok() ? stats_.groups_committed : stats_.groups_failed)++;
       if (sync) stats_.synced_groups++;
+      if (pipelined) stats_.groups_pipelined++;
       stats_.groups_by_trigger[static_cast<std::size_t>(trigger)]++;
       stats_.writes_committed_ok += ok_count;
       stats_.writes_committed_error += commands - ok_count;
@@ -615,6 +617,8 @@ class StorageManager {
 
   // Drops the open group without committing it (a failed command could not be rolled back).
   void discard_group(const std::string& what) {
+    settle_inflight();           // the group before gets its callbacks first
+    if (group_.empty()) return;  // that commit failed: the group was refused
     const std::string msg =
         "group discarded: a failed command could not be rolled back out of it: " + what;
     {
@@ -665,6 +669,7 @@ class StorageManager {
   bool joined_ = false;  // guarded by shutdown_mu_
 
   // Writer thread only.
+  std::deque<WriteItem> pending_;  // taken from the queue, in order, not yet in a group
   std::vector<Entry> group_;
   Batch batch_ = new_indexed_batch(store_);
   bool group_sync_ = false;

@@ -230,8 +230,9 @@ class RocksDbStore : public detail::RocksDbReads<RocksDbStore<Space>, Space> {
     return s;
   }
   // Commits like commit(), but leaves the batch as it is, on success too (the caller clears
-  // it): RocksDB only reads the operations, so other threads may read the batch meanwhile
-  // (StorageManager's pipelined commits: RocksDbIndexedBatch::read_beneath).
+  // it). RocksDB reads the operations and stamps the sequence number into the batch's header
+  // (its first 8 bytes), nothing else: another thread may read the batch's keys and values
+  // meanwhile (StorageManager's pipelined commits: RocksDbIndexedBatch::read_beneath).
   Status commit_in_place(indexed_batch& batch, WriteOptions options = {}) {
     if (!is_open()) return closed();
     if (!batch.error_.ok()) return batch.error_;

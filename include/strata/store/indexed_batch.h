@@ -365,7 +365,7 @@ class OverlayBatch {
     }
     Status s = store_->commit(std::move(batch), options);
     if (s.ok()) {
-      taken_.clear();
+      release_taken();
       clear();
       return s;
     }
@@ -376,8 +376,15 @@ class OverlayBatch {
       batch.take_back(n, node.key(), node.mapped() ? *node.mapped() : unused);
       (*pending_)[taken_[n].space].writes.insert(std::move(node));
     }
-    taken_.clear();
+    release_taken();
     return s;
+  }
+  // Empties taken_, keeping its room only up to a common group's size (like MemoryStore's
+  // commit buffers): one huge commit does not pin its memory for the batch's life.
+  void release_taken() noexcept {
+    constexpr std::size_t kKeep = 4096;
+    taken_.clear();
+    if (taken_.capacity() > kKeep) std::vector<Taken>().swap(taken_);
   }
 
   // This batch's pending write of `key` in space `i`, else the batch beneath's, else null.

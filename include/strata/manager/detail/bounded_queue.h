@@ -57,11 +57,7 @@ class BoundedQueue {
   // empty.
   std::optional<T> pop() {
     std::unique_lock lock(mu_);
-    if (items_.empty() && !closed_) {
-      ++waiting_consumers_;
-      not_empty_.wait(lock, [this] { return closed_ || !items_.empty(); });
-      --waiting_consumers_;
-    }
+    wait_for_item(lock);
     if (items_.empty()) return std::nullopt;
     std::optional<T> item(std::move(items_.front()));
     items_.pop_front();
@@ -78,11 +74,7 @@ class BoundedQueue {
   // taken).
   bool pop_share(std::vector<T>& out, std::size_t consumers, std::size_t max) {
     std::unique_lock lock(mu_);
-    if (items_.empty() && !closed_) {
-      ++waiting_consumers_;
-      not_empty_.wait(lock, [this] { return closed_ || !items_.empty(); });
-      --waiting_consumers_;
-    }
+    wait_for_item(lock);
     if (items_.empty()) return false;
     const std::size_t n = std::clamp<std::size_t>(
         items_.size() / std::max<std::size_t>(consumers, 1), 1, std::max<std::size_t>(max, 1));
@@ -179,6 +171,14 @@ class BoundedQueue {
   }
 
  private:
+  // pop()'s and pop_share()'s wait: while the queue is empty and open (mu_ held by `lock`).
+  void wait_for_item(std::unique_lock<std::mutex>& lock) {
+    if (!items_.empty() || closed_) return;
+    ++waiting_consumers_;
+    not_empty_.wait(lock, [this] { return closed_ || !items_.empty(); });
+    --waiting_consumers_;
+  }
+
   const std::size_t capacity_;
   mutable std::mutex mu_;
   std::condition_variable not_empty_;

@@ -89,7 +89,11 @@ class Committer {
       try {
         s = job_(sync);
       } catch (...) {
-        s = Status::aborted("Store::commit threw: " + current_exception_message());
+        try {
+          s = Status::aborted("Store::commit threw: " + current_exception_message());
+        } catch (...) {  // no memory for the message: the code still tells
+          s = Status::aborted("");
+        }
       }
       lock.lock();
       status_ = std::move(s);
