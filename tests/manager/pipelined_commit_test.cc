@@ -49,12 +49,6 @@ std::string read(const GroupView<Ctl>& view, std::string_view key) {
   return v->has_value() ? **v : std::string("<absent>");
 }
 
-std::string value_of(Mem& mem, std::string_view key) {
-  auto r = mem.get(Space::kMain, key);
-  EXPECT_TRUE(r.has_value());
-  return r.has_value() && r->has_value() ? **r : std::string("<absent>");
-}
-
 TEST(PipelinedCommitsCounters, MemoryStore) {
   for (const bool pipeline : {true, false}) {
     SCOPED_TRACE(pipeline ? "pipelined" : "not pipelined");

@@ -21,12 +21,6 @@ namespace {
 using View = GroupView<Ctl>;
 using Batch = GroupBatch<Ctl>;
 
-std::string value_of(Mem& mem, std::string_view key) {
-  auto r = mem.get(Space::kMain, key);
-  EXPECT_TRUE(r.has_value());
-  return r.has_value() && r->has_value() ? **r : std::string("<absent>");
-}
-
 std::string read_or(const View& view, std::string_view key, std::string fallback) {
   auto r = view.get(Space::kMain, key);
   if (!r.has_value() || !r->has_value()) return fallback;

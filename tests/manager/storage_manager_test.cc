@@ -28,12 +28,6 @@ Write put(std::size_t id, std::string key, std::string value, Tracker* t) {
   return w;
 }
 
-std::string value_of(Mem& mem, std::string_view key) {
-  auto r = mem.get(Space::kMain, key);
-  EXPECT_TRUE(r.has_value());
-  return r.has_value() && r->has_value() ? **r : std::string("<absent>");
-}
-
 using StorageManagerTest = ControlledTest;
 
 TEST_F(StorageManagerTest, WritesApplyAndFlushInSubmissionOrder) {

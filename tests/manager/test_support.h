@@ -259,6 +259,13 @@ using Write = TestWrite<Ctl>;
 using Read = TestRead<Ctl>;
 using Manager = StorageManager<Ctl, Read, Write>;
 
+// The value of `key` in Space::kMain, or "<absent>".
+inline std::string value_of(Mem& mem, std::string_view key) {
+  auto r = mem.get(Space::kMain, key);
+  EXPECT_TRUE(r.has_value());
+  return r.has_value() && r->has_value() ? **r : std::string("<absent>");
+}
+
 // The id of the command hold_writer submits.
 inline constexpr std::size_t kBlockerId = 1'000'000;
 

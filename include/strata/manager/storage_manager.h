@@ -33,7 +33,7 @@
 // for that commit first). Only one commit is in flight; the next one starts after it
 // returns, so commits stay in order, and the writer delivers each group's callbacks, in
 // order, once its commit returned — possibly after some commands of the next group ran
-// their exec. A group ended because the queue was empty is committed on the writer thread,
+// their exec. A group with no command waiting behind it is committed on the writer thread,
 // as without pipelining (no thread hand-off for a lone write).
 //
 // Failures and exceptions (the writer never dies and nobody is left waiting):
@@ -358,7 +358,7 @@ class StorageManager {
     current_owner() = this;
     using Wait = typename detail::BoundedQueue<WriteItem>::Wait;
     const bool has_delay = options_.max_group_delay.count() > 0;
-    std::deque<WriteItem>& pending = pending_;
+    auto& pending = pending_;  // taken from the queue, in order, not yet in a group
     bool closed = false;
     for (;;) {
       if (pending.empty()) {
@@ -544,7 +544,6 @@ class StorageManager {
       swap(batch_, inflight_batch_);  // inflight_batch_ was cleared when its commit was settled
       inflight_group_.swap(group_);
       inflight_sync_ = group_sync_;
-      inflight_bytes_ = inflight_batch_.byte_size();
       inflight_trigger_ = trigger;
       group_sync_ = false;
       batch_.read_beneath({&inflight_batch_, &StorageManager::wait_for_inflight, this});
@@ -566,14 +565,12 @@ class StorageManager {
       if (!inflight()) return;
       const Status status = committer_->take();
       batch_.read_beneath({});  // the database now answers (or the open group is failed below)
-      record_commit(inflight_group_, status, inflight_ns_, inflight_sync_, inflight_bytes_,
-                    inflight_trigger_, /*pipelined=*/true);
+      record_commit(inflight_group_, status, inflight_ns_, inflight_sync_,
+                    inflight_batch_.byte_size(), inflight_trigger_, /*pipelined=*/true);
       inflight_group_.clear();
       inflight_batch_.clear();
       if (!refusal_.ok() && !group_.empty()) {
-        for (Entry& e : group_) {
-          deliver(e.item, e.own.ok() ? refusal_ : e.own, /*counted=*/false);
-        }
+        deliver_group(group_, refusal_, /*counted=*/false);
         finish_group();
       }
     }
@@ -610,9 +607,7 @@ class StorageManager {
       refusal_ = status.with_context("StorageManager refuses writes after a failed commit");
       writes_.close(refusal_);
     }
-    for (Entry& e : group) {
-      deliver(e.item, e.own.ok() ? status : e.own, /*counted=*/true);
-    }
+    deliver_group(group, status, /*counted=*/true);
   }
 
   // Drops the open group without committing it (a failed command could not be rolled back).
@@ -626,9 +621,7 @@ class StorageManager {
       stats_.groups_discarded++;
       stats_.writes_committed_error += group_.size();
     }
-    for (Entry& e : group_) {
-      deliver(e.item, e.own.ok() ? Status::aborted(msg) : e.own, /*counted=*/true);
-    }
+    deliver_group(group_, Status::aborted(msg), /*counted=*/true);
     finish_group();
   }
 
@@ -638,6 +631,11 @@ class StorageManager {
     // Empty after a successful commit; unchanged after a failed one (or a discarded group).
     batch_.clear();
     writer_backlog_.store(group_.size(), std::memory_order_relaxed);
+  }
+
+  // Delivers `status` to each command of `group` in order, or the command's own error.
+  void deliver_group(std::vector<Entry>& group, const Status& status, bool counted) {
+    for (Entry& e : group) deliver(e.item, e.own.ok() ? status : e.own, counted);
   }
 
   // Calls committed(status) or fulfils the future. `counted`: the stats already account for
@@ -677,7 +675,6 @@ class StorageManager {
   Batch inflight_batch_ = new_indexed_batch(store_);
   std::vector<Entry> inflight_group_;
   bool inflight_sync_ = false;
-  std::size_t inflight_bytes_ = 0;
   GroupTrigger inflight_trigger_ = GroupTrigger::kCommands;
   std::uint64_t inflight_ns_ = 0;  // written by the committer before take() returns
   Clock::time_point group_deadline_{};

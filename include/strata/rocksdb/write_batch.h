@@ -31,6 +31,7 @@
 #include "strata/rocksdb/detail/database.h"
 #include "strata/rocksdb/detail/reads.h"
 #include "strata/rocksdb/status.h"
+#include "strata/store/detail/beneath.h"
 #include "strata/store/detail/string_map.h"
 #include "strata/store/state_space.h"
 
@@ -262,11 +263,7 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
   // returns once that commit has returned; `batch` is then forgotten and the database
   // answers. (Should that commit fail, this batch's reads miss its writes: the caller does not
   // commit this batch then.)
-  struct Beneath {
-    const RocksDbIndexedBatch* batch = nullptr;
-    void (*settle)(void* context) = nullptr;
-    void* context = nullptr;
-  };
+  using Beneath = detail::Beneath<RocksDbIndexedBatch>;
   // Sets (or, with {}, forgets) the batch read beneath this one. clear() keeps it.
   // REQUIRES: `beneath.batch` is not changed, moved or destroyed until settle returns or
   // another read_beneath() replaces it; settle may be called from any read of this batch.
@@ -422,8 +419,7 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
     const Points& m = rep_->points[i];
     if (auto it = m.find(key); it != m.end()) {
       if (it->second.erased) return Result<bool>(false);
-      value->PinSelf(
-          ::rocksdb::Slice(rep_->plain.Data().data() + it->second.offset, it->second.size));
+      value->PinSelf(point_value(it->second));
       return Result<bool>(true);
     }
     if (beneath_answers()) {
@@ -457,7 +453,8 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
     for (std::size_t i = 0; i < keys.size(); ++i) {
       if (auto it = m.find(keys[i]); it != m.end()) {
         if (!it->second.erased) {
-          out[i].emplace(rep_->plain.Data().data() + it->second.offset, it->second.size);
+          const ::rocksdb::Slice v = point_value(it->second);
+          out[i].emplace(v.data(), v.size());
         }
       } else if (const Point* p =
                      beneath ? beneath_.batch->find_point(space_index, keys[i]) : nullptr) {
@@ -517,17 +514,14 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
     settle_beneath();
     return false;
   }
-  void settle_beneath() const {
-    if (beneath_.batch == nullptr) return;
-    beneath_.settle(beneath_.context);
-    beneath_ = Beneath{};
-  }
+  void settle_beneath() const { beneath_.settle_and_forget(); }
   // For the batch above: this batch's last operation on `key` in space `i`, or null.
   const Point* find_point(std::size_t i, std::string_view key) const {
     const Points& m = rep_->points[i];
     auto it = m.find(key);
     return it == m.end() ? nullptr : &it->second;
   }
+  // A put's value in the plain batch.
   ::rocksdb::Slice point_value(const Point& p) const {
     return ::rocksdb::Slice(rep_->plain.Data().data() + p.offset, p.size);
   }

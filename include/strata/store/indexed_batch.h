@@ -49,6 +49,7 @@
 #include "strata/core/result.h"
 #include "strata/core/status.h"
 #include "strata/store/concepts.h"
+#include "strata/store/detail/beneath.h"
 #include "strata/store/detail/overlay_range.h"
 #include "strata/store/detail/string_map.h"
 #include "strata/store/key_range.h"
@@ -269,11 +270,7 @@ class OverlayBatch {
   // read first calls settle(context), which returns once that commit has returned; `batch` is
   // then forgotten and the store answers. (Should that commit fail, this batch's reads miss
   // its writes: the caller does not commit this batch then.)
-  struct Beneath {
-    const OverlayBatch* batch = nullptr;
-    void (*settle)(void* context) = nullptr;
-    void* context = nullptr;
-  };
+  using Beneath = detail::Beneath<OverlayBatch>;
   // Sets (or, with {}, forgets) the batch read beneath this one. clear() keeps it.
   // REQUIRES: `beneath.batch` reads from the same store and is not changed, moved or
   // destroyed until settle returns or another read_beneath() replaces it.
@@ -397,11 +394,7 @@ class OverlayBatch {
     }
     return nullptr;
   }
-  void settle_beneath() const {
-    if (beneath_.batch == nullptr) return;
-    beneath_.settle(beneath_.context);
-    beneath_ = Beneath{};
-  }
+  void settle_beneath() const { beneath_.settle_and_forget(); }
 
   // One S::write_batch with the final value of every written key, committed.
   Status commit_copy(WriteOptions options) const {
