@@ -188,6 +188,10 @@ Result<RawRocksDbOptions> to_rocksdb_options(const RocksDbOptions& options,
     table.filter_policy.reset(::rocksdb::NewBloomFilterPolicy(options.bloom_bits_per_key));
   }
   table.block_size = options.block_size;
+  if (options.data_block_hash_index) {
+    table.data_block_index_type = ::rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
+    table.data_block_hash_table_util_ratio = 0.75;
+  }
   // One factory for every column family: same cache, same filter policy.
   std::shared_ptr<::rocksdb::TableFactory> factory(::rocksdb::NewBlockBasedTableFactory(table));
 

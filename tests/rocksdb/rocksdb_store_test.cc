@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -528,6 +529,46 @@ TEST(RocksDbStore, OneBlockCacheIsSharedByAllSpaces) {
   EXPECT_EQ(cache_of(SuiteSpace::kAccounts), cache_of(SuiteSpace::kBlocks));
   EXPECT_EQ(cache_of(SuiteSpace::kAccounts), cache_of(SuiteSpace::kMeta));
   EXPECT_EQ(cache_of(SuiteSpace::kAccounts)->GetCapacity(), std::size_t{8} << 20);
+}
+
+// The hash index in data blocks: on by default, off on request, and tables written either way
+// read the same under the other setting.
+TEST(RocksDbStore, DataBlockHashIndexIsOnByDefaultAndTablesReadEitherWay) {
+  TempDir dir("rocksdb");
+  auto index_type = [](Store& st) {
+    auto opts = st.raw_db()->GetOptions(st.column_family(SuiteSpace::kAccounts));
+    return opts.table_factory->GetOptions<::rocksdb::BlockBasedTableOptions>()
+        ->data_block_index_type;
+  };
+  auto key = [](int pass, int i) {
+    return "acct-" + std::to_string(pass) + "-" + std::to_string(1000 + i);
+  };
+  auto value = [](int pass, int i) { return std::to_string(pass * 100000 + i); };
+  const std::array<bool, 3> passes{true, false, true};
+  for (int pass = 0; pass < 3; ++pass) {
+    const bool hash = passes[static_cast<std::size_t>(pass)];
+    RocksDbOptions o = small_options();
+    if (!hash) o.data_block_hash_index = false;
+    auto st = Store::open(dir.path(), o);
+    ASSERT_TRUE(st.has_value()) << st.error();
+    EXPECT_EQ(index_type(*st), hash ? ::rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash
+                                    : ::rocksdb::BlockBasedTableOptions::kDataBlockBinarySearch);
+    // Each pass writes a table of its own keys; every table written so far reads back.
+    auto batch = st->new_batch();
+    for (int i = 0; i < 300; ++i) batch.put(SuiteSpace::kAccounts, key(pass, i), value(pass, i));
+    ASSERT_TRUE(st->commit(std::move(batch)).ok());
+    ASSERT_TRUE(st->flush().ok());
+    for (int p = 0; p <= pass; ++p) {
+      for (int i = 0; i < 300; ++i) {
+        auto v = st->get(SuiteSpace::kAccounts, key(p, i));
+        ASSERT_TRUE(v.has_value() && v->has_value()) << p << " " << i;
+        EXPECT_EQ(**v, value(p, i));
+      }
+      auto miss = st->get(SuiteSpace::kAccounts, key(p, 0) + "x");
+      ASSERT_TRUE(miss.has_value());
+      EXPECT_FALSE(miss->has_value());
+    }
+  }
 }
 
 // --- bad input ------------------------------------------------------------------------------
