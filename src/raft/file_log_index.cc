@@ -2,8 +2,13 @@
 #include "file_log_index.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdlib>
+#include <cstring>
 #include <iterator>
+#include <limits>
 #include <memory>
+#include <new>
 #include <utility>
 
 #include "strata/core/bytes.h"
@@ -122,6 +127,114 @@ std::uint64_t BatchCache::entries() const {
   std::uint64_t n = 0;
   for (const Batch& b : batches_) n += b.last + 1 - b.first;
   return n;
+}
+
+namespace {
+// The slot count for `capacity` bytes: a power of two, 0 when the cache is off or too small
+// for a few slots.
+std::size_t slots_for(std::size_t capacity) {
+  const std::size_t n = capacity / EntryCache::kBytesPerSlot;
+  return n < 16 ? 0 : std::bit_floor(std::min(n, std::size_t{1} << 26));
+}
+}  // namespace
+
+EntryCache::EntryCache(std::size_t capacity)
+    : capacity_(capacity), slot_count_(slots_for(capacity)) {}
+
+EntryCache::~EntryCache() {
+  clear();
+  std::free(slots_);
+}
+
+std::optional<LogEntry> EntryCache::find(std::uint64_t index) const {
+  std::lock_guard lock(mu_);
+  if (slots_ == nullptr) return std::nullopt;
+  const Slot& s = slot_of(index);
+  if (s.index != index) return std::nullopt;
+  return LogEntry{index, s.term, std::string(s.payload == nullptr ? "" : s.payload, s.len)};
+}
+
+void EntryCache::add(const LogEntry& e) {
+  if (slot_count_ == 0 || e.index == 0) return;
+  const std::size_t table = slot_count_ * sizeof(Slot);
+  if (table + e.payload.size() > capacity_) return;
+  std::lock_guard lock(mu_);
+  if (slots_ == nullptr) {
+    // calloc: the zero pages of a large table are mapped only once written.
+    slots_ = static_cast<Slot*>(std::calloc(slot_count_, sizeof(Slot)));
+    if (slots_ == nullptr) return;
+    bytes_ = table;
+  }
+  Slot& s = slot_of(e.index);
+  if (s.index == e.index) return;  // another reader cached it meanwhile
+  char* payload = nullptr;
+  if (!e.payload.empty()) {
+    payload = static_cast<char*>(std::malloc(e.payload.size()));
+    if (payload == nullptr) return;  // a cache: the read itself succeeded
+    std::memcpy(payload, e.payload.data(), e.payload.size());
+  }
+  free_slot(s);
+  s = Slot{e.index, e.term, payload, e.payload.size()};
+  bytes_ += s.len;
+  ++entries_;
+  lo_ = std::min(lo_, e.index);
+  hi_ = std::max(hi_, e.index);
+  // Over capacity: sweep from the hand, sparing the entry just added.
+  while (bytes_ > capacity_) {
+    Slot& victim = slots_[hand_];
+    hand_ = (hand_ + 1) & (slot_count_ - 1);
+    if (&victim != &s) free_slot(victim);
+  }
+}
+
+void EntryCache::free_slot(Slot& s) noexcept {
+  if (s.index == 0) return;
+  bytes_ -= s.len;
+  --entries_;
+  std::free(s.payload);
+  s = Slot{};
+}
+
+void EntryCache::drop_range(std::uint64_t lo, std::uint64_t hi) {
+  std::lock_guard lock(mu_);
+  lo = std::max(lo, lo_);
+  hi = std::min(hi, hi_);
+  if (entries_ == 0 || lo > hi) return;
+  if (hi - lo < slot_count_) {
+    for (std::uint64_t i = lo;; ++i) {
+      if (Slot& s = slot_of(i); s.index == i) free_slot(s);
+      if (i == hi) break;
+    }
+  } else {
+    for (std::size_t n = 0; n < slot_count_; ++n) {
+      if (slots_[n].index >= lo && slots_[n].index <= hi) free_slot(slots_[n]);
+    }
+  }
+  if (entries_ == 0) reset_bounds();
+}
+
+void EntryCache::drop_through(std::uint64_t up_to) { drop_range(1, up_to); }
+
+void EntryCache::drop_from(std::uint64_t from) {
+  drop_range(std::max<std::uint64_t>(from, 1), std::numeric_limits<std::uint64_t>::max());
+}
+
+void EntryCache::clear() {
+  std::lock_guard lock(mu_);
+  if (entries_ != 0) {
+    for (std::size_t n = 0; n < slot_count_; ++n) free_slot(slots_[n]);
+  }
+  reset_bounds();
+}
+
+std::uint64_t EntryCache::entries() const {
+  std::lock_guard lock(mu_);
+  return entries_;
+}
+
+std::uint64_t EntryCache::bytes() const {
+  std::lock_guard lock(mu_);
+  return bytes_;
 }
 
 }  // namespace strata::raft::detail

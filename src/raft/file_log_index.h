@@ -1,12 +1,17 @@
 // The in-memory side of a FileLogStore: where every record is (segments with their record
-// offsets, and the term runs), and the cache of the most recently appended batches that serves
-// a leader's reads of what it just appended. See strata/raft/file_log_store.h ("Memory").
+// offsets, and the term runs), the cache of the most recently appended batches that serves
+// a leader's reads of what it just appended, and the cache of entries read back from the
+// segment files. See strata/raft/file_log_store.h ("Memory").
 //
-// Thread-safety: none; the store guards it with its reader-writer lock.
+// Thread-safety: none, except EntryCache (below); the store guards them with its
+// reader-writer lock.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <limits>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,6 +82,71 @@ class BatchCache {
   std::size_t capacity_;
   std::deque<Batch> batches_;
   std::size_t bytes_ = 0;
+};
+
+// Entries read back from the segment files by entry(i). A direct-mapped table: entry i lives
+// in slot i mod slots, so any `slots` consecutive indices — a log's — never collide, and a
+// lookup touches one slot and the entry's payload. An entry is cached only after its CRC and
+// index were checked, and only while the log holds it: the store drops what a purge,
+// truncate or reset removes (under its exclusive lock, so no read that could re-insert a
+// removed entry runs meanwhile). Memory: the slot table (kSlotBytes per slot, allocated
+// zeroed on the first add so that untouched pages cost nothing) plus each cached payload;
+// when they pass the capacity, a hand sweeping the slots evicts entries until they fit.
+//
+// Thread-safety: find() and add() may run concurrently (readers under the store's shared
+// lock): an internal mutex guards the cache. The drops run under the store's exclusive lock.
+class EntryCache {
+ public:
+  // Slots per byte of capacity: one per 256 bytes (a slot and a 224-byte payload).
+  static constexpr std::size_t kBytesPerSlot = 256;
+
+  explicit EntryCache(std::size_t capacity);
+  ~EntryCache();
+  EntryCache(const EntryCache&) = delete;
+  EntryCache& operator=(const EntryCache&) = delete;
+
+  // A copy of entry `index`, when cached.
+  std::optional<LogEntry> find(std::uint64_t index) const;
+  // Caches a copy of `e`, replacing the entry in its slot and evicting others while the
+  // cache is over capacity; nothing when it cannot fit or memory runs out.
+  void add(const LogEntry& e);
+  // Forgets entries <= up_to (purge) / >= from (truncate) / all (reset).
+  void drop_through(std::uint64_t up_to);
+  void drop_from(std::uint64_t from);
+  void clear();
+
+  std::uint64_t entries() const;
+  std::uint64_t bytes() const;
+
+ private:
+  // Empty when index == 0 (no log index is 0). Trivial, so that calloc makes empty slots.
+  struct Slot {
+    std::uint64_t index;
+    std::uint64_t term;
+    char* payload;  // malloc'd, `len` bytes; null when len == 0
+    std::size_t len;
+  };
+
+  Slot& slot_of(std::uint64_t index) const { return slots_[index & (slot_count_ - 1)]; }
+  void free_slot(Slot& s) noexcept;
+  // Forgets the entries with indices in [lo, hi].
+  void drop_range(std::uint64_t lo, std::uint64_t hi);
+  void reset_bounds() {
+    lo_ = std::numeric_limits<std::uint64_t>::max();
+    hi_ = 0;
+  }
+
+  const std::size_t capacity_;
+  const std::size_t slot_count_;  // a power of two; 0 when the cache is off
+  mutable std::mutex mu_;
+  Slot* slots_ = nullptr;  // slot_count_ slots once the first entry is added
+  std::size_t bytes_ = 0;  // the table (once allocated) plus the cached payloads
+  std::size_t entries_ = 0;
+  std::size_t hand_ = 0;  // the next slot the eviction sweep looks at
+  // Every cached index is in [lo_, hi_] (bounds kept on add, reset when the cache empties),
+  // so a drop that misses them costs nothing.
+  std::uint64_t lo_ = std::numeric_limits<std::uint64_t>::max();
+  std::uint64_t hi_ = 0;
 };
 
 }  // namespace strata::raft::detail

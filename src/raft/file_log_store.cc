@@ -37,7 +37,8 @@ class FileLogStoreImpl final : public FileLogStore {
         files_(fs, std::move(dir), options_),
         lock_(std::move(lock)),
         meta_(std::move(meta)),
-        cache_(options.cache_bytes) {}
+        cache_(options.cache_bytes),
+        entry_cache_(options.entry_cache_bytes) {}
 
   // Makes every write return not_supported (a read-only log).
   void refuse_writes() {
@@ -69,6 +70,11 @@ class FileLogStoreImpl final : public FileLogStore {
     m.counter("log_syncs_total", "fdatasyncs of segments", d(s.syncs));
     m.counter("log_cache_hits_total", "entries served from the read cache", d(s.cache_hits));
     m.counter("log_disk_reads_total", "preads of entries", d(s.disk_reads));
+    m.gauge("log_entry_cache_entries", "entries read back from segments and kept",
+            d(s.entry_cache_entries));
+    m.gauge("log_entry_cache_bytes", "bytes charged to the entry cache", d(s.entry_cache_bytes));
+    m.counter("log_entry_cache_hits_total", "entry(i) reads served from the entry cache",
+              d(s.entry_cache_hits));
     m.counter("log_torn_tail_bytes_total", "bytes of torn tails cut at open",
               d(report_.torn_tail_bytes));
     m.counter("log_leftover_segments_total", "segments of interrupted purges deleted at open",
@@ -134,15 +140,17 @@ class FileLogStoreImpl final : public FileLogStore {
   std::mutex sync_mu_;  // serializes sync(); taken before mu_
   detail::LogIndex index_;
   detail::BatchCache cache_;
-  bool active_dirty_ = false;        // the active segment has writes not yet synced
-  bool meta_dirty_ = false;          // a purge boundary not yet synced
-  Status error_;                     // sticky: the first failed write or sync
-  std::string buf_;                  // reused encode buffer
-  std::uint64_t boundary_term_ = 0;  // term of entry first_index() - 1
+  mutable detail::EntryCache entry_cache_;  // entries read back from the segments (own mutex)
+  bool active_dirty_ = false;               // the active segment has writes not yet synced
+  bool meta_dirty_ = false;                 // a purge boundary not yet synced
+  Status error_;                            // sticky: the first failed write or sync
+  std::string buf_;                         // reused encode buffer
+  std::uint64_t boundary_term_ = 0;         // term of entry first_index() - 1
   std::atomic<std::uint64_t> first_{1};
   std::atomic<std::uint64_t> last_{0};
   FileLogOpenReport report_;
   mutable std::atomic<std::uint64_t> cache_hits_{0};
+  mutable std::atomic<std::uint64_t> entry_cache_hits_{0};
   mutable std::atomic<std::uint64_t> disk_reads_{0};
   std::uint64_t appends_ = 0;
   std::uint64_t bytes_written_ = 0;
@@ -313,6 +321,7 @@ Status FileLogStoreImpl::do_purge(std::uint64_t up_to, std::uint64_t up_to_term)
   }
   // 3. Memory.
   cache_.drop_through(up_to);
+  entry_cache_.drop_through(up_to);
   index_.drop_terms_before(up_to + 1);
   if (up_to == last_index()) index_.term_runs.clear();
   return Status();
@@ -335,6 +344,7 @@ Status FileLogStoreImpl::truncate_locked(std::uint64_t from) {
   active_dirty_ = false;
   last_.store(from - 1, std::memory_order_release);
   cache_.drop_from(from);
+  entry_cache_.drop_from(from);
   index_.drop_terms_from(from);
   return Status();
 }
@@ -378,6 +388,7 @@ Status FileLogStoreImpl::do_reset(std::uint64_t next_index, std::uint64_t prev_t
   }
   active_dirty_ = false;
   cache_.clear();
+  entry_cache_.clear();
   index_.term_runs.clear();
   boundary_term_ = prev_term;
   first_.store(next_index, std::memory_order_release);
@@ -395,9 +406,14 @@ Result<std::optional<LogEntry>> FileLogStoreImpl::do_entry(std::uint64_t index) 
     cache_hits_.fetch_add(1, std::memory_order_relaxed);
     return std::optional<LogEntry>(cache_.entry(s, index));
   }
+  if (auto e = entry_cache_.find(index)) {
+    entry_cache_hits_.fetch_add(1, std::memory_order_relaxed);
+    return e;
+  }
   std::vector<LogEntry> out;
   STRATA_RETURN_IF_ERROR(detail::read_records(s, index, index, out));
   disk_reads_.fetch_add(1, std::memory_order_relaxed);
+  entry_cache_.add(out.front());
   return std::optional<LogEntry>(std::move(out.front()));
 }
 
@@ -460,6 +476,9 @@ FileLogStats FileLogStoreImpl::stats() const {
   st.syncs = syncs_.load(std::memory_order_relaxed);
   st.cache_hits = cache_hits_.load(std::memory_order_relaxed);
   st.disk_reads = disk_reads_.load(std::memory_order_relaxed);
+  st.entry_cache_entries = entry_cache_.entries();
+  st.entry_cache_bytes = entry_cache_.bytes();
+  st.entry_cache_hits = entry_cache_hits_.load(std::memory_order_relaxed);
   return st;
 }
 

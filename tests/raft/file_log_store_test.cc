@@ -470,6 +470,160 @@ TEST(FileLogStore, ReadCacheServesRecentEntries) {
   for (std::uint64_t i = 150; i <= 302; ++i) ASSERT_EQ((*r)[i - 150], make_entry(i, 1));
 }
 
+// Entries read back from the files by entry(i) (the batch cache off), for the entry cache.
+FileLogOptions entry_cache_only(std::size_t bytes = std::size_t{1} << 20) {
+  FileLogOptions o;
+  o.cache_bytes = 0;
+  o.entry_cache_bytes = bytes;
+  return o;
+}
+
+TEST(FileLogStore, EntryCacheServesRereadsWithoutAPread) {
+  TempDir dir("raft-file");
+  auto log = open_log(dir.str(), entry_cache_only());
+  ASSERT_TRUE(log->append(make_entries(1, 100, 3)).ok());
+  for (int round = 0; round < 2; ++round) {
+    for (std::uint64_t i = 1; i <= 100; ++i) {
+      auto e = log->entry(i);
+      ASSERT_TRUE(e.has_value() && e->has_value()) << i;
+      ASSERT_EQ(**e, make_entry(i, 3));
+    }
+  }
+  const FileLogStats st = log->stats();
+  EXPECT_EQ(st.disk_reads, 100u);
+  EXPECT_EQ(st.entry_cache_hits, 100u);
+  EXPECT_EQ(st.entry_cache_entries, 100u);
+  std::uint64_t payloads = 0;
+  for (std::uint64_t i = 1; i <= 100; ++i) payloads += make_entry(i, 3).payload.size();
+  EXPECT_GE(st.entry_cache_bytes, payloads);
+  EXPECT_LE(st.entry_cache_bytes, std::uint64_t{1} << 20);
+  // Ranges neither use nor fill it.
+  auto r = log->entries(1, 100);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(log->stats().disk_reads, 101u);
+  EXPECT_EQ(log->stats().entry_cache_hits, 100u);
+}
+
+TEST(FileLogStore, EntryCacheStaysWithinItsCapacity) {
+  TempDir dir("raft-file");
+  // 4 KiB: 16 slots (one per 256 bytes of capacity), so indices 16 apart share a slot.
+  constexpr std::size_t kCap = 4096;
+  {
+    auto log = open_log(dir.str() + "/small", entry_cache_only(kCap));
+    std::vector<LogEntry> small;
+    for (std::uint64_t i = 1; i <= 50; ++i) small.push_back({i, 1, std::string(100, 'p')});
+    ASSERT_TRUE(log->append(small).ok());
+    for (std::uint64_t i = 1; i <= 50; ++i) ASSERT_TRUE(log->entry(i).has_value());
+    EXPECT_EQ(log->stats().entry_cache_entries, 16u);
+    EXPECT_LE(log->stats().entry_cache_bytes, kCap);
+    // Each slot holds the newest index read into it: 35..50 are all hits.
+    const std::uint64_t reads = log->stats().disk_reads;
+    for (std::uint64_t i = 35; i <= 50; ++i) ASSERT_EQ(**log->entry(i), small[i - 1]);
+    EXPECT_EQ(log->stats().disk_reads, reads);
+    EXPECT_EQ(log->stats().entry_cache_hits, 16u);
+    ASSERT_EQ(**log->entry(2), small[1]);  // evicted by 18 and 34: read again
+    EXPECT_EQ(log->stats().disk_reads, reads + 1);
+  }
+  {
+    // Payloads that fill the capacity before the slots do: the sweep evicts, sparing the
+    // entry just added.
+    auto log = open_log(dir.str() + "/large", entry_cache_only(kCap));
+    std::vector<LogEntry> large;
+    for (std::uint64_t i = 1; i <= 10; ++i) large.push_back({i, 1, std::string(1000, 'q')});
+    ASSERT_TRUE(log->append(large).ok());
+    for (std::uint64_t i = 1; i <= 10; ++i) {
+      ASSERT_EQ(**log->entry(i), large[i - 1]);
+      EXPECT_LE(log->stats().entry_cache_bytes, kCap);
+      EXPECT_LE(log->stats().entry_cache_entries, 3u);
+      const std::uint64_t reads = log->stats().disk_reads;
+      ASSERT_EQ(**log->entry(i), large[i - 1]);
+      EXPECT_EQ(log->stats().disk_reads, reads) << i;
+    }
+    // A payload larger than the capacity is not cached; the others stay.
+    const std::uint64_t before = log->stats().entry_cache_entries;
+    ASSERT_TRUE(log->append(make_entries(11, 1, 1)).ok());
+    std::vector<LogEntry> huge{{12, 1, std::string(kCap, 'h')}};
+    ASSERT_TRUE(log->append(huge).ok());
+    ASSERT_EQ(**log->entry(12), huge[0]);
+    EXPECT_EQ(log->stats().entry_cache_entries, before);
+  }
+}
+
+TEST(FileLogStore, EntryCacheOffCachesNothing) {
+  TempDir dir("raft-file");
+  auto log = open_log(dir.str(), entry_cache_only(0));
+  ASSERT_TRUE(log->append(make_entries(1, 10, 1)).ok());
+  for (int round = 0; round < 2; ++round) ASSERT_TRUE(log->entry(5).has_value());
+  EXPECT_EQ(log->stats().disk_reads, 2u);
+  EXPECT_EQ(log->stats().entry_cache_entries, 0u);
+  EXPECT_EQ(log->stats().entry_cache_hits, 0u);
+}
+
+TEST(FileLogStore, EntryCacheNeverServesATruncatedPurgedOrResetEntry) {
+  TempDir dir("raft-file");
+  auto log = open_log(dir.str(), entry_cache_only());
+  ASSERT_TRUE(log->append(make_entries(1, 100, 1)).ok());
+  for (std::uint64_t i = 1; i <= 100; ++i) ASSERT_TRUE(log->entry(i).has_value());
+  ASSERT_EQ(log->stats().entry_cache_entries, 100u);
+  // Truncate, then the same indices again in a newer term: the new entries are read.
+  ASSERT_TRUE(log->truncate(61).ok());
+  EXPECT_EQ(log->stats().entry_cache_entries, 60u);
+  ASSERT_TRUE(log->append(make_entries(61, 40, 2)).ok());
+  for (std::uint64_t i = 55; i <= 100; ++i) {
+    auto e = log->entry(i);
+    ASSERT_TRUE(e.has_value() && e->has_value());
+    ASSERT_EQ(**e, make_entry(i, i < 61 ? 1 : 2)) << i;
+  }
+  // replace() truncates too.
+  ASSERT_TRUE(log->replace(91, make_entries(91, 10, 3)).ok());
+  for (std::uint64_t i = 91; i <= 100; ++i) ASSERT_EQ(**log->entry(i), make_entry(i, 3));
+  // Purge: the purged entries leave the cache and are not served.
+  ASSERT_TRUE(log->purge(30).ok());
+  auto gone = log->entry(10);
+  ASSERT_TRUE(gone.has_value());
+  EXPECT_FALSE(gone->has_value());
+  EXPECT_EQ(log->stats().entry_cache_entries, 70u);
+  // Reset: nothing stays; the new log's entries are read from its files.
+  ASSERT_TRUE(log->reset(51, 1).ok());
+  EXPECT_EQ(log->stats().entry_cache_entries, 0u);
+  ASSERT_TRUE(log->append(make_entries(51, 20, 4)).ok());
+  for (std::uint64_t i = 51; i <= 70; ++i) ASSERT_EQ(**log->entry(i), make_entry(i, 4));
+}
+
+// Readers of entry(i) race a writer that truncates the tail and writes it again in a newer
+// term: once a rewrite has returned, no reader sees an entry of an older term there.
+TEST(FileLogStore, EntryCacheRacingTruncatesServesNoStaleEntry) {
+  TempDir dir("raft-file");
+  auto log = open_log(dir.str(), entry_cache_only());
+  ASSERT_TRUE(log->append(make_entries(1, 100, 1)).ok());
+  std::atomic<std::uint64_t> term{1};
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&, t] {
+      std::uint64_t i = 41 + static_cast<std::uint64_t>(t);
+      while (!stop.load()) {
+        const std::uint64_t at_least = term.load();
+        auto e = log->entry(i);
+        const std::uint64_t want = i < 51 ? 1 : at_least;  // 41..50 are never rewritten
+        if (!e.has_value() || !e->has_value() || (*e)->term < want ||
+            **e != make_entry(i, (*e)->term)) {
+          bad.fetch_add(1);
+        }
+        i = 41 + (i - 41 + 7) % 60;
+      }
+    });
+  }
+  for (std::uint64_t k = 2; k <= 200; ++k) {
+    ASSERT_TRUE(log->replace(51, make_entries(51, 50, k)).ok());
+    term.store(k);
+  }
+  stop.store(true);
+  for (auto& r : readers) r.join();
+  EXPECT_EQ(bad.load(), 0);
+}
+
 TEST(FileLogStore, SyncRacingAppendsAcrossRotationsLosesNothing) {
   TempDir dir("raft-file");
   auto log = open_log(dir.str(), small_segments());
