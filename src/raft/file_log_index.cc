@@ -210,7 +210,11 @@ void EntryCache::drop_range(std::uint64_t lo, std::uint64_t hi) {
       if (slots_[n].index >= lo && slots_[n].index <= hi) free_slot(slots_[n]);
     }
   }
-  if (entries_ == 0) reset_bounds();
+  // Nothing is cached in [lo, hi] any more: narrow the bounds past it (a purge or truncate
+  // never leaves entries on both sides), so that later drops stay cheap.
+  if (lo <= lo_) lo_ = hi == std::numeric_limits<std::uint64_t>::max() ? hi : hi + 1;
+  if (hi >= hi_) hi_ = lo == 0 ? 0 : lo - 1;
+  if (entries_ == 0 || lo_ > hi_) reset_bounds();
 }
 
 void EntryCache::drop_through(std::uint64_t up_to) { drop_range(1, up_to); }

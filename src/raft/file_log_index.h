@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "file_log_segment.h"
@@ -89,7 +90,7 @@ class BatchCache {
 // lookup touches one slot and the entry's payload. An entry is cached only after its CRC and
 // index were checked, and only while the log holds it: the store drops what a purge,
 // truncate or reset removes (under its exclusive lock, so no read that could re-insert a
-// removed entry runs meanwhile). Memory: the slot table (kSlotBytes per slot, allocated
+// removed entry runs meanwhile). Memory: the slot table (32 bytes per slot, allocated
 // zeroed on the first add so that untouched pages cost nothing) plus each cached payload;
 // when they pass the capacity, a hand sweeping the slots evicts entries until they fit.
 //
@@ -126,6 +127,8 @@ class EntryCache {
     char* payload;  // malloc'd, `len` bytes; null when len == 0
     std::size_t len;
   };
+  static_assert(std::is_trivially_copyable_v<Slot> &&
+                std::is_trivially_default_constructible_v<Slot>);
 
   Slot& slot_of(std::uint64_t index) const { return slots_[index & (slot_count_ - 1)]; }
   void free_slot(Slot& s) noexcept;

@@ -329,6 +329,8 @@ Status FileLogStoreImpl::do_purge(std::uint64_t up_to, std::uint64_t up_to_term)
 
 Status FileLogStoreImpl::truncate_locked(std::uint64_t from) {
   if (from > last_index()) return Status();
+  // Before any file changes: should one fail, no entry it removed is served from memory.
+  entry_cache_.drop_from(from);
   // Newest segments first, each removal made durable before the next: a crash leaves a
   // prefix of the old log.
   auto& segs = index_.segments;
@@ -344,7 +346,6 @@ Status FileLogStoreImpl::truncate_locked(std::uint64_t from) {
   active_dirty_ = false;
   last_.store(from - 1, std::memory_order_release);
   cache_.drop_from(from);
-  entry_cache_.drop_from(from);
   index_.drop_terms_from(from);
   return Status();
 }
@@ -369,6 +370,7 @@ Status FileLogStoreImpl::do_reset(std::uint64_t next_index, std::uint64_t prev_t
   // the boundary moves: a removal lost in a crash would otherwise bring old entries back
   // above a lower boundary.
   STRATA_RETURN_IF_ERROR(fail(files_.make_removals_durable()));
+  entry_cache_.clear();  // before any segment goes (see truncate_locked)
   auto& segs = index_.segments;
   if (next_index > last_index()) {
     // Every entry on disk is below the new boundary: once it is synced, open deletes whatever
@@ -388,7 +390,6 @@ Status FileLogStoreImpl::do_reset(std::uint64_t next_index, std::uint64_t prev_t
   }
   active_dirty_ = false;
   cache_.clear();
-  entry_cache_.clear();
   index_.term_runs.clear();
   boundary_term_ = prev_term;
   first_.store(next_index, std::memory_order_release);

@@ -71,8 +71,8 @@
 // were written, so caching costs no copy), which serves the reads a Raft leader makes to
 // replicate what it just appended. Older entries are read from the
 // segment files with one pread per contiguous range and their CRC is verified on every read;
-// entry(i) keeps what it read in a bounded LRU cache (entry_cache_bytes), so that entries
-// read again — a lagging follower's, a state machine's re-reads — cost no system call.
+// entry(i) keeps what it read in a bounded, direct-mapped entry cache (entry_cache_bytes), so
+// that an entry read again by index costs no system call.
 // One descriptor per segment stays open.
 //
 // Thread-safety: safe for concurrent use without external synchronization. Reads take a
@@ -103,11 +103,15 @@ struct FileLogOptions {
   // batch is cached whole, without a copy; one larger than this is not cached).
   // Default: 8 MiB. 0 disables the cache.
   std::size_t cache_bytes = std::size_t{8} << 20;
-  // Bytes of entries that entry(i) read back from the segment files, kept for the next read
-  // of the same index (least recently used evicted first; each entry is charged its payload
-  // plus 96 bytes). A hit costs no pread and no CRC check (the entry was checked when read);
-  // entries() ranges neither use nor fill it. Purge, truncate and reset drop what they
-  // remove. Default: 32 MiB. 0 disables the cache.
+  // Bytes for the entries that entry(i) reads back from the segment files, kept for the next
+  // read of the same index: a hit costs no pread and no CRC check (the entry was checked
+  // when read). Direct-mapped by index (a log's consecutive indices never collide): a table
+  // of one 32-byte slot per 256 bytes of this capacity, allocated on the first entry cached
+  // (its pages mapped as they are used), plus the payloads cached; past the capacity, a hand
+  // sweeping the slots evicts entries (not least recently used first). entries() ranges
+  // neither use nor fill it. Purge, truncate and reset drop what they remove. Per store, on
+  // top of cache_bytes: mind the sum with many logs in one process.
+  // Default: 64 MiB (a 100k-entry log of 256 B payloads fits). Below 4 KiB, or 0: off.
   std::size_t entry_cache_bytes = std::size_t{64} << 20;
   // Reserve each new segment's segment_bytes on disk when it is created (fallocate, as etcd's
   // WAL does): appends then write into allocated space, so the fdatasync of sync() commits
