@@ -120,10 +120,15 @@ class FileLogStoreImpl final : public FileLogStore {
   }
   // Removes the newest segment file and makes the removal durable before the next one goes,
   // so that a crash leaves a prefix of the log.
+  // Reads stop at the segments left as each one goes (last_ is lowered at once), so that a
+  // failure between two removals leaves no index in range whose segment is gone.
   Status remove_newest_segment() {
     STRATA_RETURN_IF_ERROR(fail(files_.remove(index_.segments.back().path)));
     STRATA_RETURN_IF_ERROR(fail(files_.sync_dir()));
     index_.segments.pop_back();
+    const std::uint64_t left =
+        index_.segments.empty() ? first_index() - 1 : index_.segments.back().next() - 1;
+    if (left < last_index()) last_.store(left, std::memory_order_release);
     return Status();
   }
 

@@ -138,5 +138,40 @@ TEST(FileLogFault, TruncateInterruptedBetweenSegmentDeletionsLeavesAPrefix) {
   for (const auto& e : *all) ASSERT_EQ(e, make_entry(e.index, 1));
 }
 
+// A truncate that fails between two segment removals refuses writes; reads then serve the
+// entries of the segments left, and nothing of the segment that went.
+TEST(FileLogFault, ReadsAfterATruncateFailedBetweenRemovalsServeWhatIsLeft) {
+  TempDir dir("raft-fault");
+  FaultFileSystem fs(5);
+  FileLogOptions o = fault_options(fs);
+  o.cache_bytes = 0;  // every read from the files
+  auto log = FileLogStore::open(dir.str(), o);
+  ASSERT_TRUE(log.has_value());
+  for (std::uint64_t i = 1; i <= 300; i += 10) {
+    ASSERT_TRUE((*log)->append(make_entries(i, 10, 1)).ok());
+  }
+  ASSERT_TRUE((*log)->sync().ok());
+  for (std::uint64_t i = 1; i <= 300; ++i) ASSERT_TRUE((*log)->entry(i).has_value());
+  fs.fail_nth(FaultOp::kRemove, 2);  // the newest segment goes, the next one stays
+  EXPECT_TRUE((*log)->truncate(20).is_io_error());
+  const std::uint64_t last = (*log)->last_index();
+  EXPECT_GE(last, 19u);
+  EXPECT_LT(last, 300u);  // not past the segment that went
+  for (std::uint64_t i = 1; i <= 300; ++i) {
+    auto e = (*log)->entry(i);
+    ASSERT_TRUE(e.has_value()) << i << ": " << e.error();
+    if (i <= last) {
+      ASSERT_TRUE(e->has_value()) << i;
+      EXPECT_EQ(**e, make_entry(i, 1));
+    } else {
+      EXPECT_FALSE(e->has_value()) << i;
+    }
+  }
+  auto all = (*log)->entries(1, last);
+  ASSERT_TRUE(all.has_value()) << all.error();
+  EXPECT_EQ(all->size(), last);
+  EXPECT_TRUE((*log)->append(make_entries(last + 1, 1, 1)).is_io_error());  // sticky
+}
+
 }  // namespace
 }  // namespace strata::raft
