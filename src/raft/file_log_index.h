@@ -98,7 +98,7 @@ class BatchCache {
 // lock): an internal mutex guards the cache. The drops run under the store's exclusive lock.
 class EntryCache {
  public:
-  // Slots per byte of capacity: one per 256 bytes (a slot and a 224-byte payload).
+  // Bytes of capacity per slot (a 32-byte slot and room for a 224-byte payload).
   static constexpr std::size_t kBytesPerSlot = 256;
 
   explicit EntryCache(std::size_t capacity);

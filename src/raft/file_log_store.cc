@@ -119,9 +119,8 @@ class FileLogStoreImpl final : public FileLogStore {
     return Status();
   }
   // Removes the newest segment file and makes the removal durable before the next one goes,
-  // so that a crash leaves a prefix of the log.
-  // Reads stop at the segments left as each one goes (last_ is lowered at once), so that a
-  // failure between two removals leaves no index in range whose segment is gone.
+  // so that a crash leaves a prefix of the log. last_ comes down to the segments left at
+  // once: a failure before the next removal leaves no index in range whose segment is gone.
   Status remove_newest_segment() {
     STRATA_RETURN_IF_ERROR(fail(files_.remove(index_.segments.back().path)));
     STRATA_RETURN_IF_ERROR(fail(files_.sync_dir()));
