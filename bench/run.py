@@ -303,7 +303,8 @@ def main():
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "bench", "results"))
     ap.add_argument("--quick", action="store_true", help="smaller data sets (STRATA_BENCH_QUICK=1)")
     ap.add_argument("--filter", default="",
-                    help="only binaries whose name contains this (several: comma-separated); "
+                    help="only binaries whose name contains this (several: comma-separated; "
+                         "=NAME: exactly that name, e.g. =raft_bench without craft_bench); "
                          "the report then holds only the figures those binaries measured")
     ap.add_argument("--runs", type=int, default=1,
                     help="full runs of every binary; the report takes each figure's median "
@@ -324,8 +325,9 @@ def main():
     log(f"machine: {info['cores']} cores, {info['cpu']}, fsync median {info['fsync_median_us']} µs")
     filters = args.filter.split(",")
     info["filter"] = args.filter
-    binaries = [b for b in find_binaries(args.build_dir)
-                if any(f in os.path.basename(b) for f in filters)]
+    def wanted(name):
+        return any(f[1:] == name if f.startswith("=") else f in name for f in filters)
+    binaries = [b for b in find_binaries(args.build_dir) if wanted(os.path.basename(b))]
     if not binaries:
         log(f"no benchmark binaries under {args.build_dir}/bench")
         return 1

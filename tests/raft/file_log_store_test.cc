@@ -291,6 +291,51 @@ TEST(FileLogStore, ZeroTailInAnEarlierSegmentIsCleanButAGapIsCorruption) {
   EXPECT_NE(r.error().message().find("gap"), std::string_view::npos) << r.error();
 }
 
+// Open reads every segment into one buffer it keeps from file to file: a segment shorter than
+// the one before it is scanned by its own bytes only, never by what the longer one left in the
+// buffer past its end (which would read as garbage after the last record: a torn tail cut, or
+// damage refused).
+TEST(FileLogStore, AShorterSegmentAfterALongerOneIsScannedByItsOwnBytes) {
+  TempDir dir("raft-file");
+  FileLogOptions o = unpreallocated();
+  o.segment_bytes = 4096;
+  o.cache_bytes = 0;
+  auto sized = [](std::uint64_t index, std::size_t bytes) {
+    return std::vector<LogEntry>{
+        LogEntry{index, 1, std::string(bytes, static_cast<char>('a' + index))}};
+  };
+  {
+    auto log = open_log(dir.str(), o);
+    // Segment 1: entries 1 (3000 bytes) and 2 (10 bytes); entry 3 (2000 bytes) does not fit
+    // and starts segment 2.
+    ASSERT_TRUE(log->append(sized(1, 3000)).ok());
+    ASSERT_TRUE(log->append(sized(2, 10)).ok());
+    ASSERT_TRUE(log->append(sized(3, 2000)).ok());
+    ASSERT_TRUE(log->sync().ok());
+  }
+  const auto names = segment_names(dir.str());
+  ASSERT_EQ(names.size(), 2u);
+  ASSERT_GT(file_size(dir.file(names[0])), file_size(dir.file(names[1])) + 500);
+  for (std::uint64_t round = 0; round < 2; ++round) {
+    auto log = open_log(dir.str(), o);
+    ASSERT_NE(log, nullptr);
+    EXPECT_EQ(log->last_index(), 3 + round);
+    EXPECT_EQ(log->open_report().torn_tail_bytes, 0u);
+    EXPECT_EQ(log->open_report().zero_tail_bytes, 0u);
+    for (std::uint64_t i = 1; i <= 3 + round; ++i) {
+      auto e = log->entry(i);
+      ASSERT_TRUE(e.has_value() && e->has_value()) << i;
+      EXPECT_EQ(**e, sized(i, (*e)->payload.size())[0]) << i;
+    }
+    // The second round opens a log whose last segment is still the shorter one.
+    if (round == 0) {
+      ASSERT_TRUE(log->append(sized(4, 10)).ok());
+      ASSERT_TRUE(log->sync().ok());
+    }
+  }
+  EXPECT_EQ(segment_names(dir.str()).size(), 2u);
+}
+
 TEST(FileLogStore, AppendIsWrittenBeforeSync) {
   TempDir dir("raft-file");
   auto log = open_log(dir.str());
