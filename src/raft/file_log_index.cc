@@ -154,6 +154,20 @@ std::optional<LogEntry> EntryCache::find(std::uint64_t index) const {
   return LogEntry{index, s.term, std::string(s.payload == nullptr ? "" : s.payload, s.len)};
 }
 
+std::size_t EntryCache::find_run(std::uint64_t first, std::uint64_t last,
+                                 std::vector<LogEntry>& out) const {
+  std::lock_guard lock(mu_);
+  if (slots_ == nullptr || first < lo_ || first > hi_) return 0;
+  std::size_t n = 0;
+  // `i` stops at last + 1 <= kMaxIndex + 1: no wrap.
+  for (std::uint64_t i = first; i <= last; ++i, ++n) {
+    const Slot& s = slot_of(i);
+    if (s.index != i) break;
+    out.push_back(LogEntry{i, s.term, std::string(s.payload == nullptr ? "" : s.payload, s.len)});
+  }
+  return n;
+}
+
 void EntryCache::add(const LogEntry& e) {
   if (slot_count_ == 0 || e.index == 0) return;
   const std::size_t table = slot_count_ * sizeof(Slot);

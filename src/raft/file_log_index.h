@@ -108,6 +108,9 @@ class EntryCache {
 
   // A copy of entry `index`, when cached.
   std::optional<LogEntry> find(std::uint64_t index) const;
+  // Appends copies of the cached entries first, first + 1, ... to `out`, up to `last` or the
+  // first one not cached (one lock for the run); returns how many.
+  std::size_t find_run(std::uint64_t first, std::uint64_t last, std::vector<LogEntry>& out) const;
   // Caches a copy of `e`, replacing the entry in its slot and evicting others while the
   // cache is over capacity; nothing when it cannot fit or memory runs out.
   void add(const LogEntry& e);

@@ -541,11 +541,63 @@ TEST(FileLogStore, EntryCacheServesRereadsWithoutAPread) {
   std::uint64_t payloads = 0;
   for (std::uint64_t i = 1; i <= 100; ++i) payloads += make_entry(i, 3).payload.size();
   EXPECT_GE(st.entry_cache_bytes, payloads);
-  // Ranges neither use nor fill it.
+  // A range of cached entries is served from it: no pread.
   auto r = log->entries(1, 100);
   ASSERT_TRUE(r.has_value());
-  EXPECT_EQ(log->stats().disk_reads, 101u);
-  EXPECT_EQ(log->stats().entry_cache_hits, 100u);
+  ASSERT_EQ(r->size(), 100u);
+  for (std::uint64_t i = 1; i <= 100; ++i) ASSERT_EQ((*r)[i - 1], make_entry(i, 3)) << i;
+  EXPECT_EQ(log->stats().disk_reads, 100u);
+  EXPECT_EQ(log->stats().entry_cache_hits, 200u);
+}
+
+// entries() takes the cached entries from the start of each segment's run and reads the rest of
+// the run from the file in one pread; it keeps to max_bytes either way and does not fill the
+// cache.
+TEST(FileLogStore, RangesUseTheEntryCacheButDoNotFillIt) {
+  TempDir dir("raft-file");
+  auto log = open_log(dir.str(), entry_cache_only());
+  ASSERT_TRUE(log->append(make_entries(1, 100, 3)).ok());
+  for (std::uint64_t i = 1; i <= 40; ++i) ASSERT_TRUE(log->entry(i).has_value());
+  ASSERT_TRUE(log->entry(60).has_value());
+  const FileLogStats before = log->stats();
+  ASSERT_EQ(before.entry_cache_entries, 41u);
+  ASSERT_EQ(before.disk_reads, 41u);
+  // 1..40 cached, then 41..100 from the file (60, cached too, comes with that pread).
+  auto r = log->entries(1, 100);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->size(), 100u);
+  for (std::uint64_t i = 1; i <= 100; ++i) ASSERT_EQ((*r)[i - 1], make_entry(i, 3)) << i;
+  FileLogStats st = log->stats();
+  EXPECT_EQ(st.entry_cache_hits, 40u);
+  EXPECT_EQ(st.disk_reads, 42u);
+  EXPECT_EQ(st.entry_cache_entries, 41u);  // not filled by the range
+  // A range starting at an uncached entry reads it all from the file.
+  r = log->entries(50, 70);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->size(), 21u);
+  for (std::uint64_t i = 50; i <= 70; ++i) ASSERT_EQ((*r)[i - 50], make_entry(i, 3)) << i;
+  st = log->stats();
+  EXPECT_EQ(st.entry_cache_hits, 40u);
+  EXPECT_EQ(st.disk_reads, 43u);
+  // max_bytes counts cached entries like the others: the first always, then while they fit.
+  const std::uint64_t three = make_entry(1, 3).payload.size() + make_entry(2, 3).payload.size() +
+                              make_entry(3, 3).payload.size();
+  r = log->entries(1, 100, three);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->size(), 3u);
+  r = log->entries(1, 100, 1);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0], make_entry(1, 3));
+  // What a truncate removes is not served from the cache afterwards.
+  ASSERT_TRUE(log->truncate(21).ok());
+  ASSERT_TRUE(log->append(make_entries(21, 30, 4)).ok());
+  r = log->entries(1, 50);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->size(), 50u);
+  for (std::uint64_t i = 1; i <= 50; ++i) {
+    ASSERT_EQ((*r)[i - 1], make_entry(i, i <= 20 ? 3 : 4)) << i;
+  }
 }
 
 TEST(FileLogStore, EntryCacheStaysWithinItsCapacity) {

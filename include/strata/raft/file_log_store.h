@@ -72,7 +72,7 @@
 // replicate what it just appended. Older entries are read from the
 // segment files with one pread per contiguous range and their CRC is verified on every read;
 // entry(i) keeps what it read in a bounded, direct-mapped entry cache (entry_cache_bytes), so
-// that an entry read again by index costs no system call.
+// that an entry read again, by entry(i) or within entries(), costs no system call.
 // One descriptor per segment stays open.
 //
 // Thread-safety: safe for concurrent use without external synchronization. Reads take a
@@ -108,10 +108,11 @@ struct FileLogOptions {
   // when read). Direct-mapped by index (a log's consecutive indices never collide): a table
   // of one 32-byte slot per 256 bytes of this capacity, allocated on the first entry cached
   // (its pages mapped as they are used), plus the payloads cached; past the capacity, a hand
-  // sweeping the slots evicts entries (not least recently used first). entries() ranges
-  // neither use nor fill it. Purge, truncate and reset drop what they remove. Per store, on
-  // top of cache_bytes: mind the sum with many logs in one process.
-  // Default: 64 MiB (a 100k-entry log of 256 B payloads fits). Below 4 KiB, or 0: off.
+  // sweeping the slots evicts entries (not least recently used first). entries() serves the
+  // entries it holds (up to the first one it lacks; the rest of that segment's run is read
+  // from the file) but does not fill it: a follower's catch-up would sweep it. Purge, truncate and
+  // reset drop what they remove. Per store, on top of cache_bytes: mind the sum with many logs in
+  // one process. Default: 64 MiB (a 100k-entry log of 256 B payloads fits). Below 4 KiB, or 0: off.
   std::size_t entry_cache_bytes = std::size_t{64} << 20;
   // Reserve each new segment's segment_bytes on disk when it is created (fallocate, as etcd's
   // WAL does): appends then write into allocated space, so the fdatasync of sync() commits
@@ -169,7 +170,7 @@ struct FileLogStats {
   std::uint64_t disk_reads = 0;           // preads issued for entries
   std::uint64_t entry_cache_entries = 0;  // entries in the entry cache (entry_cache_bytes)
   std::uint64_t entry_cache_bytes = 0;    // its slot table (once allocated) and payloads
-  std::uint64_t entry_cache_hits = 0;     // entry(i) reads it served
+  std::uint64_t entry_cache_hits = 0;     // entries it served (entry(i) and entries())
 };
 
 class FileLogStore : public LogStore {
