@@ -151,7 +151,7 @@ std::optional<LogEntry> EntryCache::find(std::uint64_t index) const {
   if (slots_ == nullptr) return std::nullopt;
   const Slot& s = slot_of(index);
   if (s.index != index) return std::nullopt;
-  return LogEntry{index, s.term, std::string(s.payload == nullptr ? "" : s.payload, s.len)};
+  return entry_of(s);
 }
 
 std::size_t EntryCache::find_run(std::uint64_t first, std::uint64_t last,
@@ -163,7 +163,7 @@ std::size_t EntryCache::find_run(std::uint64_t first, std::uint64_t last,
   for (std::uint64_t i = first; i <= last; ++i, ++n) {
     const Slot& s = slot_of(i);
     if (s.index != i) break;
-    out.push_back(LogEntry{i, s.term, std::string(s.payload == nullptr ? "" : s.payload, s.len)});
+    out.push_back(entry_of(s));
   }
   return n;
 }

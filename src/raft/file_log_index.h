@@ -134,6 +134,10 @@ class EntryCache {
                 std::is_trivially_default_constructible_v<Slot>);
 
   Slot& slot_of(std::uint64_t index) const { return slots_[index & (slot_count_ - 1)]; }
+  // A copy of the entry an occupied slot holds.
+  static LogEntry entry_of(const Slot& s) {
+    return LogEntry{s.index, s.term, std::string(s.payload == nullptr ? "" : s.payload, s.len)};
+  }
   void free_slot(Slot& s) noexcept;
   // Forgets the entries with indices in [lo, hi].
   void drop_range(std::uint64_t lo, std::uint64_t hi);
