@@ -2,9 +2,45 @@
 #include "file_log_segment.h"
 
 #include <algorithm>
+#include <system_error>
 #include <utility>
 
 namespace strata::raft::detail {
+
+void FileCloser::close(std::shared_ptr<File> f) {
+  std::unique_lock lock(mu_);
+  pending_.push_back(std::move(f));
+  if (running_) return;
+  if (thread_.joinable()) thread_.join();  // it has exited, or is about to (running_ false)
+  try {
+    thread_ = std::thread([this] { run(); });
+    running_ = true;
+  } catch (const std::system_error&) {  // no thread: close here
+    std::vector<std::shared_ptr<File>> files;
+    files.swap(pending_);
+    lock.unlock();
+    files.clear();
+  }
+}
+
+void FileCloser::run() {
+  std::unique_lock lock(mu_);
+  while (!pending_.empty()) {
+    std::vector<std::shared_ptr<File>> files;
+    files.swap(pending_);
+    lock.unlock();
+    files.clear();  // the closes
+    lock.lock();
+  }
+  running_ = false;
+  idle_.notify_all();
+}
+
+void FileCloser::drain() {
+  std::unique_lock lock(mu_);
+  idle_.wait(lock, [this] { return !running_; });
+  if (thread_.joinable()) thread_.join();
+}
 
 Result<std::shared_ptr<File>> SegmentFiles::open(const std::string& path) {
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> f, fs_.open(path, OpenMode::kReadWrite));
@@ -68,9 +104,10 @@ Status SegmentFiles::restart(Segment& s) {
   return Status();
 }
 
-Status SegmentFiles::remove(const std::string& path) {
-  STRATA_RETURN_IF_ERROR(fs_.remove(path));
+Status SegmentFiles::remove(Segment& s) {
+  STRATA_RETURN_IF_ERROR(fs_.remove(s.path));
   removals_pending_ = true;
+  if (s.file) closer_.close(std::move(s.file));
   return Status();
 }
 

@@ -94,7 +94,11 @@ class FileLogStoreImpl final : public FileLogStore {
   Status do_replace(std::uint64_t from, std::span<const LogEntry> entries) override;
   Status do_sync() override;
   Status do_reset(std::uint64_t next_index, std::uint64_t prev_term) override;
-  Status do_close() override { return options_.read_only ? Status() : do_sync(); }
+  Status do_close() override {
+    Status s = options_.read_only ? Status() : do_sync();
+    files_.drain_closes();  // removed segments' files are closed when close() returns
+    return s;
+  }
   Status do_checkpoint(const std::string& dir) override;
 
   // Records the first failed write or sync (the store refuses writes from then on). A file or
@@ -119,16 +123,16 @@ class FileLogStoreImpl final : public FileLogStore {
     return Status();
   }
   // Removes the newest segment file and makes the removal durable before the next one goes,
-  // so that a crash leaves a prefix of the log. last_ comes down to the segments left at
-  // once: a failure before the next removal leaves no index in range whose segment is gone.
+  // so that a crash leaves a prefix of the log. The segment leaves the index, and last_ comes
+  // down to the segments left, as soon as the file is unlinked (its handle has gone to the
+  // closer): should the directory fsync fail, no index in range has a segment that is gone.
   Status remove_newest_segment() {
-    STRATA_RETURN_IF_ERROR(fail(files_.remove(index_.segments.back().path)));
-    STRATA_RETURN_IF_ERROR(fail(files_.sync_dir()));
+    STRATA_RETURN_IF_ERROR(fail(files_.remove(index_.segments.back())));
     index_.segments.pop_back();
     const std::uint64_t left =
         index_.segments.empty() ? first_index() - 1 : index_.segments.back().next() - 1;
     if (left < last_index()) last_.store(left, std::memory_order_release);
-    return Status();
+    return fail(files_.sync_dir());
   }
 
   Status append_locked(std::span<const LogEntry> entries);
@@ -319,7 +323,7 @@ Status FileLogStoreImpl::do_purge(std::uint64_t up_to, std::uint64_t up_to_term)
     STRATA_RETURN_IF_ERROR(sync_boundary());
     while (!segs.empty() && segs.front().next() <= up_to + 1) {
       if (segs.size() == 1) active_dirty_ = false;
-      STRATA_RETURN_IF_ERROR(fail(files_.remove(segs.front().path)));
+      STRATA_RETURN_IF_ERROR(fail(files_.remove(segs.front())));
       segs.pop_front();
     }
   }
@@ -382,7 +386,7 @@ Status FileLogStoreImpl::do_reset(std::uint64_t next_index, std::uint64_t prev_t
     STRATA_RETURN_IF_ERROR(put_boundary({next_index, prev_term}));
     STRATA_RETURN_IF_ERROR(sync_boundary());
     while (!segs.empty()) {
-      STRATA_RETURN_IF_ERROR(fail(files_.remove(segs.back().path)));
+      STRATA_RETURN_IF_ERROR(fail(files_.remove(segs.back())));
       segs.pop_back();
     }
   } else {

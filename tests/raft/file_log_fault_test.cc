@@ -173,5 +173,48 @@ TEST(FileLogFault, ReadsAfterATruncateFailedBetweenRemovalsServeWhatIsLeft) {
   EXPECT_TRUE((*log)->append(make_entries(last + 1, 1, 1)).is_io_error());  // sticky
 }
 
+// The same when the directory fsync after the first removal fails: that segment's file is
+// unlinked (and its handle gone), so nothing of it is served.
+TEST(FileLogFault, ReadsAfterATruncateWhoseDirectorySyncFailedServeWhatIsLeft) {
+  TempDir dir("raft-fault");
+  FaultFileSystem fs(6);
+  FileLogOptions o = fault_options(fs);
+  o.cache_bytes = 0;  // every read from the files
+  {
+    auto log = FileLogStore::open(dir.str(), o);
+    ASSERT_TRUE(log.has_value());
+    for (std::uint64_t i = 1; i <= 300; i += 10) {
+      ASSERT_TRUE((*log)->append(make_entries(i, 10, 1)).ok());
+    }
+    ASSERT_TRUE((*log)->sync().ok());
+    for (std::uint64_t i = 1; i <= 300; ++i) ASSERT_TRUE((*log)->entry(i).has_value());
+    fs.fail_nth(FaultOp::kSyncDir, 1);  // after the newest segment is unlinked
+    EXPECT_TRUE((*log)->truncate(20).is_io_error());
+    const std::uint64_t last = (*log)->last_index();
+    EXPECT_GE(last, 19u);
+    EXPECT_LT(last, 300u);
+    for (std::uint64_t i = 1; i <= 300; ++i) {
+      auto e = (*log)->entry(i);
+      ASSERT_TRUE(e.has_value()) << i << ": " << e.error();
+      EXPECT_EQ(e->has_value(), i <= last) << i;
+      if (i <= last) {
+        EXPECT_EQ(**e, make_entry(i, 1));
+      }
+    }
+    auto all = (*log)->entries(1, last);
+    ASSERT_TRUE(all.has_value()) << all.error();
+    EXPECT_EQ(all->size(), last);
+    EXPECT_TRUE((*log)->append(make_entries(last + 1, 1, 1)).is_io_error());  // sticky
+    EXPECT_TRUE((*log)->close().is_io_error());
+  }
+  fs.crash(CrashMode::kDropUnsynced);
+  auto log = FileLogStore::open(dir.str(), o);
+  ASSERT_TRUE(log.has_value()) << log.error();
+  EXPECT_GE((*log)->last_index(), 19u);
+  auto all = (*log)->entries(1, (*log)->last_index());
+  ASSERT_TRUE(all.has_value()) << all.error();
+  for (const auto& e : *all) ASSERT_EQ(e, make_entry(e.index, 1));
+}
+
 }  // namespace
 }  // namespace strata::raft

@@ -4,9 +4,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "file_test_util.h"
@@ -109,6 +113,126 @@ TEST(FileLogStore, PurgeDeletesOnlyWholeSegments) {
   auto e = log->entry(151);
   ASSERT_TRUE(e.has_value() && e->has_value());
   EXPECT_EQ(**e, make_entry(151, 1));
+}
+
+// A posix file system whose files record the thread that closes them, and can hold a close
+// until the test lets it through.
+class CloseWatchingFs final : public FileSystem {
+ public:
+  struct Closes {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::pair<std::string, std::thread::id>> closed;  // path, closing thread
+    std::vector<std::string> opened;
+    int open = 0;
+    bool hold = false;  // closes wait while set
+  };
+
+  Result<std::unique_ptr<File>> open(const std::string& path, OpenMode mode) override {
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> f, base_.open(path, mode));
+    std::lock_guard lock(closes_.mu);
+    ++closes_.open;
+    closes_.opened.push_back(path);
+    return std::unique_ptr<File>(new Watched(std::move(f), closes_));
+  }
+  Result<bool> exists(const std::string& p) override { return base_.exists(p); }
+  Status remove(const std::string& p) override { return base_.remove(p); }
+  Status rename(const std::string& a, const std::string& b) override { return base_.rename(a, b); }
+  Status create_dirs(const std::string& d) override { return base_.create_dirs(d); }
+  Status sync_dir(const std::string& d) override { return base_.sync_dir(d); }
+  Result<std::vector<std::string>> list_dir(const std::string& d) override {
+    return base_.list_dir(d);
+  }
+  Result<std::unique_ptr<FileLock>> lock(const std::string& p) override { return base_.lock(p); }
+
+  Closes& closes() { return closes_; }
+
+ private:
+  class Watched final : public File {
+   public:
+    Watched(std::unique_ptr<File> f, Closes& c) : f_(std::move(f)), c_(c) {}
+    ~Watched() override {
+      std::unique_lock lock(c_.mu);
+      // Bounded, so that a close made on the caller's thread fails the test, not hangs it.
+      c_.cv.wait_for(lock, std::chrono::seconds(5), [this] { return !c_.hold; });
+      c_.closed.emplace_back(f_->path(), std::this_thread::get_id());
+      --c_.open;
+      c_.cv.notify_all();
+    }
+    Result<std::size_t> read_at(std::uint64_t o, std::span<char> out) const override {
+      return f_->read_at(o, out);
+    }
+    Status write_at(std::uint64_t o, std::string_view d) override { return f_->write_at(o, d); }
+    Status truncate(std::uint64_t n) override { return f_->truncate(n); }
+    Status preallocate(std::uint64_t n) override { return f_->preallocate(n); }
+    Status sync() override { return f_->sync(); }
+    Result<std::uint64_t> size() const override { return f_->size(); }
+    const std::string& path() const override { return f_->path(); }
+
+   private:
+    std::unique_ptr<File> f_;
+    Closes& c_;
+  };
+
+  FileSystem& base_ = FileSystem::posix();
+  Closes closes_;
+};
+
+TEST(FileLogStore, RemovedSegmentsAreClosedOffTheCallersThreadAndBeforeCloseReturns) {
+  TempDir dir("raft-file");
+  CloseWatchingFs fs;
+  auto& c = fs.closes();
+  FileLogOptions o = small_segments();
+  o.fs = &fs;
+  auto log = open_log(dir.str(), o);
+  for (std::uint64_t i = 1; i <= 300; i += 10)
+    ASSERT_TRUE(log->append(make_entries(i, 10, 1)).ok());
+  const auto before = segment_names(dir.str());
+  ASSERT_GT(before.size(), 4u);
+  auto closed_segments = [&] {
+    std::vector<std::pair<std::string, std::thread::id>> out;
+    for (const auto& [path, tid] : c.closed)
+      if (path.ends_with(".log")) out.emplace_back(path, tid);
+    return out;
+  };
+
+  // purge() returns, its segments unlinked, while their closes are held back: it does not
+  // wait for them. Reads and appends go on meanwhile.
+  {
+    std::lock_guard lock(c.mu);
+    c.hold = true;
+  }
+  ASSERT_TRUE(log->purge(150).ok());
+  EXPECT_LT(segment_names(dir.str()).size(), before.size());
+  auto e = log->entry(151);
+  ASSERT_TRUE(e.has_value() && e->has_value());
+  ASSERT_TRUE(log->append(make_entries(301, 10, 1)).ok());
+  {
+    std::lock_guard lock(c.mu);
+    EXPECT_TRUE(closed_segments().empty());
+    c.hold = false;
+    c.cv.notify_all();
+  }
+  // truncate() and reset() hand their files over the same way.
+  ASSERT_TRUE(log->truncate(250).ok());
+  ASSERT_TRUE(log->reset(1000, 2).ok());
+  ASSERT_TRUE(log->append(make_entries(1000, 10, 2)).ok());
+
+  // close() returns once every removed segment's file is closed, each on another thread.
+  ASSERT_TRUE(log->close().ok());
+  {
+    std::lock_guard lock(c.mu);
+    const auto closed = closed_segments();
+    const auto left = segment_names(dir.str());
+    ASSERT_EQ(left.size(), 1u);  // the one reset() started
+    const auto opened_segments = std::count_if(
+        c.opened.begin(), c.opened.end(), [](const std::string& p) { return p.ends_with(".log"); });
+    EXPECT_EQ(closed.size(), static_cast<std::size_t>(opened_segments) - 1);
+    for (const auto& [path, tid] : closed) EXPECT_NE(tid, std::this_thread::get_id()) << path;
+  }
+  log.reset();
+  std::lock_guard lock(c.mu);
+  EXPECT_EQ(c.open, 0);
 }
 
 TEST(FileLogStore, SecondOpenOfTheSameDirectoryIsBusy) {
