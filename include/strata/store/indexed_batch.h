@@ -16,13 +16,17 @@
 // IndexedBatch<S> is S's own indexed batch when S has one (IndexedBatchStore: RocksDbStore's is
 // RocksDbIndexedBatch, over a rocksdb::WriteBatchWithIndex), and otherwise OverlayBatch<S>: a hash
 // map per space of the pending writes over S's own reads, so any Store — MemoryStore, a user's —
-// gets one. Point reads and writes cost one hash lookup; the keys are put in order only when a
-// range is read (the keys added since the last range read are merged into an ordered index then).
+// gets one. Writes are logged as they come and enter the hash maps only when something reads the
+// batch (a group of commands that only write never hashes a key); then point reads cost one hash
+// lookup; the keys are put in order only when a range is read (the keys added since the last
+// range read are merged into an ordered index then).
 // OverlayBatch reads what S can read: get, get_into and multi_get always; range_iter when S is
 // a RangeReadStore. Its commit builds one S::write_batch holding the final value of each
 // written key (the same result as replaying the operations in order) and commits that. Into a
 // MemoryStore's batch (MemoryWriteBatch: put_owned, take_back) the keys and values move instead
-// of being copied, and move back if the commit fails.
+// of being copied, and move back if the commit fails; there the writes no read has indexed
+// follow the indexed ones in the order they were made (a key written twice is then applied
+// twice, with the same result), so that a group that only writes costs no hashing.
 //
 // Isolation: reads see the store's latest committed state under the pending writes; there is
 // no locking. With one writer (StorageManager's), that is the state the batch will commit onto.
@@ -32,6 +36,7 @@
 // invalidated by the next write or rollback to the batch, and must not outlive it.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <concepts>
 #include <cstddef>
@@ -111,6 +116,9 @@ class OverlayBatch {
   // Drops every operation, savepoint and recorded error.
   void clear() {
     for (auto& p : *pending_) p.clear();
+    log_.clear();
+    absorbed_ = 0;
+    log_base_ = next_seq_;
     undo_.clear();
     savepoints_.clear();
     count_ = 0;
@@ -118,14 +126,24 @@ class OverlayBatch {
     error_ = Status();
   }
 
-  void set_savepoint() { savepoints_.push_back(Savepoint{undo_.size(), count_, bytes_, error_}); }
+  void set_savepoint() { savepoints_.push_back(Savepoint{next_seq_, count_, bytes_, error_}); }
   Status rollback_to_savepoint() {
     if (savepoints_.empty()) return Status::invalid_argument("rollback_to_savepoint: no savepoint");
     const Savepoint sp = savepoints_.back();
     savepoints_.pop_back();
-    // Newest first: an entry created after the savepoint is erased only once every later
-    // change of it has been undone.
-    while (undo_.size() > sp.undo_size) {
+    // The writes since the savepoint still in the log go; those a read has moved into the
+    // maps are undone there, newest first: an entry created after the savepoint is erased only
+    // once every later change of it has been undone.
+    if (sp.seq <= log_base_) {  // every logged write came after it
+      log_.clear();
+      absorbed_ = 0;
+      log_base_ = sp.seq;
+    } else if (const auto keep = static_cast<std::size_t>(sp.seq - log_base_); keep < log_.size()) {
+      log_.resize(keep);
+      absorbed_ = std::min(absorbed_, keep);
+    }
+    next_seq_ = sp.seq;
+    while (!undo_.empty() && undo_.back().seq >= sp.seq) {
       Undo& u = undo_.back();
       if (u.existed) {
         u.entry->second = std::move(u.previous);
@@ -153,6 +171,7 @@ class OverlayBatch {
 
   Result<std::optional<std::string>> get(Space space, std::string_view key) const {
     if (!is_valid_state_space(space)) return unknown_space();
+    absorb();
     if (const auto* w = pending_write(state_space_index(space), key)) return *w;
     return store_->get(space, key);
   }
@@ -160,6 +179,7 @@ class OverlayBatch {
   // Copies the value into `buffer`; false when absent.
   Result<bool> get_into(Space space, std::string_view key, std::string& buffer) const {
     if (!is_valid_state_space(space)) return unknown_space();
+    absorb();
     if (const auto* w = pending_write(state_space_index(space), key)) {
       if (!*w) return false;
       buffer.assign(**w);
@@ -181,6 +201,7 @@ class OverlayBatch {
   Result<std::vector<std::optional<std::string>>> multi_get(
       Space space, std::span<const std::string_view> keys) const {
     if (!is_valid_state_space(space)) return unknown_space();
+    absorb();
     const std::size_t space_index = state_space_index(space);
     std::vector<std::optional<std::string>> out(keys.size());
     std::vector<std::size_t> misses;
@@ -213,6 +234,7 @@ class OverlayBatch {
   auto prefix_iter(Space space, std::string_view prefix) const {
     using Base = decltype(std::declval<const S&>().prefix_iter(space, prefix));
     settle_beneath();
+    absorb();
     if (!is_valid_state_space(space)) {
       return detail::OverlayRange<Base>(store_->prefix_iter(Space{}, prefix), &empty_map(),
                                         KeyBounds::prefix(prefix), ScanOrder::kForward,
@@ -229,6 +251,7 @@ class OverlayBatch {
                   ScanOrder order = ScanOrder::kForward) const requires RangeReadStore<S> {
     using Base = decltype(std::declval<const S&>().range_iter(space, KeyBounds{}, order));
     settle_beneath();
+    absorb();
     const bool valid = is_valid_state_space(space);
     const detail::OverlayMap* m =
         valid ? &(*pending_)[state_space_index(space)].ordered() : &empty_map();
@@ -246,7 +269,7 @@ class OverlayBatch {
     if constexpr (detail::OwningCommitStore<S>) {
       return commit_owned(options);
     }
-    Status s = commit_copy(options);
+    Status s = commit_copy(options, /*index_first=*/true);
     if (s.ok()) clear();
     return s;
   }
@@ -255,7 +278,7 @@ class OverlayBatch {
   // pipelined commits: read_beneath()).
   Status commit_in_place(WriteOptions options = {}) const {
     STRATA_RETURN_IF_ERROR(error_);
-    return commit_copy(options);
+    return commit_copy(options, /*index_first=*/false);
   }
 
   // The store the batch reads from and commits to.
@@ -274,7 +297,18 @@ class OverlayBatch {
   // Sets (or, with {}, forgets) the batch read beneath this one. clear() keeps it.
   // REQUIRES: `beneath.batch` reads from the same store and is not changed, moved or
   // destroyed until settle returns or another read_beneath() replaces it.
-  void read_beneath(Beneath beneath) noexcept { beneath_ = beneath; }
+  // It moves `beneath.batch`'s logged writes into its maps first (where the reads look): call it
+  // before that batch's commit starts.
+  void read_beneath(Beneath beneath) noexcept {
+    if (beneath.batch != nullptr) {
+      try {
+        beneath.batch->absorb();
+      } catch (const std::bad_alloc&) {
+        // Its log stays; pending_write() looks there too.
+      }
+    }
+    beneath_ = beneath;
+  }
 
  private:
   static constexpr std::size_t kSpaces = state_space_count<Space>;
@@ -321,13 +355,14 @@ class OverlayBatch {
   };
 
   struct Undo {
+    std::uint64_t seq;  // of the write it undoes
     std::size_t space;
     Entry* entry;                         // nodes are stable until erased
     bool existed;                         // the key had a pending write before
     std::optional<std::string> previous;  // that pending write
   };
   struct Savepoint {
-    std::size_t undo_size;
+    std::uint64_t seq;  // of the first write after it
     std::size_t count;
     std::size_t bytes;
     Status error;
@@ -338,7 +373,7 @@ class OverlayBatch {
   // (the store leaves its batch unchanged then), so the batch is unchanged as promised.
   Status commit_owned(WriteOptions options) {
     auto batch = store_->new_batch();
-    std::size_t total = 0;
+    std::size_t total = log_.size() - absorbed_;
     for (const Pending& p : *pending_) total += p.writes.size();
     try {
       // The only allocations before the store's commit: nothing has moved if one fails.
@@ -360,6 +395,16 @@ class OverlayBatch {
         }
       }
     }
+    // Then the writes no read has indexed, in the order they were made.
+    for (std::size_t j = absorbed_; j < log_.size(); ++j) {
+      LogOp& op = log_[j];
+      const Space space = all_state_spaces<Space>()[op.space];
+      if (op.value) {
+        batch.put_owned(space, std::move(op.key), std::move(*op.value));
+      } else {
+        batch.erase_owned(space, std::move(op.key));
+      }
+    }
     Status s = store_->commit(std::move(batch), options);
     if (s.ok()) {
       release_taken();
@@ -372,6 +417,10 @@ class OverlayBatch {
       auto& node = taken_[n].node;
       batch.take_back(n, node.key(), node.mapped() ? *node.mapped() : unused);
       (*pending_)[taken_[n].space].writes.insert(std::move(node));
+    }
+    for (std::size_t j = absorbed_, n = taken_.size(); j < log_.size(); ++j, ++n) {
+      LogOp& op = log_[j];
+      batch.take_back(n, op.key, op.value ? *op.value : unused);
     }
     release_taken();
     return s;
@@ -389,15 +438,25 @@ class OverlayBatch {
     const Writes& m = (*pending_)[i].writes;
     if (auto it = m.find(key); it != m.end()) return &it->second;
     if (beneath_.batch != nullptr) {
-      const Writes& below = (*beneath_.batch->pending_)[i].writes;
+      const OverlayBatch& b = *beneath_.batch;
+      // Its log is empty unless read_beneath() ran out of memory moving it: newest first.
+      for (std::size_t j = b.log_.size(); j > b.absorbed_; --j) {
+        const LogOp& op = b.log_[j - 1];
+        if (op.space == i && op.key == key) return &op.value;
+      }
+      const Writes& below = (*b.pending_)[i].writes;
       if (auto it = below.find(key); it != below.end()) return &it->second;
     }
     return nullptr;
   }
   void settle_beneath() const { beneath_.settle_and_forget(); }
 
-  // One S::write_batch with the final value of every written key, committed.
-  Status commit_copy(WriteOptions options) const {
+  // One S::write_batch with the final value of every written key, committed. `index_first`:
+  // the logged writes are moved into the maps first (one operation per key); else (a commit
+  // in place, which other threads may read meanwhile: nothing changes) they follow the maps'
+  // in order — read_beneath() has moved them already, unless it ran out of memory.
+  Status commit_copy(WriteOptions options, bool index_first) const {
+    if (index_first) absorb();
     auto batch = store_->new_batch();
     for (Space space : all_state_spaces<Space>()) {
       for (const auto& [key, value] : (*pending_)[state_space_index(space)].writes) {
@@ -406,6 +465,15 @@ class OverlayBatch {
         } else {
           batch.erase(space, key);
         }
+      }
+    }
+    for (std::size_t j = absorbed_; j < log_.size(); ++j) {
+      const LogOp& op = log_[j];
+      const Space space = all_state_spaces<Space>()[op.space];
+      if (op.value) {
+        batch.put(space, op.key, *op.value);
+      } else {
+        batch.erase(space, op.key);
       }
     }
     return store_->commit(std::move(batch), options);
@@ -425,25 +493,70 @@ class OverlayBatch {
         error_ = Status::invalid_argument("write batch names an unknown state space");
       return;
     }
-    const std::size_t i = state_space_index(space);
-    Pending& p = (*pending_)[i];
-    auto to_value = [&] {
-      return value ? std::optional<std::string>(std::in_place, *value) : std::nullopt;
-    };
-    if (auto it = p.writes.find(key); it != p.writes.end()) {
-      if (!savepoints_.empty()) undo_.push_back(Undo{i, &*it, true, std::move(it->second)});
-      it->second = to_value();
-      return;
+    log_.push_back(LogOp{state_space_index(space), std::string(key),
+                         value ? std::optional<std::string>(std::in_place, *value) : std::nullopt});
+    ++next_seq_;
+  }
+
+  // Moves the logged writes into the maps, in order, keeping what a rollback to an open
+  // savepoint needs to undo them. Should an allocation fail, the writes moved so far stay
+  // moved (absorbed_), the rest logged: the batch reads and rolls back the same either way.
+  void absorb() const {
+    if (absorbed_ == log_.size()) return;
+    const std::uint64_t undo_from = savepoints_.empty() ? next_seq_ : savepoints_.front().seq;
+    // The allocations that would leave a write half moved come first: room in the undo log,
+    // the ordered index's list and each map's buckets (a node is allocated before its key and
+    // value move into it).
+    if (!savepoints_.empty()) undo_.reserve(undo_.size() + (log_.size() - absorbed_));
+    std::array<std::size_t, kSpaces> per_space{};
+    for (std::size_t j = absorbed_; j < log_.size(); ++j) ++per_space[log_[j].space];
+    for (std::size_t i = 0; i < kSpaces; ++i) {
+      if (per_space[i] == 0) continue;
+      Pending& p = (*pending_)[i];
+      // Only when it must grow: reserve() may also shrink the buckets (and rehash).
+      const std::size_t want = p.writes.size() + per_space[i];
+      if (static_cast<double>(want) >
+          static_cast<double>(p.writes.bucket_count()) * double{p.writes.max_load_factor()}) {
+        p.writes.reserve(want);
+      }
+      if (!p.rebuild) p.unindexed.reserve(p.unindexed.size() + per_space[i]);
     }
-    Entry& e = *p.writes.emplace(std::string(key), to_value()).first;
-    p.added(&e);
-    if (!savepoints_.empty()) undo_.push_back(Undo{i, &e, false, std::nullopt});
+    for (; absorbed_ < log_.size(); ++absorbed_) {
+      LogOp& op = log_[absorbed_];
+      const std::uint64_t seq = log_base_ + absorbed_;
+      Pending& p = (*pending_)[op.space];
+      if (auto it = p.writes.find(op.key); it != p.writes.end()) {
+        if (seq >= undo_from)
+          undo_.push_back(Undo{seq, op.space, &*it, true, std::move(it->second)});
+        it->second = std::move(op.value);
+        continue;
+      }
+      Entry& e = *p.writes.emplace(std::move(op.key), std::move(op.value)).first;
+      p.added(&e);
+      if (seq >= undo_from) undo_.push_back(Undo{seq, op.space, &e, false, std::nullopt});
+    }
+    log_.clear();
+    absorbed_ = 0;
+    log_base_ = next_seq_;
   }
 
   S* store_;
   // Behind a pointer so that ranges keep a stable index address when the batch is moved.
   std::unique_ptr<std::array<Pending, kSpaces>> pending_;
-  std::vector<Undo> undo_;  // kept only while a savepoint exists
+  // A write not yet in the maps (absorb()).
+  struct LogOp {
+    std::size_t space;
+    std::string key;
+    std::optional<std::string> value;  // nullopt: an erase
+  };
+  // The writes since the maps were last brought up to date, oldest first; log_[j] is write
+  // number log_base_ + j (writes are numbered from 0 in the order they were made), and the
+  // first absorbed_ of them are already in the maps (an absorb() cut short).
+  mutable std::vector<LogOp> log_;
+  mutable std::size_t absorbed_ = 0;
+  mutable std::uint64_t log_base_ = 0;
+  std::uint64_t next_seq_ = 0;      // the number of the next write
+  mutable std::vector<Undo> undo_;  // kept only while a savepoint exists
   struct Taken {
     std::size_t space;
     typename Writes::node_type node;

@@ -430,6 +430,72 @@ TYPED_TEST_P(IndexedBatchSuite, RandomWritesScansAndRollbacksMatchAModel) {
   EXPECT_EQ(drain(this->store().prefix_iter(this->kA, "")), expected(""));
 }
 
+// Batch after batch of writes, erases, savepoints, rollbacks and pops with few reads between
+// them (a batch that indexes its writes only when read, as OverlayBatch does, then holds many
+// unindexed ones: before and after savepoints, written more than once), each committed with
+// whatever is left; the store must then hold what the model says.
+TYPED_TEST_P(IndexedBatchSuite, RandomBatchesReadRarelyCommitWhatAModelSays) {
+  auto key_of = [](std::uint32_t i) { return "k" + std::to_string(i); };
+  std::map<std::string, std::string> view;  // space kA as reads through the batch see it
+  std::mt19937 rng(20261203);
+  for (int round = 0; round < 60; ++round) {
+    auto b = this->batch();
+    std::vector<std::map<std::string, std::string>> saved;  // `view` at each open savepoint
+    const int steps = static_cast<int>(rng() % 60);
+    for (int step = 0; step < steps; ++step) {
+      const std::string key = key_of(static_cast<std::uint32_t>(rng() % 12));
+      switch (rng() % 16) {
+        case 0:
+        case 1:
+        case 2:
+        case 3:
+        case 4: {
+          const std::string value = "r" + std::to_string(round) + "s" + std::to_string(step);
+          b.put(this->kA, key, value);
+          view[key] = value;
+          break;
+        }
+        case 5:
+        case 6:
+          b.erase(this->kA, key);
+          view.erase(key);
+          break;
+        case 7:
+        case 8:
+        case 9:
+          b.set_savepoint();
+          saved.push_back(view);
+          break;
+        case 10:
+        case 11:
+          if (saved.empty()) break;
+          ASSERT_TRUE(b.rollback_to_savepoint().ok());
+          view = std::move(saved.back());
+          saved.pop_back();
+          break;
+        case 12:
+          if (saved.empty()) break;
+          ASSERT_TRUE(b.pop_savepoint().ok());
+          saved.pop_back();
+          break;
+        case 13:
+          b.put(this->kB, key, "other");  // another space in the same batch
+          break;
+        default: {
+          const auto it = view.find(key);
+          ASSERT_EQ(this->read(b, this->kA, key),
+                    it == view.end() ? std::nullopt : std::optional<std::string>(it->second))
+              << "round " << round << " step " << step;
+          break;
+        }
+      }
+    }
+    ASSERT_TRUE(commit_indexed(this->store(), std::move(b)).ok());
+    KeyValues want(view.begin(), view.end());
+    ASSERT_EQ(drain(this->store().prefix_iter(this->kA, "")), want) << "round " << round;
+  }
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     IndexedBatchSuite, GetSeesTheBatchsOwnWrites, TheLastWriteToAKeyWins,
     PrefixScanMergesPendingWrites, RangeScanMergesPendingWritesBothWays,
@@ -438,6 +504,6 @@ REGISTER_TYPED_TEST_SUITE_P(
     RefusedOperationFailsTheCommitAndWritesNothing, CommitAppliesTheFinalStateAndEmptiesTheBatch,
     ReadsFollowCommitsMadeMeanwhile, EmptyBatchCommitsNothing,
     SavepointsTakenBeforeTheFirstReadStillRollBack, ABatchNeverReadCommitsLikeAPlainOne,
-    RandomWritesScansAndRollbacksMatchAModel);
+    RandomWritesScansAndRollbacksMatchAModel, RandomBatchesReadRarelyCommitWhatAModelSays);
 
 }  // namespace strata::testing
