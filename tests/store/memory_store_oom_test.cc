@@ -193,51 +193,57 @@ TEST(MemoryStoreOutOfMemory, AFailedOverlayBatchCommitAppliesNothingAndKeepsTheB
 // allocation of that first read is made to fail in turn.
 TEST(MemoryStoreOutOfMemory, AReadThatRunsOutOfMemoryIndexingTheOverlayLeavesItWhole) {
   constexpr int kUniverse = 40;
-  std::size_t failures = 0;
-  for (long fail_at = 1;; ++fail_at) {
-    ASSERT_LT(fail_at, 100000) << "the read never succeeds";
-    for (bool rollback_first : {false, true}) {
-      std::mt19937_64 rng(11);  // the same batch every time
-      MemoryStore<SuiteSpace> store;
-      Model model;
-      auto b = new_indexed_batch(store);
-      Model at_savepoint;
-      for (int i = 0; i < 60; ++i) {
-        if (i == 25) {
-          b.set_savepoint();
-          at_savepoint = model;
+  // 60 writes, a savepoint after 25; and a single write after a savepoint (into empty maps).
+  for (const auto& [writes, savepoint_at] : {std::pair{60, 25}, std::pair{1, 0}}) {
+    std::size_t failures = 0;
+    for (long fail_at = 1;; ++fail_at) {
+      ASSERT_LT(fail_at, 100000) << "the read never succeeds";
+      bool done = false;
+      for (bool rollback_first : {false, true}) {
+        std::mt19937_64 rng(11);  // the same batch every time
+        MemoryStore<SuiteSpace> store;
+        Model model;
+        auto b = new_indexed_batch(store);
+        Model at_savepoint;
+        for (int i = 0; i < writes; ++i) {
+          if (i == savepoint_at) {
+            b.set_savepoint();
+            at_savepoint = model;
+          }
+          const SuiteSpace s = kSpaces[rng() % 2];
+          const std::string key = "k" + std::to_string(rng() % kUniverse);
+          if (rng() % 4 == 0) {
+            b.erase(s, key);
+            model.erase({s, key});
+          } else {
+            const std::string v = value_of(rng());
+            b.put(s, key, v);
+            model[{s, key}] = v;
+          }
         }
-        const SuiteSpace s = kSpaces[rng() % 2];
-        const std::string key = "k" + std::to_string(rng() % kUniverse);
-        if (rng() % 4 == 0) {
-          b.erase(s, key);
-          model.erase({s, key});
-        } else {
-          const std::string v = value_of(rng());
-          b.put(s, key, v);
-          model[{s, key}] = v;
+        g_fail_countdown = fail_at;
+        bool threw = false;
+        try {
+          (void)b.get(SuiteSpace::kAccounts, "k0");
+        } catch (const std::bad_alloc&) {
+          threw = true;
         }
+        const bool injected = g_fail_countdown == 0;
+        g_fail_countdown = 0;
+        ASSERT_EQ(threw, injected);
+        if (!injected) {
+          ASSERT_GE(failures, 2u);  // the read allocates: those failed first
+          done = true;
+          break;
+        }
+        ++failures;
+        if (!rollback_first) expect_holds(b, model, kUniverse, "the overlay after the failed read");
+        ASSERT_TRUE(b.rollback_to_savepoint().ok());
+        expect_holds(b, at_savepoint, kUniverse, "the overlay rolled back");
+        ASSERT_TRUE(commit_indexed(store, std::move(b)).ok());
+        expect_holds(store, at_savepoint, kUniverse, "the store");
       }
-      g_fail_countdown = fail_at;
-      bool threw = false;
-      try {
-        (void)b.get(SuiteSpace::kAccounts, "k0");
-      } catch (const std::bad_alloc&) {
-        threw = true;
-      }
-      const bool injected = g_fail_countdown == 0;
-      g_fail_countdown = 0;
-      ASSERT_EQ(threw, injected);
-      if (!injected) {
-        ASSERT_GE(failures, 4u);  // the read allocates: those failed first
-        return;
-      }
-      ++failures;
-      if (!rollback_first) expect_holds(b, model, kUniverse, "the overlay after the failed read");
-      ASSERT_TRUE(b.rollback_to_savepoint().ok());
-      expect_holds(b, at_savepoint, kUniverse, "the overlay rolled back");
-      ASSERT_TRUE(commit_indexed(store, std::move(b)).ok());
-      expect_holds(store, at_savepoint, kUniverse, "the store");
+      if (done) break;
     }
   }
 }

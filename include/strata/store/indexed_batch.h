@@ -513,9 +513,10 @@ class OverlayBatch {
     for (std::size_t i = 0; i < kSpaces; ++i) {
       if (per_space[i] == 0) continue;
       Pending& p = (*pending_)[i];
-      // Only when it must grow: reserve() may also shrink the buckets (and rehash).
+      // Only when it may have to grow (an empty map has room for none): reserve() may also
+      // shrink the buckets, and rehash.
       const std::size_t want = p.writes.size() + per_space[i];
-      if (static_cast<double>(want) >
+      if (static_cast<double>(want) >=
           static_cast<double>(p.writes.bucket_count()) * double{p.writes.max_load_factor()}) {
         p.writes.reserve(want);
       }
