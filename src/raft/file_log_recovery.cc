@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -116,7 +117,7 @@ class SegmentScanner {
           Result<format::SegmentScan> r = read_and_scan(k, own_, assumed);
           if (r.has_value() && r->file_size >= kHelperBytes) start_helper();
           lock.lock();
-          slots_[k] = Scanned{std::move(r), assumed};
+          slots_[k] = Scanned{std::move(r), assumed, nullptr};
         } else {
           done_.wait(lock);  // the helper has it
         }
@@ -124,6 +125,9 @@ class SegmentScanner {
       got = std::move(slots_[i]);
       slots_[i].reset();
     }
+    // What the helper's read or scan threw (out of memory), thrown here as if it were this
+    // thread's own.
+    if (got->thrown) std::rethrow_exception(got->thrown);
     Result<format::SegmentScan> r = std::move(got->result);
     if (!r.has_value() || got->prev_term == prev_term) return r;
     // Scanned ahead as if the term before were 0. With records, and the first at or above
@@ -141,6 +145,7 @@ class SegmentScanner {
   struct Scanned {
     Result<format::SegmentScan> result;
     std::uint64_t prev_term = 0;  // the one it was scanned with
+    std::exception_ptr thrown;    // the helper's exception instead of a result
   };
   struct Buffer {
     std::unique_ptr<char[]> data;
@@ -181,9 +186,14 @@ class SegmentScanner {
     while (!stop_ && next_ < segments_.size()) {
       const std::size_t k = next_++;
       lock.unlock();
-      Result<format::SegmentScan> r = read_and_scan(k, helper_buffer_, 0);
+      Scanned got{Status::aborted("segment not scanned"), 0, nullptr};
+      try {
+        got.result = read_and_scan(k, helper_buffer_, 0);
+      } catch (...) {  // an exception must not end the process: the caller throws it
+        got.thrown = std::current_exception();
+      }
       lock.lock();
-      slots_[k] = Scanned{std::move(r), 0};
+      slots_[k] = std::move(got);
       done_.notify_all();
     }
   }

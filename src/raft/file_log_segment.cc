@@ -2,20 +2,26 @@
 #include "file_log_segment.h"
 
 #include <algorithm>
-#include <system_error>
+#include <new>
 #include <utility>
 
 namespace strata::raft::detail {
 
-void FileCloser::close(std::shared_ptr<File> f) {
+void FileCloser::close(std::shared_ptr<File> f) noexcept {
   std::unique_lock lock(mu_);
-  pending_.push_back(std::move(f));
+  try {
+    pending_.push_back(std::move(f));
+  } catch (const std::bad_alloc&) {  // no room to hand it over: close here (f still holds it)
+    lock.unlock();
+    f.reset();
+    return;
+  }
   if (running_) return;
   if (thread_.joinable()) thread_.join();  // it has exited, or is about to (running_ false)
   try {
     thread_ = std::thread([this] { run(); });
     running_ = true;
-  } catch (const std::system_error&) {  // no thread: close here
+  } catch (...) {  // no thread (system_error, or no memory for one): close here
     std::vector<std::shared_ptr<File>> files;
     files.swap(pending_);
     lock.unlock();

@@ -62,8 +62,9 @@ class FileCloser {
   FileCloser& operator=(const FileCloser&) = delete;
   ~FileCloser() { drain(); }
 
-  // Drops `f` on the closer's thread (or here, should no thread start).
-  void close(std::shared_ptr<File> f);
+  // Drops `f` on the closer's thread (or here, should no thread start or no memory be left to
+  // queue it).
+  void close(std::shared_ptr<File> f) noexcept;
   // Returns once every file handed over has been dropped (and the thread has exited).
   void drain();
 

@@ -6,6 +6,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <new>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -157,6 +160,68 @@ TEST(FileLogRecovery, AnEmptyLastSegmentTakesTheTermBeforeIt) {
   EXPECT_FALSE((*log)->append(std::span(&lower, 1)).ok());
   const LogEntry next = entry(last + 1, 2 + last / 50);
   EXPECT_TRUE((*log)->append(std::span(&next, 1)).ok());
+}
+
+// Reads of one file throw std::bad_alloc (as a read buffer that cannot be had would).
+class ThrowingReadFs final : public FileSystem {
+ public:
+  explicit ThrowingReadFs(std::string victim) : victim_(std::move(victim)) {}
+  Result<std::unique_ptr<File>> open(const std::string& path, OpenMode mode) override {
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> f, base_.open(path, mode));
+    if (path != victim_) return f;
+    return std::unique_ptr<File>(new Throwing(std::move(f)));
+  }
+  Result<bool> exists(const std::string& p) override { return base_.exists(p); }
+  Status remove(const std::string& p) override { return base_.remove(p); }
+  Status rename(const std::string& a, const std::string& b) override { return base_.rename(a, b); }
+  Status create_dirs(const std::string& d) override { return base_.create_dirs(d); }
+  Status sync_dir(const std::string& d) override { return base_.sync_dir(d); }
+  Result<std::vector<std::string>> list_dir(const std::string& d) override {
+    return base_.list_dir(d);
+  }
+  Result<std::unique_ptr<FileLock>> lock(const std::string& p) override { return base_.lock(p); }
+
+ private:
+  class Throwing final : public File {
+   public:
+    explicit Throwing(std::unique_ptr<File> f) : f_(std::move(f)) {}
+    Result<std::size_t> read_at(std::uint64_t, std::span<char>) const override {
+      throw std::bad_alloc();
+    }
+    Status write_at(std::uint64_t o, std::string_view d) override { return f_->write_at(o, d); }
+    Status truncate(std::uint64_t n) override { return f_->truncate(n); }
+    Status sync() override { return f_->sync(); }
+    Result<std::uint64_t> size() const override { return f_->size(); }
+    const std::string& path() const override { return f_->path(); }
+
+   private:
+    std::unique_ptr<File> f_;
+  };
+
+  FileSystem& base_ = FileSystem::posix();
+  std::string victim_;
+};
+
+// An exception while reading a segment (whichever thread reads it) reaches the caller of
+// inspect_file_log (and open), as it did when one thread read them all: it does not end the
+// process from the helper thread.
+TEST(FileLogRecovery, AnExceptionReadingASegmentReachesTheCallerFromEitherThread) {
+  TempDir dir("raft-recovery");
+  write_log(dir.str(), [](std::uint64_t i) { return 1 + i / 40; });
+  const auto names = segment_names(dir.str());
+  ASSERT_GE(names.size(), 6u);
+  for (std::size_t victim = 1; victim < names.size(); ++victim) {
+    for (int round = 0; round < 3; ++round) {
+      ThrowingReadFs fs(dir.file(names[victim]));
+      FileLogInspectOptions o;
+      o.fs = &fs;
+      EXPECT_THROW((void)inspect_file_log(dir.str(), o), std::bad_alloc) << victim;
+    }
+  }
+  auto insp = inspect_file_log(dir.str());  // untouched
+  ASSERT_TRUE(insp.has_value()) << insp.error();
+  EXPECT_TRUE(insp->verdict.ok()) << insp->verdict;
+  EXPECT_EQ(insp->last_index, kEntries);
 }
 
 }  // namespace
