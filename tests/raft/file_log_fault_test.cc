@@ -138,6 +138,27 @@ TEST(FileLogFault, TruncateInterruptedBetweenSegmentDeletionsLeavesAPrefix) {
   for (const auto& e : *all) ASSERT_EQ(e, make_entry(e.index, 1));
 }
 
+// After a truncate(20) of entries 1..300 (term 1) that failed part way: the log ends at or
+// above 19 and below 300 (not past a segment that went), serves exactly the entries up to its
+// end, one by one and as a range, and refuses writes.
+void expect_serves_what_is_left(FileLogStore& log) {
+  const std::uint64_t last = log.last_index();
+  EXPECT_GE(last, 19u);
+  EXPECT_LT(last, 300u);
+  for (std::uint64_t i = 1; i <= 300; ++i) {
+    auto e = log.entry(i);
+    ASSERT_TRUE(e.has_value()) << i << ": " << e.error();
+    ASSERT_EQ(e->has_value(), i <= last) << i;
+    if (i <= last) {
+      EXPECT_EQ(**e, make_entry(i, 1));
+    }
+  }
+  auto all = log.entries(1, last);
+  ASSERT_TRUE(all.has_value()) << all.error();
+  EXPECT_EQ(all->size(), last);
+  EXPECT_TRUE(log.append(make_entries(last + 1, 1, 1)).is_io_error());  // sticky
+}
+
 // A truncate that fails between two segment removals refuses writes; reads then serve the
 // entries of the segments left, and nothing of the segment that went.
 TEST(FileLogFault, ReadsAfterATruncateFailedBetweenRemovalsServeWhatIsLeft) {
@@ -154,23 +175,7 @@ TEST(FileLogFault, ReadsAfterATruncateFailedBetweenRemovalsServeWhatIsLeft) {
   for (std::uint64_t i = 1; i <= 300; ++i) ASSERT_TRUE((*log)->entry(i).has_value());
   fs.fail_nth(FaultOp::kRemove, 2);  // the newest segment goes, the next one stays
   EXPECT_TRUE((*log)->truncate(20).is_io_error());
-  const std::uint64_t last = (*log)->last_index();
-  EXPECT_GE(last, 19u);
-  EXPECT_LT(last, 300u);  // not past the segment that went
-  for (std::uint64_t i = 1; i <= 300; ++i) {
-    auto e = (*log)->entry(i);
-    ASSERT_TRUE(e.has_value()) << i << ": " << e.error();
-    if (i <= last) {
-      ASSERT_TRUE(e->has_value()) << i;
-      EXPECT_EQ(**e, make_entry(i, 1));
-    } else {
-      EXPECT_FALSE(e->has_value()) << i;
-    }
-  }
-  auto all = (*log)->entries(1, last);
-  ASSERT_TRUE(all.has_value()) << all.error();
-  EXPECT_EQ(all->size(), last);
-  EXPECT_TRUE((*log)->append(make_entries(last + 1, 1, 1)).is_io_error());  // sticky
+  expect_serves_what_is_left(**log);
 }
 
 // The same when the directory fsync after the first removal fails: that segment's file is
@@ -190,21 +195,7 @@ TEST(FileLogFault, ReadsAfterATruncateWhoseDirectorySyncFailedServeWhatIsLeft) {
     for (std::uint64_t i = 1; i <= 300; ++i) ASSERT_TRUE((*log)->entry(i).has_value());
     fs.fail_nth(FaultOp::kSyncDir, 1);  // after the newest segment is unlinked
     EXPECT_TRUE((*log)->truncate(20).is_io_error());
-    const std::uint64_t last = (*log)->last_index();
-    EXPECT_GE(last, 19u);
-    EXPECT_LT(last, 300u);
-    for (std::uint64_t i = 1; i <= 300; ++i) {
-      auto e = (*log)->entry(i);
-      ASSERT_TRUE(e.has_value()) << i << ": " << e.error();
-      EXPECT_EQ(e->has_value(), i <= last) << i;
-      if (i <= last) {
-        EXPECT_EQ(**e, make_entry(i, 1));
-      }
-    }
-    auto all = (*log)->entries(1, last);
-    ASSERT_TRUE(all.has_value()) << all.error();
-    EXPECT_EQ(all->size(), last);
-    EXPECT_TRUE((*log)->append(make_entries(last + 1, 1, 1)).is_io_error());  // sticky
+    expect_serves_what_is_left(**log);
     EXPECT_TRUE((*log)->close().is_io_error());
   }
   fs.crash(CrashMode::kDropUnsynced);

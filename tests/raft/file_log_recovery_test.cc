@@ -163,7 +163,7 @@ TEST(FileLogRecovery, AnEmptyLastSegmentTakesTheTermBeforeIt) {
 }
 
 // Reads of one file throw std::bad_alloc (as a read buffer that cannot be had would).
-class ThrowingReadFs final : public FileSystem {
+class ThrowingReadFs final : public file_test::ForwardingFs {
  public:
   explicit ThrowingReadFs(std::string victim) : victim_(std::move(victim)) {}
   Result<std::unique_ptr<File>> open(const std::string& path, OpenMode mode) override {
@@ -171,34 +171,16 @@ class ThrowingReadFs final : public FileSystem {
     if (path != victim_) return f;
     return std::unique_ptr<File>(new Throwing(std::move(f)));
   }
-  Result<bool> exists(const std::string& p) override { return base_.exists(p); }
-  Status remove(const std::string& p) override { return base_.remove(p); }
-  Status rename(const std::string& a, const std::string& b) override { return base_.rename(a, b); }
-  Status create_dirs(const std::string& d) override { return base_.create_dirs(d); }
-  Status sync_dir(const std::string& d) override { return base_.sync_dir(d); }
-  Result<std::vector<std::string>> list_dir(const std::string& d) override {
-    return base_.list_dir(d);
-  }
-  Result<std::unique_ptr<FileLock>> lock(const std::string& p) override { return base_.lock(p); }
 
  private:
-  class Throwing final : public File {
+  class Throwing final : public file_test::ForwardingFile {
    public:
-    explicit Throwing(std::unique_ptr<File> f) : f_(std::move(f)) {}
+    using ForwardingFile::ForwardingFile;
     Result<std::size_t> read_at(std::uint64_t, std::span<char>) const override {
       throw std::bad_alloc();
     }
-    Status write_at(std::uint64_t o, std::string_view d) override { return f_->write_at(o, d); }
-    Status truncate(std::uint64_t n) override { return f_->truncate(n); }
-    Status sync() override { return f_->sync(); }
-    Result<std::uint64_t> size() const override { return f_->size(); }
-    const std::string& path() const override { return f_->path(); }
-
-   private:
-    std::unique_ptr<File> f_;
   };
 
-  FileSystem& base_ = FileSystem::posix();
   std::string victim_;
 };
 

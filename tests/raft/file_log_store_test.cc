@@ -117,7 +117,7 @@ TEST(FileLogStore, PurgeDeletesOnlyWholeSegments) {
 
 // A posix file system whose files record the thread that closes them, and can hold a close
 // until the test lets it through.
-class CloseWatchingFs final : public FileSystem {
+class CloseWatchingFs final : public file_test::ForwardingFs {
  public:
   struct Closes {
     std::mutex mu;
@@ -135,46 +135,26 @@ class CloseWatchingFs final : public FileSystem {
     closes_.opened.push_back(path);
     return std::unique_ptr<File>(new Watched(std::move(f), closes_));
   }
-  Result<bool> exists(const std::string& p) override { return base_.exists(p); }
-  Status remove(const std::string& p) override { return base_.remove(p); }
-  Status rename(const std::string& a, const std::string& b) override { return base_.rename(a, b); }
-  Status create_dirs(const std::string& d) override { return base_.create_dirs(d); }
-  Status sync_dir(const std::string& d) override { return base_.sync_dir(d); }
-  Result<std::vector<std::string>> list_dir(const std::string& d) override {
-    return base_.list_dir(d);
-  }
-  Result<std::unique_ptr<FileLock>> lock(const std::string& p) override { return base_.lock(p); }
 
   Closes& closes() { return closes_; }
 
  private:
-  class Watched final : public File {
+  class Watched final : public file_test::ForwardingFile {
    public:
-    Watched(std::unique_ptr<File> f, Closes& c) : f_(std::move(f)), c_(c) {}
+    Watched(std::unique_ptr<File> f, Closes& c) : ForwardingFile(std::move(f)), c_(c) {}
     ~Watched() override {
       std::unique_lock lock(c_.mu);
       // Bounded, so that a close made on the caller's thread fails the test, not hangs it.
       c_.cv.wait_for(lock, std::chrono::seconds(5), [this] { return !c_.hold; });
-      c_.closed.emplace_back(f_->path(), std::this_thread::get_id());
+      c_.closed.emplace_back(path(), std::this_thread::get_id());
       --c_.open;
       c_.cv.notify_all();
     }
-    Result<std::size_t> read_at(std::uint64_t o, std::span<char> out) const override {
-      return f_->read_at(o, out);
-    }
-    Status write_at(std::uint64_t o, std::string_view d) override { return f_->write_at(o, d); }
-    Status truncate(std::uint64_t n) override { return f_->truncate(n); }
-    Status preallocate(std::uint64_t n) override { return f_->preallocate(n); }
-    Status sync() override { return f_->sync(); }
-    Result<std::uint64_t> size() const override { return f_->size(); }
-    const std::string& path() const override { return f_->path(); }
 
    private:
-    std::unique_ptr<File> f_;
     Closes& c_;
   };
 
-  FileSystem& base_ = FileSystem::posix();
   Closes closes_;
 };
 

@@ -1,8 +1,13 @@
 // Helpers shared by the file-log tests.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -53,5 +58,44 @@ inline std::vector<std::string> segment_names(const std::string& dir) {
   std::sort(out.begin(), out.end());
   return out;
 }
+
+// A File that forwards every call to the one it wraps: a test overrides what it watches.
+class ForwardingFile : public File {
+ public:
+  explicit ForwardingFile(std::unique_ptr<File> f) : f_(std::move(f)) {}
+  Result<std::size_t> read_at(std::uint64_t o, std::span<char> out) const override {
+    return f_->read_at(o, out);
+  }
+  Status write_at(std::uint64_t o, std::string_view d) override { return f_->write_at(o, d); }
+  Status truncate(std::uint64_t n) override { return f_->truncate(n); }
+  Status preallocate(std::uint64_t n) override { return f_->preallocate(n); }
+  Status sync() override { return f_->sync(); }
+  Result<std::uint64_t> size() const override { return f_->size(); }
+  const std::string& path() const override { return f_->path(); }
+
+ private:
+  std::unique_ptr<File> f_;
+};
+
+// A FileSystem that forwards every call to the POSIX one: a test overrides open() to wrap the
+// files it watches.
+class ForwardingFs : public FileSystem {
+ public:
+  Result<std::unique_ptr<File>> open(const std::string& path, OpenMode mode) override {
+    return base_.open(path, mode);
+  }
+  Result<bool> exists(const std::string& p) override { return base_.exists(p); }
+  Status remove(const std::string& p) override { return base_.remove(p); }
+  Status rename(const std::string& a, const std::string& b) override { return base_.rename(a, b); }
+  Status create_dirs(const std::string& d) override { return base_.create_dirs(d); }
+  Status sync_dir(const std::string& d) override { return base_.sync_dir(d); }
+  Result<std::vector<std::string>> list_dir(const std::string& d) override {
+    return base_.list_dir(d);
+  }
+  Result<std::unique_ptr<FileLock>> lock(const std::string& p) override { return base_.lock(p); }
+
+ protected:
+  FileSystem& base_ = FileSystem::posix();
+};
 
 }  // namespace strata::raft::file_test
