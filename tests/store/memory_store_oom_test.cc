@@ -22,6 +22,8 @@
 namespace {
 // > 0: the allocation that brings it to 0 throws std::bad_alloc. Only this thread's.
 thread_local long g_fail_countdown = 0;
+// Allocations made by this thread.
+thread_local long g_allocations = 0;
 }  // namespace
 
 // GCC sees the free() below inlined under callers of the replaced operator new and calls it
@@ -31,6 +33,7 @@ thread_local long g_fail_countdown = 0;
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
 void* operator new(std::size_t n) {
+  ++g_allocations;
   if (g_fail_countdown > 0 && --g_fail_countdown == 0) throw std::bad_alloc();
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
@@ -244,6 +247,62 @@ TEST(MemoryStoreOutOfMemory, AReadThatRunsOutOfMemoryIndexingTheOverlayLeavesItW
         expect_holds(store, at_savepoint, kUniverse, "the store");
       }
       if (done) break;
+    }
+  }
+}
+
+// put(space, key, std::string&&) takes the value over: no allocation for it (in the overlay's
+// log and in MemoryStore's own batch), and when the put runs out of memory the value is still
+// the caller's.
+TEST(MemoryStoreOutOfMemory, APutOfAStringRvalueTakesTheValueOverAndKeepsItOnFailure) {
+  MemoryStore<SuiteSpace> store;
+  const std::string big(100, 'v');
+  const auto puts = [&](auto& batch) {
+    batch.put(SuiteSpace::kAccounts, "warm", big);  // the batch's first room
+    std::string value = big;
+    long before = g_allocations;
+    batch.put(SuiteSpace::kAccounts, "copied", std::string_view(value));
+    EXPECT_EQ(g_allocations - before, 1);  // the value's copy (the key is short)
+    before = g_allocations;
+    batch.put(SuiteSpace::kAccounts, "moved", std::move(value));
+    EXPECT_EQ(g_allocations - before, 0);
+  };
+  {
+    auto overlay = new_indexed_batch(store);
+    puts(overlay);
+    ASSERT_EQ(overlay.get(SuiteSpace::kAccounts, "moved").value(), big);
+    ASSERT_TRUE(commit_indexed(store, std::move(overlay)).ok());
+    ASSERT_EQ(store.get(SuiteSpace::kAccounts, "moved").value(), big);
+  }
+  {
+    auto plain = store.new_batch();
+    plain.reserve(8);
+    puts(plain);
+    ASSERT_TRUE(store.commit(std::move(plain)).ok());
+    ASSERT_EQ(store.get(SuiteSpace::kAccounts, "copied").value(), big);
+  }
+  // Each allocation of a put into a fresh batch failing in turn: the value stays whole.
+  for (bool overlay : {true, false}) {
+    for (long fail_at = 1;; ++fail_at) {
+      ASSERT_LT(fail_at, 100);
+      auto ob = new_indexed_batch(store);
+      auto pb = store.new_batch();
+      std::string value = big;
+      g_fail_countdown = fail_at;
+      bool threw = false;
+      try {
+        if (overlay) {
+          ob.put(SuiteSpace::kAccounts, "a key past the short string buffer", std::move(value));
+        } else {
+          pb.put(SuiteSpace::kAccounts, "a key past the short string buffer", std::move(value));
+        }
+      } catch (const std::bad_alloc&) {
+        threw = true;
+      }
+      g_fail_countdown = 0;
+      if (!threw) break;
+      EXPECT_EQ(value, big) << "allocation " << fail_at;
+      EXPECT_EQ(overlay ? ob.count() : pb.count(), 0u);
     }
   }
 }

@@ -14,19 +14,21 @@
 //   STRATA_RETURN_IF_ERROR(strata::commit_indexed(store, std::move(txn), {.sync = true}));
 //
 // IndexedBatch<S> is S's own indexed batch when S has one (IndexedBatchStore: RocksDbStore's is
-// RocksDbIndexedBatch, over a rocksdb::WriteBatchWithIndex), and otherwise OverlayBatch<S>: a hash
-// map per space of the pending writes over S's own reads, so any Store — MemoryStore, a user's —
-// gets one. Writes are logged as they come and enter the hash maps only when something reads the
-// batch (a group of commands that only write never hashes a key); then point reads cost one hash
-// lookup; the keys are put in order only when a range is read (the keys added since the last
-// range read are merged into an ordered index then).
+// RocksDbIndexedBatch, over a rocksdb::WriteBatchWithIndex), and otherwise OverlayBatch<S>: a log
+// of the pending writes over S's own reads, so any Store — MemoryStore, a user's — gets one.
+// Writes are logged as they come (a group of commands that only write never hashes a key). The
+// first read after some writes indexes them: an open-addressing hash table maps each key to its
+// latest write in the log (no allocation per key), so a point read costs one hash and a probe;
+// each indexed write remembers the write of its key it replaced, so a rollback to a savepoint
+// puts the keys back, newest first. The keys are put in order only when a range is read (the
+// writes indexed since the last range read are merged into an ordered index then).
 // OverlayBatch reads what S can read: get, get_into and multi_get always; range_iter when S is
-// a RangeReadStore. Its commit builds one S::write_batch holding the final value of each
-// written key (the same result as replaying the operations in order) and commits that. Into a
-// MemoryStore's batch (MemoryWriteBatch: put_owned, take_back) the keys and values move instead
-// of being copied, and move back if the commit fails; there the writes no read has indexed
-// follow the indexed ones in the order they were made (a key written twice is then applied
-// twice, with the same result), so that a group that only writes costs no hashing.
+// a RangeReadStore. Its commit builds one S::write_batch of the log's writes in order, without
+// those a later indexed write of the same key replaced (the same result as replaying them all):
+// one operation per key once the batch is indexed (commit() indexes it first, except into a
+// MemoryStore, whose batch, MemoryWriteBatch, takes the keys and values over instead of copying
+// them and gives them back if the commit fails: there the writes no read has indexed are
+// committed as they were made, and a key written twice is applied twice, with the same result).
 //
 // Isolation: reads see the store's latest committed state under the pending writes; there is
 // no locking. With one writer (StorageManager's), that is the state the batch will commit onto.
@@ -55,8 +57,8 @@
 #include "strata/core/status.h"
 #include "strata/store/concepts.h"
 #include "strata/store/detail/beneath.h"
+#include "strata/store/detail/node_index.h"
 #include "strata/store/detail/overlay_range.h"
-#include "strata/store/detail/string_map.h"
 #include "strata/store/key_range.h"
 #include "strata/store/state_space.h"
 
@@ -96,7 +98,7 @@ class OverlayBatch {
   // An empty batch reading from `store`.
   // REQUIRES: `store` outlives the batch.
   explicit OverlayBatch(S& store)
-      : store_(&store), pending_(std::make_unique<std::array<Pending, kSpaces>>()) {}
+      : store_(&store), ordered_(std::make_unique<std::array<detail::OverlayMap, kSpaces>>()) {}
 
   OverlayBatch(OverlayBatch&&) noexcept = default;
   OverlayBatch& operator=(OverlayBatch&&) noexcept = default;
@@ -105,63 +107,61 @@ class OverlayBatch {
 
   // Sets `key` to `value` in `space`.
   void put(Space space, std::string_view key, std::string_view value) {
-    record(space, key, std::optional<std::string_view>(value));
+    record(space, key, value.size(),
+           [value] { return std::optional<std::string>(std::in_place, value); });
+  }
+  // The same, taking the value over instead of copying it (a value the caller built, as a
+  // read-modify-write does). `value` is left as it was if the space is refused.
+  // (A template, so that only a std::string rvalue picks it: "literal" stays a string_view.)
+  template <class V>
+  requires std::same_as<V, std::string>
+  void put(Space space, std::string_view key, V&& value) {
+    record(space, key, value.size(),
+           [&value] { return std::optional<std::string>(std::move(value)); });
   }
   // Removes `key` from `space` (no error when absent).
-  void erase(Space space, std::string_view key) { record(space, key, std::nullopt); }
+  void erase(Space space, std::string_view key) {
+    record(space, key, 0, [] { return std::optional<std::string>(); });
+  }
   // Operations added since construction or clear() (not the distinct keys).
   std::size_t count() const noexcept { return count_; }
   // key + value + kOpOverhead bytes per operation added.
   std::size_t byte_size() const noexcept { return bytes_; }
   // Drops every operation, savepoint and recorded error.
-  void clear() {
-    for (auto& p : *pending_) p.clear();
+  void clear() noexcept {
     log_.clear();
-    absorbed_ = 0;
-    log_base_ = next_seq_;
-    undo_.clear();
+    index_.clear(kKeepRoom);
+    for (auto& m : *ordered_) m.clear();
+    indexed_ = 0;
+    ordered_upto_ = 0;
+    superseded_ = 0;
     savepoints_.clear();
     count_ = 0;
     bytes_ = 0;
     error_ = Status();
   }
 
-  void set_savepoint() { savepoints_.push_back(Savepoint{next_seq_, count_, bytes_, error_}); }
+  void set_savepoint() { savepoints_.push_back(Savepoint{log_.size(), count_, bytes_, error_}); }
   Status rollback_to_savepoint() {
     if (savepoints_.empty()) return Status::invalid_argument("rollback_to_savepoint: no savepoint");
     const Savepoint sp = savepoints_.back();
     savepoints_.pop_back();
-    // The writes since the savepoint still in the log go; those a read has moved into the
-    // maps are undone there, newest first: an entry created after the savepoint is erased only
-    // once every later change of it has been undone.
-    if (sp.seq <= log_base_) {  // every logged write came after it
-      log_.clear();
-      absorbed_ = 0;
-      log_base_ = sp.seq;
-    } else if (const auto keep = static_cast<std::size_t>(sp.seq - log_base_); keep < log_.size()) {
-      log_.resize(keep);
-      absorbed_ = std::min(absorbed_, keep);
+    // The writes since the savepoint leave the log, newest first; each one a read has indexed
+    // gives its key back to the write it replaced (or the key leaves the index).
+    for (std::size_t j = log_.size(); j-- > sp.writes;) {
+      if (j < indexed_) unindex(j);
     }
-    next_seq_ = sp.seq;
-    while (!undo_.empty() && undo_.back().seq >= sp.seq) {
-      Undo& u = undo_.back();
-      if (u.existed) {
-        u.entry->second = std::move(u.previous);
-      } else {
-        (*pending_)[u.space].forget(u.entry);
-      }
-      undo_.pop_back();
-    }
+    log_.truncate(sp.writes);
+    indexed_ = std::min(indexed_, sp.writes);
+    ordered_upto_ = std::min(ordered_upto_, sp.writes);
     count_ = sp.count;
     bytes_ = sp.bytes;
     error_ = sp.error;
-    if (savepoints_.empty()) undo_.clear();
     return {};
   }
   Status pop_savepoint() {
     if (savepoints_.empty()) return Status::invalid_argument("pop_savepoint: no savepoint");
     savepoints_.pop_back();
-    if (savepoints_.empty()) undo_.clear();  // nothing left to roll back to
     return {};
   }
   // OK, or the first refused operation (an unknown space) since the last rollback past it.
@@ -234,15 +234,14 @@ class OverlayBatch {
   auto prefix_iter(Space space, std::string_view prefix) const {
     using Base = decltype(std::declval<const S&>().prefix_iter(space, prefix));
     settle_beneath();
-    absorb();
     if (!is_valid_state_space(space)) {
       return detail::OverlayRange<Base>(store_->prefix_iter(Space{}, prefix), &empty_map(),
                                         KeyBounds::prefix(prefix), ScanOrder::kForward,
                                         unknown_space());
     }
     return detail::OverlayRange<Base>(store_->prefix_iter(space, prefix),
-                                      &(*pending_)[state_space_index(space)].ordered(),
-                                      KeyBounds::prefix(prefix), ScanOrder::kForward);
+                                      &ordered(state_space_index(space)), KeyBounds::prefix(prefix),
+                                      ScanOrder::kForward);
   }
 
   // The keys of `space` in [bounds.lower, bounds.upper), in `order`, merged with the pending
@@ -251,10 +250,8 @@ class OverlayBatch {
                   ScanOrder order = ScanOrder::kForward) const requires RangeReadStore<S> {
     using Base = decltype(std::declval<const S&>().range_iter(space, KeyBounds{}, order));
     settle_beneath();
-    absorb();
     const bool valid = is_valid_state_space(space);
-    const detail::OverlayMap* m =
-        valid ? &(*pending_)[state_space_index(space)].ordered() : &empty_map();
+    const detail::OverlayMap* m = valid ? &ordered(state_space_index(space)) : &empty_map();
     Base base = store_->range_iter(valid ? space : Space{}, bounds, order);
     return detail::OverlayRange<Base>(std::move(base), m, std::move(bounds), order,
                                       valid ? Status() : unknown_space());
@@ -297,14 +294,14 @@ class OverlayBatch {
   // Sets (or, with {}, forgets) the batch read beneath this one. clear() keeps it.
   // REQUIRES: `beneath.batch` reads from the same store and is not changed, moved or
   // destroyed until settle returns or another read_beneath() replaces it.
-  // It moves `beneath.batch`'s logged writes into its maps first (where the reads look): call it
-  // before that batch's commit starts.
+  // It indexes `beneath.batch`'s writes first (where the reads look): call it before that
+  // batch's commit starts.
   void read_beneath(Beneath beneath) noexcept {
     if (beneath.batch != nullptr) {
       try {
         beneath.batch->absorb();
       } catch (const std::bad_alloc&) {
-        // Its log stays; pending_write() looks there too.
+        // Its writes past the index are searched in the log instead (pending_write()).
       }
     }
     beneath_ = beneath;
@@ -312,92 +309,89 @@ class OverlayBatch {
 
  private:
   static constexpr std::size_t kSpaces = state_space_count<Space>;
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  // clear() keeps room for this many writes (a common group's size); a larger batch gives
+  // its memory back when cleared.
+  static constexpr std::size_t kKeepRoom = 4096;
 
-  // key -> the new value, or nullopt for an erase. Its nodes do not move (a rehash keeps
-  // them), so the ordered index and the undo log point into them.
-  using Writes = detail::StringMap<std::optional<std::string>>;
-  using Entry = typename Writes::value_type;
-
-  // One space's pending writes, and their ordered index for range reads, brought up to date
-  // only when a range is read.
-  struct Pending {
-    Writes writes;
-    detail::OverlayMap index;
-    std::vector<const Entry*> unindexed;  // added to `writes` since the index was brought up
-    bool rebuild = false;                 // an entry was removed: build the index afresh
-
-    void added(const Entry* e) {
-      if (!rebuild) unindexed.push_back(e);
-    }
-    // Removes the entry (a rollback of the write that created it).
-    void forget(Entry* e) {
-      rebuild = true;
-      unindexed.clear();
-      writes.erase(e->first);
-    }
-    const detail::OverlayMap& ordered() {
-      if (rebuild) {
-        index.clear();
-        for (const Entry& e : writes) index.emplace(e.first, &e.second);
-        rebuild = false;
-      } else {
-        for (const Entry* e : unindexed) index.emplace(e->first, &e->second);
-      }
-      unindexed.clear();
-      return index;
-    }
-    void clear() {
-      writes.clear();
-      index.clear();
-      unindexed.clear();
-      rebuild = false;
-    }
-  };
-
-  struct Undo {
-    std::uint64_t seq;  // of the write it undoes
+  // One write, in the log.
+  struct LogOp {
     std::size_t space;
-    Entry* entry;                         // nodes are stable until erased
-    bool existed;                         // the key had a pending write before
-    std::optional<std::string> previous;  // that pending write
+    std::string key;
+    std::optional<std::string> value;  // nullopt: an erase
+    // Set when a read indexes the write (absorb): the position of the previous write of the
+    // same key (kNone: none), and whether a later write of the key has been indexed.
+    std::size_t prev = kNone;
+    bool superseded = false;
   };
+
+  // The writes in the order they were made, in chunks that never move: the ordered index's
+  // keys point into them, and a write's position is its number since clear().
+  class Log {
+   public:
+    std::size_t size() const noexcept { return size_; }
+    LogOp& operator[](std::size_t j) noexcept { return chunks_[j / kChunk][j % kChunk]; }
+    const LogOp& operator[](std::size_t j) const noexcept {
+      return chunks_[j / kChunk][j % kChunk];
+    }
+    // Makes room for one more write. Throws std::bad_alloc when a new chunk cannot be had
+    // (the log is then unchanged).
+    void make_room() {
+      if (size_ == chunks_.size() * kChunk) {
+        std::vector<LogOp> chunk;
+        chunk.reserve(kChunk);
+        chunks_.push_back(std::move(chunk));
+      }
+    }
+    // REQUIRES: make_room() since the last push_back.
+    void push_back(LogOp&& op) noexcept {
+      chunks_[size_ / kChunk].push_back(std::move(op));  // within its room: cannot fail
+      ++size_;
+    }
+    // Drops the writes from position n on.
+    void truncate(std::size_t n) noexcept {
+      for (; size_ > n; --size_) chunks_[(size_ - 1) / kChunk].pop_back();
+    }
+    void clear() noexcept {
+      truncate(0);
+      if (chunks_.size() > kKeepRoom / kChunk) chunks_.resize(kKeepRoom / kChunk);
+    }
+
+   private:
+    static constexpr std::size_t kChunk = 256;
+    std::vector<std::vector<LogOp>> chunks_;  // each with room for kChunk, filled in order
+    std::size_t size_ = 0;
+  };
+
   struct Savepoint {
-    std::uint64_t seq;  // of the first write after it
+    std::size_t writes;  // the log's size then
     std::size_t count;
     std::size_t bytes;
     Status error;
   };
 
-  // commit() for a store whose batch takes strings over (MemoryStore's): each entry's key and
+  using Index = detail::NodeIndex<std::size_t>;
+  auto is_key(std::size_t space, std::string_view key) const {
+    return [this, space, key](std::size_t j) {
+      const LogOp& op = log_[j];
+      return op.space == space && op.key == key;
+    };
+  }
+
+  // commit() for a store whose batch takes strings over (MemoryStore's): each write's key and
   // value move into the batch instead of being copied, and move back when the commit fails
   // (the store leaves its batch unchanged then), so the batch is unchanged as promised.
   Status commit_owned(WriteOptions options) {
     auto batch = store_->new_batch();
-    std::size_t total = log_.size() - absorbed_;
-    for (const Pending& p : *pending_) total += p.writes.size();
     try {
-      // The only allocations before the store's commit: nothing has moved if one fails.
-      batch.reserve(total);
-      taken_.reserve(total);
+      // The only allocation before the store's commit: nothing has moved if it fails.
+      batch.reserve(log_.size() - superseded_);
     } catch (const std::bad_alloc&) {
       return Status::aborted("OverlayBatch::commit: out of memory; nothing was applied");
     }
-    for (std::size_t i = 0; i < kSpaces; ++i) {
-      Writes& m = (*pending_)[i].writes;
-      const Space space = all_state_spaces<Space>()[i];
-      while (!m.empty()) {
-        taken_.push_back(Taken{i, m.extract(m.begin())});
-        auto& node = taken_.back().node;
-        if (node.mapped()) {
-          batch.put_owned(space, std::move(node.key()), std::move(*node.mapped()));
-        } else {
-          batch.erase_owned(space, std::move(node.key()));
-        }
-      }
-    }
-    // Then the writes no read has indexed, in the order they were made.
-    for (std::size_t j = absorbed_; j < log_.size(); ++j) {
+    for (std::size_t j = 0; j < log_.size(); ++j) {
       LogOp& op = log_[j];
+      if (op.superseded) continue;
       const Space space = all_state_spaces<Space>()[op.space];
       if (op.value) {
         batch.put_owned(space, std::move(op.key), std::move(*op.value));
@@ -407,68 +401,47 @@ class OverlayBatch {
     }
     Status s = store_->commit(std::move(batch), options);
     if (s.ok()) {
-      release_taken();
       clear();
       return s;
     }
-    // Put every entry back as it was: the same nodes, so the index and undo log stay valid.
+    // Every string back where it was (the same objects, so the indexes stay valid).
     std::string unused;
-    for (std::size_t n = 0; n < taken_.size(); ++n) {
-      auto& node = taken_[n].node;
-      batch.take_back(n, node.key(), node.mapped() ? *node.mapped() : unused);
-      (*pending_)[taken_[n].space].writes.insert(std::move(node));
-    }
-    for (std::size_t j = absorbed_, n = taken_.size(); j < log_.size(); ++j, ++n) {
+    for (std::size_t j = 0, n = 0; j < log_.size(); ++j) {
       LogOp& op = log_[j];
-      batch.take_back(n, op.key, op.value ? *op.value : unused);
+      if (op.superseded) continue;
+      batch.take_back(n++, op.key, op.value ? *op.value : unused);
     }
-    release_taken();
     return s;
-  }
-  // Empties taken_, keeping its room only up to a common group's size (like MemoryStore's
-  // commit buffers): one huge commit does not pin its memory for the batch's life.
-  void release_taken() noexcept {
-    constexpr std::size_t kKeep = 4096;
-    taken_.clear();
-    if (taken_.capacity() > kKeep) std::vector<Taken>().swap(taken_);
   }
 
   // This batch's pending write of `key` in space `i`, else the batch beneath's, else null.
+  // REQUIRES: absorb() has run.
   const std::optional<std::string>* pending_write(std::size_t i, std::string_view key) const {
-    const Writes& m = (*pending_)[i].writes;
-    if (auto it = m.find(key); it != m.end()) return &it->second;
+    const std::size_t h = Index::hash(key);
+    if (const std::size_t* j = index_.find_by(h, is_key(i, key))) return &log_[*j].value;
     if (beneath_.batch != nullptr) {
       const OverlayBatch& b = *beneath_.batch;
-      // Its log is empty unless read_beneath() ran out of memory moving it: newest first.
-      for (std::size_t j = b.log_.size(); j > b.absorbed_; --j) {
+      // Its writes past its index (none unless read_beneath() ran out of memory), newest first.
+      for (std::size_t j = b.log_.size(); j > b.indexed_; --j) {
         const LogOp& op = b.log_[j - 1];
         if (op.space == i && op.key == key) return &op.value;
       }
-      const Writes& below = (*b.pending_)[i].writes;
-      if (auto it = below.find(key); it != below.end()) return &it->second;
+      if (const std::size_t* j = b.index_.find_by(h, b.is_key(i, key))) return &b.log_[*j].value;
     }
     return nullptr;
   }
   void settle_beneath() const { beneath_.settle_and_forget(); }
 
   // One S::write_batch with the final value of every written key, committed. `index_first`:
-  // the logged writes are moved into the maps first (one operation per key); else (a commit
-  // in place, which other threads may read meanwhile: nothing changes) they follow the maps'
-  // in order — read_beneath() has moved them already, unless it ran out of memory.
+  // the writes are indexed first, so that each key is written once; else (a commit in place,
+  // which other threads may read meanwhile: nothing changes) the writes past the index
+  // follow in order — read_beneath() has indexed them already, unless it ran out of memory.
   Status commit_copy(WriteOptions options, bool index_first) const {
     if (index_first) absorb();
     auto batch = store_->new_batch();
-    for (Space space : all_state_spaces<Space>()) {
-      for (const auto& [key, value] : (*pending_)[state_space_index(space)].writes) {
-        if (value) {
-          batch.put(space, key, *value);
-        } else {
-          batch.erase(space, key);
-        }
-      }
-    }
-    for (std::size_t j = absorbed_; j < log_.size(); ++j) {
+    for (std::size_t j = 0; j < log_.size(); ++j) {
       const LogOp& op = log_[j];
+      if (op.superseded) continue;
       const Space space = all_state_spaces<Space>()[op.space];
       if (op.value) {
         batch.put(space, op.key, *op.value);
@@ -485,84 +458,91 @@ class OverlayBatch {
     return empty;
   }
 
-  void record(Space space, std::string_view key, std::optional<std::string_view> value) {
-    ++count_;
-    bytes_ += key.size() + (value ? value->size() : 0) + kOpOverhead;
+  // Logs a write of `key` in `space` whose value (nullopt: an erase) make_value() gives.
+  template <class MakeValue>
+  void record(Space space, std::string_view key, std::size_t value_size, MakeValue make_value) {
     if (!is_valid_state_space(space)) {
+      ++count_;
+      bytes_ += key.size() + value_size + kOpOverhead;
       if (error_.ok())
         error_ = Status::invalid_argument("write batch names an unknown state space");
       return;
     }
-    log_.push_back(LogOp{state_space_index(space), std::string(key),
-                         value ? std::optional<std::string>(std::in_place, *value) : std::nullopt});
-    ++next_seq_;
+    // Every allocation before the value is taken over: a failure leaves it with the caller.
+    log_.make_room();
+    std::string owned_key(key);
+    log_.push_back(LogOp{state_space_index(space), std::move(owned_key), make_value()});
+    ++count_;
+    bytes_ += key.size() + value_size + kOpOverhead;
   }
 
-  // Moves the logged writes into the maps, in order, keeping what a rollback to an open
-  // savepoint needs to undo them. Should an allocation fail, the writes moved so far stay
-  // moved (absorbed_), the rest logged: the batch reads and rolls back the same either way.
+  // Indexes the writes the index does not hold yet, in order: each key then finds its latest
+  // write. The one allocation (the index's room) comes first, so a failure changes nothing.
   void absorb() const {
-    if (absorbed_ == log_.size()) return;
-    const std::uint64_t undo_from = savepoints_.empty() ? next_seq_ : savepoints_.front().seq;
-    // The allocations that would leave a write half moved come first: room in the undo log,
-    // the ordered index's list and each map's buckets (a node is allocated before its key and
-    // value move into it).
-    if (!savepoints_.empty()) undo_.reserve(undo_.size() + (log_.size() - absorbed_));
-    std::array<std::size_t, kSpaces> per_space{};
-    for (std::size_t j = absorbed_; j < log_.size(); ++j) ++per_space[log_[j].space];
-    for (std::size_t i = 0; i < kSpaces; ++i) {
-      if (per_space[i] == 0) continue;
-      Pending& p = (*pending_)[i];
-      // Only when it may have to grow (an empty map has room for none): reserve() may also
-      // shrink the buckets, and rehash.
-      const std::size_t want = p.writes.size() + per_space[i];
-      if (static_cast<double>(want) >=
-          static_cast<double>(p.writes.bucket_count()) * double{p.writes.max_load_factor()}) {
-        p.writes.reserve(want);
+    if (indexed_ == log_.size()) return;
+    index_.reserve(index_.size() + (log_.size() - indexed_));
+    for (; indexed_ < log_.size(); ++indexed_) {
+      LogOp& op = log_[indexed_];
+      const std::size_t h = Index::hash(op.key);
+      if (std::size_t* latest = index_.find_by(h, is_key(op.space, op.key))) {
+        op.prev = *latest;
+        log_[*latest].superseded = true;
+        ++superseded_;
+        *latest = indexed_;
+      } else {
+        op.prev = kNone;
+        index_.insert_without_growing(indexed_, h);
       }
-      if (!p.rebuild) p.unindexed.reserve(p.unindexed.size() + per_space[i]);
     }
-    for (; absorbed_ < log_.size(); ++absorbed_) {
-      LogOp& op = log_[absorbed_];
-      const std::uint64_t seq = log_base_ + absorbed_;
-      Pending& p = (*pending_)[op.space];
-      if (auto it = p.writes.find(op.key); it != p.writes.end()) {
-        if (seq >= undo_from)
-          undo_.push_back(Undo{seq, op.space, &*it, true, std::move(it->second)});
-        it->second = std::move(op.value);
-        continue;
+  }
+
+  // Takes write j out of the indexes (a rollback, newest first: j is its key's latest write).
+  void unindex(std::size_t j) noexcept {
+    const LogOp& op = log_[j];
+    const std::size_t h = Index::hash(op.key);
+    const auto is_j = [j](std::size_t k) { return k == j; };
+    if (op.prev == kNone) {
+      std::size_t removed = kNone;
+      index_.erase_by(h, is_j, removed);
+    } else if (std::size_t* latest = index_.find_by(h, is_j)) {
+      *latest = op.prev;
+      log_[op.prev].superseded = false;
+      --superseded_;
+    }
+    if (j < ordered_upto_) {
+      detail::OverlayMap& m = (*ordered_)[op.space];
+      if (auto it = m.find(std::string_view(op.key)); it != m.end()) {
+        if (op.prev == kNone) {
+          m.erase(it);
+        } else {
+          it->second = &log_[op.prev].value;
+        }
       }
-      Entry& e = *p.writes.emplace(std::move(op.key), std::move(op.value)).first;
-      p.added(&e);
-      if (seq >= undo_from) undo_.push_back(Undo{seq, op.space, &e, false, std::nullopt});
     }
-    log_.clear();
-    absorbed_ = 0;
-    log_base_ = next_seq_;
+  }
+
+  // Space i's pending writes in key order, brought up to date with the indexed writes (all
+  // of them first). A failed insert leaves the writes before it ordered, the rest not.
+  const detail::OverlayMap& ordered(std::size_t i) const {
+    absorb();
+    for (; ordered_upto_ < indexed_; ++ordered_upto_) {
+      const LogOp& op = log_[ordered_upto_];
+      auto [it, added] = (*ordered_)[op.space].try_emplace(std::string_view(op.key), &op.value);
+      if (!added) it->second = &op.value;
+    }
+    return (*ordered_)[i];
   }
 
   S* store_;
-  // Behind a pointer so that ranges keep a stable index address when the batch is moved.
-  std::unique_ptr<std::array<Pending, kSpaces>> pending_;
-  // A write not yet in the maps (absorb()).
-  struct LogOp {
-    std::size_t space;
-    std::string key;
-    std::optional<std::string> value;  // nullopt: an erase
-  };
-  // The writes since the maps were last brought up to date, oldest first; log_[j] is write
-  // number log_base_ + j (writes are numbered from 0 in the order they were made), and the
-  // first absorbed_ of them are already in the maps (an absorb() cut short).
-  mutable std::vector<LogOp> log_;
-  mutable std::size_t absorbed_ = 0;
-  mutable std::uint64_t log_base_ = 0;
-  std::uint64_t next_seq_ = 0;      // the number of the next write
-  mutable std::vector<Undo> undo_;  // kept only while a savepoint exists
-  struct Taken {
-    std::size_t space;
-    typename Writes::node_type node;
-  };
-  std::vector<Taken> taken_;  // commit_owned's entries, out of their maps during a commit
+  mutable Log log_;
+  // Each indexed key's latest write (its position in the log), by the key's hash.
+  mutable Index index_;
+  // Per space, the written keys in order (for range reads): key -> the latest write's value.
+  // Behind a pointer so that ranges keep a stable address when the batch is moved.
+  std::unique_ptr<std::array<detail::OverlayMap, kSpaces>> ordered_;
+  mutable std::size_t indexed_ = 0;       // log_[0, indexed_) are in index_
+  mutable std::size_t ordered_upto_ = 0;  // log_[0, ordered_upto_) are in ordered_
+  mutable std::size_t superseded_ = 0;    // writes marked superseded
   std::vector<Savepoint> savepoints_;
   std::size_t count_ = 0;
   std::size_t bytes_ = 0;

@@ -26,8 +26,10 @@
 // may outlive the store.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <concepts>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -132,6 +134,12 @@ class MemoryWriteBatch {
   void put(Space space, std::string_view key, std::string_view value) {
     add(space, false, std::string(key), std::string(value));
   }
+  // The same, taking the value over instead of copying it.
+  template <class V>
+  requires std::same_as<V, std::string>
+  void put(Space space, std::string_view key, V&& value) {
+    add(space, false, std::string(key), std::move(value));
+  }
   void erase(Space space, std::string_view key) { add(space, true, std::string(key), {}); }
 
   // The same, taking the strings over instead of copying them (the commit moves them into the
@@ -169,6 +177,8 @@ class MemoryWriteBatch {
 
   void add(Space space, bool erase, std::string&& key, std::string&& value) {
     const std::size_t bytes = key.size() + value.size() + kOpOverhead;
+    // Room first, so that a failure leaves a value put(std::string&&) takes with the caller.
+    if (ops_.size() == ops_.capacity()) ops_.reserve(std::max<std::size_t>(8, 2 * ops_.size()));
     ops_.push_back(Op{space, erase, std::move(key), std::move(value)});
     if (!is_valid_state_space(space)) bad_space_ = true;
     bytes_ += bytes;

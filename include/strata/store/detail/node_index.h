@@ -1,6 +1,8 @@
 // strata/store/detail/node_index.h — NodeIndex<It>: a hash index of the nodes of a
 // std::map<std::string, V> by key, so that a point lookup costs one hash and a probe instead
 // of a walk down the tree. MemoryStore keeps one per space beside the ordered map.
+// OverlayBatch keeps one of positions in its log of writes (It = std::size_t): the *_by
+// overloads take the hash and a predicate that says which entry is the key's.
 //
 // Open addressing with linear probing: each slot holds the key's hash and the node's
 // iterator (16 bytes on 64-bit), no allocation per key. Deletion shifts the following
@@ -11,11 +13,13 @@
 // Thread-safety: none (the owner's lock guards it).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
-#include <functional>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "strata/store/detail/key_hash.h"
 
 namespace strata::detail {
 
@@ -27,7 +31,7 @@ class NodeIndex {
   // The hash the index files `key` under: computed once, it can be passed to the overloads
   // below (and to prefetch) so that a batch of operations hashes each key once.
   static std::size_t hash(std::string_view key) noexcept {
-    const std::size_t h = std::hash<std::string_view>{}(key);
+    const std::size_t h = hash_key(key);
     return h == kEmpty ? 1 : h;
   }
 
@@ -41,12 +45,22 @@ class NodeIndex {
   const It* find(std::string_view key) const noexcept { return find(key, hash(key)); }
   // REQUIRES: h == hash(key).
   const It* find(std::string_view key, std::size_t h) const noexcept {
+    return find_by(h, [key](const It& node) { return std::string_view(node->first) == key; });
+  }
+  // The entry of hash `h` for which is_key(entry) holds, or nullptr.
+  template <class IsKey>
+  const It* find_by(std::size_t h, IsKey&& is_key) const noexcept {
     if (size_ == 0) return nullptr;
     for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
       const Slot& s = slots_[i];
       if (s.hash == kEmpty) return nullptr;
-      if (s.hash == h && std::string_view(s.node->first) == key) return &s.node;
+      if (s.hash == h && is_key(s.node)) return &s.node;
     }
+  }
+  // The same, to replace the entry in place (with one of the same key).
+  template <class IsKey>
+  It* find_by(std::size_t h, IsKey&& is_key) noexcept {
+    return const_cast<It*>(std::as_const(*this).find_by(h, std::forward<IsKey>(is_key)));
   }
 
   // Adds `node`. REQUIRES: no node with its key is indexed. Throws std::bad_alloc when the
@@ -71,12 +85,18 @@ class NodeIndex {
   bool erase(std::string_view key, It& removed) noexcept { return erase(key, hash(key), removed); }
   // REQUIRES: h == hash(key).
   bool erase(std::string_view key, std::size_t h, It& removed) noexcept {
+    return erase_by(
+        h, [key](const It& node) { return std::string_view(node->first) == key; }, removed);
+  }
+  // Removes the entry of hash `h` for which is_key(entry) holds; false when there is none.
+  template <class IsKey>
+  bool erase_by(std::size_t h, IsKey&& is_key, It& removed) noexcept {
     if (size_ == 0) return false;
     std::size_t i = h & mask();
     for (;; i = (i + 1) & mask()) {
       const Slot& s = slots_[i];
       if (s.hash == kEmpty) return false;
-      if (s.hash == h && std::string_view(s.node->first) == key) break;
+      if (s.hash == h && is_key(s.node)) break;
     }
     removed = slots_[i].node;
     // Backward shift: move each following entry of the cluster into the hole unless its home
@@ -91,6 +111,19 @@ class NodeIndex {
     slots_[i] = Slot{};
     --size_;
     return true;
+  }
+
+  // Removes every entry. The table keeps its room up to `keep` keys (a table grown past it for
+  // one large batch is given back) and is cleared in O(its size).
+  void clear(std::size_t keep) noexcept {
+    std::size_t cap = 16;
+    while (keep * 4 > cap * 3) cap *= 2;
+    if (slots_.size() > cap) {
+      std::vector<Slot>().swap(slots_);
+    } else if (size_ != 0) {
+      std::fill(slots_.begin(), slots_.end(), Slot{});
+    }
+    size_ = 0;
   }
 
   // Makes room for `n` keys without growing.

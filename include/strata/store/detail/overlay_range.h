@@ -28,7 +28,7 @@
 namespace strata::detail {
 
 // A space's pending writes in key order: key -> value, or nullopt for an erase. Keys and
-// values live in the batch (OverlayBatch's hash map, whose nodes do not move).
+// values live in the batch (OverlayBatch's log of writes, whose entries do not move).
 using OverlayMap = std::map<std::string_view, const std::optional<std::string>*, std::less<>>;
 
 template <class BaseRange>

@@ -9,13 +9,13 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "strata/store/detail/key_hash.h"
+
 namespace strata::detail {
 
 struct StringHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
+  std::size_t operator()(std::string_view s) const noexcept { return hash_key(s); }
 };
 
 template <class V>
