@@ -54,6 +54,22 @@ constexpr SuiteSpace kSpaces[] = {SuiteSpace::kAccounts, SuiteSpace::kBlocks};
 // Values past the small-string buffer, so that moving them around is visible.
 std::string value_of(std::uint64_t r) { return std::string(24 + r % 40, char('a' + r % 26)); }
 
+// One random write to `b` (either space, a key of "k0".."k<universe-1>"), made in `m` too:
+// an erase one time in four, else a put of a value past the small-string buffer.
+template <class Batch>
+void random_write(Batch& b, Model& m, std::mt19937_64& rng, int universe) {
+  const SuiteSpace s = kSpaces[rng() % 2];
+  const std::string key = "k" + std::to_string(rng() % static_cast<std::uint64_t>(universe));
+  if (rng() % 4 == 0) {
+    b.erase(s, key);
+    m.erase({s, key});
+  } else {
+    const std::string v = value_of(rng());
+    b.put(s, key, v);
+    m[{s, key}] = v;
+  }
+}
+
 // `reads` holds exactly `m`: point reads of every key of the universe, and the scans.
 template <class Reads>
 void expect_holds(const Reads& reads, const Model& m, int universe, const char* what) {
@@ -119,18 +135,7 @@ void run(bool hold_snapshot, std::uint64_t seed) {
     }();
     Model after = model;
     const int ops = 20 + static_cast<int>(rng() % 40);
-    for (int i = 0; i < ops; ++i) {
-      const SuiteSpace s = kSpaces[rng() % 2];
-      const std::string key = "k" + std::to_string(rng() % kUniverse);
-      if (rng() % 4 == 0) {
-        b.erase(s, key);
-        after.erase({s, key});
-      } else {
-        const std::string v = value_of(rng());
-        b.put(s, key, v);
-        after[{s, key}] = v;
-      }
-    }
+    for (int i = 0; i < ops; ++i) random_write(b, after, rng, kUniverse);
     const std::size_t count = b.count();
     const std::size_t bytes = b.byte_size();
     // The overlay's reads (its ordered index built here) show the store after the batch. In
@@ -213,16 +218,7 @@ TEST(MemoryStoreOutOfMemory, AReadThatRunsOutOfMemoryIndexingTheOverlayLeavesItW
             b.set_savepoint();
             at_savepoint = model;
           }
-          const SuiteSpace s = kSpaces[rng() % 2];
-          const std::string key = "k" + std::to_string(rng() % kUniverse);
-          if (rng() % 4 == 0) {
-            b.erase(s, key);
-            model.erase({s, key});
-          } else {
-            const std::string v = value_of(rng());
-            b.put(s, key, v);
-            model[{s, key}] = v;
-          }
+          random_write(b, model, rng, kUniverse);
         }
         g_fail_countdown = fail_at;
         bool threw = false;

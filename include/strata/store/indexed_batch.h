@@ -461,17 +461,14 @@ class OverlayBatch {
   // Logs a write of `key` in `space` whose value (nullopt: an erase) make_value() gives.
   template <class MakeValue>
   void record(Space space, std::string_view key, std::size_t value_size, MakeValue make_value) {
-    if (!is_valid_state_space(space)) {
-      ++count_;
-      bytes_ += key.size() + value_size + kOpOverhead;
-      if (error_.ok())
-        error_ = Status::invalid_argument("write batch names an unknown state space");
-      return;
+    if (is_valid_state_space(space)) {
+      // Every allocation before the value is taken over: a failure leaves it with the caller.
+      log_.make_room();
+      std::string owned_key(key);
+      log_.push_back(LogOp{state_space_index(space), std::move(owned_key), make_value()});
+    } else if (error_.ok()) {
+      error_ = Status::invalid_argument("write batch names an unknown state space");
     }
-    // Every allocation before the value is taken over: a failure leaves it with the caller.
-    log_.make_room();
-    std::string owned_key(key);
-    log_.push_back(LogOp{state_space_index(space), std::move(owned_key), make_value()});
     ++count_;
     bytes_ += key.size() + value_size + kOpOverhead;
   }
