@@ -88,6 +88,8 @@ void BM_Commit(benchmark::State& state, int nodes, int window, Storage storage) 
   const std::string command(64, 'x');
   std::vector<double> latencies;
   std::uint64_t done = 0;
+  std::uint64_t groups = 0;
+  std::uint64_t appends = 0;
   for (auto _ : state) {
     Cluster c;
     if (!start_cluster(c, nodes, storage)) {
@@ -119,12 +121,20 @@ void BM_Commit(benchmark::State& state, int nodes, int window, Storage storage) 
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     state.SetIterationTime(secs);
     done += completed;
-    for (auto& node : c.nodes) (void)node->stop();
+    for (auto& node : c.nodes) {
+      (void)node->stop();
+      const Node::Counters k = node->counters();
+      groups += k.groups;
+      appends += k.appends;
+    }
   }
   std::sort(latencies.begin(), latencies.end());
   state.SetItemsProcessed(static_cast<std::int64_t>(done));
   state.counters["p50_us"] = latencies[latencies.size() / 2];
   state.counters["p99_us"] = latencies[latencies.size() * 99 / 100];
+  // strata io only: appends (raft_io append calls, all nodes) per group commit (one fdatasync).
+  if (groups > 0)
+    state.counters["appends_per_sync"] = static_cast<double>(appends) / static_cast<double>(groups);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <raft.h>
 #include <raft/uv.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,12 @@ struct strata_io {
 /* io->impl is the inner raft_uv's own state, so that the raft_uv_set_* calls a libraft program
  * makes on its io (tracer, connect retry delay, segment size, ...) configure the inner instance
  * instead of writing into strata's. strata's state is found through this registry, keyed by
- * the io's address (a process has a handful of ios; a list is enough). */
+ * the io's address (a process has a handful of ios; a list is enough).
+ *
+ * Every raft_io method looks its state up (libraft calls time() several times per message),
+ * and a process running several nodes has several loop threads doing so: each thread keeps its
+ * last answer, valid while the registry's generation (bumped under the lock by every add and
+ * remove) is the one it was read under. A hit costs one atomic load and takes no lock. */
 struct registry_node {
   const struct raft_io *io;
   struct strata_io *s;
@@ -54,16 +60,28 @@ struct registry_node {
 };
 static struct registry_node *registry_head = NULL;
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic unsigned long registry_gen = 1;
+static _Thread_local const struct raft_io *cached_io = NULL;
+static _Thread_local struct strata_io *cached_s = NULL;
+static _Thread_local unsigned long cached_gen = 0;
 
 static struct strata_io *impl_of(const struct raft_io *io) {
   struct registry_node *n;
   struct strata_io *s = NULL;
+  if (cached_io == io && cached_gen == atomic_load_explicit(&registry_gen, memory_order_acquire)) {
+    return cached_s;
+  }
   pthread_mutex_lock(&registry_mu);
   for (n = registry_head; n != NULL; n = n->next) {
     if (n->io == io) {
       s = n->s;
       break;
     }
+  }
+  if (s != NULL) {
+    cached_io = io;
+    cached_s = s;
+    cached_gen = atomic_load_explicit(&registry_gen, memory_order_relaxed);
   }
   pthread_mutex_unlock(&registry_mu);
   return s;
@@ -79,6 +97,7 @@ static int registry_add(const struct raft_io *io, struct strata_io *s) {
   pthread_mutex_lock(&registry_mu);
   n->next = registry_head;
   registry_head = n;
+  atomic_fetch_add_explicit(&registry_gen, 1, memory_order_release);
   pthread_mutex_unlock(&registry_mu);
   return 0;
 }
@@ -94,6 +113,7 @@ static void registry_remove(const struct raft_io *io) {
       break;
     }
   }
+  atomic_fetch_add_explicit(&registry_gen, 1, memory_order_release);
   pthread_mutex_unlock(&registry_mu);
 }
 

@@ -40,8 +40,8 @@ static void run_until(io_harness *h, int *flag) {
   }
 }
 
-int harness_open(const char *dir, io_harness **out, char *err, size_t errlen) {
-  io_harness *h = calloc(1, sizeof *h);
+/* Sets up a zeroed `h` on `dir`; on failure everything set up is torn down again. */
+static int harness_init(io_harness *h, const char *dir, char *err, size_t errlen) {
   int rv;
   uv_loop_init(&h->loop);
   h->transport.version = 1;
@@ -64,6 +64,14 @@ int harness_open(const char *dir, io_harness **out, char *err, size_t errlen) {
     raft_uv_tcp_close(&h->transport);
     uv_run(&h->loop, UV_RUN_NOWAIT);
     uv_loop_close(&h->loop);
+  }
+  return rv;
+}
+
+int harness_open(const char *dir, io_harness **out, char *err, size_t errlen) {
+  io_harness *h = calloc(1, sizeof *h);
+  int rv = harness_init(h, dir, err, errlen);
+  if (rv != 0) {
     free(h);
     return rv;
   }
@@ -76,7 +84,8 @@ static void close_cb(struct raft_io *io) {
   h->closed = 1;
 }
 
-int harness_close(io_harness *h) {
+/* Closes the io, its transport and loop; returns the append callbacks still missing. */
+static int harness_shutdown(io_harness *h) {
   int pending;
   h->io.close(&h->io, close_cb);
   run_until(h, &h->closed);
@@ -85,8 +94,27 @@ int harness_close(io_harness *h) {
   strata_raft_io_close(&h->io);
   raft_uv_tcp_close(&h->transport);
   uv_loop_close(&h->loop);
+  return pending;
+}
+
+int harness_close(io_harness *h) {
+  int pending = harness_shutdown(h);
   free(h);
   return pending;
+}
+
+int harness_reopen_in_place(io_harness *h, const char *dir, char *err, size_t errlen) {
+  int rv;
+  int pending = harness_shutdown(h);
+  if (pending != 0) {
+    snprintf(err, errlen, "%d append callbacks missing at close", pending);
+    free(h);
+    return -1;
+  }
+  memset(h, 0, sizeof *h);
+  rv = harness_init(h, dir, err, errlen);
+  if (rv != 0) free(h);
+  return rv;
 }
 
 int harness_load(io_harness *h, harness_loaded *out) {

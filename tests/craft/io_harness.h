@@ -36,6 +36,10 @@ int harness_open(const char *dir, io_harness **out, char *err, size_t errlen);
 /* io->close, runs the loop until its callback, then frees everything. Returns the number of
  * append callbacks that had not fired when the close callback did (0 expected). */
 int harness_close(io_harness *h);
+/* Closes h's io as harness_close does, then opens a new one on `dir` in the same memory (the
+ * same struct raft_io address). 0, or -1 if the close missed callbacks, or a RAFT_* code; on
+ * failure h is freed. */
+int harness_reopen_in_place(io_harness *h, const char *dir, char *err, size_t errlen);
 int harness_load(io_harness *h, harness_loaded *out);
 int harness_bootstrap(io_harness *h);
 int harness_set_term(io_harness *h, uint64_t term);

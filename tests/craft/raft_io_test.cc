@@ -23,14 +23,15 @@ constexpr int kRaftChange = 3;
 
 class RaftIo : public ::testing::Test {
  protected:
-  io_harness* open() {
+  io_harness* open() { return open_at(dir_.str()); }
+  static io_harness* open_at(const std::string& dir) {
     io_harness* h = nullptr;
     char err[512] = {0};
-    const int rv = harness_open(dir_.str().c_str(), &h, err, sizeof err);
+    const int rv = harness_open(dir.c_str(), &h, err, sizeof err);
     EXPECT_EQ(rv, 0) << err;
     return h;
   }
-  std::unique_ptr<harness_loaded> load(io_harness* h) {
+  static std::unique_ptr<harness_loaded> load(io_harness* h) {
     auto l = std::make_unique<harness_loaded>();
     EXPECT_EQ(harness_load(h, l.get()), 0);
     return l;
@@ -230,6 +231,53 @@ TEST_F(RaftIo, CloseFiresEveryAppendCallbackFirst) {
   start(h);
   for (unsigned i = 0; i < 200; ++i) append_range(h, i + 1, i + 1, 1, static_cast<int>(i));
   EXPECT_EQ(harness_close(h), 0);  // no append left without its callback
+}
+
+// Each raft_io method finds its io's state through a registry whose answers every thread
+// caches: two ios driven alternately from one thread, and an io opened at the address of one
+// that closed, write only their own directories.
+TEST_F(RaftIo, IosDrivenFromOneThreadKeepTheirOwnState) {
+  strata::testing::TempDir a("raftio-a"), b("raftio-b"), c("raftio-c");
+  io_harness* h1 = open_at(a.str());
+  io_harness* h2 = open_at(b.str());
+  ASSERT_NE(h1, nullptr);
+  ASSERT_NE(h2, nullptr);
+  load(h1);
+  load(h2);
+  ASSERT_EQ(harness_set_term(h1, 3), 0);
+  ASSERT_EQ(harness_set_term(h2, 4), 0);
+  append_range(h1, 1, 1, 3, 1);
+  append_range(h2, 1, 2, 4, 2);
+  ASSERT_EQ(harness_wait(h1, 1), 0);
+  ASSERT_EQ(harness_wait(h2, 1), 0);
+  io_harness* h3 = h1;  // the same struct raft_io, closed and opened on another directory
+  char err[512] = {0};
+  ASSERT_EQ(harness_reopen_in_place(h3, c.str().c_str(), err, sizeof err), 0) << err;
+  load(h3);
+  ASSERT_EQ(harness_set_term(h3, 5), 0);
+  append_range(h3, 1, 2, 5, 3);
+  ASSERT_EQ(harness_wait(h3, 1), 0);
+  append_range(h2, 3, 3, 4, 4);
+  ASSERT_EQ(harness_wait(h2, 2), 0);
+  EXPECT_EQ(harness_close(h3), 0);
+  EXPECT_EQ(harness_close(h2), 0);
+  struct Expected {
+    const strata::testing::TempDir* dir;
+    std::uint64_t term;
+    std::size_t entries;
+  };
+  for (const Expected& e : {Expected{&a, 3, 1}, Expected{&b, 4, 3}, Expected{&c, 5, 2}}) {
+    io_harness* h = open_at(e.dir->str());
+    ASSERT_NE(h, nullptr);
+    auto l = load(h);
+    EXPECT_EQ(l->term, e.term) << e.dir->str();
+    ASSERT_EQ(l->n, e.entries) << e.dir->str();
+    for (std::size_t i = 0; i < l->n; ++i) {
+      EXPECT_EQ(l->terms[i], e.term);
+      EXPECT_EQ(l->values[i], i + 1);
+    }
+    EXPECT_EQ(harness_close(h), 0);
+  }
 }
 
 TEST_F(RaftIo, SecondOpenOfTheDirectoryIsBusy) {
