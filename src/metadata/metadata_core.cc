@@ -22,16 +22,17 @@ std::string strip_slashes(std::string p) {
   return p;
 }
 
-Result<std::string> read_all(const File& file) {
+Status read_all(const File& file, MetadataImage& out) {
   STRATA_ASSIGN_OR_RETURN(const std::uint64_t size, file.size());
   if (size > std::numeric_limits<std::uint32_t>::max() * std::uint64_t{4}) {
     return Status::corruption(file.path() + ": implausibly large (" + std::to_string(size) +
                               " bytes)");
   }
-  std::string out(static_cast<std::size_t>(size), '\0');
-  STRATA_ASSIGN_OR_RETURN(const std::size_t n, file.read_at(0, std::span<char>(out)));
-  out.resize(n);
-  return out;
+  char* p = out.reset(static_cast<std::size_t>(size));
+  STRATA_ASSIGN_OR_RETURN(const std::size_t n,
+                          file.read_at(0, std::span<char>(p, static_cast<std::size_t>(size))));
+  out.shrink(n);  // the file shrank since size(): what was read is the image
+  return Status();
 }
 
 }  // namespace
@@ -44,7 +45,7 @@ std::string MetadataCore::path(std::string_view name) const {
 }
 
 Result<MetadataCore> MetadataCore::open(const std::string& dir_in, const MetadataOptions& options,
-                                        std::array<std::string, 2>& images) {
+                                        std::array<MetadataImage, 2>& images) {
   FileSystem& fs = options.fs != nullptr ? *options.fs : FileSystem::posix();
   if (dir_in.empty()) return Status::invalid_argument("metadata: empty directory path");
   if (options.max_value_bytes > std::numeric_limits<std::uint32_t>::max() ||
@@ -81,7 +82,7 @@ Result<MetadataCore> MetadataCore::open(const std::string& dir_in, const Metadat
     STRATA_ASSIGN_OR_RETURN(
         core.slots_[i].file,
         fs.open(p, options.read_only ? OpenMode::kReadOnly : OpenMode::kReadWrite));
-    STRATA_ASSIGN_OR_RETURN(images[i], read_all(*core.slots_[i].file));
+    STRATA_RETURN_IF_ERROR(read_all(*core.slots_[i].file, images[i]));
     core.slots_[i].physical_size = images[i].size();
     core.report_.files[i].present = true;
     core.report_.files[i].size = images[i].size();
@@ -106,7 +107,7 @@ void MetadataCore::note_file(int i, const Status& status, std::uint64_t version,
 
 Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
                                  const std::array<mfmt::ImageHeader, 2>& headers,
-                                 std::array<std::string, 2>& images, std::uint8_t key_codec,
+                                 std::array<MetadataImage, 2>& images, std::uint8_t key_codec,
                                  const MetadataOptions& options) {
   const bool valid[2] = {checks[0].ok(), checks[1].ok()};
   std::uint64_t invalid_files = 0;

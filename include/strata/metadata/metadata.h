@@ -282,7 +282,7 @@ class Metadata {
 template <MetadataKey Key>
 Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOptions options) {
   namespace mfmt = metadata_format;
-  std::array<std::string, 2> images;
+  std::array<detail::MetadataImage, 2> images;
   STRATA_ASSIGN_OR_RETURN(detail::MetadataCore core,
                           detail::MetadataCore::open(dir, options, images));
   std::array<Status, 2> checks;
