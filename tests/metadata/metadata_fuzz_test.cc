@@ -16,8 +16,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <random>
 #include <string>
@@ -29,27 +27,13 @@
 #include "strata/core/crc32c.h"
 #include "strata/metadata/format.h"
 #include "strata/metadata/metadata.h"
+#include "strata/testing/fuzz.h"
 #include "strata/testing/temp_dir.h"
 
 namespace {
 
 namespace mfmt = strata::metadata_format;
 using strata::testing::TempDir;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-int iterations() {
-  const char* e = std::getenv("STRATA_FUZZ_ITERATIONS");
-  return e != nullptr && *e != '\0' ? std::atoi(e) : 1500;
-}
 
 template <class Key>
 Key make_key(std::mt19937_64& rng, std::uint64_t i);
@@ -242,8 +226,8 @@ void fuzz_format(const char* name, std::uint64_t seed0) {
     ASSERT_TRUE(md->sync().ok());
     newer = strata::metadata_test::contents(*md);
   }
-  const std::string left = read_file(base.file("seed") + "/left");
-  const std::string right = read_file(base.file("seed") + "/right");
+  const std::string left = strata::testing::file_bytes(base.file("seed") + "/left");
+  const std::string right = strata::testing::file_bytes(base.file("seed") + "/right");
   const auto version = [](const std::string& f) {
     return strata::decode_be<std::uint64_t>(f.data() + mfmt::kVersionOffset);
   };
@@ -255,7 +239,7 @@ void fuzz_format(const char* name, std::uint64_t seed0) {
   const Layout newer_layout = layout_of<Key>(newer_file);
   const Layout older_layout = layout_of<Key>(older_file);
 
-  const int n = iterations();
+  const int n = strata::testing::fuzz_iterations(1500);
   for (int it = 0; it < n; ++it) {
     const std::uint64_t seed = seed0 * 1000003 + static_cast<std::uint64_t>(it);
     std::mt19937_64 rng(seed);
@@ -276,8 +260,8 @@ void fuzz_format(const char* name, std::uint64_t seed0) {
     const std::string dir = base.file("case" + std::to_string(it % 4));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
-    write_file(dir + "/" + newer_name, nf);
-    write_file(dir + "/" + older_name, of);
+    ASSERT_TRUE(strata::testing::set_file_bytes(dir + "/" + newer_name, nf));
+    ASSERT_TRUE(strata::testing::set_file_bytes(dir + "/" + older_name, of));
     Map got;
     {
       auto md = Md::open(dir);

@@ -23,8 +23,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -34,6 +32,7 @@
 #include "strata/raft/file_log_store.h"
 #include "strata/raft/format.h"
 #include "strata/raft/snapshot_store.h"
+#include "strata/testing/fuzz.h"
 #include "strata/testing/temp_dir.h"
 
 namespace {
@@ -47,21 +46,6 @@ using strata::raft::LogEntry;
 using strata::raft::Snapshot;
 using strata::raft::SnapshotMeta;
 using strata::testing::TempDir;
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_file(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-int iterations() {
-  const char* e = std::getenv("STRATA_FUZZ_ITERATIONS");
-  return e != nullptr && *e != '\0' ? std::atoi(e) : 600;
-}
 
 FileLogOptions small_segments() {
   FileLogOptions o;
@@ -246,7 +230,7 @@ TEST(FileLogFuzz, MutatedSegmentsNeverCrashOrServeDamage) {
   std::sort(segments.begin(), segments.end());
   ASSERT_GE(segments.size(), 3u);
 
-  const int n = iterations();
+  const int n = strata::testing::fuzz_iterations(600);
   int opened = 0;
   int opened_short = 0;  // with fewer entries than written
   int refused = 0;
@@ -260,11 +244,11 @@ TEST(FileLogFuzz, MutatedSegmentsNeverCrashOrServeDamage) {
     fs::remove(dir / "LOCK");
     // Mostly the last segment (where torn tails live), sometimes an earlier one.
     const std::size_t k = rng() % 3 == 0 ? rng() % segments.size() : segments.size() - 1;
-    std::string seg = read_file(dir / segments[k]);
+    std::string seg = strata::testing::file_bytes((dir / segments[k]).string());
     const std::string pristine = seg;
     const bool fixed = mutate(seg, rng);
     if (seg == pristine) continue;
-    write_file(dir / segments[k], seg);
+    ASSERT_TRUE(strata::testing::set_file_bytes((dir / segments[k]).string(), seg));
 
     std::vector<LogEntry> served;
     {
@@ -326,7 +310,7 @@ TEST(FileLogFuzz, MutatedSegmentsNeverCrashOrServeDamage) {
 // is accepted: two byte strings never mean the same state).
 TEST(RaftFormatFuzz, HardStateAndBoundaryDecodeOnlyCanonicalEncodings) {
   std::mt19937_64 rng(99);
-  const int n = iterations() * 20;
+  const int n = strata::testing::fuzz_iterations(600) * 20;
   int accepted = 0;
   for (int it = 0; it < n; ++it) {
     const bool hard_state = rng() % 2 == 0;
@@ -392,7 +376,7 @@ TEST(SnapshotFuzz, MutatedSnapshotFilesNeverCrashOrServeDamage) {
     ASSERT_TRUE((*store)->save(newer.meta, newer.data).ok());
   }
   const std::string newer_path = FileSnapshotStore::snapshot_path(seed_dir, 20, 3);
-  const std::string pristine = read_file(newer_path);
+  const std::string pristine = strata::testing::file_bytes(newer_path);
   constexpr std::size_t kH = FileSnapshotStore::kHeaderSize;
   const auto fix_header_crc = [](std::string& f) {
     if (f.size() >= kH)
@@ -404,7 +388,7 @@ TEST(SnapshotFuzz, MutatedSnapshotFilesNeverCrashOrServeDamage) {
     strata::encode_be(strata::crc32c(std::string_view(f.data() + kH, body_end - kH)),
                       f.data() + body_end);
   };
-  const int n = iterations();
+  const int n = strata::testing::fuzz_iterations(600);
   int served_newer = 0;
   int served_older = 0;
   for (int it = 0; it < n; ++it) {
@@ -468,7 +452,8 @@ TEST(SnapshotFuzz, MutatedSnapshotFilesNeverCrashOrServeDamage) {
     fs::remove_all(dir);
     fs::copy(seed_dir, dir, fs::copy_options::recursive);
     fs::remove(dir / "LOCK");
-    write_file(FileSnapshotStore::snapshot_path(dir.string(), 20, 3), f);
+    ASSERT_TRUE(
+        strata::testing::set_file_bytes(FileSnapshotStore::snapshot_path(dir.string(), 20, 3), f));
     auto store = FileSnapshotStore::open(dir.string());
     ASSERT_TRUE(store.has_value()) << store.error();
     strata::raft::SnapshotLoadReport report;
