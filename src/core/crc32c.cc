@@ -2,9 +2,14 @@
 
 #include <array>
 #include <climits>
+#include <cstring>
 
 #if defined(STRATA_HAVE_ISAL)
 #include <isa-l/crc.h>
+#endif
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define STRATA_CRC32C_SSE42 1
 #endif
 
 namespace strata {
@@ -49,9 +54,53 @@ std::uint32_t crc32c_portable(std::string_view data, std::uint32_t seed) noexcep
   return ~crc;
 }
 
+#if defined(STRATA_CRC32C_SSE42)
+// Inputs up to this size take the crc32 instruction when ISA-L is there too (every size when
+// it is not). From 256 B on, ISA-L's folding is faster (14 vs 28 ns at 256 B in a loop).
+#if defined(STRATA_HAVE_ISAL)
+constexpr std::size_t kShortCrcBytes = 192;
+#else
+constexpr std::size_t kShortCrcBytes = ~std::size_t{0};
+#endif
+
+// The CPU's crc32 instruction, 8 bytes at a time, on the raw register. For short inputs it
+// beats ISA-L's folding code, which is built for long ones: at 100 B ISA-L took 18 ns in a
+// loop, but ~140 ns per call between a metadata put's other work (measured in
+// metadata_bench's sync_10k_of_10k), where this takes ~15 ns.
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(const unsigned char* p, std::size_t n,
+                                                             std::uint32_t crc) noexcept {
+  std::uint64_t c = crc;
+  while (n >= 8) {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    c = __builtin_ia32_crc32di(c, v);
+    p += 8;
+    n -= 8;
+  }
+  auto c32 = static_cast<std::uint32_t>(c);
+  if (n >= 4) {
+    std::uint32_t v;
+    std::memcpy(&v, p, 4);
+    c32 = __builtin_ia32_crc32si(c32, v);
+    p += 4;
+    n -= 4;
+  }
+  while (n-- > 0) c32 = __builtin_ia32_crc32qi(c32, *p++);
+  return c32;
+}
+
+const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
+#endif
+
 }  // namespace detail
 
 std::uint32_t crc32c(std::string_view data, std::uint32_t seed) noexcept {
+#if defined(STRATA_CRC32C_SSE42)
+  if (data.size() <= detail::kShortCrcBytes && detail::kHaveSse42) {
+    return ~detail::crc32c_sse42(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+                                 ~seed);
+  }
+#endif
 #if defined(STRATA_HAVE_ISAL)
   // crc32_iscsi keeps the raw register (no pre/post inversion) and takes an int length.
   std::uint32_t crc = ~seed;
@@ -71,7 +120,11 @@ std::uint32_t crc32c(std::string_view data, std::uint32_t seed) noexcept {
 }
 
 std::string_view crc32c_implementation() noexcept {
-#if defined(STRATA_HAVE_ISAL)
+#if defined(STRATA_CRC32C_SSE42) && defined(STRATA_HAVE_ISAL)
+  return detail::kHaveSse42 ? "sse4.2+isa-l" : "isa-l";
+#elif defined(STRATA_CRC32C_SSE42)
+  return detail::kHaveSse42 ? "sse4.2" : "portable";
+#elif defined(STRATA_HAVE_ISAL)
   return "isa-l";
 #else
   return "portable";

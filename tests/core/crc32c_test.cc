@@ -38,12 +38,18 @@ TEST(Crc32c, SeedChainsComputations) {
 
 TEST(Crc32c, AcceleratedMatchesPortableOnRandomInput) {
   std::mt19937 rng(1);
-  for (std::size_t len : {1u, 7u, 8u, 9u, 63u, 64u, 65u, 255u, 4096u, 100001u}) {
-    std::string data(len, '\0');
-    for (auto& c : data) c = static_cast<char>(rng());
-    const auto seed = static_cast<std::uint32_t>(rng());
-    EXPECT_EQ(crc32c(data, seed), detail::crc32c_portable(data, seed)) << len;
-    EXPECT_EQ(crc32c(data), detail::crc32c_portable(data, 0)) << len;
+  // Around every switch between code paths (the crc32 instruction's 8- and 4-byte steps, the
+  // short-input limit of 192 B, ISA-L's blocks), at every alignment of the start.
+  for (std::size_t len : {1u, 3u, 4u, 5u, 7u, 8u, 9u, 12u, 63u, 64u, 65u, 100u, 191u, 192u, 193u,
+                          255u, 256u, 4096u, 100001u}) {
+    for (std::size_t shift = 0; shift < 8; ++shift) {
+      std::string buffer(len + shift, '\0');
+      for (auto& c : buffer) c = static_cast<char>(rng());
+      const std::string_view data = std::string_view(buffer).substr(shift);
+      const auto seed = static_cast<std::uint32_t>(rng());
+      EXPECT_EQ(crc32c(data, seed), detail::crc32c_portable(data, seed)) << len << "+" << shift;
+      EXPECT_EQ(crc32c(data), detail::crc32c_portable(data, 0)) << len << "+" << shift;
+    }
   }
   EXPECT_EQ(detail::crc32c_portable("123456789", 0), 0xE3069283u);
 }

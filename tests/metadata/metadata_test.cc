@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
+#include <random>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -278,6 +280,94 @@ TEST(Metadata, MovedStoreKeepsWorking) {
   ASSERT_TRUE(moved.put(2, "b").has_value());
   ASSERT_TRUE(moved.sync().ok());
   EXPECT_EQ(moved.keys(), (std::vector<std::uint64_t>{1, 2}));
+}
+
+// Random puts (runs in ascending key order, which find each entry from the previous put's,
+// and random keys), value size changes, removes, clears, moves of the store, syncs and
+// reopens, checked against a std::map: after each sync the newest file is exactly the image
+// of the map (its size checks the store's running count of encoded bytes), and a reopen
+// restores the map.
+template <class Key>
+void random_operations_match_a_map(std::uint32_t seed, Key (*make_key)(std::uint64_t)) {
+  TempDir dir("md");
+  std::mt19937_64 rng(seed);
+  auto md = std::make_unique<Metadata<Key>>(std::move(Metadata<Key>::open(dir.str())).value());
+  std::map<Key, std::string> model;
+  auto value = [&] {
+    const std::size_t len = rng() % 4 == 0 ? rng() % 300 : 40;  // mostly one size: deltas
+    return std::string(len, static_cast<char>('a' + rng() % 26));
+  };
+  auto image_bytes = [&] {
+    std::uint64_t n = mfmt::kHeaderSize + mfmt::kCrcSize;
+    for (const auto& [k, v] : model) n += MetadataKeyCodec<Key>::encoded_size(k) + 4 + v.size();
+    return n;
+  };
+  for (int step = 0; step < 600; ++step) {
+    const std::uint64_t op = rng() % 100;
+    if (op < 30) {  // an ascending run, from a random key
+      const std::uint64_t first = rng() % 200;
+      const std::uint64_t len = 1 + rng() % 40;
+      const std::string v = value();
+      for (std::uint64_t k = first; k < first + len; ++k) {
+        const std::string w = rng() % 8 == 0 ? value() : v;
+        auto prev = md->put(make_key(k), w);
+        ASSERT_TRUE(prev.has_value()) << prev.error();
+        auto it = model.find(make_key(k));
+        EXPECT_EQ(prev->has_value(), it != model.end());
+        if (it != model.end()) {
+          EXPECT_EQ(**prev, it->second);
+        }
+        model[make_key(k)] = w;
+      }
+    } else if (op < 60) {
+      const Key k = make_key(rng() % 200);
+      const std::string v = value();
+      ASSERT_TRUE(md->put(k, v).has_value());
+      model[k] = v;
+    } else if (op < 72) {
+      const Key k = make_key(rng() % 200);
+      auto prev = md->remove(k);
+      ASSERT_TRUE(prev.has_value());
+      EXPECT_EQ(prev->has_value(), model.erase(k) == 1);
+    } else if (op < 73) {
+      ASSERT_TRUE(md->clear().ok());
+      model.clear();
+    } else if (op < 78) {
+      md = std::make_unique<Metadata<Key>>(std::move(*md));
+    } else if (op < 97) {
+      ASSERT_TRUE(md->sync().ok());
+      std::string image = file_content(dir.file("left"));
+      if (decode_be<std::uint64_t>(image.data() + mfmt::kVersionOffset) != md->version()) {
+        image = file_content(dir.file("right"));
+      }
+      ASSERT_EQ(decode_be<std::uint64_t>(image.data() + mfmt::kVersionOffset), md->version());
+      ASSERT_EQ(image.size(), image_bytes()) << "step " << step;
+    } else {
+      ASSERT_TRUE(md->sync().ok());
+      md.reset();
+      md = std::make_unique<Metadata<Key>>(std::move(Metadata<Key>::open(dir.str())).value());
+    }
+    ASSERT_EQ(contents(*md), model) << "step " << step;
+  }
+  ASSERT_TRUE(md->sync().ok());
+  md.reset();
+  auto reopened = Metadata<Key>::open(dir.str());
+  ASSERT_TRUE(reopened.has_value());
+  EXPECT_EQ(contents(*reopened), model);
+}
+
+TEST(Metadata, RandomOperationsMatchAMapU64) {
+  for (std::uint32_t seed = 1; seed <= 4; ++seed) {
+    random_operations_match_a_map<std::uint64_t>(seed, [](std::uint64_t k) { return k; });
+  }
+}
+
+TEST(Metadata, RandomOperationsMatchAMapStringKeys) {
+  for (std::uint32_t seed = 1; seed <= 4; ++seed) {
+    random_operations_match_a_map<std::string>(seed, [](std::uint64_t k) {
+      return std::string(1 + k % 5, 'k') + std::to_string(k);  // not in numeric order
+    });
+  }
 }
 
 // --- delta bookkeeping ------------------------------------------------------------------------

@@ -49,6 +49,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstdint>
 #include <cstring>
 #include <iterator>
@@ -242,26 +243,32 @@ class Metadata {
     return (size + kPageBytes - 1) / kPageBytes;
   }
   // Whether a delta beats a rewrite of file f: fewer pages, or as many pages but few enough
-  // changed entries that their CRC shifts (~1 µs each) stay cheap.
-  bool delta_pays(int f) const {
-    const std::uint64_t delta = delta_pages(f);
+  // changed entries that their CRC shifts (~1 µs each) stay cheap. The pages a delta writes —
+  // the version's, the CRC's, the changed values' — are counted in one pass over the changed
+  // entries, which stops as soon as the delta can no longer pay (when most entries changed,
+  // after a few hundred of them).
+  bool delta_pays(int f) {
+    const auto fi = static_cast<std::size_t>(f);
     const std::uint64_t full = full_pages(f);
-    return delta < full ||
-           (delta == full && pending_[static_cast<std::size_t>(f)].size() <= kMaxTieEntries);
-  }
-  // Distinct pages of file f a delta writes: the version's, the CRC's, the changed values'.
-  std::uint64_t delta_pages(int f) const {
-    std::vector<std::uint64_t> pages{metadata_format::kVersionOffset / kPageBytes,
-                                     core_.slot(f).payload_size / kPageBytes};
-    for (const auto& it : pending_[static_cast<std::size_t>(f)]) {
+    const std::uint64_t limit = pending_[fi].size() <= kMaxTieEntries ? full : full - 1;
+    std::vector<bool>& seen = page_seen_;  // reused: no allocation per sync
+    seen.assign(full, false);
+    std::uint64_t pages = 0;
+    auto mark = [&](std::uint64_t p) {
+      if (p < full && !seen[p]) {
+        seen[p] = true;
+        ++pages;
+      }
+    };
+    mark(metadata_format::kVersionOffset / kPageBytes);
+    mark(core_.slot(f).payload_size / kPageBytes);
+    for (const auto& it : pending_[fi]) {
       const std::uint64_t begin = it->second.offset;
       const std::uint64_t end = begin + std::max<std::uint64_t>(it->second.value.size(), 1);
-      for (std::uint64_t p = begin / kPageBytes; p <= (end - 1) / kPageBytes; ++p) {
-        pages.push_back(p);
-      }
+      for (std::uint64_t p = begin / kPageBytes; p <= (end - 1) / kPageBytes; ++p) mark(p);
+      if (pages > limit) return false;
     }
-    std::sort(pages.begin(), pages.end());
-    return static_cast<std::uint64_t>(std::unique(pages.begin(), pages.end()) - pages.begin());
+    return pages <= limit;
   }
   Status sync_full(int t, std::uint64_t version);
   Status sync_delta(int t, std::uint64_t version);
@@ -275,6 +282,10 @@ class Metadata {
   std::array<std::uint64_t, 2> file_epoch_{};  // layout each file holds; 0: not known
   std::array<std::vector<typename Map::iterator>, 2> pending_;  // entries with pending[f]
   std::string scratch_;                                         // reused encode buffer
+  std::vector<bool> page_seen_;                                 // reused by delta_pays
+  std::size_t encoded_bytes_ = 0;    // Σ encoded key + value length + value: the image's entries
+  typename Map::iterator finger_{};  // the entry after the last put's, when has_finger_
+  bool has_finger_ = false;
 };
 
 // --- implementation ---------------------------------------------------------------------------
@@ -332,7 +343,11 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
   STRATA_ASSIGN_OR_RETURN(const int chosen,
                           core.choose(checks, headers, images, Codec::kId, options));
   Metadata md(std::move(core), options);
-  if (chosen >= 0) md.map_ = std::move(*map);
+  if (chosen >= 0) {
+    md.map_ = std::move(*map);
+    md.encoded_bytes_ = static_cast<std::size_t>(
+        headers[static_cast<std::size_t>(chosen)].payload_size - mfmt::kHeaderSize);
+  }
   return md;
 }
 
@@ -382,9 +397,23 @@ Result<std::optional<std::string>> Metadata<Key>::put(const Key& key, std::strin
     return Status::invalid_argument("metadata put: key exceeds max_key_bytes (" +
                                     std::to_string(options_.max_key_bytes) + ")");
   }
-  auto [it, inserted] = map_.try_emplace(key);
+  // The entry: the one after the previous put's when that is it (a store rewritten in key
+  // order finds each entry without a search), else a search, hinted the same way for keys
+  // inserted in order.
+  typename Map::iterator it;
+  bool inserted = false;
+  if (has_finger_ && finger_->first == key) {
+    it = finger_;
+  } else {
+    const std::size_t before = map_.size();
+    it = map_.try_emplace(has_finger_ ? finger_ : map_.end(), key);
+    inserted = map_.size() != before;
+  }
+  finger_ = std::next(it);
+  has_finger_ = finger_ != map_.end();  // never keeps end(): a moved map's end() is not ours
   Entry& e = it->second;
   if (inserted) {
+    encoded_bytes_ += Codec::encoded_size(key) + metadata_format::kValueLengthSize + value.size();
     e.value = std::move(value);
     layout_changed();
     dirty_ = true;
@@ -392,6 +421,7 @@ Result<std::optional<std::string>> Metadata<Key>::put(const Key& key, std::strin
   }
   if (e.value == value) return std::optional<std::string>(std::move(value));
   if (e.value.size() != value.size()) {
+    encoded_bytes_ = encoded_bytes_ - e.value.size() + value.size();
     layout_changed();
   } else {
     // Same layout: every file that takes deltas and holds the current value now lacks the
@@ -423,8 +453,11 @@ Result<std::optional<std::string>> Metadata<Key>::remove(const Key& key) {
   STRATA_RETURN_IF_ERROR(check_writable());
   auto it = map_.find(key);
   if (it == map_.end()) return std::optional<std::string>();
+  encoded_bytes_ -=
+      Codec::encoded_size(key) + metadata_format::kValueLengthSize + it->second.value.size();
   std::optional<std::string> previous(std::move(it->second.value));
   layout_changed();  // drops every iterator to the entry before it goes away
+  has_finger_ = false;
   map_.erase(it);
   dirty_ = true;
   return previous;
@@ -436,6 +469,8 @@ Status Metadata<Key>::clear() {
   if (map_.empty()) return Status();
   layout_changed();
   map_.clear();
+  has_finger_ = false;
+  encoded_bytes_ = 0;
   dirty_ = true;
   return Status();
 }
@@ -468,10 +503,7 @@ Status Metadata<Key>::sync_full(int t, std::uint64_t version) {
   if (map_.size() > std::numeric_limits<std::uint32_t>::max()) {
     return Status::invalid_argument("metadata sync: more than 2^32-1 entries");
   }
-  std::size_t total = mfmt::kHeaderSize + mfmt::kCrcSize;
-  for (const auto& [k, e] : map_) {
-    total += Codec::encoded_size(k) + mfmt::kValueLengthSize + e.value.size();
-  }
+  const std::size_t total = mfmt::kHeaderSize + encoded_bytes_ + mfmt::kCrcSize;
   scratch_.resize(total);
   char* const base = scratch_.data();
   mfmt::encode_header(base, Codec::kId, version, static_cast<std::uint32_t>(map_.size()));
@@ -486,6 +518,7 @@ Status Metadata<Key>::sync_full(int t, std::uint64_t version) {
     p += e.value.size();
   }
   const auto payload = static_cast<std::size_t>(p - base);
+  assert(payload + mfmt::kCrcSize == total);
   const std::uint32_t crc = crc32c(std::string_view(base, payload));
   encode_be(crc, p);
   STRATA_RETURN_IF_ERROR(core_.write_full(std::string_view(base, total), version, crc));
