@@ -89,14 +89,22 @@ __attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(const unsigned char
   return c32;
 }
 
-const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
+// Whether the CPU has SSE4.2; asked once, on first use (__builtin_cpu_init first, as a
+// static initializer may run before the runtime's own CPU detection).
+bool have_sse42() noexcept {
+  static const bool have = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("sse4.2") != 0;
+  }();
+  return have;
+}
 #endif
 
 }  // namespace detail
 
 std::uint32_t crc32c(std::string_view data, std::uint32_t seed) noexcept {
 #if defined(STRATA_CRC32C_SSE42)
-  if (data.size() <= detail::kShortCrcBytes && detail::kHaveSse42) {
+  if (data.size() <= detail::kShortCrcBytes && detail::have_sse42()) {
     return ~detail::crc32c_sse42(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
                                  ~seed);
   }
@@ -121,9 +129,9 @@ std::uint32_t crc32c(std::string_view data, std::uint32_t seed) noexcept {
 
 std::string_view crc32c_implementation() noexcept {
 #if defined(STRATA_CRC32C_SSE42) && defined(STRATA_HAVE_ISAL)
-  return detail::kHaveSse42 ? "sse4.2+isa-l" : "isa-l";
+  return detail::have_sse42() ? "sse4.2+isa-l" : "isa-l";
 #elif defined(STRATA_CRC32C_SSE42)
-  return detail::kHaveSse42 ? "sse4.2" : "portable";
+  return detail::have_sse42() ? "sse4.2" : "portable";
 #elif defined(STRATA_HAVE_ISAL)
   return "isa-l";
 #else

@@ -370,6 +370,26 @@ TEST(Metadata, RandomOperationsMatchAMapStringKeys) {
   }
 }
 
+// A put remembers the entry after its own; a store moved away takes the entries, and the
+// moved-from object must not reach them through what it remembered.
+TEST(Metadata, MovedFromStoreDoesNotReachTheMovedEntries) {
+  TempDir dir("md");
+  auto md = open_u64(dir.str());
+  ASSERT_TRUE(md.put(1, "a").has_value());
+  ASSERT_TRUE(md.put(2, "b").has_value());
+  ASSERT_TRUE(md.put(1, "c").has_value());  // the entry after it: 2
+  U64Metadata moved(std::move(md));
+  (void)md.put(2, "from the moved-from store");  // NOLINT(bugprone-use-after-move)
+  ASSERT_NE(moved.get(2), nullptr);
+  EXPECT_EQ(*moved.get(2), "b");
+  TempDir dir2("md2");
+  U64Metadata assigned = open_u64(dir2.str());
+  ASSERT_TRUE(moved.put(1, "d").has_value());  // the entry after it: 2 again
+  assigned = std::move(moved);
+  (void)moved.put(2, "from the moved-from store");  // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(*assigned.get(2), "b");
+}
+
 // --- delta bookkeeping ------------------------------------------------------------------------
 
 constexpr std::size_t kKeys = 100;

@@ -285,7 +285,22 @@ class Metadata {
   std::vector<bool> page_seen_;                                 // reused by delta_pays
   std::size_t encoded_bytes_ = 0;    // Σ encoded key + value length + value: the image's entries
   typename Map::iterator finger_{};  // the entry after the last put's, when has_finger_
-  bool has_finger_ = false;
+  // Moves clear it in the source: its iterator would point into the map that took the nodes.
+  struct Flag {
+    bool on = false;
+    Flag() = default;
+    Flag(Flag&& o) noexcept : on(std::exchange(o.on, false)) {}
+    Flag& operator=(Flag&& o) noexcept {
+      on = std::exchange(o.on, false);
+      return *this;
+    }
+    Flag& operator=(bool b) noexcept {
+      on = b;
+      return *this;
+    }
+    explicit operator bool() const noexcept { return on; }
+  };
+  Flag has_finger_;
 };
 
 // --- implementation ---------------------------------------------------------------------------
