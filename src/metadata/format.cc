@@ -72,26 +72,32 @@ std::string empty_image(std::uint8_t key_codec, std::uint64_t version) {
   return image;
 }
 
-Result<ImageHeader> check_image(std::string_view image, std::uint8_t key_codec,
-                                std::string_view path) {
-  if (image.size() < kMinImageSize) {
-    return Status::corruption(std::string(path) + ": " + std::to_string(image.size()) +
+Result<ImageHeader> check_head(std::string_view head, std::uint64_t size, std::uint32_t trailer,
+                               std::string_view path) {
+  if (size < kMinImageSize || head.size() < kHeaderSize) {
+    return Status::corruption(std::string(path) + ": " + std::to_string(size) +
                               " bytes, shorter than the smallest image (" +
                               std::to_string(kMinImageSize) + ")");
   }
-  if (image.substr(0, kMagic.size()) != kMagic) {
+  if (head.substr(0, kMagic.size()) != kMagic) {
     return Status::corruption("bad magic in " + at(path, 0));
   }
   ImageHeader h;
-  h.payload_size = image.size() - kCrcSize;
-  const auto payload = static_cast<std::size_t>(h.payload_size);
-  h.crc = decode_be<std::uint32_t>(image.data() + payload);
-  const std::uint32_t actual = crc32c(image.substr(0, payload));
-  const auto format = decode_be<std::uint16_t>(image.data() + kFormatVersionOffset);
-  if (actual != h.crc) {
-    return Status::corruption("CRC mismatch in " + at(path, payload) + " (stored " +
-                              std::to_string(h.crc) + ", computed " + std::to_string(actual) + ")");
+  h.payload_size = size - kCrcSize;
+  h.crc = trailer;
+  h.version = decode_be<std::uint64_t>(head.data() + kVersionOffset);
+  h.entry_count = decode_be<std::uint32_t>(head.data() + kCountOffset);
+  return h;
+}
+
+Status check_rest(std::string_view head, const ImageHeader& header, std::uint32_t actual_crc,
+                  std::uint8_t key_codec, std::string_view path) {
+  if (actual_crc != header.crc) {
+    return Status::corruption(
+        "CRC mismatch in " + at(path, static_cast<std::size_t>(header.payload_size)) + " (stored " +
+        std::to_string(header.crc) + ", computed " + std::to_string(actual_crc) + ")");
   }
+  const auto format = decode_be<std::uint16_t>(head.data() + kFormatVersionOffset);
   if (format != kFormatVersion) {
     if (format > kFormatVersion) {
       return Status::not_supported(std::string(path) + ": format version " +
@@ -102,17 +108,35 @@ Result<ImageHeader> check_image(std::string_view image, std::uint8_t key_codec,
     return Status::corruption("unknown format version " + std::to_string(format) + " in " +
                               at(path, kFormatVersionOffset));
   }
-  const auto codec = static_cast<std::uint8_t>(image[kKeyCodecOffset]);
+  const auto codec = static_cast<std::uint8_t>(head[kKeyCodecOffset]);
   if (codec != key_codec) {
     return Status::invalid_argument(std::string(path) + ": written with key codec " +
                                     std::to_string(codec) + ", opened with key codec " +
                                     std::to_string(key_codec));
   }
-  if (image[kKeyCodecOffset + 1] != 0) {
+  if (head[kKeyCodecOffset + 1] != 0) {
     return Status::corruption("non-zero reserved byte in " + at(path, kKeyCodecOffset + 1));
   }
-  h.version = decode_be<std::uint64_t>(image.data() + kVersionOffset);
-  h.entry_count = decode_be<std::uint32_t>(image.data() + kCountOffset);
+  return Status();
+}
+
+bool fields_match(std::string_view head, std::uint8_t key_codec) noexcept {
+  return head.size() >= kHeaderSize &&
+         decode_be<std::uint16_t>(head.data() + kFormatVersionOffset) == kFormatVersion &&
+         static_cast<std::uint8_t>(head[kKeyCodecOffset]) == key_codec &&
+         head[kKeyCodecOffset + 1] == 0;
+}
+
+Result<ImageHeader> check_image(std::string_view image, std::uint8_t key_codec,
+                                std::string_view path) {
+  const std::uint32_t trailer =
+      image.size() >= kMinImageSize
+          ? decode_be<std::uint32_t>(image.data() + image.size() - kCrcSize)
+          : 0;
+  STRATA_ASSIGN_OR_RETURN(const ImageHeader h,
+                          check_head(image.substr(0, kHeaderSize), image.size(), trailer, path));
+  const std::uint32_t actual = crc32c(image.substr(0, static_cast<std::size_t>(h.payload_size)));
+  STRATA_RETURN_IF_ERROR(check_rest(image, h, actual, key_codec, path));
   return h;
 }
 

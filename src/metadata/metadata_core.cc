@@ -1,11 +1,14 @@
 #include "strata/metadata/detail/metadata_core.h"
 
+#include <algorithm>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "strata/core/bytes.h"
+#include "strata/core/crc32c.h"
 #include "strata/core/identity.h"
 
 namespace strata::detail {
@@ -22,20 +25,66 @@ std::string strip_slashes(std::string p) {
   return p;
 }
 
-Status read_all(const File& file, MetadataImage& out) {
-  STRATA_ASSIGN_OR_RETURN(const std::uint64_t size, file.size());
-  if (size > std::numeric_limits<std::uint32_t>::max() * std::uint64_t{4}) {
-    return Status::corruption(file.path() + ": implausibly large (" + std::to_string(size) +
-                              " bytes)");
+// The length, header and trailer of `file`.
+Status read_head(const File& file, MetadataFileHead& out) {
+  STRATA_ASSIGN_OR_RETURN(out.size, file.size());
+  out.head.resize(static_cast<std::size_t>(std::min<std::uint64_t>(out.size, mfmt::kHeaderSize)));
+  STRATA_ASSIGN_OR_RETURN(const std::size_t n, file.read_at(0, std::span<char>(out.head)));
+  if (n < out.head.size()) {  // the file shrank since size(): what was read is the image
+    out.size = n;
+    out.head.resize(n);
   }
-  char* p = out.reset(static_cast<std::size_t>(size));
-  STRATA_ASSIGN_OR_RETURN(const std::size_t n,
-                          file.read_at(0, std::span<char>(p, static_cast<std::size_t>(size))));
-  out.shrink(n);  // the file shrank since size(): what was read is the image
+  if (out.size >= mfmt::kMinImageSize) {
+    char trailer[mfmt::kCrcSize];
+    STRATA_ASSIGN_OR_RETURN(const std::size_t t,
+                            file.read_at(out.size - mfmt::kCrcSize, std::span<char>(trailer)));
+    if (t == sizeof trailer) out.trailer = decode_be<std::uint32_t>(trailer);
+  }
   return Status();
 }
 
 }  // namespace
+
+Status MetadataStream::fill(std::size_t n) {
+  // Room for n bytes from begin_: move what is unread to the front, grow when it cannot fit.
+  if (cap_ - begin_ < n) {
+    const std::size_t unread = end_ - begin_;
+    if (cap_ < n || buf_ == nullptr) {
+      const std::size_t cap = std::max(n, kChunk);
+      auto bigger = std::make_unique_for_overwrite<char[]>(cap);
+      if (unread > 0) std::memcpy(bigger.get(), buf_.get() + begin_, unread);
+      buf_ = std::move(bigger);
+      cap_ = cap;
+    } else if (unread > 0) {
+      std::memmove(buf_.get(), buf_.get() + begin_, unread);
+    }
+    begin_ = 0;
+    end_ = unread;
+  }
+  // Read as much as fits (at least up to n, unless the limit comes first).
+  while (end_ - begin_ < n && read_ < limit_) {
+    const auto want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(cap_ - end_, limit_ - read_));
+    STRATA_ASSIGN_OR_RETURN(const std::size_t got,
+                            file_.read_at(read_, std::span<char>(buf_.get() + end_, want)));
+    if (got == 0) {
+      return Status::corruption(file_.path() + ": ends at " + std::to_string(read_) +
+                                " bytes, before the " + std::to_string(limit_) + " it had");
+    }
+    crc_ = crc32c(std::string_view(buf_.get() + end_, got), crc_);
+    end_ += got;
+    read_ += got;
+  }
+  return Status();
+}
+
+Result<std::uint32_t> MetadataStream::finish() {
+  while (read_ < limit_) {
+    begin_ = end_;  // nothing left to consume: the reads only feed the CRC
+    STRATA_RETURN_IF_ERROR(fill(kChunk));
+  }
+  return crc_;
+}
 
 std::string MetadataCore::path(std::string_view name) const {
   std::string p = dir_;
@@ -45,7 +94,7 @@ std::string MetadataCore::path(std::string_view name) const {
 }
 
 Result<MetadataCore> MetadataCore::open(const std::string& dir_in, const MetadataOptions& options,
-                                        std::array<MetadataImage, 2>& images) {
+                                        std::array<MetadataFileHead, 2>& files) {
   FileSystem& fs = options.fs != nullptr ? *options.fs : FileSystem::posix();
   if (dir_in.empty()) return Status::invalid_argument("metadata: empty directory path");
   if (options.max_value_bytes > std::numeric_limits<std::uint32_t>::max() ||
@@ -74,7 +123,7 @@ Result<MetadataCore> MetadataCore::open(const std::string& dir_in, const Metadat
   }
   bool any = false;
   for (std::size_t i = 0; i < 2; ++i) {
-    images[i].clear();
+    files[i] = MetadataFileHead{};
     const std::string p = core.path(kFileNames[i]);
     STRATA_ASSIGN_OR_RETURN(const bool exists, fs.exists(p));
     if (!exists) continue;
@@ -82,10 +131,10 @@ Result<MetadataCore> MetadataCore::open(const std::string& dir_in, const Metadat
     STRATA_ASSIGN_OR_RETURN(
         core.slots_[i].file,
         fs.open(p, options.read_only ? OpenMode::kReadOnly : OpenMode::kReadWrite));
-    STRATA_RETURN_IF_ERROR(read_all(*core.slots_[i].file, images[i]));
-    core.slots_[i].physical_size = images[i].size();
+    STRATA_RETURN_IF_ERROR(read_head(*core.slots_[i].file, files[i]));
+    core.slots_[i].physical_size = files[i].size;
     core.report_.files[i].present = true;
-    core.report_.files[i].size = images[i].size();
+    core.report_.files[i].size = files[i].size;
   }
   if (!any && (!options.create_if_missing || options.read_only)) {
     return Status::not_found("metadata " + core.dir_ + ": no store files");
@@ -94,25 +143,25 @@ Result<MetadataCore> MetadataCore::open(const std::string& dir_in, const Metadat
 }
 
 void MetadataCore::note_file(int i, const Status& status, std::uint64_t version,
-                             std::uint64_t entries, std::string_view image) {
+                             std::uint64_t entries, std::string_view head) {
   MetadataOpenReport::File& f = report_.files[static_cast<std::size_t>(i)];
   f.status = status;
   f.version = status.ok() ? version : 0;
   f.entries = status.ok() ? entries : 0;
-  if (!status.ok() && image.size() >= mfmt::kVersionOffset + 8 &&
-      image.substr(0, mfmt::kMagic.size()) == mfmt::kMagic) {
-    f.claimed_version = decode_be<std::uint64_t>(image.data() + mfmt::kVersionOffset);
+  if (!status.ok() && head.size() >= mfmt::kVersionOffset + 8 &&
+      head.substr(0, mfmt::kMagic.size()) == mfmt::kMagic) {
+    f.claimed_version = decode_be<std::uint64_t>(head.data() + mfmt::kVersionOffset);
   }
 }
 
 Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
                                  const std::array<mfmt::ImageHeader, 2>& headers,
-                                 std::array<MetadataImage, 2>& images, std::uint8_t key_codec,
-                                 const MetadataOptions& options) {
+                                 const std::array<MetadataFileHead, 2>& files,
+                                 std::uint8_t key_codec, const MetadataOptions& options) {
   const bool valid[2] = {checks[0].ok(), checks[1].ok()};
   std::uint64_t invalid_files = 0;
   for (std::size_t i = 0; i < 2; ++i) {
-    if (!valid[i] && !images[i].empty()) ++invalid_files;
+    if (!valid[i] && !files[i].empty()) ++invalid_files;
   }
   if (!valid[0] && !valid[1]) {
     // A store is created with both files whole (create_initial), so a file that exists but is
@@ -121,9 +170,9 @@ Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
     if (invalid_files > 0 || any_present) {
       if (!options.recover_empty) {
         std::string msg = "metadata " + dir_ + ": no valid file (left: ";
-        msg += images[0].empty() ? std::string("empty") : checks[0].to_string();
+        msg += files[0].empty() ? std::string("empty") : checks[0].to_string();
         msg += "; right: ";
-        msg += images[1].empty() ? std::string("empty") : checks[1].to_string();
+        msg += files[1].empty() ? std::string("empty") : checks[1].to_string();
         msg +=
             "); a store is never created without an image; set "
             "MetadataOptions::recover_empty to start an empty store";
@@ -150,17 +199,17 @@ Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
   MetadataSlot& other = slots_[static_cast<std::size_t>(o)];
   // An empty or missing other file is expected only beside the version-0 image of a store
   // that was never synced; anywhere else it lost an image, like a corrupt one.
-  if (!valid[o] && images[static_cast<std::size_t>(o)].empty() &&
+  if (!valid[o] && files[static_cast<std::size_t>(o)].empty() &&
       headers[static_cast<std::size_t>(c)].version > 0) {
     ++invalid_files;
   }
   report_.current = c;
-  if (!valid[o] && (!images[static_cast<std::size_t>(o)].empty() ||
+  if (!valid[o] && (!files[static_cast<std::size_t>(o)].empty() ||
                     headers[static_cast<std::size_t>(c)].version > 0)) {
     report_.fallback = true;
     report_.fallback_reason =
         std::string(kFileNames[o]) + " passed over (" +
-        (images[static_cast<std::size_t>(o)].empty()
+        (files[static_cast<std::size_t>(o)].empty()
              ? std::string(report_.files[static_cast<std::size_t>(o)].present ? "empty" : "missing")
              : checks[static_cast<std::size_t>(o)].to_string()) +
         "); " + std::string(kFileNames[c]) + " has version " +

@@ -619,6 +619,53 @@ TEST(MetadataCorruption, EveryFlippedByteOfNewestFallsBackToOlder) {
   }
 }
 
+// Open streams each file through a 256 KiB buffer: images of several MiB, with string keys
+// and values that straddle the buffer's ends and values larger than it, load exactly; damage
+// far past the first chunk makes the newest image fall back to the older one.
+TEST(MetadataCorruption, LargeImagesStreamAndDamageDeepInsideFallsBack) {
+  TempDir dir("md");
+  std::mt19937_64 rng(3);
+  std::map<std::string, std::string> older, newer;
+  {
+    auto md = StringMetadata::open(dir.str());
+    ASSERT_TRUE(md.has_value());
+    for (int i = 0; i < 3000; ++i) {
+      std::string key = "key-" + std::string(rng() % 300, 'k') + std::to_string(i);
+      const std::size_t len = i % 500 == 7 ? (std::size_t{1} << 20) + rng() % 1000 : rng() % 900;
+      std::string value(len, static_cast<char>('a' + i % 26));
+      ASSERT_TRUE(md->put(key, value).has_value());
+      older[key] = value;
+    }
+    ASSERT_TRUE(md->sync().ok());
+    newer = older;
+    for (auto& [k, v] : newer) {
+      if (rng() % 3 == 0) v = std::string(v.size() / 2, 'z');
+      ASSERT_TRUE(md->put(k, v).has_value());
+    }
+    ASSERT_TRUE(md->sync().ok());
+  }
+  // Version 1 went to the right file, version 2 to the left.
+  {
+    auto md = StringMetadata::open(dir.str());
+    ASSERT_TRUE(md.has_value()) << md.error();
+    EXPECT_EQ(contents(*md), newer);
+    EXPECT_EQ(md->stats().recoveries, 0U);
+  }
+  const std::string pristine = file_content(dir.file("left"));
+  ASSERT_GT(pristine.size(), std::size_t{3} << 20);
+  for (std::size_t offset : {std::size_t{300} << 10, pristine.size() / 2, pristine.size() - 5}) {
+    flip(dir.file("left"), offset);
+    {
+      auto md = StringMetadata::open(dir.str());
+      ASSERT_TRUE(md.has_value()) << "offset " << offset << ": " << md.error();
+      EXPECT_EQ(contents(*md), older) << "offset " << offset;
+      EXPECT_EQ(md->stats().recoveries, 1U);
+      EXPECT_TRUE(md->open_report().fallback);
+    }
+    write_content(dir.file("left"), pristine);
+  }
+}
+
 TEST(MetadataCorruption, TruncatedNewestFallsBackToOlder) {
   TempDir dir("md");
   two_versions(dir.str());

@@ -66,8 +66,22 @@ struct ImageHeader {
 // CRC. Errors: corruption (not a valid image: the caller may fall back to the other file),
 // not_supported (a valid image of a newer format version), invalid_argument (a valid image
 // written with another key codec). Entries are parsed by the caller.
+// It is check_head, then check_rest with the CRC of image[0, N).
 Result<ImageHeader> check_image(std::string_view image, std::uint8_t key_codec,
                                 std::string_view path);
+
+// The same checks in two steps, for a reader that streams the file (Metadata::open): first
+// what the file's length, its first kHeaderSize bytes (`head`, fewer when the file is shorter)
+// and its last 4 (`trailer`) tell — the length and the magic (corruption otherwise); the
+// header's version and entry count are read but not trusted yet. Then, once the CRC of bytes
+// [0, N) is known, the CRC and the header's fields, in check_image's order and with its errors.
+Result<ImageHeader> check_head(std::string_view head, std::uint64_t size, std::uint32_t trailer,
+                               std::string_view path);
+Status check_rest(std::string_view head, const ImageHeader& header, std::uint32_t actual_crc,
+                  std::uint8_t key_codec, std::string_view path);
+// Whether the header's format version, key codec and reserved byte are those an image this
+// reader parses has (so its entries can be parsed before the CRC is known).
+bool fields_match(std::string_view head, std::uint8_t key_codec) noexcept;
 
 // Writes the 24-byte header into out[0, 24).
 void encode_header(char* out, std::uint8_t key_codec, std::uint64_t version,

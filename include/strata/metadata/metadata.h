@@ -41,6 +41,10 @@
 // corruption naming both (or an empty store with recover_empty). A file
 // from a newer format version: not_supported. A store written with another key type:
 // invalid_argument. A second opener of the same directory, in this or another process: busy.
+// Each file is read once, front to back, through a 256 KiB buffer (larger only for a larger
+// value): its CRC is computed as it goes by and the newest image's entries are parsed at the
+// same time, kept only if the CRC then matches. So open needs memory for the map only, not a
+// copy of both files.
 //
 // Thread-safety: not safe for concurrent use; const methods may run concurrently with each
 // other. Pointers returned by get() are valid until the next put/remove/clear of that key or
@@ -227,7 +231,8 @@ class Metadata {
   Metadata(detail::MetadataCore core, MetadataOptions options)
       : core_(std::move(core)), options_(options) {}
 
-  static Result<Map> parse(std::string_view image, const metadata_format::ImageHeader& header,
+  // The entries of the image `in` streams (positioned at its first entry).
+  static Result<Map> parse(detail::MetadataStream& in, const metadata_format::ImageHeader& header,
                            std::string_view path);
   Status check_writable() const { return core_.error(); }
   // The layout of the in-memory map changed (key set or a value length): both files need a
@@ -308,33 +313,33 @@ class Metadata {
 template <MetadataKey Key>
 Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOptions options) {
   namespace mfmt = metadata_format;
-  std::array<detail::MetadataImage, 2> images;
+  std::array<detail::MetadataFileHead, 2> files;
   STRATA_ASSIGN_OR_RETURN(detail::MetadataCore core,
-                          detail::MetadataCore::open(dir, options, images));
+                          detail::MetadataCore::open(dir, options, files));
   std::array<Status, 2> checks;
   std::array<mfmt::ImageHeader, 2> headers{};
-  // 1. Every file's header and CRC.
+  // 1. What each file's length, header and trailer tell (length, magic).
   for (std::size_t i = 0; i < 2; ++i) {
-    if (images[i].empty()) {
+    if (files[i].empty()) {
       checks[i] = Status::corruption("empty");
       core.note_file(static_cast<int>(i), Status::not_found("empty or missing"), 0, 0);
       continue;
     }
     const std::string& path = core.slot(static_cast<int>(i)).file->path();
-    Result<mfmt::ImageHeader> header = mfmt::check_image(images[i], Codec::kId, path);
+    Result<mfmt::ImageHeader> header =
+        mfmt::check_head(files[i].head, files[i].size, files[i].trailer, path);
     if (!header) {
-      // Only a corrupt file may be passed over; a newer format or another key type is a
-      // configuration error that must not silently fall back to older data.
-      if (!header.error().is_corruption()) return header.error();
       checks[i] = header.error();
-      core.note_file(static_cast<int>(i), checks[i], 0, 0, images[i]);
+      core.note_file(static_cast<int>(i), checks[i], 0, 0, files[i].head);
       continue;
     }
     headers[i] = *header;
   }
-  // 2. The entries of the newest valid image only (tie: left); the other file is parsed only
-  // when the newest turns out malformed. The older image is never served: the next sync
-  // rewrites it whole.
+  // 2. Each file read once, front to back: its CRC, and the entries of the newest valid image
+  // (by the version its header claims; tie: left). The other file is parsed only when the
+  // newest turns out invalid or malformed; the older image is never served: the next sync
+  // rewrites it whole. Entries are parsed as they stream by and kept only when the CRC then
+  // matches; a file whose header fields do not match is only CRC-checked.
   std::optional<Map> map;
   std::array<std::size_t, 2> order{0, 1};
   if (checks[1].ok() && (!checks[0].ok() || headers[1].version > headers[0].version)) {
@@ -342,21 +347,34 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
   }
   for (std::size_t i : order) {
     if (!checks[i].ok()) continue;
-    if (map) {  // the older file: CRC-checked, not parsed
+    const std::string& path = core.slot(static_cast<int>(i)).file->path();
+    const bool load = !map && mfmt::fields_match(files[i].head, Codec::kId);
+    detail::MetadataStream in(*core.slot(static_cast<int>(i)).file, headers[i].payload_size);
+    std::optional<Result<Map>> parsed;
+    if (load) parsed.emplace(parse(in, headers[i], path));
+    STRATA_ASSIGN_OR_RETURN(const std::uint32_t crc, in.finish());
+    if (Status s = mfmt::check_rest(files[i].head, headers[i], crc, Codec::kId, path); !s.ok()) {
+      // Only a corrupt file may be passed over; a newer format or another key type is a
+      // configuration error that must not silently fall back to older data.
+      if (!s.is_corruption()) return s;
+      checks[i] = std::move(s);
+      core.note_file(static_cast<int>(i), checks[i], 0, 0, files[i].head);
+      continue;
+    }
+    if (!load) {  // the older file: CRC-checked, not parsed
       core.note_file(static_cast<int>(i), Status(), headers[i].version, headers[i].entry_count);
       continue;
     }
-    Result<Map> parsed = parse(images[i], headers[i], core.slot(static_cast<int>(i)).file->path());
-    if (!parsed) {
-      checks[i] = parsed.error();
-      core.note_file(static_cast<int>(i), checks[i], 0, 0, images[i]);
+    if (!*parsed) {
+      checks[i] = parsed->error();
+      core.note_file(static_cast<int>(i), checks[i], 0, 0, files[i].head);
       continue;
     }
-    core.note_file(static_cast<int>(i), Status(), headers[i].version, parsed->size());
-    map = std::move(*parsed);
+    core.note_file(static_cast<int>(i), Status(), headers[i].version, (*parsed)->size());
+    map = std::move(**parsed);
   }
   STRATA_ASSIGN_OR_RETURN(const int chosen,
-                          core.choose(checks, headers, images, Codec::kId, options));
+                          core.choose(checks, headers, files, Codec::kId, options));
   Metadata md(std::move(core), options);
   if (chosen >= 0) {
     md.map_ = std::move(*map);
@@ -367,36 +385,48 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
 }
 
 template <MetadataKey Key>
-Result<typename Metadata<Key>::Map> Metadata<Key>::parse(std::string_view image,
+Result<typename Metadata<Key>::Map> Metadata<Key>::parse(detail::MetadataStream& in,
                                                          const metadata_format::ImageHeader& header,
                                                          std::string_view path) {
   namespace mfmt = metadata_format;
-  auto corrupt = [&](std::string_view what, std::size_t offset) {
+  auto corrupt = [&](std::string_view what, std::uint64_t offset) {
     return Status::corruption(std::string(what) + " in " + std::string(path) + " at offset " +
                               std::to_string(offset));
   };
-  const std::string_view body = image.substr(0, static_cast<std::size_t>(header.payload_size));
+  const std::uint64_t end = header.payload_size;
   Map map;
-  std::size_t pos = mfmt::kHeaderSize;
+  STRATA_ASSIGN_OR_RETURN(const std::string_view head, in.peek(mfmt::kHeaderSize));
+  in.consume(head.size());
   for (std::uint32_t i = 0; i < header.entry_count; ++i) {
+    // The key: as many bytes as its codec needs, found by offering it more until it decodes
+    // or the image ends.
     Key key{};
-    const std::size_t used = Codec::decode(body.substr(pos), key);
-    if (used == 0) return corrupt("truncated or malformed key", pos);
-    const std::size_t key_pos = pos;
-    pos += used;
-    if (body.size() - pos < mfmt::kValueLengthSize) return corrupt("truncated value length", pos);
-    const std::uint32_t len = decode_be<std::uint32_t>(body.data() + pos);
-    pos += mfmt::kValueLengthSize;
-    if (body.size() - pos < len) return corrupt("value runs past the CRC", pos);
+    const std::uint64_t key_pos = in.position();
+    std::size_t used = 0;
+    for (std::size_t want = 16;; want *= 2) {
+      STRATA_ASSIGN_OR_RETURN(const std::string_view bytes, in.peek(want));
+      used = Codec::decode(bytes, key);
+      if (used != 0 || bytes.size() < want) break;
+    }
+    if (used == 0) return corrupt("truncated or malformed key", key_pos);
+    in.consume(used);
+    STRATA_ASSIGN_OR_RETURN(const std::string_view len_bytes, in.peek(mfmt::kValueLengthSize));
+    if (len_bytes.size() < mfmt::kValueLengthSize) {
+      return corrupt("truncated value length", in.position());
+    }
+    const std::uint32_t len = decode_be<std::uint32_t>(len_bytes.data());
+    in.consume(mfmt::kValueLengthSize);
+    if (end - in.position() < len) return corrupt("value runs past the CRC", in.position());
     if (!map.empty() && !(std::prev(map.end())->first < key)) {
       return corrupt("keys not strictly ascending", key_pos);
     }
+    STRATA_ASSIGN_OR_RETURN(const std::string_view value, in.peek(len));
     Entry e;
-    e.value.assign(body.data() + pos, len);
-    pos += len;
+    e.value.assign(value.data(), value.size());
+    in.consume(len);
     map.emplace_hint(map.end(), std::move(key), std::move(e));
   }
-  if (pos != body.size()) return corrupt("entries end before the CRC", pos);
+  if (in.position() != end) return corrupt("entries end before the CRC", in.position());
   return map;
 }
 

@@ -7,7 +7,9 @@
 // Thread-safety: none; owned by one Metadata object.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -32,30 +34,46 @@ struct MetadataSlot {
   std::uint64_t physical_size = 0;  // the file's real length
 };
 
-// A file read whole at open, in memory that is not zero-filled before the read (a
-// std::string of the file's size is: that cost ~4% of an open of 10k keys).
-class MetadataImage {
+// What open reads of a file before streaming it: its length, its first kHeaderSize bytes
+// (fewer when it is shorter) and its last 4 (the CRC trailer of an image).
+struct MetadataFileHead {
+  std::uint64_t size = 0;
+  std::string head;
+  std::uint32_t trailer = 0;  // when size >= kMinImageSize
+  bool empty() const noexcept { return size == 0; }
+};
+
+// Reads the first `limit` bytes of a file front to back through a buffer of kChunk bytes (more
+// when one item asked for is larger), computing their CRC-32C as they are read: open checks
+// and parses an image in one pass, without holding the whole file in memory.
+class MetadataStream {
  public:
-  std::string_view view() const noexcept { return {bytes_.get(), size_}; }
-  operator std::string_view() const noexcept { return view(); }  // NOLINT: a view of it
-  std::size_t size() const noexcept { return size_; }
-  bool empty() const noexcept { return size_ == 0; }
-  void clear() noexcept {
-    bytes_.reset();
-    size_ = 0;
+  static constexpr std::size_t kChunk = std::size_t{256} << 10;
+
+  MetadataStream(const File& file, std::uint64_t limit) : file_(file), limit_(limit) {}
+
+  // The next min(n, bytes left) bytes, contiguous, without consuming them; valid until the
+  // next call. Errors: the file's read errors; corruption when the file ends before `limit`.
+  Result<std::string_view> peek(std::size_t n) {
+    if (end_ - begin_ < n && read_ < limit_) STRATA_RETURN_IF_ERROR(fill(n));
+    return std::string_view(buf_.get() + begin_, std::min(n, end_ - begin_));
   }
-  // Room for `n` bytes (uninitialized), then size() == n. Throws std::bad_alloc.
-  char* reset(std::size_t n) {
-    bytes_ = std::make_unique_for_overwrite<char[]>(n == 0 ? 1 : n);
-    size_ = n;
-    return bytes_.get();
-  }
-  // Keeps the first n bytes (n <= size()).
-  void shrink(std::size_t n) noexcept { size_ = n < size_ ? n : size_; }
+  // Consumes n bytes. REQUIRES: a peek of at least n returned n bytes.
+  void consume(std::size_t n) noexcept { begin_ += n; }
+  // The offset of the next byte in the file.
+  std::uint64_t position() const noexcept { return read_ - (end_ - begin_); }
+  // Reads what is left up to `limit` and returns the CRC-32C of bytes [0, limit).
+  Result<std::uint32_t> finish();
 
  private:
-  std::unique_ptr<char[]> bytes_;
-  std::size_t size_ = 0;
+  Status fill(std::size_t n);
+
+  const File& file_;
+  const std::uint64_t limit_;
+  std::uint64_t read_ = 0;  // bytes read from the file (and in the CRC)
+  std::uint32_t crc_ = 0;
+  std::unique_ptr<char[]> buf_;
+  std::size_t cap_ = 0, begin_ = 0, end_ = 0;  // buf_[begin_, end_): read, not consumed
 };
 
 // A byte range a delta write replaces.
@@ -70,10 +88,11 @@ class MetadataCore {
   static constexpr int kRight = 1;
 
   // Creates `dir` when missing (fsyncing the parent of each created directory), takes the
-  // lock on <dir>/LOCK (busy when another process or object holds it) and reads both files
-  // into `images` (empty for a missing file).
+  // lock on <dir>/LOCK (busy when another process or object holds it), opens both files and
+  // reads the length, header and trailer of each into `files` (size 0 for a missing file);
+  // the caller streams them (MetadataStream over slot(i).file).
   static Result<MetadataCore> open(const std::string& dir, const MetadataOptions& options,
-                                   std::array<MetadataImage, 2>& images);
+                                   std::array<MetadataFileHead, 2>& files);
 
   // Second half of open, once the caller has validated each image: `checks[i]` is OK for a
   // valid image (whose header is `headers[i]`) and a corruption status otherwise. Picks the
@@ -82,7 +101,7 @@ class MetadataCore {
   // the index of the file whose entries the caller loads, or -1 for an empty store.
   Result<int> choose(const std::array<Status, 2>& checks,
                      const std::array<metadata_format::ImageHeader, 2>& headers,
-                     std::array<MetadataImage, 2>& images, std::uint8_t key_codec,
+                     const std::array<MetadataFileHead, 2>& files, std::uint8_t key_codec,
                      const MetadataOptions& options);
 
   // Removes the store's files and, when then empty, the directory. busy when it is open.
@@ -101,9 +120,9 @@ class MetadataCore {
   FileSystem& fs() const noexcept { return *fs_; }
   MetadataStats& stats() noexcept { return stats_; }
   const MetadataOpenReport& open_report() const noexcept { return report_; }
-  // Records what open found in file i (before choose()).
+  // Records what open found in file i (before choose()); `head`: its first bytes.
   void note_file(int i, const Status& status, std::uint64_t version, std::uint64_t entries,
-                 std::string_view image = {});
+                 std::string_view head = {});
   const MetadataStats& stats() const noexcept { return stats_; }
 
   // Writes `image` (a complete image of `version` with CRC `crc`) to the target file,
