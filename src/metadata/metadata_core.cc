@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -84,6 +85,37 @@ Result<std::uint32_t> MetadataStream::finish() {
     STRATA_RETURN_IF_ERROR(fill(kChunk));
   }
   return crc_;
+}
+
+MetadataCrcTask::MetadataCrcTask(const File& file, std::uint64_t limit)
+    : file_(file), limit_(limit) {
+  if (limit_ < kThreadBytes) return;
+  try {
+    thread_ = std::thread([this] { run(); });
+  } catch (const std::system_error&) {
+    // No thread: get() computes it.
+  }
+}
+
+MetadataCrcTask::~MetadataCrcTask() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void MetadataCrcTask::run() noexcept {
+  try {
+    MetadataStream in(file_, limit_);
+    result_.emplace(in.finish());
+  } catch (...) {  // bad_alloc: get() rethrows it on the caller's thread
+    thrown_ = std::current_exception();
+  }
+}
+
+Result<std::uint32_t> MetadataCrcTask::get() {
+  if (thread_.joinable()) thread_.join();
+  if (thrown_) std::rethrow_exception(thrown_);
+  if (!result_) run();
+  if (thrown_) std::rethrow_exception(thrown_);
+  return *result_;
 }
 
 std::string MetadataCore::path(std::string_view name) const {

@@ -345,14 +345,25 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
   if (checks[1].ok() && (!checks[0].ok() || headers[1].version > headers[0].version)) {
     order = {1, 0};
   }
+  // The other file's CRC starts now, on a thread when it is large, while the newest is parsed.
+  std::optional<detail::MetadataCrcTask> other_crc;
+  if (checks[order[0]].ok() && checks[order[1]].ok() &&
+      mfmt::fields_match(files[order[0]].head, Codec::kId)) {
+    other_crc.emplace(*core.slot(static_cast<int>(order[1])).file, headers[order[1]].payload_size);
+  }
   for (std::size_t i : order) {
     if (!checks[i].ok()) continue;
     const std::string& path = core.slot(static_cast<int>(i)).file->path();
     const bool load = !map && mfmt::fields_match(files[i].head, Codec::kId);
-    detail::MetadataStream in(*core.slot(static_cast<int>(i)).file, headers[i].payload_size);
     std::optional<Result<Map>> parsed;
-    if (load) parsed.emplace(parse(in, headers[i], path));
-    STRATA_ASSIGN_OR_RETURN(const std::uint32_t crc, in.finish());
+    std::uint32_t crc = 0;
+    if (!load && other_crc && i == order[1]) {
+      STRATA_ASSIGN_OR_RETURN(crc, other_crc->get());
+    } else {
+      detail::MetadataStream in(*core.slot(static_cast<int>(i)).file, headers[i].payload_size);
+      if (load) parsed.emplace(parse(in, headers[i], path));
+      STRATA_ASSIGN_OR_RETURN(crc, in.finish());
+    }
     if (Status s = mfmt::check_rest(files[i].head, headers[i], crc, Codec::kId, path); !s.ok()) {
       // Only a corrupt file may be passed over; a newer format or another key type is a
       // configuration error that must not silently fall back to older data.
@@ -373,6 +384,7 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
     core.note_file(static_cast<int>(i), Status(), headers[i].version, (*parsed)->size());
     map = std::move(**parsed);
   }
+  other_crc.reset();
   STRATA_ASSIGN_OR_RETURN(const int chosen,
                           core.choose(checks, headers, files, Codec::kId, options));
   Metadata md(std::move(core), options);

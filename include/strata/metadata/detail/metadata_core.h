@@ -11,10 +11,13 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "strata/core/file.h"
 #include "strata/core/result.h"
@@ -74,6 +77,31 @@ class MetadataStream {
   std::uint32_t crc_ = 0;
   std::unique_ptr<char[]> buf_;
   std::size_t cap_ = 0, begin_ = 0, end_ = 0;  // buf_[begin_, end_): read, not consumed
+};
+
+// The CRC-32C of a file's first `limit` bytes (MetadataStream::finish), computed on a thread of
+// its own when there are at least kThreadBytes of them — so that open reads and checks the
+// older file while it parses the newer one — else, or when no thread can be had, by get().
+class MetadataCrcTask {
+ public:
+  static constexpr std::uint64_t kThreadBytes = std::uint64_t{1} << 20;
+
+  MetadataCrcTask(const File& file, std::uint64_t limit);
+  MetadataCrcTask(const MetadataCrcTask&) = delete;
+  MetadataCrcTask& operator=(const MetadataCrcTask&) = delete;
+  ~MetadataCrcTask();  // waits for the thread
+
+  // Waits for the result (computing it here without a thread); rethrows what the thread threw.
+  Result<std::uint32_t> get();
+
+ private:
+  void run() noexcept;
+
+  const File& file_;
+  const std::uint64_t limit_;
+  std::optional<Result<std::uint32_t>> result_;
+  std::exception_ptr thrown_;
+  std::thread thread_;
 };
 
 // A byte range a delta write replaces.
