@@ -211,15 +211,30 @@ class Metadata {
   const std::string& dir() const noexcept { return core_.dir(); }
 
  private:
+  // 40 bytes beside the key with libstdc++ (a map node of a u64 key: 80 bytes, was 96).
   struct Entry {
     std::string value;
     // Where `value` starts in a file whose layout is the current one (see layout_epoch_).
-    std::uint64_t offset = 0;
-    // pending[f]: file f holds an older value of the same length (its linear CRC below).
-    std::array<bool, 2> pending{};
-    std::array<std::uint32_t, 2> disk_crc{};
+    std::uint64_t offset() const noexcept { return where_ & kOffsetMask; }
+    void set_offset(std::uint64_t o) noexcept { where_ = (where_ & ~kOffsetMask) | o; }
+    // Whether file f holds an older value of the same length (its CRC is in pending_[f]).
+    bool pending(std::size_t f) const noexcept { return (where_ >> (kPendingBit + f)) & 1U; }
+    void set_pending(std::size_t f, bool on) noexcept {
+      const std::uint64_t bit = std::uint64_t{1} << (kPendingBit + f);
+      where_ = on ? where_ | bit : where_ & ~bit;
+    }
+
+   private:
+    static constexpr unsigned kPendingBit = 62;  // bits 62, 63: pending(0), pending(1)
+    static constexpr std::uint64_t kOffsetMask = (std::uint64_t{1} << kPendingBit) - 1;
+    std::uint64_t where_ = 0;
   };
   using Map = std::map<Key, Entry>;
+  // An entry a file lacks, and the linear CRC of the value that file holds instead.
+  struct Pending {
+    typename Map::iterator it;
+    std::uint32_t disk_crc = 0;
+  };
 
   // The unit in which a delta and a rewrite are compared (see the file comment).
   static constexpr std::uint64_t kPageBytes = 4096;
@@ -267,9 +282,9 @@ class Metadata {
     };
     mark(metadata_format::kVersionOffset / kPageBytes);
     mark(core_.slot(f).payload_size / kPageBytes);
-    for (const auto& it : pending_[fi]) {
-      const std::uint64_t begin = it->second.offset;
-      const std::uint64_t end = begin + std::max<std::uint64_t>(it->second.value.size(), 1);
+    for (const Pending& changed : pending_[fi]) {
+      const std::uint64_t begin = changed.it->second.offset();
+      const std::uint64_t end = begin + std::max<std::uint64_t>(changed.it->second.value.size(), 1);
       for (std::uint64_t p = begin / kPageBytes; p <= (end - 1) / kPageBytes; ++p) mark(p);
       if (pages > limit) return false;
     }
@@ -281,13 +296,13 @@ class Metadata {
   detail::MetadataCore core_;
   MetadataOptions options_;
   Map map_;
-  bool dirty_ = false;                         // the map differs from the newest synced image
-  bool both_current_ = false;                  // both files hold the map (sync_both)
-  std::uint64_t layout_epoch_ = 1;             // bumped by every layout change
-  std::array<std::uint64_t, 2> file_epoch_{};  // layout each file holds; 0: not known
-  std::array<std::vector<typename Map::iterator>, 2> pending_;  // entries with pending[f]
-  std::string scratch_;                                         // reused encode buffer
-  std::vector<bool> page_seen_;                                 // reused by delta_pays
+  bool dirty_ = false;                           // the map differs from the newest synced image
+  bool both_current_ = false;                    // both files hold the map (sync_both)
+  std::uint64_t layout_epoch_ = 1;               // bumped by every layout change
+  std::array<std::uint64_t, 2> file_epoch_{};    // layout each file holds; 0: not known
+  std::array<std::vector<Pending>, 2> pending_;  // the entries with pending(f)
+  std::string scratch_;                          // reused encode buffer
+  std::vector<bool> page_seen_;                  // reused by delta_pays
   std::size_t encoded_bytes_ = 0;    // Σ encoded key + value length + value: the image's entries
   typename Map::iterator finger_{};  // the entry after the last put's, when has_finger_
   // Moves clear it in the source: its iterator would point into the map that took the nodes.
@@ -486,7 +501,7 @@ Result<std::optional<std::string>> Metadata<Key>::put(const Key& key, std::strin
     std::optional<std::uint32_t> old_crc;
     for (int f = 0; f < 2; ++f) {
       const auto fi = static_cast<std::size_t>(f);
-      if (!delta_ok(f) || e.pending[fi]) continue;
+      if (!delta_ok(f) || e.pending(fi)) continue;
       if (pending_[fi].size() >= map_.size()) {
         // Every entry changed: that file gets rewritten whole; stop tracking.
         file_epoch_[fi] = 0;
@@ -494,9 +509,8 @@ Result<std::optional<std::string>> Metadata<Key>::put(const Key& key, std::strin
         continue;
       }
       if (!old_crc) old_crc = metadata_format::crc32c_linear(e.value);
-      e.pending[fi] = true;
-      e.disk_crc[fi] = *old_crc;
-      pending_[fi].push_back(it);
+      pending_[fi].push_back(Pending{it, *old_crc});
+      e.set_pending(fi, true);
     }
   }
   std::optional<std::string> previous(std::move(e.value));
@@ -569,8 +583,8 @@ Status Metadata<Key>::sync_full(int t, std::uint64_t version) {
     p = Codec::encode(k, p);
     encode_be(static_cast<std::uint32_t>(e.value.size()), p);
     p += mfmt::kValueLengthSize;
-    e.offset = static_cast<std::uint64_t>(p - base);
-    e.pending[ti] = false;
+    e.set_offset(static_cast<std::uint64_t>(p - base));
+    e.set_pending(ti, false);
     if (!e.value.empty()) std::memcpy(p, e.value.data(), e.value.size());
     p += e.value.size();
   }
@@ -591,8 +605,9 @@ Status Metadata<Key>::sync_delta(int t, std::uint64_t version) {
   const detail::MetadataSlot& slot = core_.slot(t);
   const std::uint64_t n = slot.payload_size;
   auto& pending = pending_[ti];
-  std::sort(pending.begin(), pending.end(),
-            [](const auto& a, const auto& b) { return a->second.offset < b->second.offset; });
+  std::sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
+    return a.it->second.offset() < b.it->second.offset();
+  });
 
   // The new CRC from the old one: the version field and each changed value (format.h).
   std::uint32_t crc = slot.crc;
@@ -603,10 +618,10 @@ Status Metadata<Key>::sync_delta(int t, std::uint64_t version) {
                                mfmt::crc32c_linear(std::string_view(new_v.data(), 8));
     crc ^= mfmt::crc32c_shift(diff, n - mfmt::kVersionOffset - 8);
   }
-  for (const auto& it : pending) {
-    const Entry& e = it->second;
-    const std::uint32_t diff = e.disk_crc[ti] ^ mfmt::crc32c_linear(e.value);
-    crc ^= mfmt::crc32c_shift(diff, n - e.offset - e.value.size());
+  for (const Pending& p : pending) {
+    const Entry& e = p.it->second;
+    const std::uint32_t diff = p.disk_crc ^ mfmt::crc32c_linear(e.value);
+    crc ^= mfmt::crc32c_shift(diff, n - e.offset() - e.value.size());
   }
 
   // The bytes to write: runs of changed values, merged with what lies between them when the
@@ -618,23 +633,23 @@ Status Metadata<Key>::sync_delta(int t, std::uint64_t version) {
   std::vector<Run> runs;
   scratch_.clear();
   for (std::size_t i = 0; i < pending.size();) {
-    auto first = pending[i];
-    const Run run_start{first->second.offset, scratch_.size(), 0};
+    auto first = pending[i].it;
+    const Run run_start{first->second.offset(), scratch_.size(), 0};
     scratch_.append(first->second.value);
-    std::uint64_t end = first->second.offset + first->second.value.size();
+    std::uint64_t end = first->second.offset() + first->second.value.size();
     auto last = first;
     ++i;
-    while (i < pending.size() && pending[i]->second.offset - end <= kMergeGap) {
+    while (i < pending.size() && pending[i].it->second.offset() - end <= kMergeGap) {
       // Append every entry after `last` up to and including pending[i], whole.
-      for (auto it = std::next(last); it != std::next(pending[i]); ++it) {
+      for (auto it = std::next(last); it != std::next(pending[i].it); ++it) {
         const std::size_t at = scratch_.size();
         scratch_.resize(at + Codec::encoded_size(it->first) + mfmt::kValueLengthSize);
         char* q = Codec::encode(it->first, scratch_.data() + at);
         encode_be(static_cast<std::uint32_t>(it->second.value.size()), q);
         scratch_.append(it->second.value);
       }
-      last = pending[i];
-      end = last->second.offset + last->second.value.size();
+      last = pending[i].it;
+      end = last->second.offset() + last->second.value.size();
       ++i;
     }
     Run r = run_start;
@@ -647,7 +662,7 @@ Status Metadata<Key>::sync_delta(int t, std::uint64_t version) {
     regions.push_back({r.offset, std::string_view(scratch_).substr(r.begin, r.end - r.begin)});
   }
   STRATA_RETURN_IF_ERROR(core_.write_delta(regions, version, crc));
-  for (const auto& it : pending) it->second.pending[ti] = false;
+  for (const Pending& p : pending) p.it->second.set_pending(ti, false);
   pending.clear();
   return Status();
 }
