@@ -29,6 +29,10 @@ std::string strip_slashes(std::string p) {
 // The length, header and trailer of `file`.
 Status read_head(const File& file, MetadataFileHead& out) {
   STRATA_ASSIGN_OR_RETURN(out.size, file.size());
+  if (out.size > std::numeric_limits<std::uint32_t>::max() * std::uint64_t{4}) {
+    return Status::corruption(file.path() + ": implausibly large (" + std::to_string(out.size) +
+                              " bytes)");
+  }
   out.head.resize(static_cast<std::size_t>(std::min<std::uint64_t>(out.size, mfmt::kHeaderSize)));
   STRATA_ASSIGN_OR_RETURN(const std::size_t n, file.read_at(0, std::span<char>(out.head)));
   if (n < out.head.size()) {  // the file shrank since size(): what was read is the image
@@ -72,6 +76,13 @@ Status MetadataStream::fill(std::size_t n) {
       return Status::corruption(file_.path() + ": ends at " + std::to_string(read_) +
                                 " bytes, before the " + std::to_string(limit_) + " it had");
     }
+    if (read_ < head_.size()) {  // the bytes open read first: the same, or the file changed
+      const auto same =
+          static_cast<std::size_t>(std::min<std::uint64_t>(got, head_.size() - read_));
+      if (std::memcmp(buf_.get() + end_, head_.data() + read_, same) != 0) {
+        return Status::corruption(file_.path() + ": changed while open read it");
+      }
+    }
     crc_ = crc32c(std::string_view(buf_.get() + end_, got), crc_);
     end_ += got;
     read_ += got;
@@ -87,13 +98,13 @@ Result<std::uint32_t> MetadataStream::finish() {
   return crc_;
 }
 
-MetadataCrcTask::MetadataCrcTask(const File& file, std::uint64_t limit)
-    : file_(file), limit_(limit) {
+MetadataCrcTask::MetadataCrcTask(const File& file, std::uint64_t limit, std::string_view head)
+    : file_(file), limit_(limit), head_(head) {
   if (limit_ < kThreadBytes) return;
   try {
     thread_ = std::thread([this] { run(); });
-  } catch (const std::system_error&) {
-    // No thread: get() computes it.
+  } catch (const std::exception&) {
+    // No thread (system_error, or no memory for one): get() computes it.
   }
 }
 
@@ -103,7 +114,7 @@ MetadataCrcTask::~MetadataCrcTask() {
 
 void MetadataCrcTask::run() noexcept {
   try {
-    MetadataStream in(file_, limit_);
+    MetadataStream in(file_, limit_, head_);
     result_.emplace(in.finish());
   } catch (...) {  // bad_alloc: get() rethrows it on the caller's thread
     thrown_ = std::current_exception();

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -666,6 +667,94 @@ TEST(MetadataCorruption, LargeImagesStreamAndDamageDeepInsideFallsBack) {
   }
 }
 
+// The posix file system, with a hook run before each read of a file: a file that another
+// process changes while open reads it.
+class ReadHookFs final : public FileSystem {
+ public:
+  std::function<void(const std::string& path, int nth_read)> before_read;
+
+  Result<std::unique_ptr<File>> open(const std::string& path, OpenMode mode) override {
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> f, base().open(path, mode));
+    return std::unique_ptr<File>(std::make_unique<HookFile>(this, std::move(f)));
+  }
+  Result<bool> exists(const std::string& path) override { return base().exists(path); }
+  Status remove(const std::string& path) override { return base().remove(path); }
+  Status rename(const std::string& from, const std::string& to) override {
+    return base().rename(from, to);
+  }
+  Status create_dirs(const std::string& dir) override { return base().create_dirs(dir); }
+  Status sync_dir(const std::string& dir) override { return base().sync_dir(dir); }
+  Result<std::vector<std::string>> list_dir(const std::string& dir) override {
+    return base().list_dir(dir);
+  }
+  Result<std::unique_ptr<FileLock>> lock(const std::string& path) override {
+    return base().lock(path);
+  }
+
+ private:
+  static FileSystem& base() { return FileSystem::posix(); }
+  class HookFile final : public File {
+   public:
+    HookFile(ReadHookFs* fs, std::unique_ptr<File> real) : fs_(fs), real_(std::move(real)) {}
+    Result<std::size_t> read_at(std::uint64_t offset, std::span<char> out) const override {
+      if (fs_->before_read) fs_->before_read(real_->path(), ++reads_);
+      return real_->read_at(offset, out);
+    }
+    Status write_at(std::uint64_t offset, std::string_view data) override {
+      return real_->write_at(offset, data);
+    }
+    Status truncate(std::uint64_t size) override { return real_->truncate(size); }
+    Status sync() override { return real_->sync(); }
+    Result<std::uint64_t> size() const override { return real_->size(); }
+    const std::string& path() const override { return real_->path(); }
+
+   private:
+    ReadHookFs* fs_;
+    std::unique_ptr<File> real_;
+    mutable int reads_ = 0;
+  };
+};
+
+// A newest file that shrinks after open measured it is passed over for the older one, as a
+// truncated file is: open does not fail.
+TEST(MetadataCorruption, NewestThatShrinksWhileOpenReadsItFallsBackToOlder) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  ReadHookFs fs;
+  fs.before_read = [&](const std::string& path, int nth) {
+    // Reads 1 and 2 take the header and the trailer; the third starts the stream.
+    if (path == dir.file("left") && nth == 3) {
+      ASSERT_EQ(::truncate(path.c_str(), 30), 0);
+    }
+  };
+  auto md = U64Metadata::open(dir.str(), {.fs = &fs});
+  ASSERT_TRUE(md.has_value()) << md.error();
+  EXPECT_EQ(contents(*md), kOld);
+  EXPECT_EQ(md->version(), 1U);
+  EXPECT_TRUE(md->open_report().fallback);
+}
+
+// A newest file rewritten between open's read of its header and the rest (another image of the
+// same length, so its trailer matches what follows) is not taken with the header's version:
+// open sees the change and falls back to the older file.
+TEST(MetadataCorruption, NewestRewrittenWhileOpenReadsItFallsBackToOlder) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  const std::string rewritten = metadata_test::craft_image(7, {{1, "nee"}});
+  ASSERT_EQ(rewritten.size(), file_content(dir.file("left")).size());
+  ReadHookFs fs;
+  fs.before_read = [&](const std::string& path, int nth) {
+    if (path == dir.file("left") && nth == 2) write_content(path, rewritten);  // before the trailer
+  };
+  auto md = U64Metadata::open(dir.str(), {.fs = &fs});
+  ASSERT_TRUE(md.has_value()) << md.error();
+  EXPECT_EQ(contents(*md), kOld);
+  EXPECT_EQ(md->version(), 1U);
+  EXPECT_NE(md->open_report().files[0].status.to_string().find("changed while open read it"),
+            std::string::npos)
+      << md->open_report().files[0].status;
+}
+
 TEST(MetadataCorruption, TruncatedNewestFallsBackToOlder) {
   TempDir dir("md");
   two_versions(dir.str());
@@ -837,6 +926,22 @@ TEST(MetadataCorruption, NewerFormatVersionIsNotSupported) {
   write_content(dir.file("left"), image);
   auto md = U64Metadata::open(dir.str());
   EXPECT_TRUE(md.error().is_not_supported()) << md.error();
+}
+
+// Both files valid images open cannot take: the left file's error is reported, whichever
+// file claims the higher version (as when each file was checked in turn before any was read).
+TEST(MetadataCorruption, WithTwoConfigurationErrorsTheLeftFilesIsReported) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  write_content(dir.file("left"), mfmt::empty_image(MetadataKeyCodec<std::string>::kId, 1));
+  std::string image = metadata_test::craft_image(9, {{1, "x"}});
+  encode_be(std::uint16_t{2}, image.data() + mfmt::kFormatVersionOffset);
+  encode_be(crc32c(std::string_view(image.data(), image.size() - 4)),
+            image.data() + image.size() - 4);
+  write_content(dir.file("right"), image);
+  auto md = U64Metadata::open(dir.str());
+  ASSERT_FALSE(md.has_value());
+  EXPECT_TRUE(md.error().is_invalid_argument()) << md.error();
 }
 
 TEST(MetadataCorruption, NewerFormatVersionWithBadCrcFallsBackToOlder) {

@@ -364,40 +364,57 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
   std::optional<detail::MetadataCrcTask> other_crc;
   if (checks[order[0]].ok() && checks[order[1]].ok() &&
       mfmt::fields_match(files[order[0]].head, Codec::kId)) {
-    other_crc.emplace(*core.slot(static_cast<int>(order[1])).file, headers[order[1]].payload_size);
+    other_crc.emplace(*core.slot(static_cast<int>(order[1])).file, headers[order[1]].payload_size,
+                      files[order[1]].head);
   }
+  // A valid image of a newer format or another key type is a configuration error that must not
+  // silently fall back to older data: open fails with it (the left file's first, as both files
+  // are examined).
+  std::array<Status, 2> fatal;
   for (std::size_t i : order) {
     if (!checks[i].ok()) continue;
-    const std::string& path = core.slot(static_cast<int>(i)).file->path();
+    const int fi = static_cast<int>(i);
+    const std::string& path = core.slot(fi).file->path();
     const bool load = !map && mfmt::fields_match(files[i].head, Codec::kId);
     std::optional<Result<Map>> parsed;
-    std::uint32_t crc = 0;
+    std::optional<Result<std::uint32_t>> crc;
     if (!load && other_crc && i == order[1]) {
-      STRATA_ASSIGN_OR_RETURN(crc, other_crc->get());
+      crc.emplace(other_crc->get());
     } else {
-      detail::MetadataStream in(*core.slot(static_cast<int>(i)).file, headers[i].payload_size);
+      detail::MetadataStream in(*core.slot(fi).file, headers[i].payload_size, files[i].head);
       if (load) parsed.emplace(parse(in, headers[i], path));
-      STRATA_ASSIGN_OR_RETURN(crc, in.finish());
+      crc.emplace(in.finish());
     }
-    if (Status s = mfmt::check_rest(files[i].head, headers[i], crc, Codec::kId, path); !s.ok()) {
-      // Only a corrupt file may be passed over; a newer format or another key type is a
-      // configuration error that must not silently fall back to older data.
-      if (!s.is_corruption()) return s;
+    // A read error fails open; a file that shrank or changed while read is passed over.
+    Status s = crc->has_value()
+                   ? mfmt::check_rest(files[i].head, headers[i], **crc, Codec::kId, path)
+                   : crc->error();
+    if (s.ok() && parsed && !*parsed && !(*parsed).error().is_corruption()) {
+      s = (*parsed).error();  // a read error while parsing
+    }
+    if (!s.ok()) {
+      if (!s.is_corruption()) {
+        if (!s.is_not_supported() && !s.is_invalid_argument()) return s;  // I/O
+        fatal[i] = s;
+      }
       checks[i] = std::move(s);
-      core.note_file(static_cast<int>(i), checks[i], 0, 0, files[i].head);
+      core.note_file(fi, checks[i], 0, 0, files[i].head);
       continue;
     }
     if (!load) {  // the older file: CRC-checked, not parsed
-      core.note_file(static_cast<int>(i), Status(), headers[i].version, headers[i].entry_count);
+      core.note_file(fi, Status(), headers[i].version, headers[i].entry_count);
       continue;
     }
     if (!*parsed) {
       checks[i] = parsed->error();
-      core.note_file(static_cast<int>(i), checks[i], 0, 0, files[i].head);
+      core.note_file(fi, checks[i], 0, 0, files[i].head);
       continue;
     }
-    core.note_file(static_cast<int>(i), Status(), headers[i].version, (*parsed)->size());
+    core.note_file(fi, Status(), headers[i].version, (*parsed)->size());
     map = std::move(**parsed);
+  }
+  for (const Status& f : fatal) {
+    if (!f.ok()) return f;
   }
   other_crc.reset();
   STRATA_ASSIGN_OR_RETURN(const int chosen,

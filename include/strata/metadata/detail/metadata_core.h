@@ -53,13 +53,18 @@ class MetadataStream {
  public:
   static constexpr std::size_t kChunk = std::size_t{256} << 10;
 
-  MetadataStream(const File& file, std::uint64_t limit) : file_(file), limit_(limit) {}
+  // `head`: the file's first bytes as read before (MetadataFileHead); the stream's own first
+  // bytes must equal them, or the file changed in between (corruption).
+  MetadataStream(const File& file, std::uint64_t limit, std::string_view head)
+      : file_(file), limit_(limit), head_(head) {}
 
   // The next min(n, bytes left) bytes, contiguous, without consuming them; valid until the
-  // next call. Errors: the file's read errors; corruption when the file ends before `limit`.
+  // next call. Never holds more than min(n, bytes left) plus one chunk. Errors: the file's read
+  // errors; corruption when the file ends before `limit` or its head changed since it was read.
   Result<std::string_view> peek(std::size_t n) {
-    if (end_ - begin_ < n && read_ < limit_) STRATA_RETURN_IF_ERROR(fill(n));
-    return std::string_view(buf_.get() + begin_, std::min(n, end_ - begin_));
+    n = static_cast<std::size_t>(std::min<std::uint64_t>(n, limit_ - position()));
+    if (end_ - begin_ < n) STRATA_RETURN_IF_ERROR(fill(n));
+    return std::string_view(buf_.get() + begin_, n);
   }
   // Consumes n bytes. REQUIRES: a peek of at least n returned n bytes.
   void consume(std::size_t n) noexcept { begin_ += n; }
@@ -73,6 +78,7 @@ class MetadataStream {
 
   const File& file_;
   const std::uint64_t limit_;
+  const std::string_view head_;
   std::uint64_t read_ = 0;  // bytes read from the file (and in the CRC)
   std::uint32_t crc_ = 0;
   std::unique_ptr<char[]> buf_;
@@ -86,7 +92,7 @@ class MetadataCrcTask {
  public:
   static constexpr std::uint64_t kThreadBytes = std::uint64_t{1} << 20;
 
-  MetadataCrcTask(const File& file, std::uint64_t limit);
+  MetadataCrcTask(const File& file, std::uint64_t limit, std::string_view head);
   MetadataCrcTask(const MetadataCrcTask&) = delete;
   MetadataCrcTask& operator=(const MetadataCrcTask&) = delete;
   ~MetadataCrcTask();  // waits for the thread
@@ -99,6 +105,7 @@ class MetadataCrcTask {
 
   const File& file_;
   const std::uint64_t limit_;
+  const std::string_view head_;
   std::optional<Result<std::uint32_t>> result_;
   std::exception_ptr thrown_;
   std::thread thread_;
