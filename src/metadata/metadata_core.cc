@@ -123,8 +123,7 @@ void MetadataCrcTask::run() noexcept {
 
 Result<std::uint32_t> MetadataCrcTask::get() {
   if (thread_.joinable()) thread_.join();
-  if (thrown_) std::rethrow_exception(thrown_);
-  if (!result_) run();
+  if (!result_ && !thrown_) run();  // no thread was started
   if (thrown_) std::rethrow_exception(thrown_);
   return *result_;
 }

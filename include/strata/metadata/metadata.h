@@ -389,8 +389,8 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
     Status s = crc->has_value()
                    ? mfmt::check_rest(files[i].head, headers[i], **crc, Codec::kId, path)
                    : crc->error();
-    if (s.ok() && parsed && !*parsed && !(*parsed).error().is_corruption()) {
-      s = (*parsed).error();  // a read error while parsing
+    if (s.ok() && parsed && !*parsed && !parsed->error().is_corruption()) {
+      s = parsed->error();  // a read error while parsing
     }
     if (!s.ok()) {
       if (!s.is_corruption()) {
