@@ -98,12 +98,12 @@ Status check_rest(std::string_view head, const ImageHeader& header, std::uint32_
         std::to_string(header.crc) + ", computed " + std::to_string(actual_crc) + ")");
   }
   const auto format = decode_be<std::uint16_t>(head.data() + kFormatVersionOffset);
-  if (format != kFormatVersion) {
+  if (format < kOldestFormatVersion || format > kFormatVersion) {
     if (format > kFormatVersion) {
-      return Status::not_supported(std::string(path) + ": format version " +
-                                   std::to_string(format) +
-                                   " was written by a newer strata; this one reads version " +
-                                   std::to_string(kFormatVersion));
+      return Status::not_supported(
+          std::string(path) + ": format version " + std::to_string(format) +
+          " was written by a newer strata; this one reads versions " +
+          std::to_string(kOldestFormatVersion) + " to " + std::to_string(kFormatVersion));
     }
     return Status::corruption("unknown format version " + std::to_string(format) + " in " +
                               at(path, kFormatVersionOffset));
@@ -120,9 +120,13 @@ Status check_rest(std::string_view head, const ImageHeader& header, std::uint32_
   return Status();
 }
 
+std::uint16_t format_version(std::string_view head) noexcept {
+  return decode_be<std::uint16_t>(head.data() + kFormatVersionOffset);
+}
+
 bool fields_match(std::string_view head, std::uint8_t key_codec) noexcept {
-  return head.size() >= kHeaderSize &&
-         decode_be<std::uint16_t>(head.data() + kFormatVersionOffset) == kFormatVersion &&
+  return head.size() >= kHeaderSize && format_version(head) >= kOldestFormatVersion &&
+         format_version(head) <= kFormatVersion &&
          static_cast<std::uint8_t>(head[kKeyCodecOffset]) == key_codec &&
          head[kKeyCodecOffset + 1] == 0;
 }

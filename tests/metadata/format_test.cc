@@ -91,15 +91,30 @@ void reseal(std::string& image) {
 
 TEST(MetadataFormat, NewerFormatVersionWithValidCrcIsNotSupported) {
   std::string image = empty_image(1, 0);
-  encode_be(std::uint16_t{2}, image.data() + kFormatVersionOffset);
+  encode_be(std::uint16_t{kFormatVersion + 1}, image.data() + kFormatVersionOffset);
   reseal(image);
   EXPECT_TRUE(check_image(image, 1, "img").error().is_not_supported());
 }
 
 TEST(MetadataFormat, NewerFormatVersionWithBadCrcIsCorrupt) {
   std::string image = empty_image(1, 0);
-  encode_be(std::uint16_t{2}, image.data() + kFormatVersionOffset);
+  encode_be(std::uint16_t{kFormatVersion + 1}, image.data() + kFormatVersionOffset);
   EXPECT_TRUE(check_image(image, 1, "img").error().is_corruption());
+}
+
+// Format 1 (no log) is still read; there is no format 0.
+TEST(MetadataFormat, FormatOneIsReadAndZeroIsCorrupt) {
+  EXPECT_EQ(kFormatVersion, 2U);
+  std::string image = empty_image(1, 0);
+  EXPECT_EQ(decode_be<std::uint16_t>(image.data() + kFormatVersionOffset), 2U);
+  encode_be(std::uint16_t{1}, image.data() + kFormatVersionOffset);
+  reseal(image);
+  EXPECT_TRUE(check_image(image, 1, "img").has_value());
+  EXPECT_TRUE(fields_match(image, 1));
+  encode_be(std::uint16_t{0}, image.data() + kFormatVersionOffset);
+  reseal(image);
+  EXPECT_TRUE(check_image(image, 1, "img").error().is_corruption());
+  EXPECT_FALSE(fields_match(image, 1));
 }
 
 TEST(MetadataFormat, OtherKeyCodecIsInvalidArgument) {

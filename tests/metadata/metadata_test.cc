@@ -298,11 +298,13 @@ void random_operations_match_a_map(std::uint32_t seed, Key (*make_key)(std::uint
     const std::size_t len = rng() % 4 == 0 ? rng() % 300 : 40;  // mostly one size: deltas
     return std::string(len, static_cast<char>('a' + rng() % 26));
   };
-  auto image_bytes = [&] {
-    std::uint64_t n = mfmt::kHeaderSize + mfmt::kCrcSize;
+  // The length of a file a rewrite of the model writes (its image, room for a log, the CRC).
+  auto rewrite_bytes = [&] {
+    std::uint64_t n = mfmt::kHeaderSize;
     for (const auto& [k, v] : model) n += MetadataKeyCodec<Key>::encoded_size(k) + 4 + v.size();
-    return n;
+    return (n + n / 4 + mfmt::kCrcSize + 4095) / 4096 * 4096;
   };
+  int deltas = 0;
   for (int step = 0; step < 600; ++step) {
     const std::uint64_t op = rng() % 100;
     if (op < 30) {  // an ascending run, from a random key
@@ -336,13 +338,18 @@ void random_operations_match_a_map(std::uint32_t seed, Key (*make_key)(std::uint
     } else if (op < 78) {
       md = std::make_unique<Metadata<Key>>(std::move(*md));
     } else if (op < 97) {
+      const std::uint64_t rewrites = md->stats().rewrites;
       ASSERT_TRUE(md->sync().ok());
       std::string image = file_content(dir.file("left"));
       if (decode_be<std::uint64_t>(image.data() + mfmt::kVersionOffset) != md->version()) {
         image = file_content(dir.file("right"));
       }
       ASSERT_EQ(decode_be<std::uint64_t>(image.data() + mfmt::kVersionOffset), md->version());
-      ASSERT_EQ(image.size(), image_bytes()) << "step " << step;
+      if (md->stats().rewrites != rewrites) {
+        ASSERT_EQ(image.size(), rewrite_bytes()) << "step " << step;
+      } else {
+        ++deltas;
+      }
     } else {
       ASSERT_TRUE(md->sync().ok());
       md.reset();
@@ -355,6 +362,7 @@ void random_operations_match_a_map(std::uint32_t seed, Key (*make_key)(std::uint
   auto reopened = Metadata<Key>::open(dir.str());
   ASSERT_TRUE(reopened.has_value());
   EXPECT_EQ(contents(*reopened), model);
+  EXPECT_GT(deltas, 10);  // the log was exercised, reopens included
 }
 
 TEST(Metadata, RandomOperationsMatchAMapU64) {
@@ -395,8 +403,19 @@ TEST(Metadata, MovedFromStoreDoesNotReachTheMovedEntries) {
 
 constexpr std::size_t kKeys = 100;
 constexpr std::size_t kValueSize = 100;
-constexpr std::uint64_t kImageSize = mfmt::kHeaderSize + kKeys * (8 + 4 + kValueSize) + 4;
-constexpr std::uint64_t kDeltaOfOneValue = kValueSize + 8 + 4;  // value + version + CRC
+constexpr std::uint64_t kEntry = 8 + 4 + kValueSize;
+constexpr std::uint64_t kImageSize = mfmt::kHeaderSize + kKeys * kEntry;  // before the log
+
+// The length of a file a rewrite of `image` bytes (header and entries) writes: room for a log
+// of a quarter of it, the CRC, rounded up to 4 KiB.
+constexpr std::uint64_t rewrite_size(std::uint64_t image) {
+  return (image + image / 4 + mfmt::kCrcSize + 4095) / 4096 * 4096;
+}
+constexpr std::uint64_t kFileSize = rewrite_size(kImageSize);
+// A delta of n changed entries: its log record, the version and the CRC.
+constexpr std::uint64_t delta_bytes(std::uint64_t n) {
+  return mfmt::kRecordHeaderSize + n * kEntry + 8 + 4;
+}
 
 std::string value_of(char c) { return std::string(kValueSize, c); }
 
@@ -421,39 +440,58 @@ TEST(MetadataDelta, FirstSyncsAfterOpenRewriteEachFileWhole) {
   auto md = open_u64(dir.str());
   for (std::uint64_t k = 0; k < kKeys; ++k) ASSERT_TRUE(md.put(k, value_of('a')).has_value());
   ASSERT_TRUE(md.sync().ok());
-  EXPECT_EQ(md.stats().bytes_written, kImageSize);
+  EXPECT_EQ(md.stats().bytes_written, kFileSize);
   ASSERT_TRUE(md.put(5, value_of('b')).has_value());
   ASSERT_TRUE(md.sync().ok());
-  EXPECT_EQ(md.stats().bytes_written, 2 * kImageSize);
+  EXPECT_EQ(md.stats().bytes_written, 2 * kFileSize);
   EXPECT_EQ(md.stats().rewrites, 2U);
   EXPECT_EQ(md.stats().overwrites, 0U);
-  EXPECT_EQ(file_content(dir.file("left")).size(), kImageSize);
-  EXPECT_EQ(file_content(dir.file("right")).size(), kImageSize);
+  EXPECT_EQ(file_content(dir.file("left")).size(), kFileSize);
+  EXPECT_EQ(file_content(dir.file("right")).size(), kFileSize);
+}
+
+// A rewrite leaves the log empty: zeros from the end of the entries to the CRC.
+TEST(MetadataDelta, RewriteLeavesAZeroedLog) {
+  TempDir dir("md");
+  auto md = open_u64(dir.str());
+  for (std::uint64_t k = 0; k < kKeys; ++k) ASSERT_TRUE(md.put(k, value_of('a')).has_value());
+  ASSERT_TRUE(md.sync().ok());
+  const std::string file = file_content(dir.file("right"));
+  ASSERT_EQ(file.size(), kFileSize);
+  EXPECT_EQ(file.find_first_not_of('\0', kImageSize), file.size() - 4);
+  EXPECT_EQ(decode_be<std::uint16_t>(file.data() + mfmt::kFormatVersionOffset), 2U);
 }
 
 // After warm_store both files take deltas; the older one (right) lacks only key 5's last value.
-TEST(MetadataDelta, OneChangedValueWritesOnlyValueVersionAndCrc) {
+TEST(MetadataDelta, OneChangedValueWritesOneRecordVersionAndCrc) {
   TempDir dir("md");
   auto md = warm_store(dir.str());
   const auto before = md.stats();
   ASSERT_TRUE(md.put(5, value_of('e')).has_value());
   ASSERT_TRUE(md.sync().ok());
-  EXPECT_EQ(md.stats().bytes_written - before.bytes_written, kDeltaOfOneValue);
+  EXPECT_EQ(md.stats().bytes_written - before.bytes_written, delta_bytes(1));
   EXPECT_EQ(md.stats().overwrites, before.overwrites + 1);
   EXPECT_EQ(md.stats().rewrites, before.rewrites);
+  // The record follows the one the warm-up wrote (key 5 again), in the zeros after it.
+  const std::string file = file_content(dir.file("right"));
+  EXPECT_EQ(file.size(), kFileSize);
+  const std::uint64_t second = kImageSize + mfmt::kRecordHeaderSize + kEntry;
+  EXPECT_EQ(decode_be<std::uint32_t>(file.data() + second), mfmt::kRecordHeaderSize + kEntry);
+  EXPECT_EQ(file.substr(second + mfmt::kRecordHeaderSize + 12, kValueSize), value_of('e'));
+  EXPECT_EQ(decode_be<std::uint32_t>(file.data() + second + mfmt::kRecordHeaderSize + kEntry), 0U);
 }
 
-TEST(MetadataDelta, NearbyChangedValuesAreWrittenAsOneRun) {
+// Every changed value goes in one record, wherever its entry lies.
+TEST(MetadataDelta, ChangedValuesAreWrittenAsOneRecord) {
   TempDir dir("md");
   auto md = warm_store(dir.str());
   const auto before = md.stats();
   ASSERT_TRUE(md.put(20, value_of('x')).has_value());
-  ASSERT_TRUE(md.put(21, value_of('y')).has_value());
+  ASSERT_TRUE(md.put(90, value_of('y')).has_value());
   ASSERT_TRUE(md.sync().ok());
-  // Key 5 (which right lacks) alone; keys 20 and 21 as one run with key 21's header between.
-  const std::uint64_t entry = 8 + 4 + kValueSize;
-  EXPECT_EQ(md.stats().bytes_written - before.bytes_written,
-            kValueSize + (kValueSize + entry) + 8 + 4);
+  // Key 5 (which right lacks) and keys 20 and 90.
+  EXPECT_EQ(md.stats().bytes_written - before.bytes_written, delta_bytes(3));
+  EXPECT_EQ(md.stats().pages_written - before.pages_written, 3U);  // version, record, CRC
 }
 
 TEST(MetadataDelta, DeltaImageEqualsAFullRewrite) {
@@ -480,7 +518,7 @@ TEST(MetadataDelta, ChangeReachesTheOtherFileOnTheNextSync) {
     ASSERT_TRUE(md.sync().ok());  // right: keys 5 and 60
     ASSERT_TRUE(md.put(90, value_of('y')).has_value());
     ASSERT_TRUE(md.sync().ok());  // left: keys 60 and 90, both it lacks
-    EXPECT_EQ(md.stats().bytes_written - before.bytes_written, 2 * (2 * kValueSize + 8 + 4));
+    EXPECT_EQ(md.stats().bytes_written - before.bytes_written, 2 * delta_bytes(2));
     EXPECT_EQ(md.stats().overwrites, before.overwrites + 2);
     version = md.version();
   }
@@ -496,33 +534,38 @@ TEST(MetadataDelta, ChangeReachesTheOtherFileOnTheNextSync) {
   EXPECT_EQ(older.stats().recoveries, 1U);
 }
 
-TEST(MetadataDelta, ValueSizeChangeForcesRewriteOfBothFilesInTurn) {
-  TempDir dir("md");
-  auto md = warm_store(dir.str());
-  const auto before = md.stats();
-  ASSERT_TRUE(md.put(5, std::string(kValueSize + 1, 'e')).has_value());
-  ASSERT_TRUE(md.sync().ok());
-  ASSERT_TRUE(md.put(6, value_of('e')).has_value());
-  ASSERT_TRUE(md.sync().ok());
-  EXPECT_EQ(md.stats().rewrites, before.rewrites + 2);
-  EXPECT_EQ(md.stats().overwrites, before.overwrites);
-  ASSERT_TRUE(md.put(6, value_of('f')).has_value());
-  ASSERT_TRUE(md.sync().ok());
-  EXPECT_EQ(md.stats().overwrites, before.overwrites + 1);
-}
-
-TEST(MetadataDelta, NewKeyForcesRewriteOfBothFilesInTurn) {
-  TempDir dir("md");
-  auto md = warm_store(dir.str());
-  const auto before = md.stats();
-  ASSERT_TRUE(md.put(1000, value_of('n')).has_value());
-  ASSERT_TRUE(md.sync().ok());
-  ASSERT_TRUE(md.put(6, value_of('e')).has_value());
-  ASSERT_TRUE(md.sync().ok());
-  EXPECT_EQ(md.stats().rewrites, before.rewrites + 2);
-  ASSERT_TRUE(md.put(6, value_of('f')).has_value());
-  ASSERT_TRUE(md.sync().ok());
-  EXPECT_EQ(md.stats().overwrites, before.overwrites + 1);
+// A value of another length and a new key are puts in the log like any change.
+TEST(MetadataDelta, ValueSizeChangesAndNewKeysAreDeltas) {
+  for (int newest_damaged = 0; newest_damaged < 2; ++newest_damaged) {
+    TempDir dir("md");
+    std::uint64_t version = 0;
+    {
+      auto md = warm_store(dir.str());
+      const auto before = md.stats();
+      ASSERT_TRUE(md.put(5, std::string(kValueSize + 1, 'e')).has_value());
+      ASSERT_TRUE(md.put(1000, "new key").has_value());
+      ASSERT_TRUE(md.sync().ok());
+      ASSERT_TRUE(md.put(6, "").has_value());
+      ASSERT_TRUE(md.sync().ok());
+      EXPECT_EQ(md.stats().rewrites, before.rewrites);
+      EXPECT_EQ(md.stats().overwrites, before.overwrites + 2);
+      version = md.version();
+    }
+    if (newest_damaged == 1) flip(dir.file("left"), 100);  // the older holds all but key 6's
+    auto md = open_u64(dir.str());
+    EXPECT_EQ(md.version(), version - static_cast<std::uint64_t>(newest_damaged));
+    EXPECT_EQ(md.size(), kKeys + 1);
+    EXPECT_EQ(*md.get(5), std::string(kValueSize + 1, 'e'));
+    EXPECT_EQ(*md.get(1000), "new key");
+    EXPECT_EQ(*md.get(6), newest_damaged == 0 ? "" : value_of('a'));
+    // The reopened store's byte count is right: its first rewrite is exactly the image.
+    ASSERT_TRUE(md.put(7, "seven").has_value());
+    ASSERT_TRUE(md.sync().ok());
+    EXPECT_EQ(md.stats().rewrites, 1U);
+    std::uint64_t image = kImageSize + 1 + (8 + 4 + 7) - (kValueSize - 5);
+    if (newest_damaged == 0) image -= kValueSize;
+    EXPECT_EQ(md.stats().bytes_written, rewrite_size(image));
+  }
 }
 
 TEST(MetadataDelta, RemovedKeyForcesRewrite) {
@@ -532,6 +575,39 @@ TEST(MetadataDelta, RemovedKeyForcesRewrite) {
   ASSERT_TRUE(md.remove(3).has_value());
   ASSERT_TRUE(md.sync().ok());
   EXPECT_EQ(md.stats().rewrites, before.rewrites + 1);
+  ASSERT_TRUE(md.put(6, value_of('e')).has_value());
+  ASSERT_TRUE(md.sync().ok());
+  EXPECT_EQ(md.stats().rewrites, before.rewrites + 2);
+  ASSERT_TRUE(md.put(6, value_of('f')).has_value());
+  ASSERT_TRUE(md.sync().ok());
+  EXPECT_EQ(md.stats().overwrites, before.overwrites + 1);
+}
+
+// When the next record no longer fits in the room left, the file is rewritten whole (with
+// an empty log), and the state survives either way.
+TEST(MetadataDelta, AFullLogFallsBackToRewrite) {
+  TempDir dir("md");
+  std::map<std::uint64_t, std::string> model;
+  {
+    auto md = warm_store(dir.str());
+    const auto before = md.stats();
+    // Each sync changes 4 keys: records of 8 + 8 * 112 bytes per file (the older one lacks
+    // two syncs' worth); the room is kFileSize - 4 - kImageSize.
+    const std::uint64_t room = kFileSize - 4 - kImageSize;
+    const std::uint64_t record = mfmt::kRecordHeaderSize + 8 * kEntry;
+    const std::uint64_t deltas_per_file = room / record;
+    for (std::uint64_t round = 0; round < 2 * deltas_per_file + 4; ++round) {
+      for (std::uint64_t k = 0; k < 4; ++k) {
+        ASSERT_TRUE(md.put((round * 4 + k) % kKeys, value_of(static_cast<char>('A' + round % 26)))
+                        .has_value());
+      }
+      ASSERT_TRUE(md.sync().ok());
+    }
+    EXPECT_GE(md.stats().rewrites, before.rewrites + 2);
+    EXPECT_GE(md.stats().overwrites, before.overwrites + 2 * (deltas_per_file - 1));
+    model = contents(md);
+  }
+  EXPECT_EQ(contents(open_u64(dir.str())), model);
 }
 
 TEST(MetadataDelta, SyncWithNothingChangedDoesNoIo) {
@@ -559,13 +635,14 @@ TEST(MetadataDelta, ShrinkingTruncatesBothFiles) {
   ASSERT_TRUE(md.sync().ok());
   ASSERT_TRUE(md.put(1, "SMALL").has_value());
   ASSERT_TRUE(md.sync().ok());
-  const std::uint64_t small = mfmt::kHeaderSize + 8 + 4 + 5 + 4;
+  const std::uint64_t small = rewrite_size(mfmt::kHeaderSize + 8 + 4 + 5);
+  EXPECT_EQ(small, 4096U);
   EXPECT_EQ(file_content(dir.file("left")).size(), small);
   EXPECT_EQ(file_content(dir.file("right")).size(), small);
 }
 
 // commonware's overwrite pattern: a store of a few keys (one page) takes deltas once both
-// files hold its layout, because a delta writes fewer bytes of that one page.
+// files hold its key set: a delta writes one page, as a rewrite would, but fewer bytes of it.
 TEST(MetadataDelta, SmallStoresTakeDeltas) {
   TempDir dir("md");
   auto md = open_u64(dir.str());
@@ -575,12 +652,14 @@ TEST(MetadataDelta, SmallStoresTakeDeltas) {
     ASSERT_TRUE(md.put(1, "value-" + std::to_string(round)).has_value());
     ASSERT_TRUE(md.sync().ok());
   }
-  EXPECT_EQ(md.stats().rewrites, 2U);  // one per file, for the new layout
+  EXPECT_EQ(md.stats().rewrites, 2U);  // one per file, for the new key set
   EXPECT_EQ(md.stats().overwrites, 5U);
-  EXPECT_GT(md.stats().pages_written, 0U);
+  EXPECT_EQ(md.stats().pages_written, 2U + 5U * 3U);  // a delta: 3 writes into the one page
+  { U64Metadata closed(std::move(md)); }
+  EXPECT_EQ(*open_u64(dir.str()).get(1), "value-6");
 }
 
-// A delta touching as many pages as a rewrite, with many entries changed, is a rewrite.
+// Every entry changed: the file is rewritten whole.
 TEST(MetadataDelta, ManyChangesFallBackToRewrite) {
   TempDir dir("md");
   auto md = warm_store(dir.str());
@@ -740,8 +819,10 @@ TEST(MetadataCorruption, NewestThatShrinksWhileOpenReadsItFallsBackToOlder) {
 TEST(MetadataCorruption, NewestRewrittenWhileOpenReadsItFallsBackToOlder) {
   TempDir dir("md");
   two_versions(dir.str());
-  const std::string rewritten = metadata_test::craft_image(7, {{1, "nee"}});
-  ASSERT_EQ(rewritten.size(), file_content(dir.file("left")).size());
+  const std::size_t size = file_content(dir.file("left")).size();
+  const std::string rewritten =
+      metadata_test::craft_image(7, {{1, "nee"}}, ~0U, 2, {}, size - (mfmt::kMinImageSize + 15));
+  ASSERT_EQ(rewritten.size(), size);
   ReadHookFs fs;
   fs.before_read = [&](const std::string& path, int nth) {
     if (path == dir.file("left") && nth == 2) write_content(path, rewritten);  // before the trailer
@@ -920,7 +1001,7 @@ TEST(MetadataCorruption, NewerFormatVersionIsNotSupported) {
   TempDir dir("md");
   two_versions(dir.str());
   std::string image = file_content(dir.file("left"));
-  encode_be(std::uint16_t{2}, image.data() + mfmt::kFormatVersionOffset);
+  encode_be(std::uint16_t{mfmt::kFormatVersion + 1}, image.data() + mfmt::kFormatVersionOffset);
   encode_be(crc32c(std::string_view(image.data(), image.size() - 4)),
             image.data() + image.size() - 4);
   write_content(dir.file("left"), image);
@@ -935,7 +1016,7 @@ TEST(MetadataCorruption, WithTwoConfigurationErrorsTheLeftFilesIsReported) {
   two_versions(dir.str());
   write_content(dir.file("left"), mfmt::empty_image(MetadataKeyCodec<std::string>::kId, 1));
   std::string image = metadata_test::craft_image(9, {{1, "x"}});
-  encode_be(std::uint16_t{2}, image.data() + mfmt::kFormatVersionOffset);
+  encode_be(std::uint16_t{mfmt::kFormatVersion + 1}, image.data() + mfmt::kFormatVersionOffset);
   encode_be(crc32c(std::string_view(image.data(), image.size() - 4)),
             image.data() + image.size() - 4);
   write_content(dir.file("right"), image);
@@ -948,7 +1029,7 @@ TEST(MetadataCorruption, NewerFormatVersionWithBadCrcFallsBackToOlder) {
   TempDir dir("md");
   two_versions(dir.str());
   std::string image = file_content(dir.file("left"));
-  encode_be(std::uint16_t{2}, image.data() + mfmt::kFormatVersionOffset);
+  encode_be(std::uint16_t{mfmt::kFormatVersion + 1}, image.data() + mfmt::kFormatVersionOffset);
   write_content(dir.file("left"), image);
   auto md = open_u64(dir.str());
   EXPECT_EQ(contents(md), kOld);
@@ -980,10 +1061,73 @@ TEST(MetadataCorruption, DuplicateKeysWithValidCrcAreCorrupt) {
 TEST(MetadataCorruption, EntryCountMismatchWithValidCrcIsCorrupt) {
   TempDir dir("md");
   two_versions(dir.str());
-  write_content(dir.file("left"), craft_image(5, {{1, "a"}, {2, "b"}}, 1));  // trailing bytes
+  // Format 1 has no log: bytes after the entries are corruption.
+  write_content(dir.file("left"), craft_image(5, {{1, "a"}, {2, "b"}}, 1, 1));
   EXPECT_EQ(contents(open_u64(dir.str())), kOld);
   write_content(dir.file("left"), craft_image(5, {{1, "a"}, {2, "b"}}, 3));  // runs past CRC
   EXPECT_EQ(contents(open_u64(dir.str())), kOld);
+  // Format 2: they are the log, here a record length of 1 (below the minimum of 8).
+  write_content(dir.file("left"), craft_image(5, {{1, "a"}, {(1ULL << 32) + 2, "b"}}, 1));
+  EXPECT_EQ(contents(open_u64(dir.str())), kOld);
+}
+
+// A format-1 image (no log) written by an earlier strata opens, and the next sync of each
+// file rewrites it in format 2.
+TEST(MetadataCorruption, FormatOneImagesAreRead) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  write_content(dir.file("left"), craft_image(5, {{1, "a"}, {2, "b"}}, ~0U, 1));
+  auto md = open_u64(dir.str());
+  EXPECT_EQ(contents(md), (std::map<std::uint64_t, std::string>{{1, "a"}, {2, "b"}}));
+  EXPECT_EQ(md.version(), 5U);
+  ASSERT_TRUE(md.put_sync(2, "c").has_value());
+  ASSERT_TRUE(md.put_sync(2, "d").has_value());
+  for (const char* name : {"left", "right"}) {
+    const std::string file = file_content(dir.file(name));
+    EXPECT_EQ(decode_be<std::uint16_t>(file.data() + mfmt::kFormatVersionOffset), 2U) << name;
+  }
+}
+
+// The log's puts apply in order over the entries: a later put of a key wins, a put of a key
+// the entries lack adds it, and the log ends at a record length of 0.
+TEST(MetadataCorruption, LogRecordsApplyInOrder) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  const std::string log = metadata_test::craft_record({{2, "b2"}, {9, "nine"}}) +
+                          metadata_test::craft_record({{2, "b3"}}) +
+                          metadata_test::craft_record({}) + std::string(4, '\0') +
+                          metadata_test::craft_record({{1, "after the end"}});
+  write_content(dir.file("left"), craft_image(5, {{1, "a"}, {2, "b"}}, ~0U, 2, log, 3));
+  auto md = open_u64(dir.str());
+  EXPECT_EQ(contents(md), (std::map<std::uint64_t, std::string>{{1, "a"}, {2, "b3"}, {9, "nine"}}));
+  EXPECT_EQ(md.version(), 5U);
+  // The byte count includes the added key: the next rewrite is exactly the image.
+  ASSERT_TRUE(md.put_sync(1, "A").has_value());
+  const std::uint64_t image = mfmt::kHeaderSize + 3 * 12 + 1 + 2 + 4;
+  EXPECT_EQ(md.stats().bytes_written, rewrite_size(image));
+}
+
+// A log record that does not parse, in an image whose CRC matches, makes the file corrupt.
+TEST(MetadataCorruption, MalformedLogRecordsWithValidCrcAreCorrupt) {
+  const std::string good = metadata_test::craft_record({{2, "b2"}});
+  std::vector<std::string> logs = {
+      metadata_test::craft_record({{2, "b2"}}, 7),                               // length below 8
+      metadata_test::craft_record({{2, "b2"}}, 1000),                            // past the CRC
+      metadata_test::craft_record({{2, "b2"}}, std::uint32_t(good.size() + 1)),  // ends early
+      metadata_test::craft_record({{2, "b2"}}, std::uint32_t(good.size() - 1)),  // value past it
+      good.substr(0, good.size() - 1),  // truncated by the CRC
+  };
+  std::string count_high = good;
+  encode_be(std::uint32_t{2}, count_high.data() + 4);  // a second put that is not there
+  logs.push_back(count_high + std::string(4, '\0'));
+  for (std::size_t i = 0; i < logs.size(); ++i) {
+    TempDir dir("md");
+    two_versions(dir.str());
+    write_content(dir.file("left"), craft_image(5, {{1, "a"}, {2, "b"}}, ~0U, 2, logs[i]));
+    auto md = open_u64(dir.str());
+    EXPECT_EQ(contents(md), kOld) << "log " << i;
+    EXPECT_EQ(md.stats().recoveries, 1U) << "log " << i;
+  }
 }
 
 TEST(MetadataCorruption, CraftedValidImageWithHigherVersionWins) {

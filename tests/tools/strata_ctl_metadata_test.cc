@@ -104,10 +104,10 @@ TEST(StrataCtlMetadataFuture, ANewerFormatIsNotSupportedNotCorruption) {
     ASSERT_TRUE(md->put_sync(1, "x").has_value());
   }
   for (const char* name : {"left", "right"}) {
-    // Format version 2, with its CRC32C over everything before it (what every format keeps).
+    // The format version after this strata's, with its CRC32C over everything before it
+    // (what every format keeps).
     std::string image = FileSystem::posix().read_file(dir.file(name)).value();
-    image[8] = 0;
-    image[9] = 2;
+    encode_be(std::uint16_t{metadata_format::kFormatVersion + 1}, image.data() + 8);
     const auto crc = encode_be(crc32c(std::string_view(image).substr(0, image.size() - 4)));
     image.replace(image.size() - 4, 4, crc.data(), 4);
     auto f = FileSystem::posix().open(dir.file(name), OpenMode::kReadWrite);

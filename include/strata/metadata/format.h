@@ -10,7 +10,7 @@
 //   offset      size  field                      encoding
 //   ----------  ----  -------------------------  -----------------------------------------
 //   0           8     magic                      "STRATAMD" (53 54 52 41 54 41 4D 44)
-//   8           2     format version             u16 big-endian, currently 1
+//   8           2     format version             u16 big-endian: 2 (1 is read too, below)
 //   10          1     key codec id               u8 (1 = u64, 2 = string; key_codec.h)
 //   11          1     reserved                   0
 //   12          8     version                    u64 big-endian; the newer image wins
@@ -21,15 +21,30 @@
 //                                                  string: u32 big-endian length, bytes
 //                       value length             u32 big-endian
 //                       value                    the bytes
+//   P           ...   the log (format 2): records, then zero bytes up to N; each record:
+//                       record length            u32 big-endian, >= 8: the record's bytes,
+//                                                these 4 included
+//                       put count                u32 big-endian
+//                       puts, each               key, value length, value: as an entry
 //   N           4     CRC32C                     u32 big-endian, crc32c() of bytes [0, N)
 //   N + 4             end of file: the file is exactly N + 4 bytes long
 //
-// An image is valid when the file is at least 28 bytes long, the magic, format version and
-// key codec id match, the CRC matches, exactly `entry count` entries parse, they end exactly
-// at N = file length - 4, and their keys are strictly ascending. Every future format version
-// keeps the magic, the format-version field and a trailing CRC32C over everything before it,
-// so that a file from a newer release is recognised (and refused) rather than mistaken for a
-// corrupt one.
+// The state an image holds is its entries with the log's puts applied in order (a put of a key
+// the entries lack adds it; of one they hold replaces its value). The log ends at the first
+// record length of 0, or when fewer than 4 bytes are left before N; what follows is not read.
+// A format-1 image has no log: its entries end exactly at N.
+//
+// An image is valid when the file is at least 28 bytes long, the magic, format version (1 or
+// 2) and key codec id match, the CRC matches, exactly `entry count` entries parse, their keys
+// are strictly ascending, and (format 2) every record parses and ends exactly where its length
+// says, before N (format 1: the entries end exactly at N = file length - 4). Every future
+// format version keeps the magic, the format-version field and a trailing CRC32C over
+// everything before it, so that a file from a newer release is recognised (and refused)
+// rather than mistaken for a corrupt one.
+//
+// Writers (metadata.h) leave room for the log when they write an image whole: zero bytes
+// between P and N. A delta write then writes one record into those zeros, the new version and
+// the new CRC (computed from the old one: the arithmetic below), and nothing else.
 //
 // Thread-safety: pure functions; safe for concurrent use.
 #pragma once
@@ -44,7 +59,8 @@
 namespace strata::metadata_format {
 
 inline constexpr std::string_view kMagic = "STRATAMD";
-inline constexpr std::uint16_t kFormatVersion = 1;
+inline constexpr std::uint16_t kFormatVersion = 2;        // written
+inline constexpr std::uint16_t kOldestFormatVersion = 1;  // the oldest still read
 inline constexpr std::size_t kFormatVersionOffset = 8;
 inline constexpr std::size_t kKeyCodecOffset = 10;
 inline constexpr std::size_t kVersionOffset = 12;
@@ -53,6 +69,7 @@ inline constexpr std::size_t kHeaderSize = 24;  // where the first entry starts
 inline constexpr std::size_t kCrcSize = 4;
 inline constexpr std::size_t kMinImageSize = kHeaderSize + kCrcSize;
 inline constexpr std::size_t kValueLengthSize = 4;
+inline constexpr std::size_t kRecordHeaderSize = 8;  // record length + put count
 
 // What the fixed header of a checked image says.
 struct ImageHeader {
@@ -82,6 +99,8 @@ Status check_rest(std::string_view head, const ImageHeader& header, std::uint32_
 // Whether the header's format version, key codec and reserved byte are those an image this
 // reader parses has (so its entries can be parsed before the CRC is known).
 bool fields_match(std::string_view head, std::uint8_t key_codec) noexcept;
+// The format version the header names (REQUIRES: head.size() >= kHeaderSize).
+std::uint16_t format_version(std::string_view head) noexcept;
 
 // Writes the 24-byte header into out[0, 24).
 void encode_header(char* out, std::uint8_t key_codec, std::uint64_t version,
@@ -99,7 +118,8 @@ std::string empty_image(std::uint8_t key_codec, std::uint64_t version);
 // that range, so
 //   crc32c(b) == crc32c(a) ^ crc32c_shift(crc32c_linear(a[o,o+n)) ^ crc32c_linear(b[o,o+n)),
 //                                         N - o - n).
-// A delta write thus costs O(changed bytes + log N) per changed range, not O(N).
+// A delta write thus costs O(changed bytes + log N) per changed range, not O(N): a record
+// written over zeros is such a range (a ^ b is the record itself).
 
 // The CRC-32C of `data` with a zero initial register and no final inversion (linear).
 std::uint32_t crc32c_linear(std::string_view data) noexcept;

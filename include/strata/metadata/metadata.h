@@ -13,17 +13,19 @@
 // point leaves one complete synced image, and open() picks the newest valid one. The format
 // is documented in strata/metadata/format.h.
 //
-// Delta writes: each file keeps the set of entries it has not yet received. When a file's
-// layout (the key set and every value length) equals the in-memory one, a sync writes only
-// those values, the version and the CRC (updated arithmetically, without reading or hashing
-// the rest of the file), then one fdatasync — provided the delta touches fewer 4 KiB pages of
-// the file than a whole rewrite would (the version's page, the CRC's page and those of the
-// changed values, against the pages of the whole image), or as many pages but at most 64
-// changed entries (each costs a CRC shift, ~1 µs); otherwise the file is rewritten whole. So
-// a small store (one page) takes deltas too. MetadataStats counts both kinds and the pages
-// written. Otherwise — after open, after a key is added or
-// removed, after a value changes length — that file is rewritten whole and truncated to its
-// new length; so after such a change the next two syncs are rewrites, one per file.
+// Delta writes: a file written whole keeps room after its entries for a log (a quarter of the
+// image, at most 8 MiB, up to the next 4 KiB; zero bytes, format.h), and the store keeps the
+// set of entries each file has not yet received (added or changed since that file was last
+// written). A sync appends those entries, as they are now, to the file's log as one record
+// written over the zeros, then writes the new version and the CRC (updated arithmetically,
+// without reading or hashing the rest of the file) and fdatasyncs once: three small writes,
+// wherever in the file the changed entries lie and whatever their new lengths. It is taken
+// when the record fits in the room left and the pages it touches (the version's, the
+// record's, the CRC's) are no more than a whole rewrite would write; otherwise — after open,
+// after a key is removed or the store cleared, when the log is full or every entry changed —
+// the file is rewritten whole with an empty log and truncated to its new length. So a change
+// reaches both files in two syncs, one per file, each a delta when the file takes them.
+// MetadataStats counts both kinds and the pages written.
 // A sync with nothing changed since the last one does no I/O.
 //
 // Errors: after any failed write or sync the object refuses further put/remove/clear/sync
@@ -192,8 +194,8 @@ class Metadata {
     metrics::Snapshot m;
     m.counter("metadata_syncs_total", "syncs that made a new version durable", double(s.syncs));
     m.counter("metadata_rewrites_total", "syncs that rewrote a whole file", double(s.rewrites));
-    m.counter("metadata_overwrites_total", "syncs that wrote only the changed values (deltas)",
-              double(s.overwrites));
+    m.counter("metadata_overwrites_total",
+              "syncs that wrote only a log record of the changes (deltas)", double(s.overwrites));
     m.counter("metadata_skipped_syncs_total", "syncs with nothing changed (no I/O)",
               double(s.skipped_syncs));
     m.counter("metadata_bytes_written_total", "bytes written by syncs", double(s.bytes_written));
@@ -211,98 +213,104 @@ class Metadata {
   const std::string& dir() const noexcept { return core_.dir(); }
 
  private:
-  // 40 bytes beside the key with libstdc++ (a map node of a u64 key: 80 bytes, was 96).
+  // 40 bytes beside the key with libstdc++ (a map node of a u64 key: 80 bytes).
   struct Entry {
     std::string value;
-    // Where `value` starts in a file whose layout is the current one (see layout_epoch_).
-    std::uint64_t offset() const noexcept { return where_ & kOffsetMask; }
-    void set_offset(std::uint64_t o) noexcept { where_ = (where_ & ~kOffsetMask) | o; }
-    // Whether file f holds an older value of the same length (its CRC is in pending_[f]).
-    bool pending(std::size_t f) const noexcept { return (where_ >> (kPendingBit + f)) & 1U; }
+    // Whether file f lacks this value (the entry is in pending_[f]).
+    bool pending(std::size_t f) const noexcept { return (flags_ >> f) & 1U; }
     void set_pending(std::size_t f, bool on) noexcept {
-      const std::uint64_t bit = std::uint64_t{1} << (kPendingBit + f);
-      where_ = on ? where_ | bit : where_ & ~bit;
+      const auto bit = static_cast<std::uint8_t>(1U << f);
+      flags_ = static_cast<std::uint8_t>(on ? flags_ | bit : flags_ & ~bit);
     }
 
    private:
-    static constexpr unsigned kPendingBit = 62;  // bits 62, 63: pending(0), pending(1)
-    static constexpr std::uint64_t kOffsetMask = (std::uint64_t{1} << kPendingBit) - 1;
-    std::uint64_t where_ = 0;
+    std::uint8_t flags_ = 0;  // bits 0, 1: pending(0), pending(1)
   };
   using Map = std::map<Key, Entry>;
-  // An entry a file lacks, and the linear CRC of the value that file holds instead.
-  struct Pending {
-    typename Map::iterator it;
-    std::uint32_t disk_crc = 0;
-  };
 
   // The unit in which a delta and a rewrite are compared (see the file comment).
   static constexpr std::uint64_t kPageBytes = 4096;
-  // At equal pages, a delta is taken for at most this many changed entries.
-  static constexpr std::size_t kMaxTieEntries = 64;
-  // Changed values closer than this are written with the bytes between them in one write.
-  static constexpr std::uint64_t kMergeGap = 512;
+  // The log a rewrite leaves room for: a quarter of the image, at most this much.
+  static constexpr std::uint64_t kMaxLogBytes = std::uint64_t{8} << 20;
 
   Metadata(detail::MetadataCore core, MetadataOptions options)
       : core_(std::move(core)), options_(options) {}
 
-  // The entries of the image `in` streams (positioned at its first entry).
+  // The state of the image `in` streams (positioned at its first byte): its entries with its
+  // log's puts applied; `encoded` gets the bytes those take as entries (Σ key + length + value).
   static Result<Map> parse(detail::MetadataStream& in, const metadata_format::ImageHeader& header,
-                           std::string_view path);
+                           std::string_view path, std::size_t& encoded);
   Status check_writable() const { return core_.error(); }
-  // The layout of the in-memory map changed (key set or a value length): both files need a
-  // whole rewrite before they can take deltas again.
+  // The key set shrank (remove, clear): both files need a whole rewrite before they can take
+  // deltas again (a log record only puts).
   void layout_changed() {
     ++layout_epoch_;
     for (auto& p : pending_) p.clear();
   }
-  bool delta_ok(int f) const { return file_epoch_[static_cast<std::size_t>(f)] == layout_epoch_; }
-  // Pages of file f a whole rewrite writes (its layout is the current one).
-  std::uint64_t full_pages(int f) const {
-    const std::uint64_t size = core_.slot(f).payload_size + metadata_format::kCrcSize;
-    return (size + kPageBytes - 1) / kPageBytes;
-  }
-  // Whether a delta beats a rewrite of file f: fewer pages, or as many pages but few enough
-  // changed entries that their CRC shifts (~1 µs each) stay cheap. The pages a delta writes —
-  // the version's, the CRC's, the changed values' — are counted in one pass over the changed
-  // entries, which stops as soon as the delta can no longer pay (when most entries changed,
-  // after a few hundred of them).
-  bool delta_pays(int f) {
-    const auto fi = static_cast<std::size_t>(f);
-    const std::uint64_t full = full_pages(f);
-    const std::uint64_t limit = pending_[fi].size() <= kMaxTieEntries ? full : full - 1;
-    std::vector<bool>& seen = page_seen_;  // reused: no allocation per sync
-    seen.assign(full, false);
-    std::uint64_t pages = 0;
-    auto mark = [&](std::uint64_t p) {
-      if (p < full && !seen[p]) {
-        seen[p] = true;
-        ++pages;
+  // The entry `it` was added or its value changed: every file that takes deltas and holds it
+  // as it was now lacks it.
+  void changed(typename Map::iterator it) {
+    for (std::size_t f = 0; f < 2; ++f) {
+      if (!delta_ok(static_cast<int>(f)) || it->second.pending(f)) continue;
+      if (pending_[f].size() >= map_.size()) {
+        // Every entry changed: that file gets rewritten whole; stop tracking.
+        file_epoch_[f] = 0;
+        pending_[f].clear();
+        continue;
       }
-    };
-    mark(metadata_format::kVersionOffset / kPageBytes);
-    mark(core_.slot(f).payload_size / kPageBytes);
-    for (const Pending& changed : pending_[fi]) {
-      const std::uint64_t begin = changed.it->second.offset();
-      const std::uint64_t end = begin + std::max<std::uint64_t>(changed.it->second.value.size(), 1);
-      for (std::uint64_t p = begin / kPageBytes; p <= (end - 1) / kPageBytes; ++p) mark(p);
-      if (pages > limit) return false;
+      pending_[f].push_back(it);
+      it->second.set_pending(f, true);
     }
-    return pages <= limit;
+  }
+  bool delta_ok(int f) const { return file_epoch_[static_cast<std::size_t>(f)] == layout_epoch_; }
+  // The length of the file a whole rewrite writes: the image, room for a log of a quarter of
+  // it (at most kMaxLogBytes), the CRC, rounded up to whole pages.
+  std::uint64_t rewrite_size() const {
+    const std::uint64_t image = metadata_format::kHeaderSize + encoded_bytes_;
+    const std::uint64_t want =
+        image + std::min(image / 4, kMaxLogBytes) + metadata_format::kCrcSize;
+    return (want + kPageBytes - 1) / kPageBytes * kPageBytes;
+  }
+  // The length of the record a delta to file f writes, or 0 when it does not fit in the room
+  // left in the file's log. Stops counting as soon as it cannot fit.
+  std::uint64_t record_size(int f) const {
+    namespace mfmt = metadata_format;
+    const auto fi = static_cast<std::size_t>(f);
+    const std::uint64_t n = core_.slot(f).payload_size;
+    const std::uint64_t room = log_end_[fi] <= n ? n - log_end_[fi] : 0;
+    std::uint64_t size = mfmt::kRecordHeaderSize;
+    for (const auto it : pending_[fi]) {
+      size += Codec::encoded_size(it->first) + mfmt::kValueLengthSize + it->second.value.size();
+      if (size > room) return 0;
+    }
+    return size <= room && size <= std::numeric_limits<std::uint32_t>::max() ? size : 0;
+  }
+  // Whether a delta of a `record`-byte record beats a rewrite of file f: it writes the
+  // version's page, the record's and the CRC's, at most as many pages as a rewrite would.
+  bool delta_pays(int f, std::uint64_t record) const {
+    const std::uint64_t at = log_end_[static_cast<std::size_t>(f)];
+    const std::uint64_t first = at / kPageBytes;
+    const std::uint64_t last = (at + record - 1) / kPageBytes;
+    const std::uint64_t crc_page = core_.slot(f).payload_size / kPageBytes;
+    std::uint64_t pages = last - first + 1;
+    if (first > 0) ++pages;  // the version's page
+    if (crc_page > last) ++pages;
+    return pages <= rewrite_size() / kPageBytes;
   }
   Status sync_full(int t, std::uint64_t version);
-  Status sync_delta(int t, std::uint64_t version);
+  Status sync_delta(int t, std::uint64_t version, std::uint64_t record);
 
   detail::MetadataCore core_;
   MetadataOptions options_;
   Map map_;
-  bool dirty_ = false;                           // the map differs from the newest synced image
-  bool both_current_ = false;                    // both files hold the map (sync_both)
-  std::uint64_t layout_epoch_ = 1;               // bumped by every layout change
-  std::array<std::uint64_t, 2> file_epoch_{};    // layout each file holds; 0: not known
-  std::array<std::vector<Pending>, 2> pending_;  // the entries with pending(f)
-  std::string scratch_;                          // reused encode buffer
-  std::vector<bool> page_seen_;                  // reused by delta_pays
+  bool dirty_ = false;                         // the map differs from the newest synced image
+  bool both_current_ = false;                  // both files hold the map (sync_both)
+  std::uint64_t layout_epoch_ = 1;             // bumped by every remove and clear
+  std::array<std::uint64_t, 2> file_epoch_{};  // layout each file holds; 0: not known
+  // The entries with pending(f): added or changed since file f was last written.
+  std::array<std::vector<typename Map::iterator>, 2> pending_;
+  std::array<std::uint64_t, 2> log_end_{};  // where file f's next log record goes
+  std::string scratch_;                     // reused encode buffer
   std::size_t encoded_bytes_ = 0;    // Σ encoded key + value length + value: the image's entries
   typename Map::iterator finger_{};  // the entry after the last put's, when has_finger_
   // Moves clear it in the source: its iterator would point into the map that took the nodes.
@@ -356,6 +364,7 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
   // rewrites it whole. Entries are parsed as they stream by and kept only when the CRC then
   // matches; a file whose header fields do not match is only CRC-checked.
   std::optional<Map> map;
+  std::size_t encoded = 0;  // of map
   std::array<std::size_t, 2> order{0, 1};
   if (checks[1].ok() && (!checks[0].ok() || headers[1].version > headers[0].version)) {
     order = {1, 0};
@@ -377,12 +386,13 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
     const std::string& path = core.slot(fi).file->path();
     const bool load = !map && mfmt::fields_match(files[i].head, Codec::kId);
     std::optional<Result<Map>> parsed;
+    std::size_t parsed_encoded = 0;
     std::optional<Result<std::uint32_t>> crc;
     if (!load && other_crc && i == order[1]) {
       crc.emplace(other_crc->get());
     } else {
       detail::MetadataStream in(*core.slot(fi).file, headers[i].payload_size, files[i].head);
-      if (load) parsed.emplace(parse(in, headers[i], path));
+      if (load) parsed.emplace(parse(in, headers[i], path, parsed_encoded));
       crc.emplace(in.finish());
     }
     // A read error fails open; a file that shrank or changed while read is passed over.
@@ -412,6 +422,7 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
     }
     core.note_file(fi, Status(), headers[i].version, (*parsed)->size());
     map = std::move(**parsed);
+    encoded = parsed_encoded;
   }
   for (const Status& f : fatal) {
     if (!f.ok()) return f;
@@ -422,8 +433,7 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
   Metadata md(std::move(core), options);
   if (chosen >= 0) {
     md.map_ = std::move(*map);
-    md.encoded_bytes_ = static_cast<std::size_t>(
-        headers[static_cast<std::size_t>(chosen)].payload_size - mfmt::kHeaderSize);
+    md.encoded_bytes_ = encoded;
   }
   return md;
 }
@@ -431,7 +441,8 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
 template <MetadataKey Key>
 Result<typename Metadata<Key>::Map> Metadata<Key>::parse(detail::MetadataStream& in,
                                                          const metadata_format::ImageHeader& header,
-                                                         std::string_view path) {
+                                                         std::string_view path,
+                                                         std::size_t& encoded) {
   namespace mfmt = metadata_format;
   auto corrupt = [&](std::string_view what, std::uint64_t offset) {
     return Status::corruption(std::string(what) + " in " + std::string(path) + " at offset " +
@@ -440,37 +451,83 @@ Result<typename Metadata<Key>::Map> Metadata<Key>::parse(detail::MetadataStream&
   const std::uint64_t end = header.payload_size;
   Map map;
   STRATA_ASSIGN_OR_RETURN(const std::string_view head, in.peek(mfmt::kHeaderSize));
+  const std::uint16_t format = mfmt::format_version(head);
   in.consume(head.size());
-  for (std::uint32_t i = 0; i < header.entry_count; ++i) {
+  // One key, value length and value (an entry or a put), all before `limit`.
+  Key key{};
+  std::string_view value;
+  std::uint64_t key_pos = 0;
+  auto read_one = [&](std::uint64_t limit, std::string_view where) -> Status {
     // The key: as many bytes as its codec needs, found by offering it more until it decodes
     // or the image ends.
-    Key key{};
-    const std::uint64_t key_pos = in.position();
+    key_pos = in.position();
     std::size_t used = 0;
     for (std::size_t want = 16;; want *= 2) {
       STRATA_ASSIGN_OR_RETURN(const std::string_view bytes, in.peek(want));
       used = Codec::decode(bytes, key);
       if (used != 0 || bytes.size() < want) break;
     }
-    if (used == 0) return corrupt("truncated or malformed key", key_pos);
+    if (used == 0 || limit - key_pos < used) {
+      return corrupt("truncated or malformed key " + std::string(where), key_pos);
+    }
     in.consume(used);
     STRATA_ASSIGN_OR_RETURN(const std::string_view len_bytes, in.peek(mfmt::kValueLengthSize));
-    if (len_bytes.size() < mfmt::kValueLengthSize) {
-      return corrupt("truncated value length", in.position());
+    if (len_bytes.size() < mfmt::kValueLengthSize ||
+        limit - in.position() < mfmt::kValueLengthSize) {
+      return corrupt("truncated value length " + std::string(where), in.position());
     }
     const std::uint32_t len = decode_be<std::uint32_t>(len_bytes.data());
     in.consume(mfmt::kValueLengthSize);
-    if (end - in.position() < len) return corrupt("value runs past the CRC", in.position());
+    if (limit - in.position() < len) {
+      return corrupt(limit == end ? "value runs past the CRC" : "value runs past its record",
+                     in.position());
+    }
+    STRATA_ASSIGN_OR_RETURN(value, in.peek(len));
+    return Status();
+  };
+  for (std::uint32_t i = 0; i < header.entry_count; ++i) {
+    STRATA_RETURN_IF_ERROR(read_one(end, "in an entry"));
     if (!map.empty() && !(std::prev(map.end())->first < key)) {
       return corrupt("keys not strictly ascending", key_pos);
     }
-    STRATA_ASSIGN_OR_RETURN(const std::string_view value, in.peek(len));
     Entry e;
     e.value.assign(value.data(), value.size());
-    in.consume(len);
+    in.consume(value.size());
     map.emplace_hint(map.end(), std::move(key), std::move(e));
   }
-  if (in.position() != end) return corrupt("entries end before the CRC", in.position());
+  std::uint64_t bytes = in.position() - mfmt::kHeaderSize;
+  if (format < 2) {
+    if (in.position() != end) return corrupt("entries end before the CRC", in.position());
+    encoded = static_cast<std::size_t>(bytes);
+    return map;
+  }
+  // The log: records of puts, up to a record length of 0 or fewer than 4 bytes before N.
+  while (end - in.position() >= 4) {
+    const std::uint64_t at = in.position();
+    STRATA_ASSIGN_OR_RETURN(const std::string_view rh, in.peek(mfmt::kRecordHeaderSize));
+    const std::uint32_t len = decode_be<std::uint32_t>(rh.data());
+    if (len == 0) break;
+    if (len < mfmt::kRecordHeaderSize || len > end - at) {
+      return corrupt("log record length " + std::to_string(len) + " out of bounds", at);
+    }
+    const std::uint32_t count = decode_be<std::uint32_t>(rh.data() + 4);
+    in.consume(mfmt::kRecordHeaderSize);
+    const std::uint64_t record_end = at + len;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      STRATA_RETURN_IF_ERROR(read_one(record_end, "in a log record"));
+      const std::uint64_t key_bytes = in.position() - key_pos - mfmt::kValueLengthSize;
+      auto [it, added] = map.try_emplace(std::move(key));
+      if (added) {
+        bytes += key_bytes + mfmt::kValueLengthSize + value.size();
+      } else {
+        bytes = bytes - it->second.value.size() + value.size();
+      }
+      it->second.value.assign(value.data(), value.size());
+      in.consume(value.size());
+    }
+    if (in.position() != record_end) return corrupt("log record ends before its length", at);
+  }
+  encoded = static_cast<std::size_t>(bytes);
   return map;
 }
 
@@ -504,32 +561,13 @@ Result<std::optional<std::string>> Metadata<Key>::put(const Key& key, std::strin
   if (inserted) {
     encoded_bytes_ += Codec::encoded_size(key) + metadata_format::kValueLengthSize + value.size();
     e.value = std::move(value);
-    layout_changed();
+    changed(it);
     dirty_ = true;
     return std::optional<std::string>();
   }
   if (e.value == value) return std::optional<std::string>(std::move(value));
-  if (e.value.size() != value.size()) {
-    encoded_bytes_ = encoded_bytes_ - e.value.size() + value.size();
-    layout_changed();
-  } else {
-    // Same layout: every file that takes deltas and holds the current value now lacks the
-    // new one; remember the CRC of what it holds.
-    std::optional<std::uint32_t> old_crc;
-    for (int f = 0; f < 2; ++f) {
-      const auto fi = static_cast<std::size_t>(f);
-      if (!delta_ok(f) || e.pending(fi)) continue;
-      if (pending_[fi].size() >= map_.size()) {
-        // Every entry changed: that file gets rewritten whole; stop tracking.
-        file_epoch_[fi] = 0;
-        pending_[fi].clear();
-        continue;
-      }
-      if (!old_crc) old_crc = metadata_format::crc32c_linear(e.value);
-      pending_[fi].push_back(Pending{it, *old_crc});
-      e.set_pending(fi, true);
-    }
-  }
+  encoded_bytes_ = encoded_bytes_ - e.value.size() + value.size();
+  changed(it);
   std::optional<std::string> previous(std::move(e.value));
   e.value = std::move(value);
   dirty_ = true;
@@ -573,8 +611,9 @@ Status Metadata<Key>::sync() {
   STRATA_ASSIGN_OR_RETURN(const std::uint64_t version, core_.next_version());
   const int t = core_.target();
   Status s;
-  if (delta_ok(t) && core_.slot(t).valid && delta_pays(t)) {
-    s = sync_delta(t, version);
+  const std::uint64_t record = delta_ok(t) && core_.slot(t).valid ? record_size(t) : 0;
+  if (record != 0 && delta_pays(t, record)) {
+    s = sync_delta(t, version, record);
   } else {
     s = sync_full(t, version);
   }
@@ -591,7 +630,7 @@ Status Metadata<Key>::sync_full(int t, std::uint64_t version) {
   if (map_.size() > std::numeric_limits<std::uint32_t>::max()) {
     return Status::invalid_argument("metadata sync: more than 2^32-1 entries");
   }
-  const std::size_t total = mfmt::kHeaderSize + encoded_bytes_ + mfmt::kCrcSize;
+  const auto total = static_cast<std::size_t>(rewrite_size());
   scratch_.resize(total);
   char* const base = scratch_.data();
   mfmt::encode_header(base, Codec::kId, version, static_cast<std::uint32_t>(map_.size()));
@@ -600,33 +639,50 @@ Status Metadata<Key>::sync_full(int t, std::uint64_t version) {
     p = Codec::encode(k, p);
     encode_be(static_cast<std::uint32_t>(e.value.size()), p);
     p += mfmt::kValueLengthSize;
-    e.set_offset(static_cast<std::uint64_t>(p - base));
     e.set_pending(ti, false);
     if (!e.value.empty()) std::memcpy(p, e.value.data(), e.value.size());
     p += e.value.size();
   }
-  const auto payload = static_cast<std::size_t>(p - base);
-  assert(payload + mfmt::kCrcSize == total);
+  const auto image = static_cast<std::size_t>(p - base);
+  assert(image == mfmt::kHeaderSize + encoded_bytes_);
+  // An empty log: zeros up to the CRC.
+  const std::size_t payload = total - mfmt::kCrcSize;
+  std::memset(p, 0, payload - image);
   const std::uint32_t crc = crc32c(std::string_view(base, payload));
-  encode_be(crc, p);
+  encode_be(crc, base + payload);
   STRATA_RETURN_IF_ERROR(core_.write_full(std::string_view(base, total), version, crc));
   file_epoch_[ti] = layout_epoch_;
   pending_[ti].clear();
+  log_end_[ti] = image;
   return Status();
 }
 
 template <MetadataKey Key>
-Status Metadata<Key>::sync_delta(int t, std::uint64_t version) {
+Status Metadata<Key>::sync_delta(int t, std::uint64_t version, std::uint64_t record) {
   namespace mfmt = metadata_format;
   const auto ti = static_cast<std::size_t>(t);
   const detail::MetadataSlot& slot = core_.slot(t);
   const std::uint64_t n = slot.payload_size;
+  const std::uint64_t at = log_end_[ti];
   auto& pending = pending_[ti];
-  std::sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
-    return a.it->second.offset() < b.it->second.offset();
-  });
 
-  // The new CRC from the old one: the version field and each changed value (format.h).
+  // The record: its length, the put count, then each added or changed entry as it is now.
+  scratch_.resize(static_cast<std::size_t>(record));
+  char* p = scratch_.data();
+  encode_be(static_cast<std::uint32_t>(record), p);
+  encode_be(static_cast<std::uint32_t>(pending.size()), p + 4);
+  p += mfmt::kRecordHeaderSize;
+  for (const auto it : pending) {
+    p = Codec::encode(it->first, p);
+    encode_be(static_cast<std::uint32_t>(it->second.value.size()), p);
+    p += mfmt::kValueLengthSize;
+    if (!it->second.value.empty()) std::memcpy(p, it->second.value.data(), it->second.value.size());
+    p += it->second.value.size();
+  }
+  assert(static_cast<std::uint64_t>(p - scratch_.data()) == record);
+
+  // The new CRC from the old one (format.h): the version field, and the record written over
+  // zeros (the difference is the record itself).
   std::uint32_t crc = slot.crc;
   {
     const auto old_v = encode_be(slot.version);
@@ -635,51 +691,12 @@ Status Metadata<Key>::sync_delta(int t, std::uint64_t version) {
                                mfmt::crc32c_linear(std::string_view(new_v.data(), 8));
     crc ^= mfmt::crc32c_shift(diff, n - mfmt::kVersionOffset - 8);
   }
-  for (const Pending& p : pending) {
-    const Entry& e = p.it->second;
-    const std::uint32_t diff = p.disk_crc ^ mfmt::crc32c_linear(e.value);
-    crc ^= mfmt::crc32c_shift(diff, n - e.offset() - e.value.size());
-  }
+  crc ^= mfmt::crc32c_shift(mfmt::crc32c_linear(scratch_), n - at - record);
 
-  // The bytes to write: runs of changed values, merged with what lies between them when the
-  // gap is small (those bytes are unchanged, encoded again from memory).
-  struct Run {
-    std::uint64_t offset;
-    std::size_t begin, end;  // in scratch_
-  };
-  std::vector<Run> runs;
-  scratch_.clear();
-  for (std::size_t i = 0; i < pending.size();) {
-    auto first = pending[i].it;
-    const Run run_start{first->second.offset(), scratch_.size(), 0};
-    scratch_.append(first->second.value);
-    std::uint64_t end = first->second.offset() + first->second.value.size();
-    auto last = first;
-    ++i;
-    while (i < pending.size() && pending[i].it->second.offset() - end <= kMergeGap) {
-      // Append every entry after `last` up to and including pending[i], whole.
-      for (auto it = std::next(last); it != std::next(pending[i].it); ++it) {
-        const std::size_t at = scratch_.size();
-        scratch_.resize(at + Codec::encoded_size(it->first) + mfmt::kValueLengthSize);
-        char* q = Codec::encode(it->first, scratch_.data() + at);
-        encode_be(static_cast<std::uint32_t>(it->second.value.size()), q);
-        scratch_.append(it->second.value);
-      }
-      last = pending[i].it;
-      end = last->second.offset() + last->second.value.size();
-      ++i;
-    }
-    Run r = run_start;
-    r.end = scratch_.size();
-    runs.push_back(r);
-  }
-  std::vector<detail::MetadataRegion> regions;
-  regions.reserve(runs.size());
-  for (const Run& r : runs) {
-    regions.push_back({r.offset, std::string_view(scratch_).substr(r.begin, r.end - r.begin)});
-  }
-  STRATA_RETURN_IF_ERROR(core_.write_delta(regions, version, crc));
-  for (const Pending& p : pending) p.it->second.set_pending(ti, false);
+  const detail::MetadataRegion region{at, scratch_};
+  STRATA_RETURN_IF_ERROR(core_.write_delta(std::span(&region, 1), version, crc));
+  log_end_[ti] = at + record;
+  for (const auto it : pending) it->second.set_pending(ti, false);
   pending.clear();
   return Status();
 }

@@ -60,7 +60,7 @@ struct MetadataOpenReport {
 struct MetadataStats {
   std::uint64_t syncs = 0;          // syncs that made a new version durable
   std::uint64_t rewrites = 0;       // ... of which wrote the whole file
-  std::uint64_t overwrites = 0;     // ... of which wrote only changed values, version and CRC
+  std::uint64_t overwrites = 0;     // ... of which wrote one log record, the version and the CRC
   std::uint64_t skipped_syncs = 0;  // syncs with nothing changed: no I/O at all
   std::uint64_t bytes_written = 0;  // bytes handed to File::write_at by syncs
   std::uint64_t pages_written = 0;  // 4 KiB pages of the files those writes touched

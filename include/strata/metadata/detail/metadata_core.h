@@ -164,8 +164,8 @@ class MetadataCore {
   // truncates the file to its length and syncs it; then the target becomes current. On
   // failure the store refuses further writes.
   Status write_full(std::string_view image, std::uint64_t version, std::uint32_t crc);
-  // Writes `regions`, the version and the CRC into the target file, whose layout (entry keys
-  // and value lengths) equals the new image's, and syncs it; then it becomes current.
+  // Writes `regions` (a log record, over zeros of the target's log), the version and the CRC
+  // into the target file, and syncs it; then it becomes current.
   Status write_delta(std::span<const MetadataRegion> regions, std::uint64_t version,
                      std::uint32_t crc);
 
