@@ -1,8 +1,9 @@
 // Mutation fuzzing of the Metadata file format (strata/metadata/format.h), structure-aware:
-// valid left/right images of a store are mutated — bit flips, random bytes, header and
-// length fields set to boundary values, entries duplicated, dropped or swapped, truncation,
-// appended bytes — and most mutated images get their CRC recomputed, so that the entry parser
-// itself, not only the checksum, meets the damage. Then open() must:
+// valid left/right images of a store (each with a log record: changed values, some of another
+// length, and added keys) are mutated — bit flips, random bytes, header, length and log fields
+// set to boundary values, entries duplicated, dropped or swapped, truncation, appended bytes —
+// and most mutated images get their CRC recomputed, so that the parser itself, not only the
+// checksum, meets the damage. Then open() must:
 //   - never crash (CI runs this under ASan and UBSan), and fail only with corruption,
 //     not_supported or invalid_argument;
 //   - with the CRC left stale, serve exactly the untouched older image (the newest is damaged);
@@ -20,6 +21,7 @@
 #include <random>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "metadata_test_util.h"
@@ -57,6 +59,8 @@ struct Layout {
   };
   std::vector<Entry> entries;
   std::vector<std::size_t> key_length_fields;  // string keys: offset of each u32 key length
+  // The log's u32 fields: record lengths, put counts, and its puts' value (and key) lengths.
+  std::vector<std::size_t> log_fields;
 };
 
 template <class Key>
@@ -76,6 +80,27 @@ Layout layout_of(const std::string& image) {
     pos += 4 + strata::decode_be<std::uint32_t>(image.data() + pos);
     e.end = pos;
     l.entries.push_back(e);
+  }
+  // The log (format 2): records up to a record length of 0.
+  const std::size_t end = image.size() - mfmt::kCrcSize;
+  while (pos + 4 <= end) {
+    const std::uint32_t len = strata::decode_be<std::uint32_t>(image.data() + pos);
+    if (len == 0) break;
+    l.log_fields.push_back(pos);
+    l.log_fields.push_back(pos + 4);
+    const std::uint32_t puts = strata::decode_be<std::uint32_t>(image.data() + pos + 4);
+    std::size_t p = pos + mfmt::kRecordHeaderSize;
+    for (std::uint32_t i = 0; i < puts; ++i) {
+      if constexpr (std::is_same_v<Key, std::string>) {
+        l.log_fields.push_back(p);
+        p += 4 + strata::decode_be<std::uint32_t>(image.data() + p);
+      } else {
+        p += 8;
+      }
+      l.log_fields.push_back(p);
+      p += 4 + strata::decode_be<std::uint32_t>(image.data() + p);
+    }
+    pos += len;
   }
   return l;
 }
@@ -112,7 +137,7 @@ std::string mutate(std::string image, const Layout& l, std::mt19937_64& rng) {
   for (int m = 0; m < n; ++m) {
     const std::size_t size = image.size();
     const auto pick = [&](std::size_t bound) { return bound == 0 ? 0 : rng() % bound; };
-    switch (rng() % 11) {
+    switch (rng() % 12) {
       case 0:  // a bit
         if (size > 0) image[pick(size)] ^= static_cast<char>(1U << (rng() % 8));
         break;
@@ -175,6 +200,16 @@ std::string mutate(std::string image, const Layout& l, std::mt19937_64& rng) {
           if (e.end <= size) image.erase(e.begin, e.end - e.begin);
         }
         break;
+      case 11:  // a field of the log: a record length, a put count, a length in a put
+        if (!l.log_fields.empty()) {
+          const std::size_t at = l.log_fields[pick(l.log_fields.size())];
+          if (at + 4 <= size) {
+            put_u32(
+                image, at,
+                interesting_u32(rng, strata::decode_be<std::uint32_t>(image.data() + at), size));
+          }
+        }
+        break;
       default:  // swap two adjacent entries (keys no longer ascending)
         if (l.entries.size() >= 2) {
           const std::size_t i = pick(l.entries.size() - 1);
@@ -216,15 +251,23 @@ void fuzz_format(const char* name, std::uint64_t seed0) {
       ASSERT_TRUE(md->put(make_key<Key>(setup, i), std::move(v)).has_value());
     }
     ASSERT_TRUE(md->sync().ok());
-    older = strata::metadata_test::contents(*md);
-    std::size_t k = 0;
-    for (const auto& [key, value] : older) {  // the same layout: deltas, then changed values
-      if (k++ % 3 == 0) {
-        ASSERT_TRUE(md->put(key, std::string(value.size(), 'Z')).has_value());
-      }
-    }
-    ASSERT_TRUE(md->sync().ok());
     newer = strata::metadata_test::contents(*md);
+    // Three more syncs of changed values, each file's first a rewrite, then deltas: log
+    // records of changed values (some of another length) and added keys, in both files.
+    for (int round = 0; round < 3; ++round) {
+      std::size_t k = 0;
+      for (const auto& [key, value] : strata::metadata_test::contents(*md)) {
+        if (k++ % 3 == static_cast<std::size_t>(round)) {
+          const std::size_t len = setup() % 4 == 0 ? setup() % 24 : value.size();
+          ASSERT_TRUE(md->put(key, std::string(len, static_cast<char>('V' + round))).has_value());
+        }
+      }
+      ASSERT_TRUE(md->put(make_key<Key>(setup, 100 + static_cast<std::uint64_t>(round)), "added")
+                      .has_value());
+      ASSERT_TRUE(md->sync().ok());
+      older = std::exchange(newer, strata::metadata_test::contents(*md));
+    }
+    EXPECT_EQ(md->stats().overwrites, 2U);  // the last two syncs: one log record in each file
   }
   const std::string left = strata::testing::file_bytes(base.file("seed") + "/left");
   const std::string right = strata::testing::file_bytes(base.file("seed") + "/right");
@@ -238,6 +281,8 @@ void fuzz_format(const char* name, std::uint64_t seed0) {
   const std::string older_name = left_newest ? "right" : "left";
   const Layout newer_layout = layout_of<Key>(newer_file);
   const Layout older_layout = layout_of<Key>(older_file);
+  ASSERT_FALSE(newer_layout.log_fields.empty());
+  ASSERT_FALSE(older_layout.log_fields.empty());
 
   const int n = strata::testing::fuzz_iterations(1500);
   for (int it = 0; it < n; ++it) {
