@@ -59,7 +59,8 @@ struct Layout {
   };
   std::vector<Entry> entries;
   std::vector<std::size_t> key_length_fields;  // string keys: offset of each u32 key length
-  // The log's u32 fields: record lengths, put counts, and its puts' value (and key) lengths.
+  // The log's u32 fields: record lengths, put counts, versions' low halves, and its puts' value
+  // (and key) lengths.
   std::vector<std::size_t> log_fields;
 };
 
@@ -88,6 +89,7 @@ Layout layout_of(const std::string& image) {
     if (len == 0) break;
     l.log_fields.push_back(pos);
     l.log_fields.push_back(pos + 4);
+    l.log_fields.push_back(pos + 12);  // the version's low half
     const std::uint32_t puts = strata::decode_be<std::uint32_t>(image.data() + pos + 4);
     std::size_t p = pos + mfmt::kRecordHeaderSize;
     for (std::uint32_t i = 0; i < puts; ++i) {

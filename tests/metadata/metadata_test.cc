@@ -302,7 +302,7 @@ void random_operations_match_a_map(std::uint32_t seed, Key (*make_key)(std::uint
   auto rewrite_bytes = [&] {
     std::uint64_t n = mfmt::kHeaderSize;
     for (const auto& [k, v] : model) n += MetadataKeyCodec<Key>::encoded_size(k) + 4 + v.size();
-    return (n + n / 4 + mfmt::kCrcSize + 4095) / 4096 * 4096;
+    return (n + mfmt::kRecordHeaderSize + n / 4 + mfmt::kCrcSize + 4095) / 4096 * 4096;
   };
   int deltas = 0;
   for (int step = 0; step < 600; ++step) {
@@ -406,10 +406,10 @@ constexpr std::size_t kValueSize = 100;
 constexpr std::uint64_t kEntry = 8 + 4 + kValueSize;
 constexpr std::uint64_t kImageSize = mfmt::kHeaderSize + kKeys * kEntry;  // before the log
 
-// The length of a file a rewrite of `image` bytes (header and entries) writes: room for a log
-// of a quarter of it, the CRC, rounded up to 4 KiB.
+// The length of a file a rewrite of `image` bytes (header and entries) writes: its log's first
+// record, room for more of a quarter of the image, the CRC, rounded up to 4 KiB.
 constexpr std::uint64_t rewrite_size(std::uint64_t image) {
-  return (image + image / 4 + mfmt::kCrcSize + 4095) / 4096 * 4096;
+  return (image + mfmt::kRecordHeaderSize + image / 4 + mfmt::kCrcSize + 4095) / 4096 * 4096;
 }
 constexpr std::uint64_t kFileSize = rewrite_size(kImageSize);
 // A delta of n changed entries: its log record, the version and the CRC.
@@ -450,15 +450,16 @@ TEST(MetadataDelta, FirstSyncsAfterOpenRewriteEachFileWhole) {
   EXPECT_EQ(file_content(dir.file("right")).size(), kFileSize);
 }
 
-// A rewrite leaves the log empty: zeros from the end of the entries to the CRC.
-TEST(MetadataDelta, RewriteLeavesAZeroedLog) {
+// A rewrite starts the log with a record of no puts and its version, then zeros to the CRC.
+TEST(MetadataDelta, RewriteStartsTheLogWithItsVersion) {
   TempDir dir("md");
   auto md = open_u64(dir.str());
   for (std::uint64_t k = 0; k < kKeys; ++k) ASSERT_TRUE(md.put(k, value_of('a')).has_value());
   ASSERT_TRUE(md.sync().ok());
   const std::string file = file_content(dir.file("right"));
   ASSERT_EQ(file.size(), kFileSize);
-  EXPECT_EQ(file.find_first_not_of('\0', kImageSize), file.size() - 4);
+  EXPECT_EQ(file.substr(kImageSize, mfmt::kRecordHeaderSize), metadata_test::craft_record({}, 1));
+  EXPECT_EQ(file.find_first_not_of('\0', kImageSize + mfmt::kRecordHeaderSize), file.size() - 4);
   EXPECT_EQ(decode_be<std::uint16_t>(file.data() + mfmt::kFormatVersionOffset), 2U);
 }
 
@@ -472,10 +473,11 @@ TEST(MetadataDelta, OneChangedValueWritesOneRecordVersionAndCrc) {
   EXPECT_EQ(md.stats().bytes_written - before.bytes_written, delta_bytes(1));
   EXPECT_EQ(md.stats().overwrites, before.overwrites + 1);
   EXPECT_EQ(md.stats().rewrites, before.rewrites);
-  // The record follows the one the warm-up wrote (key 5 again), in the zeros after it.
+  // The record follows the rewrite's and the one the warm-up wrote (key 5 again).
   const std::string file = file_content(dir.file("right"));
   EXPECT_EQ(file.size(), kFileSize);
-  const std::uint64_t second = kImageSize + mfmt::kRecordHeaderSize + kEntry;
+  const std::uint64_t second = kImageSize + 2 * mfmt::kRecordHeaderSize + kEntry;
+  EXPECT_EQ(decode_be<std::uint64_t>(file.data() + second + 8), md.version());
   EXPECT_EQ(decode_be<std::uint32_t>(file.data() + second), mfmt::kRecordHeaderSize + kEntry);
   EXPECT_EQ(file.substr(second + mfmt::kRecordHeaderSize + 12, kValueSize), value_of('e'));
   EXPECT_EQ(decode_be<std::uint32_t>(file.data() + second + mfmt::kRecordHeaderSize + kEntry), 0U);
@@ -591,9 +593,9 @@ TEST(MetadataDelta, AFullLogFallsBackToRewrite) {
   {
     auto md = warm_store(dir.str());
     const auto before = md.stats();
-    // Each sync changes 4 keys: records of 8 + 8 * 112 bytes per file (the older one lacks
-    // two syncs' worth); the room is kFileSize - 4 - kImageSize.
-    const std::uint64_t room = kFileSize - 4 - kImageSize;
+    // Each sync changes 4 keys: records of 16 + 8 * 112 bytes per file (the older one lacks
+    // two syncs' worth) in the room after the rewrite's record.
+    const std::uint64_t room = kFileSize - 4 - kImageSize - mfmt::kRecordHeaderSize;
     const std::uint64_t record = mfmt::kRecordHeaderSize + 8 * kEntry;
     const std::uint64_t deltas_per_file = room / record;
     for (std::uint64_t round = 0; round < 2 * deltas_per_file + 4; ++round) {
@@ -1093,10 +1095,10 @@ TEST(MetadataCorruption, FormatOneImagesAreRead) {
 TEST(MetadataCorruption, LogRecordsApplyInOrder) {
   TempDir dir("md");
   two_versions(dir.str());
-  const std::string log = metadata_test::craft_record({{2, "b2"}, {9, "nine"}}) +
-                          metadata_test::craft_record({{2, "b3"}}) +
-                          metadata_test::craft_record({}) + std::string(4, '\0') +
-                          metadata_test::craft_record({{1, "after the end"}});
+  const std::string log = metadata_test::craft_record({{2, "b2"}, {9, "nine"}}, 3) +
+                          metadata_test::craft_record({{2, "b3"}}, 4) +
+                          metadata_test::craft_record({}, 5) + std::string(4, '\0') +
+                          metadata_test::craft_record({{1, "after the end"}}, 6);
   write_content(dir.file("left"), craft_image(5, {{1, "a"}, {2, "b"}}, ~0U, 2, log, 3));
   auto md = open_u64(dir.str());
   EXPECT_EQ(contents(md), (std::map<std::uint64_t, std::string>{{1, "a"}, {2, "b3"}, {9, "nine"}}));
@@ -1107,15 +1109,44 @@ TEST(MetadataCorruption, LogRecordsApplyInOrder) {
   EXPECT_EQ(md.stats().bytes_written, rewrite_size(image));
 }
 
+// A delta write cut short with only its version and CRC on disk (the record's sectors lost)
+// leaves a file whose CRC can match — by chance, or when a value was made to give the record
+// a linear CRC of 0 — but whose header names a version the log lacks: it is passed over.
+TEST(MetadataCorruption, HeaderVersionAheadOfTheLogIsCorrupt) {
+  TempDir dir("md");
+  std::uint64_t version = 0;
+  {
+    auto md = warm_store(dir.str());
+    version = md.version();
+  }
+  std::string newest = file_content(dir.file("left"));
+  ASSERT_EQ(decode_be<std::uint64_t>(newest.data() + mfmt::kVersionOffset), version);
+  encode_be(version + 2, newest.data() + mfmt::kVersionOffset);
+  encode_be(crc32c(std::string_view(newest.data(), newest.size() - 4)),
+            newest.data() + newest.size() - 4);
+  write_content(dir.file("left"), newest);
+  auto md = open_u64(dir.str());
+  EXPECT_EQ(md.version(), version - 1);
+  EXPECT_EQ(md.stats().recoveries, 1U);
+  EXPECT_NE(md.open_report().files[0].status.to_string().find("not the last log record's"),
+            std::string::npos)
+      << md.open_report().files[0].status;
+}
+
 // A log record that does not parse, in an image whose CRC matches, makes the file corrupt.
 TEST(MetadataCorruption, MalformedLogRecordsWithValidCrcAreCorrupt) {
-  const std::string good = metadata_test::craft_record({{2, "b2"}});
+  using metadata_test::craft_record;
+  const std::string good = craft_record({{2, "b2"}}, 5);
   std::vector<std::string> logs = {
-      metadata_test::craft_record({{2, "b2"}}, 7),                               // length below 8
-      metadata_test::craft_record({{2, "b2"}}, 1000),                            // past the CRC
-      metadata_test::craft_record({{2, "b2"}}, std::uint32_t(good.size() + 1)),  // ends early
-      metadata_test::craft_record({{2, "b2"}}, std::uint32_t(good.size() - 1)),  // value past it
-      good.substr(0, good.size() - 1),  // truncated by the CRC
+      craft_record({{2, "b2"}}, 5, 15),                              // length below 16
+      craft_record({{2, "b2"}}, 5, std::uint32_t(good.size() + 5)),  // past the CRC
+      craft_record({{2, "b2"}}, 5, 1000),                            // far past it
+      craft_record({{2, "b2"}}, 5, std::uint32_t(good.size() + 1)),  // ends past its puts
+      craft_record({{2, "b2"}}, 5, std::uint32_t(good.size() - 1)),  // value past it
+      craft_record({{2, "b2"}}, 4),                                  // not the header's version
+      craft_record({{2, "b2"}}, 6),                                  // ... nor this one
+      craft_record({}, 5) + craft_record({{2, "b2"}}, 5),            // versions not increasing
+      craft_record({}, 6) + craft_record({{2, "b2"}}, 5),            // ... nor these
   };
   std::string count_high = good;
   encode_be(std::uint32_t{2}, count_high.data() + 4);  // a second put that is not there
@@ -1123,7 +1154,7 @@ TEST(MetadataCorruption, MalformedLogRecordsWithValidCrcAreCorrupt) {
   for (std::size_t i = 0; i < logs.size(); ++i) {
     TempDir dir("md");
     two_versions(dir.str());
-    write_content(dir.file("left"), craft_image(5, {{1, "a"}, {2, "b"}}, ~0U, 2, logs[i]));
+    write_content(dir.file("left"), craft_image(5, {{1, "a"}, {2, "b"}}, ~0U, 2, logs[i], 4));
     auto md = open_u64(dir.str());
     EXPECT_EQ(contents(md), kOld) << "log " << i;
     EXPECT_EQ(md.stats().recoveries, 1U) << "log " << i;

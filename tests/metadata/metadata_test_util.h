@@ -42,13 +42,15 @@ inline std::string craft_image(std::uint64_t version, const Puts& entries,
   return image;
 }
 
-// One log record of `puts` (format.h), its length field set to `length_override` when given.
-inline std::string craft_record(const Puts& puts, std::uint32_t length_override = 0) {
+// One log record of `puts` at `version` (format.h), its length field set to `length_override`
+// when given.
+inline std::string craft_record(const Puts& puts, std::uint64_t version,
+                                std::uint32_t length_override = 0) {
   std::string body;
   for (const auto& [k, v] : puts) body += concat_bytes(k, static_cast<std::uint32_t>(v.size()), v);
   const auto length = static_cast<std::uint32_t>(metadata_format::kRecordHeaderSize + body.size());
   return concat_bytes(length_override != 0 ? length_override : length,
-                      static_cast<std::uint32_t>(puts.size())) +
+                      static_cast<std::uint32_t>(puts.size()), version) +
          body;
 }
 

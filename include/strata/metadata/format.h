@@ -22,9 +22,10 @@
 //                       value length             u32 big-endian
 //                       value                    the bytes
 //   P           ...   the log (format 2): records, then zero bytes up to N; each record:
-//                       record length            u32 big-endian, >= 8: the record's bytes,
+//                       record length            u32 big-endian, >= 16: the record's bytes,
 //                                                these 4 included
 //                       put count                u32 big-endian
+//                       version                  u64 big-endian: of the sync that wrote it
 //                       puts, each               key, value length, value: as an entry
 //   N           4     CRC32C                     u32 big-endian, crc32c() of bytes [0, N)
 //   N + 4             end of file: the file is exactly N + 4 bytes long
@@ -32,19 +33,25 @@
 // The state an image holds is its entries with the log's puts applied in order (a put of a key
 // the entries lack adds it; of one they hold replaces its value). The log ends at the first
 // record length of 0, or when fewer than 4 bytes are left before N; what follows is not read.
-// A format-1 image has no log: its entries end exactly at N.
+// The records' versions strictly increase, and the last one's is the header's version: a
+// header that names a version whose record is not there (a delta write cut short with only
+// the version and the CRC on disk) is caught by structure, not only by the CRC. An empty log
+// is valid (a store's first images, written at creation, have none). A format-1 image has no
+// log: its entries end exactly at N.
 //
 // An image is valid when the file is at least 28 bytes long, the magic, format version (1 or
 // 2) and key codec id match, the CRC matches, exactly `entry count` entries parse, their keys
 // are strictly ascending, and (format 2) every record parses and ends exactly where its length
-// says, before N (format 1: the entries end exactly at N = file length - 4). Every future
+// says, before N, with the versions as above (format 1: the entries end exactly at N = file
+// length - 4). Every future
 // format version keeps the magic, the format-version field and a trailing CRC32C over
 // everything before it, so that a file from a newer release is recognised (and refused)
 // rather than mistaken for a corrupt one.
 //
-// Writers (metadata.h) leave room for the log when they write an image whole: zero bytes
-// between P and N. A delta write then writes one record into those zeros, the new version and
-// the new CRC (computed from the old one: the arithmetic below), and nothing else.
+// Writers (metadata.h) leave room for the log when they rewrite a file whole: a first record
+// with no puts and the image's version, then zero bytes up to N. A delta write then writes one
+// record into those zeros, the new version and the new CRC (computed from the old one: the
+// arithmetic below), and nothing else.
 //
 // Thread-safety: pure functions; safe for concurrent use.
 #pragma once
@@ -69,7 +76,7 @@ inline constexpr std::size_t kHeaderSize = 24;  // where the first entry starts
 inline constexpr std::size_t kCrcSize = 4;
 inline constexpr std::size_t kMinImageSize = kHeaderSize + kCrcSize;
 inline constexpr std::size_t kValueLengthSize = 4;
-inline constexpr std::size_t kRecordHeaderSize = 8;  // record length + put count
+inline constexpr std::size_t kRecordHeaderSize = 16;  // record length, put count, version
 
 // What the fixed header of a checked image says.
 struct ImageHeader {

@@ -17,12 +17,12 @@
 // image, at most 8 MiB, up to the next 4 KiB; zero bytes, format.h), and the store keeps the
 // set of entries each file has not yet received (added or changed since that file was last
 // written). A sync appends those entries, as they are now, to the file's log as one record
-// written over the zeros, then writes the new version and the CRC (updated arithmetically,
-// without reading or hashing the rest of the file) and fdatasyncs once: three small writes,
-// wherever in the file the changed entries lie and whatever their new lengths. It is taken
+// (with the new version) written over the zeros, then writes the new version and the CRC (updated
+// arithmetically, without reading or hashing the rest of the file) and fdatasyncs once: three small
+// writes, wherever in the file the changed entries lie and whatever their new lengths. It is taken
 // when the record fits in the room left and the pages it touches (the version's, the
 // record's, the CRC's) are no more than a whole rewrite would write; otherwise — after open,
-// after a key is removed or the store cleared, when the log is full or every entry changed —
+// after a key is removed or the store cleared, when the record does not fit —
 // the file is rewritten whole with an empty log and truncated to its new length. So a change
 // reaches both files in two syncs, one per file, each a delta when the file takes them.
 // MetadataStats counts both kinds and the pages written.
@@ -216,7 +216,8 @@ class Metadata {
   // 40 bytes beside the key with libstdc++ (a map node of a u64 key: 80 bytes).
   struct Entry {
     std::string value;
-    // Whether file f lacks this value (the entry is in pending_[f]).
+    // Whether file f lacks this value (then the entry is in pending_[f]). Meaningful only
+    // while delta_ok(f): layout_changed() drops the lists, sync_full clears the flags.
     bool pending(std::size_t f) const noexcept { return (flags_ >> f) & 1U; }
     void set_pending(std::size_t f, bool on) noexcept {
       const auto bit = static_cast<std::uint8_t>(1U << f);
@@ -248,27 +249,23 @@ class Metadata {
     for (auto& p : pending_) p.clear();
   }
   // The entry `it` was added or its value changed: every file that takes deltas and holds it
-  // as it was now lacks it.
+  // as it was now lacks it. (When most entries changed, the record will not fit in the log's
+  // room and that file is rewritten whole.)
   void changed(typename Map::iterator it) {
     for (std::size_t f = 0; f < 2; ++f) {
       if (!delta_ok(static_cast<int>(f)) || it->second.pending(f)) continue;
-      if (pending_[f].size() >= map_.size()) {
-        // Every entry changed: that file gets rewritten whole; stop tracking.
-        file_epoch_[f] = 0;
-        pending_[f].clear();
-        continue;
-      }
       pending_[f].push_back(it);
       it->second.set_pending(f, true);
     }
   }
   bool delta_ok(int f) const { return file_epoch_[static_cast<std::size_t>(f)] == layout_epoch_; }
-  // The length of the file a whole rewrite writes: the image, room for a log of a quarter of
-  // it (at most kMaxLogBytes), the CRC, rounded up to whole pages.
+  // The length of the file a whole rewrite writes: the image, its log's first record, room
+  // for more of a quarter of the image (at most kMaxLogBytes), the CRC, rounded up to pages.
   std::uint64_t rewrite_size() const {
-    const std::uint64_t image = metadata_format::kHeaderSize + encoded_bytes_;
+    namespace mfmt = metadata_format;
+    const std::uint64_t image = mfmt::kHeaderSize + encoded_bytes_;
     const std::uint64_t want =
-        image + std::min(image / 4, kMaxLogBytes) + metadata_format::kCrcSize;
+        image + mfmt::kRecordHeaderSize + std::min(image / 4, kMaxLogBytes) + mfmt::kCrcSize;
     return (want + kPageBytes - 1) / kPageBytes * kPageBytes;
   }
   // The length of the record a delta to file f writes, or 0 when it does not fit in the room
@@ -457,6 +454,7 @@ Result<typename Metadata<Key>::Map> Metadata<Key>::parse(detail::MetadataStream&
   Key key{};
   std::string_view value;
   std::uint64_t key_pos = 0;
+  constexpr std::string_view kInEntry = "in an entry";
   auto read_one = [&](std::uint64_t limit, std::string_view where) -> Status {
     // The key: as many bytes as its codec needs, found by offering it more until it decodes
     // or the image ends.
@@ -479,14 +477,14 @@ Result<typename Metadata<Key>::Map> Metadata<Key>::parse(detail::MetadataStream&
     const std::uint32_t len = decode_be<std::uint32_t>(len_bytes.data());
     in.consume(mfmt::kValueLengthSize);
     if (limit - in.position() < len) {
-      return corrupt(limit == end ? "value runs past the CRC" : "value runs past its record",
+      return corrupt("value runs past " + std::string(where == kInEntry ? "the CRC" : "its record"),
                      in.position());
     }
     STRATA_ASSIGN_OR_RETURN(value, in.peek(len));
     return Status();
   };
   for (std::uint32_t i = 0; i < header.entry_count; ++i) {
-    STRATA_RETURN_IF_ERROR(read_one(end, "in an entry"));
+    STRATA_RETURN_IF_ERROR(read_one(end, kInEntry));
     if (!map.empty() && !(std::prev(map.end())->first < key)) {
       return corrupt("keys not strictly ascending", key_pos);
     }
@@ -502,6 +500,7 @@ Result<typename Metadata<Key>::Map> Metadata<Key>::parse(detail::MetadataStream&
     return map;
   }
   // The log: records of puts, up to a record length of 0 or fewer than 4 bytes before N.
+  std::optional<std::uint64_t> last_version;
   while (end - in.position() >= 4) {
     const std::uint64_t at = in.position();
     STRATA_ASSIGN_OR_RETURN(const std::string_view rh, in.peek(mfmt::kRecordHeaderSize));
@@ -511,6 +510,11 @@ Result<typename Metadata<Key>::Map> Metadata<Key>::parse(detail::MetadataStream&
       return corrupt("log record length " + std::to_string(len) + " out of bounds", at);
     }
     const std::uint32_t count = decode_be<std::uint32_t>(rh.data() + 4);
+    const std::uint64_t version = decode_be<std::uint64_t>(rh.data() + 8);
+    if (last_version && version <= *last_version) {
+      return corrupt("log record versions not increasing", at);
+    }
+    last_version = version;
     in.consume(mfmt::kRecordHeaderSize);
     const std::uint64_t record_end = at + len;
     for (std::uint32_t i = 0; i < count; ++i) {
@@ -526,6 +530,11 @@ Result<typename Metadata<Key>::Map> Metadata<Key>::parse(detail::MetadataStream&
       in.consume(value.size());
     }
     if (in.position() != record_end) return corrupt("log record ends before its length", at);
+  }
+  if (last_version && *last_version != header.version) {
+    return corrupt("header version " + std::to_string(header.version) +
+                       " is not the last log record's (" + std::to_string(*last_version) + ")",
+                   mfmt::kVersionOffset);
   }
   encoded = static_cast<std::size_t>(bytes);
   return map;
@@ -645,15 +654,17 @@ Status Metadata<Key>::sync_full(int t, std::uint64_t version) {
   }
   const auto image = static_cast<std::size_t>(p - base);
   assert(image == mfmt::kHeaderSize + encoded_bytes_);
-  // An empty log: zeros up to the CRC.
+  // The log: a first record with no puts and this version, then zeros up to the CRC.
   const std::size_t payload = total - mfmt::kCrcSize;
   std::memset(p, 0, payload - image);
+  encode_be(static_cast<std::uint32_t>(mfmt::kRecordHeaderSize), p);
+  encode_be(version, p + 8);
   const std::uint32_t crc = crc32c(std::string_view(base, payload));
   encode_be(crc, base + payload);
   STRATA_RETURN_IF_ERROR(core_.write_full(std::string_view(base, total), version, crc));
   file_epoch_[ti] = layout_epoch_;
   pending_[ti].clear();
-  log_end_[ti] = image;
+  log_end_[ti] = image + mfmt::kRecordHeaderSize;
   return Status();
 }
 
@@ -666,11 +677,13 @@ Status Metadata<Key>::sync_delta(int t, std::uint64_t version, std::uint64_t rec
   const std::uint64_t at = log_end_[ti];
   auto& pending = pending_[ti];
 
-  // The record: its length, the put count, then each added or changed entry as it is now.
+  // The record: its length, the put count, the version, then each added or changed entry as
+  // it is now.
   scratch_.resize(static_cast<std::size_t>(record));
   char* p = scratch_.data();
   encode_be(static_cast<std::uint32_t>(record), p);
   encode_be(static_cast<std::uint32_t>(pending.size()), p + 4);
+  encode_be(version, p + 8);
   p += mfmt::kRecordHeaderSize;
   for (const auto it : pending) {
     p = Codec::encode(it->first, p);

@@ -42,7 +42,8 @@ struct MetadataOpenReport {
     std::uint64_t size = 0;     // its length in bytes
     Status status;              // OK for a valid image, else why not (empty: not_found)
     std::uint64_t version = 0;  // of a valid image
-    std::uint64_t entries = 0;  // of a valid image
+    std::uint64_t entries = 0;  // of a valid image: the store's when open loaded it, else
+                                // its entry count field (keys its log adds not counted)
     // The version an invalid file's header claims, when its magic is intact (0 otherwise):
     // how far ahead of the image open took the lost one may have been.
     std::uint64_t claimed_version = 0;
