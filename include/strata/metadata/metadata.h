@@ -25,7 +25,9 @@
 // after a key is removed or the store cleared, when the record does not fit —
 // the file is rewritten whole with an empty log and truncated to its new length. So a change
 // reaches both files in two syncs, one per file, each a delta when the file takes them.
-// MetadataStats counts both kinds and the pages written.
+// MetadataStats counts both kinds and the pages written. The room costs a quarter more bytes
+// per rewrite (and per open's read): a store whose every sync changes most of its bytes (one
+// large value, say) is rewritten whole each time, room included.
 // A sync with nothing changed since the last one does no I/O.
 //
 // Errors: after any failed write or sync the object refuses further put/remove/clear/sync
