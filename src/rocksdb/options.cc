@@ -151,6 +151,9 @@ Result<RawRocksDbOptions> to_rocksdb_options(const RocksDbOptions& options,
   if (options.block_size < 256 || options.block_size > (std::size_t{1} << 30)) {
     return Status::invalid_argument("block_size must be in [256 B, 1 GiB]");
   }
+  if (options.block_restart_interval < 1 || options.block_restart_interval > 1024) {
+    return Status::invalid_argument("block_restart_interval must be in [1, 1024]");
+  }
   for (const auto& [name, settings] : options.space_compression) {
     if (std::find(spaces.begin(), spaces.end(), name) == spaces.end()) {
       return Status::invalid_argument("space_compression names '" + name +
@@ -188,6 +191,7 @@ Result<RawRocksDbOptions> to_rocksdb_options(const RocksDbOptions& options,
     table.filter_policy.reset(::rocksdb::NewBloomFilterPolicy(options.bloom_bits_per_key));
   }
   table.block_size = options.block_size;
+  table.block_restart_interval = options.block_restart_interval;
   if (options.data_block_hash_index) {
     table.data_block_index_type = ::rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
     table.data_block_hash_table_util_ratio = 0.75;

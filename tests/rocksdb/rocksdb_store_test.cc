@@ -571,6 +571,54 @@ TEST(RocksDbStore, DataBlockHashIndexIsOnByDefaultAndTablesReadEitherWay) {
   }
 }
 
+// The restart interval of data blocks: 4 by default, what the options say otherwise, and tables
+// written at one interval read the same at another; out of range is invalid_argument.
+TEST(RocksDbStore, BlockRestartIntervalIsFourByDefaultAndTablesReadAtAnyInterval) {
+  TempDir dir("rocksdb");
+  auto interval = [](Store& st) {
+    auto opts = st.raw_db()->GetOptions(st.column_family(SuiteSpace::kMeta));
+    return opts.table_factory->GetOptions<::rocksdb::BlockBasedTableOptions>()
+        ->block_restart_interval;
+  };
+  auto key = [](int pass, int i) { return "m-" + std::to_string(pass) + "-" + std::to_string(i); };
+  const std::array<int, 3> intervals{0, 1, 16};  // 0: the default
+  for (int pass = 0; pass < 3; ++pass) {
+    RocksDbOptions o = small_options();
+    if (intervals[static_cast<std::size_t>(pass)] != 0) {
+      o.block_restart_interval = intervals[static_cast<std::size_t>(pass)];
+    }
+    auto st = Store::open(dir.path(), o);
+    ASSERT_TRUE(st.has_value()) << st.error();
+    EXPECT_EQ(interval(*st), pass == 0 ? 4 : intervals[static_cast<std::size_t>(pass)]);
+    auto batch = st->new_batch();
+    for (int i = 0; i < 500; ++i) batch.put(SuiteSpace::kMeta, key(pass, i), std::to_string(i));
+    ASSERT_TRUE(st->commit(std::move(batch)).ok());
+    ASSERT_TRUE(st->flush().ok());
+    for (int p = 0; p <= pass; ++p) {
+      for (int i = 0; i < 500; ++i) {
+        auto v = st->get(SuiteSpace::kMeta, key(p, i));
+        ASSERT_TRUE(v.has_value() && v->has_value()) << p << " " << i;
+        EXPECT_EQ(**v, std::to_string(i));
+      }
+      std::size_t n = 0;
+      auto range = st->prefix_iter(SuiteSpace::kMeta, "m-" + std::to_string(p) + "-");
+      for (strata::KeyValue kv : range) {
+        (void)kv;
+        ++n;
+      }
+      EXPECT_TRUE(range.status().ok()) << range.status();
+      EXPECT_EQ(n, 500U) << p;
+    }
+  }
+  for (int bad : {0, -1, 1025}) {
+    RocksDbOptions o = small_options();
+    o.block_restart_interval = bad;
+    auto st = Store::open(dir.path(), o);
+    ASSERT_FALSE(st.has_value()) << bad;
+    EXPECT_TRUE(st.error().is_invalid_argument()) << st.error();
+  }
+}
+
 // --- bad input ------------------------------------------------------------------------------
 
 TEST(RocksDbStoreBadInput, EmptyPathIsInvalidArgument) {

@@ -129,6 +129,15 @@ struct RocksDbOptions {
   // reads blocks written with it. Default: true.
   bool data_block_hash_index = true;
 
+  // Keys between restart points in a data block (BlockBasedTableOptions::
+  // block_restart_interval). A point read finds its restart point (by the hash index, or a
+  // binary search) and then parses keys one by one up to its own: fewer keys per interval, fewer
+  // parsed (and cache lines touched). At 4, random reads of 100 B values from the block cache
+  // ran ~8% faster than at RocksDB's 16 and prefix scans ~3% slower; blocks grow by a few
+  // percent (more restart points, more keys stored whole). Blocks written at any interval stay
+  // readable. In [1, 1024]. Default: 4.
+  int block_restart_interval = 4;
+
   // Compression of every space unless `space_compression` names it.
   CompressionSettings compression;
   // Per-space overrides, keyed by space name (state_space_traits names). A name that is not
