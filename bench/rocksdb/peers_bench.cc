@@ -19,7 +19,8 @@
 // scan. N = 1,000,000; STRATA_BENCH_QUICK=1 uses 100,000.
 // Variants:
 //   strata   RocksDbStore with RocksDbOptions{}: 256 MiB LRU block cache shared by the spaces,
-//            10 bits/key bloom filter, 4 KiB blocks, LZ4 / ZSTD bottommost, 64 MiB memtables;
+//            10 bits/key bloom filter, 4 KiB blocks with a hash index and a restart point every
+//            4 keys, LZ4 / ZSTD bottommost, 64 MiB memtables;
 //   leveldb  LevelDB 1.23: the same 256 MiB LRU block cache and 10 bits/key bloom filter, a
 //            64 MiB write buffer (the memtable strata gives a space), 4 KiB blocks, Snappy
 //            (the only codec it has); WriteOptions::sync for synced commits; a new iterator
