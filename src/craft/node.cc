@@ -46,6 +46,7 @@ struct Request {
   Peer peer;
   std::promise<Result<std::uint64_t>> index_promise;  // apply, barrier
   std::promise<Status> status_promise;                // membership
+  Node::ApplyCallback callback;                       // apply with a callback
 };
 
 }  // namespace
@@ -97,8 +98,18 @@ struct Node::Impl {
     return Status::aborted(std::string(kNotLeader) + "; leader unknown");
   }
 
+  // Called with mu not held: a callback may call apply() again.
   static void complete(Request* r, const Status& s, std::uint64_t index) {
-    if (r->kind == Request::kApply || r->kind == Request::kBarrier) {
+    if (r->callback) {
+      try {
+        if (s.ok()) {
+          r->callback(index);
+        } else {
+          r->callback(s);
+        }
+      } catch (...) {  // the loop thread runs C code (libraft) above us: never let it through
+      }
+    } else if (r->kind == Request::kApply || r->kind == Request::kBarrier) {
       if (s.ok()) {
         r->index_promise.set_value(index);
       } else {
@@ -142,8 +153,9 @@ struct Node::Impl {
 
   Request* submit(std::unique_ptr<Request> r) {
     {
-      std::lock_guard lock(mu);
+      std::unique_lock lock(mu);
       if (stopping) {
+        lock.unlock();
         complete(r.get(), Status::shutdown("the node is stopping"), 0);
         return nullptr;
       }
@@ -316,6 +328,18 @@ std::future<Result<std::uint64_t>> Node::apply(std::string command) {
   return f;
 }
 
+void Node::apply(std::string command, ApplyCallback done) {
+  auto r = std::make_unique<Request>();
+  r->kind = Request::kApply;
+  r->callback = std::move(done);
+  if (command.size() > 0xFFFFFFFFu) {
+    Impl::complete(r.get(), Status::invalid_argument("Node: command larger than 4 GiB"), 0);
+    return;
+  }
+  r->data = encode_command(command);
+  impl_->submit(std::move(r));
+}
+
 std::future<Result<std::uint64_t>> Node::barrier() {
   auto r = std::make_unique<Request>();
   r->kind = Request::kBarrier;
@@ -365,14 +389,17 @@ Status Node::stop() {
   }
   strata_craft_node_wakeup(impl_->glue);
   if (impl_->thread.joinable()) impl_->thread.join();
-  std::lock_guard lock(impl_->mu);
-  impl_->glue = nullptr;  // freed by strata_craft_node_run when the loop ended
-  impl_->stopped = true;
-  for (Request* r : impl_->submitted) {
+  std::deque<Request*> left;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->glue = nullptr;  // freed by strata_craft_node_run when the loop ended
+    impl_->stopped = true;
+    left.swap(impl_->submitted);
+  }
+  for (Request* r : left) {  // outside the lock: a callback may call apply()
     Impl::complete(r, Status::shutdown("the node stopped"), 0);
     delete r;
   }
-  impl_->submitted.clear();
   return Status();
 }
 
