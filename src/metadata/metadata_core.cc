@@ -26,12 +26,15 @@ std::string strip_slashes(std::string p) {
   return p;
 }
 
-// The length, header and trailer of `file`.
+// The length, header and trailer of `file`. A file too long to be an image is damage of that
+// file only (out.damage): open falls back to the other one.
 Status read_head(const File& file, MetadataFileHead& out) {
   STRATA_ASSIGN_OR_RETURN(out.size, file.size());
-  if (out.size > std::numeric_limits<std::uint32_t>::max() * std::uint64_t{4}) {
-    return Status::corruption(file.path() + ": implausibly large (" + std::to_string(out.size) +
-                              " bytes)");
+  if (out.size > mfmt::kMaxFileSize) {
+    out.damage =
+        Status::corruption(file.path() + ": implausibly large (" + std::to_string(out.size) +
+                           " bytes, more than " + std::to_string(mfmt::kMaxFileSize) + ")");
+    return Status();
   }
   out.head.resize(static_cast<std::size_t>(std::min<std::uint64_t>(out.size, mfmt::kHeaderSize)));
   STRATA_ASSIGN_OR_RETURN(const std::size_t n, file.read_at(0, std::span<char>(out.head)));

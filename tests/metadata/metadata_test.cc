@@ -15,10 +15,37 @@
 
 #include "gtest/gtest.h"
 #include "metadata_test_util.h"
+#include "strata/core/crc32c.h"
 #include "strata/testing/fault_fs.h"
 #include "strata/testing/temp_dir.h"
 
 namespace strata {
+
+// A user key type whose codec's decode is lax: it accepts a key spelled in more bytes than
+// encode writes (a length byte of 4..8, then that many bytes), so a file can hold a key in a
+// form the next rewrite would not reproduce byte for byte.
+struct LaxKey {
+  std::uint32_t v = 0;
+  friend auto operator<=>(const LaxKey&, const LaxKey&) = default;
+};
+template <>
+struct MetadataKeyCodec<LaxKey> {
+  static constexpr std::uint8_t kId = 200;
+  static constexpr std::size_t encoded_size(const LaxKey&) noexcept { return 5; }
+  static char* encode(const LaxKey& key, char* out) noexcept {
+    out[0] = 4;
+    encode_be(key.v, out + 1);
+    return out + 5;
+  }
+  static std::size_t decode(std::string_view in, LaxKey& key) noexcept {
+    if (in.empty()) return 0;
+    const auto n = static_cast<std::size_t>(static_cast<unsigned char>(in[0]));
+    if (n < 4 || n > 8 || in.size() < 1 + n) return 0;
+    key.v = decode_be<std::uint32_t>(in.data() + 1 + n - 4);
+    return 1 + n;
+  }
+};
+
 namespace {
 
 using metadata_test::contents;
@@ -836,6 +863,77 @@ TEST(MetadataCorruption, NewestRewrittenWhileOpenReadsItFallsBackToOlder) {
   EXPECT_NE(md->open_report().files[0].status.to_string().find("changed while open read it"),
             std::string::npos)
       << md->open_report().files[0].status;
+}
+
+// A file longer than any image open reads (format.h, kMaxFileSize) is damage of that file: open
+// falls back to the other one instead of failing (it used to fail), and the next sync rewrites
+// it to its right length. (Sparse: the test writes no 16 GiB.)
+TEST(MetadataCorruption, NewestLongerThanTheLimitFallsBackToOlder) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  ASSERT_EQ(::truncate(dir.file("left").c_str(), static_cast<off_t>(mfmt::kMaxFileSize + 4096)), 0);
+  {
+    auto md = U64Metadata::open(dir.str());
+    ASSERT_TRUE(md.has_value()) << md.error();
+    EXPECT_EQ(contents(*md), kOld);
+    EXPECT_EQ(md->version(), 1U);
+    EXPECT_TRUE(md->open_report().fallback);
+    EXPECT_NE(md->open_report().files[0].status.to_string().find("implausibly large"),
+              std::string::npos)
+        << md->open_report().files[0].status;
+    ASSERT_TRUE(md->put_sync(2, "two").has_value());  // rewrites left, the older file
+  }
+  EXPECT_LT(file_content(dir.file("left")).size(), 1u << 20);
+  auto md = U64Metadata::open(dir.str());
+  ASSERT_TRUE(md.has_value()) << md.error();
+  EXPECT_EQ(contents(*md), (std::map<std::uint64_t, std::string>{{1, "old"}, {2, "two"}}));
+  EXPECT_FALSE(md->open_report().fallback);
+}
+
+// The older file past the limit: the newest is served, as with any damaged older file.
+TEST(MetadataCorruption, OlderLongerThanTheLimitIsPassedOver) {
+  TempDir dir("md");
+  two_versions(dir.str());
+  ASSERT_EQ(::truncate(dir.file("right").c_str(), static_cast<off_t>(mfmt::kMaxFileSize + 1)), 0);
+  auto md = U64Metadata::open(dir.str());
+  ASSERT_TRUE(md.has_value()) << md.error();
+  EXPECT_EQ(contents(*md), kNew);
+  EXPECT_EQ(md->version(), 2U);
+}
+
+// A key decoded from more bytes than its codec encodes it to is damage (the sizes kept for the
+// next rewrite would be wrong: a rewrite would write past its buffer): open passes the file over.
+TEST(MetadataCorruption, KeyNotInItsCodecsEncodingIsDamage) {
+  TempDir dir("md");
+  {
+    auto md = Metadata<LaxKey>::open(dir.str());
+    ASSERT_TRUE(md.has_value()) << md.error();
+    ASSERT_TRUE(md->put_sync(LaxKey{7}, "old").has_value());
+    ASSERT_TRUE(md->put_sync(LaxKey{7}, "new").has_value());
+    ASSERT_EQ(md->version(), 2U);
+  }
+  // The newest file (left) with its key spelled in 7 bytes instead of 5, CRC recomputed; the
+  // two extra bytes come out of the zeros of the log's room, so the length stays.
+  const std::string f = file_content(dir.file("left"));
+  ASSERT_EQ(f[mfmt::kHeaderSize], 4);
+  std::string g =
+      f.substr(0, mfmt::kHeaderSize) + std::string("\x06\0\0", 3) +
+      f.substr(mfmt::kHeaderSize + 1, f.size() - mfmt::kCrcSize - 2 - (mfmt::kHeaderSize + 1));
+  ASSERT_EQ(g.size(), f.size() - mfmt::kCrcSize);
+  char crc[4];
+  encode_be(crc32c(g), crc);
+  g.append(crc, 4);
+  write_content(dir.file("left"), g);
+  auto md = Metadata<LaxKey>::open(dir.str());
+  ASSERT_TRUE(md.has_value()) << md.error();
+  EXPECT_EQ(md->version(), 1U);
+  EXPECT_TRUE(md->open_report().fallback);
+  EXPECT_NE(md->open_report().files[0].status.to_string().find("codec's encoding"),
+            std::string::npos)
+      << md->open_report().files[0].status;
+  ASSERT_TRUE(md->put_sync(LaxKey{8}, "x").has_value());
+  ASSERT_NE(md->get(LaxKey{7}), nullptr);
+  EXPECT_EQ(*md->get(LaxKey{7}), "old");
 }
 
 TEST(MetadataCorruption, TruncatedNewestFallsBackToOlder) {

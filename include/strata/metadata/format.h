@@ -77,6 +77,9 @@ inline constexpr std::size_t kCrcSize = 4;
 inline constexpr std::size_t kMinImageSize = kHeaderSize + kCrcSize;
 inline constexpr std::size_t kValueLengthSize = 4;
 inline constexpr std::size_t kRecordHeaderSize = 16;  // record length, put count, version
+// The largest file open reads (16 GiB): a longer file is taken as damaged (open falls back to
+// the other file), and a sync that would write one is refused with invalid_argument.
+inline constexpr std::uint64_t kMaxFileSize = std::uint64_t{4} << 32;
 
 // What the fixed header of a checked image says.
 struct ImageHeader {

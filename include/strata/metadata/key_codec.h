@@ -12,6 +12,8 @@
 //   C::encode(key, out) -> char*        — writes the key at `out`, returns the end
 //   C::decode(in, key&) -> size_t       — reads a key from the front of `in`; returns the
 //                                         bytes consumed, 0 when `in` holds no valid key
+//                                         (a key decoded from other than encoded_size(key)
+//                                         bytes makes open treat the file as damaged)
 // and Key itself must be std::totally_ordered (entries are sorted with std::less<Key>) and
 // copyable.
 //

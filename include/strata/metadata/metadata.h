@@ -342,6 +342,11 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
   std::array<mfmt::ImageHeader, 2> headers{};
   // 1. What each file's length, header and trailer tell (length, magic).
   for (std::size_t i = 0; i < 2; ++i) {
+    if (!files[i].damage.ok()) {
+      checks[i] = files[i].damage;
+      core.note_file(static_cast<int>(i), checks[i], 0, 0);
+      continue;
+    }
     if (files[i].empty()) {
       checks[i] = Status::corruption("empty");
       core.note_file(static_cast<int>(i), Status::not_found("empty or missing"), 0, 0);
@@ -469,6 +474,11 @@ Result<typename Metadata<Key>::Map> Metadata<Key>::parse(detail::MetadataStream&
     }
     if (used == 0 || limit - key_pos < used) {
       return corrupt("truncated or malformed key " + std::string(where), key_pos);
+    }
+    // A key the codec decoded from more or fewer bytes than it encodes to (a lax user codec):
+    // the sizes kept for the next rewrite would not match what it writes.
+    if (used != Codec::encoded_size(key)) {
+      return corrupt("key not in its codec's encoding " + std::string(where), key_pos);
     }
     in.consume(used);
     STRATA_ASSIGN_OR_RETURN(const std::string_view len_bytes, in.peek(mfmt::kValueLengthSize));
@@ -641,7 +651,13 @@ Status Metadata<Key>::sync_full(int t, std::uint64_t version) {
   if (map_.size() > std::numeric_limits<std::uint32_t>::max()) {
     return Status::invalid_argument("metadata sync: more than 2^32-1 entries");
   }
-  const auto total = static_cast<std::size_t>(rewrite_size());
+  const std::uint64_t size = rewrite_size();
+  if (size > mfmt::kMaxFileSize) {  // open would not read it: refuse before writing a byte
+    return Status::invalid_argument("metadata sync: the image would take " + std::to_string(size) +
+                                    " bytes, more than the " + std::to_string(mfmt::kMaxFileSize) +
+                                    " a file may hold");
+  }
+  const auto total = static_cast<std::size_t>(size);
   scratch_.resize(total);
   char* const base = scratch_.data();
   mfmt::encode_header(base, Codec::kId, version, static_cast<std::uint32_t>(map_.size()));

@@ -26,7 +26,8 @@ struct MetadataOptions {
   // only for an operator who decided so. Default: false.
   bool recover_empty = false;
   // Open for reading only: nothing is created, locked, written or synced (a writer in another
-  // process may hold the store meanwhile; what is read is its newest valid synced image).
+  // process may hold the store meanwhile; what is read is its newest valid image, which a
+  // writer may not have synced yet: a read-only open does not fdatasync).
   // put(), remove(), clear() and sync() then return not_supported. Default: false.
   bool read_only = false;
   // put() rejects larger values with invalid_argument. Default: 16 MiB. At most 4 GiB - 1.

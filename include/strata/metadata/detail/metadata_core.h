@@ -40,6 +40,7 @@ struct MetadataSlot {
 // What open reads of a file before streaming it: its length, its first kHeaderSize bytes
 // (fewer when it is shorter) and its last 4 (the CRC trailer of an image).
 struct MetadataFileHead {
+  Status damage;  // what makes this file unusable before its header is looked at (too long)
   std::uint64_t size = 0;
   std::string head;
   std::uint32_t trailer = 0;  // when size >= kMinImageSize
