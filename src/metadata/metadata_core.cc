@@ -345,6 +345,20 @@ Status MetadataCore::fail(const Status& status) {
   return status;
 }
 
+void MetadataCore::disown(MetadataSlot& slot) noexcept {
+  // The image whose write or sync failed may be complete in the page cache without being on
+  // the disk (after a failed fdatasync the kernel may mark its pages clean, and a later
+  // fdatasync reports nothing): a reopen in this boot would read it, take it as the newest,
+  // serve a state a power cut then takes back. Zeroing its magic (a page-cache write that
+  // works even when the device does not) makes it damage: a reopen falls back to the current
+  // file, which holds the last synced state. Best effort; errors are already being reported.
+  try {
+    const char zeros[mfmt::kMagic.size()] = {};
+    (void)slot.file->write_at(0, std::string_view(zeros, sizeof zeros));
+  } catch (...) {  // (a file system that throws, out of memory): the error is reported anyway
+  }
+}
+
 Status MetadataCore::write_at(MetadataSlot& slot, std::uint64_t offset, std::string_view bytes) {
   STRATA_RETURN_IF_ERROR(slot.file->write_at(offset, bytes));
   stats_.bytes_written += bytes.size();
@@ -376,7 +390,10 @@ Status MetadataCore::write_full(std::string_view image, std::uint64_t version, s
   Status st = write_at(s, 0, image);
   if (st.ok() && s.physical_size > image.size()) st = s.file->truncate(image.size());
   if (st.ok()) st = s.file->sync();
-  if (!st.ok()) return fail(st);
+  if (!st.ok()) {
+    disown(s);
+    return fail(st);
+  }
   commit(t, version, crc, image.size() - mfmt::kCrcSize);
   ++stats_.rewrites;
   return Status();
@@ -391,16 +408,21 @@ Status MetadataCore::write_delta(std::span<const MetadataRegion> regions, std::u
   Status st;
   for (const MetadataRegion& r : regions) {
     st = write_at(s, r.offset, r.bytes);
-    if (!st.ok()) return fail(st);
+    if (!st.ok()) break;
   }
-  const auto v = encode_be(version);
-  st = write_at(s, mfmt::kVersionOffset, std::string_view(v.data(), v.size()));
+  if (st.ok()) {
+    const auto v = encode_be(version);
+    st = write_at(s, mfmt::kVersionOffset, std::string_view(v.data(), v.size()));
+  }
   if (st.ok()) {
     const auto c = encode_be(crc);
     st = write_at(s, s.payload_size, std::string_view(c.data(), c.size()));
   }
   if (st.ok()) st = s.file->sync();
-  if (!st.ok()) return fail(st);
+  if (!st.ok()) {
+    disown(s);
+    return fail(st);
+  }
   commit(t, version, crc, s.payload_size);
   ++stats_.overwrites;
   return Status();

@@ -115,20 +115,32 @@ TEST(MetadataIoError, FailedSyncKeepsTheVersion) {
   EXPECT_EQ(md.version(), version);
 }
 
-TEST(MetadataIoError, ReopenWithoutPowerLossSeesSyncedOrAttemptedState) {
-  TempDir dir("md-fault");
-  FaultFileSystem fs;
-  State synced;
-  auto md = prepared(dir.str(), fs, synced);
-  apply(md, Change::kDelta);
-  const State attempted = contents(md);
-  fs.fail_nth(FaultOp::kSync, 1);
-  EXPECT_FALSE(md.sync().ok());
-  { U64Metadata closed(std::move(md)); }  // releases the lock
-  auto reopened = U64Metadata::open(dir.str(), {.fs = &fs});
-  ASSERT_TRUE(reopened.has_value()) << reopened.error();
-  const State got = contents(*reopened);
-  EXPECT_TRUE(got == synced || got == attempted);
+// A sync that fails, then a reopen in the same boot (no power loss): the page cache may hold
+// the attempted image whole, which may not be on disk (a failed fdatasync can leave its pages
+// clean, and the new descriptor's fdatasync then reports nothing), so serving it could go back
+// in time at the next power cut. The store disowns the file it failed to write: the reopen
+// serves the last synced state. (It used to accept either.)
+TEST(MetadataIoError, ReopenWithoutPowerLossSeesTheSyncedState) {
+  for (Change change : {Change::kDelta, Change::kRewrite, Change::kShrink}) {
+    for (FaultOp op : {FaultOp::kSync, FaultOp::kWrite}) {
+      for (std::uint64_t n = 1; n <= 3; ++n) {
+        SCOPED_TRACE("change " + std::to_string(static_cast<int>(change)) + ", op " +
+                     std::to_string(static_cast<int>(op)) + ", n " + std::to_string(n));
+        TempDir dir("md-fault");
+        FaultFileSystem fs;
+        State synced;
+        auto md = prepared(dir.str(), fs, synced);
+        apply(md, change);
+        fs.fail_nth(op, n);
+        if (md.sync().ok()) continue;           // fewer than n such operations in this sync
+        { U64Metadata closed(std::move(md)); }  // releases the lock
+        auto reopened = U64Metadata::open(dir.str(), {.fs = &fs});
+        ASSERT_TRUE(reopened.has_value()) << reopened.error();
+        EXPECT_EQ(contents(*reopened), synced);
+        EXPECT_TRUE(reopened->open_report().fallback);
+      }
+    }
+  }
 }
 
 // Fails each file operation of opening (creating) a store; the next open must succeed.

@@ -32,7 +32,10 @@
 //
 // Errors: after any failed write or sync the object refuses further put/remove/clear/sync
 // (an fsync failure is not retryable); reopen to continue from the last synced state. The
-// in-memory bookkeeping never claims a version that is not on disk.
+// in-memory bookkeeping never claims a version that is not on disk. The file whose write or
+// sync failed has its magic zeroed (best effort): its image may sit whole in the page cache
+// without being on disk, and a reopen in the same boot must not serve it (open then reports a
+// fallback: that image was lost).
 //
 // Creation: both files get a valid empty image of version 0, each written under a temporary
 // name, synced and renamed into place, then the directory is synced. So an existing store
