@@ -53,7 +53,15 @@ Status write_marker(FileSystem& fs, const std::string& dir, std::string_view com
         0, "strata " + std::string(component) + " " + std::to_string(kMarkerVersion) + "\n"));
     STRATA_RETURN_IF_ERROR(f->sync());
   }
-  STRATA_RETURN_IF_ERROR(fs.rename(tmp, dir + "/" + std::string(kIdentityFile)));
+  const std::string marker = dir + "/" + std::string(kIdentityFile);
+  if (Status s = fs.rename(tmp, marker); !s.ok()) {
+    // Another opener claiming the directory at the same moment renamed the temporary file
+    // (the same file, which both wrote the same line into) first: its marker is ours too.
+    auto text = fs.read_file(marker);
+    if (!text) return s;
+    const auto m = parse_marker(*text);
+    if (!m || m->component != component) return s;
+  }
   return fs.sync_dir(dir);
 }
 
@@ -68,7 +76,10 @@ Status claim_directory(FileSystem& fs, const std::string& dir, std::string_view 
   std::vector<std::string> rocksdb, foreign;
   for (const std::string& n : names) {
     if (n == kIdentityFile) {
-      marked = true;
+      // An empty marker: a claim that raced another and was cut before it wrote the line (the
+      // two share the temporary file; see write_marker). Written again below.
+      auto size = fs.read_file(dir + "/" + n);
+      marked = !size || !size->empty();
     } else if (n == kMarkerTemp) {
       continue;  // a marker that a crash stopped before its rename
     } else if (is_rocksdb_file(n)) {

@@ -2,8 +2,10 @@
 // of a directory that belongs to another component or holds foreign files.
 #include "strata/core/identity.h"
 
+#include <atomic>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "strata/testing/temp_dir.h"
@@ -28,6 +30,46 @@ TEST(Identity, AnEmptyDirectoryIsClaimedWithAMarker) {
   // Claiming again is fine.
   EXPECT_TRUE(
       claim_directory(FileSystem::posix(), dir.str(), "metadata", owns_left_right, false).ok());
+}
+
+// Two openers claiming a fresh directory at once (before either takes its lock): both
+// succeed, and the marker is whole. One's rename used to fail (its temporary file already
+// renamed by the other) with a spurious io_error.
+TEST(Identity, TwoClaimsOfAFreshDirectoryAtOnceBothSucceed) {
+  TempDir root("id");
+  int failures = 0;
+  for (int round = 0; round < 300 && failures == 0; ++round) {
+    const std::string dir = root.file("d" + std::to_string(round));
+    ASSERT_TRUE(FileSystem::posix().create_dirs(dir).ok());
+    std::atomic<int> ready{0};
+    Status got[2];
+    auto claim = [&](int i) {
+      ready.fetch_add(1);
+      while (ready.load() < 2) {
+      }
+      got[i] = claim_directory(FileSystem::posix(), dir, "metadata", owns_left_right, false);
+    };
+    std::thread a(claim, 0);
+    std::thread b(claim, 1);
+    a.join();
+    b.join();
+    for (const Status& s : got) {
+      EXPECT_TRUE(s.ok()) << "round " << round << ": " << s;
+      if (!s.ok()) ++failures;
+    }
+    EXPECT_EQ(read(dir + "/STRATA"), "strata metadata 1\n") << "round " << round;
+  }
+}
+
+// An empty marker (a racing claim cut between truncating the shared temporary file and writing
+// it) is written again, not refused as unreadable.
+TEST(Identity, AnEmptyMarkerIsWrittenAgain) {
+  TempDir dir("id");
+  { std::ofstream(dir.file("STRATA")); }
+  { std::ofstream(dir.file("left")) << "x"; }
+  ASSERT_TRUE(
+      claim_directory(FileSystem::posix(), dir.str(), "metadata", owns_left_right, false).ok());
+  EXPECT_EQ(read(dir.file("STRATA")), "strata metadata 1\n");
 }
 
 TEST(Identity, AnotherComponentsDirectoryIsRefusedByName) {

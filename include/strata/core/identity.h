@@ -7,7 +7,10 @@
 // files beside RocksDB's, and their two LOCK protocols do not exclude each other).
 //
 // The marker, <dir>/STRATA, holds one line: "strata <component>\n". It is written under a
-// temporary name, synced and renamed into place, then the directory is synced. A directory
+// temporary name, synced and renamed into place, then the directory is synced. Two openers
+// claiming a fresh directory at once (before either holds its lock) both succeed: the one whose
+// rename finds the temporary file gone accepts the marker the other put in place, and an empty
+// marker (such a race cut short) is written again. A directory
 // without a marker (made by strata 0.1, or a crash before the marker landed) is adopted —
 // the marker is written — when everything in it is the component's own.
 //
