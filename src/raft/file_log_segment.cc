@@ -64,6 +64,7 @@ Result<Segment> SegmentFiles::create(std::uint64_t first) {
   STRATA_RETURN_IF_ERROR(sync_dir());
   s.end = 0;  // the header goes out with the first batch
   s.filled = 0;
+  s.synced = 0;
   return s;
 }
 
@@ -95,6 +96,7 @@ Status SegmentFiles::cut(Segment& s, std::uint64_t at) {
   STRATA_RETURN_IF_ERROR(s.file->sync());
   s.end = at;
   s.filled = at;
+  s.synced = at;
   return Status();
 }
 
@@ -107,6 +109,7 @@ Status SegmentFiles::restart(Segment& s) {
   s.offsets.clear();
   s.end = header.size();
   s.filled = header.size();
+  s.synced = header.size();
   return Status();
 }
 

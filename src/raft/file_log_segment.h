@@ -28,6 +28,10 @@ struct Segment {
                                        // (the file may be longer: preallocated zeros)
   std::uint64_t filled = 0;            // [end, filled) holds zeros written by this process
                                        // (FileLogOptions::zero_ahead_bytes)
+  std::uint64_t synced = 0;            // [0, synced) is known to be on disk: a record boundary
+                                       // at or past everything any promise covers (it may
+                                       // overshoot what a fdatasync really made durable, never
+                                       // fall short of what a successful one did)
   std::shared_ptr<File> file;
   std::string path;
 
@@ -104,7 +108,8 @@ class SegmentFiles {
   Status write_batch(Segment& s, std::string_view bytes);
 
   // Cuts `s` at `at` (ftruncate: no stale byte may remain after the end, where a later open
-  // would read it as part of the log), preallocates again and syncs: the cut is durable.
+  // would read it as part of the log), preallocates again and syncs: the cut is durable, and
+  // so is everything before it.
   Status cut(Segment& s, std::uint64_t at);
 
   // Restarts `s` empty: cut at 0, the header written and synced.

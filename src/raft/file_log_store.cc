@@ -101,12 +101,33 @@ class FileLogStoreImpl final : public FileLogStore {
   }
   Status do_checkpoint(const std::string& dir) override;
 
-  // Records the first failed write or sync (the store refuses writes from then on). A file or
-  // directory that vanished under the log is an I/O failure of the log, not a lookup miss.
+  // Records the first failed write or sync (the store refuses writes from then on) and cuts
+  // the log back to what is known to be on disk (disown_unsynced). A file or directory that
+  // vanished under the log is an I/O failure of the log, not a lookup miss.
   Status fail(Status s) {
+    if (s.ok()) return s;
     if (s.is_not_found()) s = Status::io_error(s.message());
-    if (error_.ok()) error_ = s;
+    if (error_.ok()) {
+      error_ = s;
+      disown_unsynced();
+    }
     return s;
+  }
+  // After the first failure, cuts the log back to the last point known to be on disk, in the
+  // files and in memory, so that neither this object nor a reopen in this boot serves an
+  // entry that a power cut could still take back. After a failed fdatasync the kernel may
+  // have marked the pages it could not write clean (a later fdatasync reports nothing): they
+  // sit whole in the page cache without being on disk, and a reopen would read them as
+  // records. Best effort (errors ignored: the failure is already being reported), and harmless
+  // when it does not land: all it removes are bytes no promise covers.
+  void disown_unsynced() noexcept;
+  // The segment named `first`, if the index still has it.
+  detail::Segment* find_segment(std::uint64_t first) noexcept {
+    auto& segs = index_.segments;
+    for (auto it = segs.rbegin(); it != segs.rend(); ++it) {
+      if (it->first == first) return &*it;
+    }
+    return nullptr;
   }
   // Records the boundary (applied; durable at the next meta_.sync()).
   Status put_boundary(const format::Boundary& b) {
@@ -151,6 +172,9 @@ class FileLogStoreImpl final : public FileLogStore {
   mutable detail::EntryCache entry_cache_;  // entries read back from the segments (own mutex)
   bool active_dirty_ = false;               // the active segment has writes not yet synced
   bool meta_dirty_ = false;                 // a purge boundary not yet synced
+  std::uint64_t layout_ = 0;                // bumped by whatever cuts segments (truncate,
+                                            // reset, disown_unsynced): a sync in flight then
+                                            // leaves Segment::synced alone
   Status error_;                            // sticky: the first failed write or sync
   std::string buf_;                         // reused encode buffer
   std::uint64_t boundary_term_ = 0;         // term of entry first_index() - 1
@@ -170,14 +194,12 @@ class FileLogStoreImpl final : public FileLogStore {
 Status FileLogStoreImpl::recover(FileLogInspection& plan) {
   const std::string& dir = files_.dir();
   const bool read_only = options_.read_only;
-  bool removed = false;
   for (InspectedSegment& is : plan.segments) {
     const std::string path = dir + "/" + is.name;
     if (is.action == SegmentAction::kDeleteLeftover) {
       if (read_only) continue;
       STRATA_RETURN_IF_ERROR(files_.fs().remove(path));
       ++report_.leftover_segments;
-      removed = true;
       continue;
     }
     if (read_only && is.action == SegmentAction::kRestart) continue;  // holds no record
@@ -206,11 +228,22 @@ Status FileLogStoreImpl::recover(FileLogInspection& plan) {
       }
       // Whether the zeros after the end are written blocks is unknown: filled again.
       s.filled = s.end;
+      s.synced = s.end;  // the last one is synced below
       for (const format::TermRun& r : is.scan.term_runs) index_.note_term(r.index, r.term);
     }
     index_.segments.push_back(std::move(s));
   }
-  if (removed) STRATA_RETURN_IF_ERROR(files_.sync_dir());
+  // What this open serves is made durable first. A process that died (or failed) before its
+  // sync left writes, and unlinks, that this boot sees and a power cut could take back: the
+  // new process would act on entries (acknowledge them to a leader) that then vanish, or see
+  // a truncated segment come back beside the entries it appended in its place (overlapping
+  // segments: corruption). So the directory is fsynced (leftovers deleted above included),
+  // and the last segment: segments before it were synced before their successor was
+  // created, and a cut or restarted one has nothing left to write.
+  if (!read_only) {
+    STRATA_RETURN_IF_ERROR(files_.sync_dir());
+    if (!index_.segments.empty()) STRATA_RETURN_IF_ERROR(index_.segments.back().file->sync());
+  }
   first_.store(plan.first_index);
   last_.store(plan.last_index);
   boundary_term_ = plan.boundary_term;
@@ -228,7 +261,9 @@ Status FileLogStoreImpl::start_segment(std::uint64_t first) {
     // Every segment but the last is fully synced (see the file comment). Synced even when
     // not dirty: a sync() may still be in flight on it (without the lock), and the next
     // segment must not exist on disk before this one is complete. A clean fdatasync is cheap.
-    STRATA_RETURN_IF_ERROR(fail(index_.segments.back().file->sync()));
+    Segment& sealed = index_.segments.back();
+    STRATA_RETURN_IF_ERROR(fail(sealed.file->sync()));
+    sealed.synced = sealed.end;
     active_dirty_ = false;
     syncs_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -290,21 +325,72 @@ Status FileLogStoreImpl::do_sync() {
   // has made its part durable (or failed).
   std::lock_guard sync_lock(sync_mu_);
   std::shared_ptr<File> file;
+  std::uint64_t first = 0, target = 0, was = 0, layout = 0;
   {
     std::unique_lock lock(mu_);
     STRATA_RETURN_IF_ERROR(error_);
     STRATA_RETURN_IF_ERROR(sync_boundary());
     if (!active_dirty_ || index_.segments.empty()) return Status();
-    file = index_.segments.back().file;
+    const Segment& s = index_.segments.back();
+    file = s.file;
+    first = s.first;
+    target = s.end;  // what this fdatasync covers at least
+    was = s.synced;
+    layout = layout_;
     active_dirty_ = false;
   }
-  Status s = file->sync();
+  const Status st = file->sync();
   syncs_.fetch_add(1, std::memory_order_relaxed);
-  if (!s.ok()) {
-    std::unique_lock lock(mu_);
-    return fail(s);
+  std::unique_lock lock(mu_);
+  Segment* s = layout == layout_ ? find_segment(first) : nullptr;
+  if (!st.ok()) {
+    // Whatever this fdatasync was to write may be lost, even if the one that sealed the
+    // segment meanwhile (start_segment) succeeded: the kernel reports a write-back error once.
+    if (s != nullptr) s->synced = std::min(s->synced, was);
+    return fail(st);
   }
+  // A failure while this fdatasync ran cut the log back, maybe below `target`: what this sync
+  // was to make durable is gone.
+  STRATA_RETURN_IF_ERROR(error_);
+  if (s != nullptr) s->synced = std::max(s->synced, target);
   return Status();
+}
+
+void FileLogStoreImpl::disown_unsynced() noexcept {
+  ++layout_;
+  active_dirty_ = false;
+  auto& segs = index_.segments;
+  if (options_.read_only || segs.empty()) return;
+  // The first segment not wholly synced (every one before the last normally is), or the last:
+  // a failed write may have left bytes after its end.
+  std::size_t k = 0;
+  while (k + 1 < segs.size() && segs[k].synced >= segs[k].end) ++k;
+  // The ones after it hold nothing synced; left on disk they would follow a cut segment (a gap).
+  while (segs.size() > k + 1) {
+    (void)files_.remove(segs.back());
+    segs.pop_back();
+  }
+  Segment& s = segs[k];
+  const std::uint64_t keep = std::min(s.synced, s.end);
+  // The records wholly before `keep`.
+  std::size_t n = static_cast<std::size_t>(
+      std::lower_bound(s.offsets.begin(), s.offsets.end(), keep) - s.offsets.begin());
+  if (n > 0 && s.record_end(s.first + n - 1) > keep) --n;
+  const std::uint64_t new_end =
+      n > 0 ? s.record_end(s.first + n - 1)
+            : (keep >= format::kSegmentHeaderSize ? format::kSegmentHeaderSize : 0);
+  if (s.file) (void)s.file->truncate(new_end);
+  s.offsets.resize(n);
+  s.end = new_end;
+  s.filled = new_end;
+  s.synced = std::min(s.synced, new_end);
+  const std::uint64_t last = std::max(s.first + n, first_index()) - 1;
+  if (last < last_index()) {
+    entry_cache_.drop_from(last + 1);
+    cache_.drop_from(last + 1);
+    index_.drop_terms_from(last + 1);
+    last_.store(last, std::memory_order_release);
+  }
 }
 
 Status FileLogStoreImpl::do_purge(std::uint64_t up_to, std::uint64_t up_to_term) {
@@ -337,6 +423,7 @@ Status FileLogStoreImpl::do_purge(std::uint64_t up_to, std::uint64_t up_to_term)
 
 Status FileLogStoreImpl::truncate_locked(std::uint64_t from) {
   if (from > last_index()) return Status();
+  ++layout_;
   // Before any file changes: should one fail, no entry it removed is served from memory.
   entry_cache_.drop_from(from);
   // Newest segments first, each removal made durable before the next: a crash leaves a
@@ -348,6 +435,9 @@ Status FileLogStoreImpl::truncate_locked(std::uint64_t from) {
   Segment& s = segs.back();
   if (from < s.next()) {
     const std::uint64_t cut = s.record_offset(from);  // s.first <= first_index() <= from
+    // Past the cut nothing is known to be on disk from here on, whether the cut lands or not
+    // (should it fail, disown_unsynced cuts there).
+    s.synced = std::min(s.synced, cut);
     STRATA_RETURN_IF_ERROR(fail(files_.cut(s, cut)));
     s.offsets.resize(static_cast<std::size_t>(from - s.first));
   }
@@ -378,6 +468,7 @@ Status FileLogStoreImpl::do_reset(std::uint64_t next_index, std::uint64_t prev_t
   // the boundary moves: a removal lost in a crash would otherwise bring old entries back
   // above a lower boundary.
   STRATA_RETURN_IF_ERROR(fail(files_.make_removals_durable()));
+  ++layout_;
   entry_cache_.clear();  // before any segment goes (see truncate_locked)
   auto& segs = index_.segments;
   if (next_index > last_index()) {

@@ -573,7 +573,11 @@ Result<std::unique_ptr<FileSnapshotStore>> FileSnapshotStore::open(
       ++report.snapshots;
     }
   }
-  if (report.temp_removed > 0) STRATA_RETURN_IF_ERROR(fs.sync_dir(dir));
+  // The names this open sees are made durable before any is served (leftovers' removal
+  // included): a save whose directory fsync failed, or whose process died before it, left a
+  // rename this boot sees and a power cut could undo — after the new process had loaded that
+  // snapshot and, say, purged the log it covers.
+  if (!options.read_only) STRATA_RETURN_IF_ERROR(fs.sync_dir(dir));
   return std::unique_ptr<FileSnapshotStore>(std::make_unique<FileSnapshotStoreImpl>(
       dir, fs, std::move(lock), std::move(report), options.read_only));
 }

@@ -5,6 +5,7 @@
 // hard state, and serve nothing that was removed.
 //
 // Soak: STRATA_CRASH_SOAK=N runs N randomized power cuts per test instead of the CI default.
+#include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
@@ -26,6 +27,7 @@ namespace {
 
 using testing::CrashMode;
 using testing::FaultFileSystem;
+using testing::FaultOp;
 using testing::TempDir;
 using testing::log_suite::make_entries;
 using testing::log_suite::make_entry;
@@ -331,6 +333,73 @@ TEST(FileLogPowerCut, AnySubsetOfSectors) { run_trials(CrashMode::kRandomTorn, 5
 TEST(FileLogPowerCut, AnySubsetOfPages) { run_trials(CrashMode::kRandomTorn, 4096, 6'000'000); }
 TEST(FileLogPowerCut, MixedModes) { run_trials(CrashMode::kRandom, 512, 7'000'000); }
 
+// Cycles of: open, check against the model, random operations until a one-shot I/O error of
+// a random kind (a failed fdatasync losing the file's unsynced changes for good, as Linux may),
+// the process dies, a reopen in the same boot is checked and taken as the new promise (the
+// next process acts on what it serves), and the power is cut.
+void failure_trial(std::uint64_t seed, CrashMode mode, std::uint64_t segment_bytes,
+                   TrialStats& stats) {
+  SCOPED_TRACE("seed " + std::to_string(seed) + " mode " + std::to_string(static_cast<int>(mode)));
+  constexpr FaultOp kOps[] = {FaultOp::kWrite,   FaultOp::kSync,   FaultOp::kTruncate,
+                              FaultOp::kSyncDir, FaultOp::kRemove, FaultOp::kCreate};
+  std::mt19937_64 rng(seed);
+  TempDir dir("raft-crash");
+  FaultFileSystem fs(seed);
+  fs.set_failed_sync_loses_writes(true);
+  const std::string log_dir = dir.file("log");
+  LogModel model;
+  std::string trace;
+  for (int cycle = 0; cycle < 4; ++cycle) {
+    {
+      auto log = FileLogStore::open(log_dir, options_for(fs, segment_bytes));
+      ASSERT_TRUE(log.has_value()) << log.error() << "; " << trace;
+      if (cycle > 0) {
+        stats.verified += model.check(**log, trace + "; after the power cut");
+        if (::testing::Test::HasFailure()) return;
+        ++stats.cuts;
+      }
+      model.start(**log);
+      std::uint64_t term =
+          std::max<std::uint64_t>(1, (*log)->term((*log)->last_index())->value_or(1));
+      trace = "cycle " + std::to_string(cycle) + " recovered [" +
+              std::to_string((*log)->first_index()) + ", " + std::to_string((*log)->last_index()) +
+              "]";
+      const std::size_t k = rng() % std::size(kOps);
+      fs.fail_nth(kOps[k], 1 + rng() % 12);
+      trace += " fault kind " + std::to_string(k);
+      for (int op = 0; op < 80; ++op) {
+        if (!random_operation(**log, model, rng, term, trace)) {
+          trace += " (refused)";
+          break;
+        }
+      }
+    }  // dropped without close(): the process died
+    fs.clear_faults();
+    {
+      auto log = FileLogStore::open(log_dir, options_for(fs, segment_bytes));
+      ASSERT_TRUE(log.has_value()) << log.error() << "; " << trace;
+      stats.verified += model.check(**log, trace + "; reopened in the same boot");
+      if (::testing::Test::HasFailure()) return;
+      model.start(**log);
+    }
+    fs.crash(mode);
+  }
+}
+
+TEST(FileLogPowerCut, FailureThenReopenInTheSameBootThenCut) {
+  TrialStats stats;
+  const std::uint64_t trials = power_cuts(300) / 3 + 1;  // 3 cuts per trial
+  for (std::uint64_t t = 0; t < trials; ++t) {
+    const CrashMode mode = t % 2 == 0 ? CrashMode::kDropUnsynced : CrashMode::kRandom;
+    ASSERT_NO_FATAL_FAILURE(failure_trial(8'000'000 + t, mode, t % 2 == 0 ? 4096 : 16384, stats));
+    if (::testing::Test::HasFailure()) return;
+  }
+  std::printf("%llu power cuts after a failure and a reopen, %llu synced entries verified\n",
+              static_cast<unsigned long long>(stats.cuts),
+              static_cast<unsigned long long>(stats.verified));
+  EXPECT_GT(stats.verified, 100u);
+}
+
 // A fixed workload that exercises every multi-file step: directory creation, segment
 // rotation, purge deleting segments, reset below a purge, reset past the end, truncate and
 // replace across segments. Returns false at the first refused operation (the cut).
@@ -402,6 +471,56 @@ TEST(FileLogPowerCut, CutAtEveryStepOfTheScriptedWorkload) {
   }
   std::printf("%llu cuts over %llu operations\n", static_cast<unsigned long long>(cuts),
               static_cast<unsigned long long>(total));
+}
+
+// An I/O error at every step of the scripted workload — each write, fdatasync, ftruncate,
+// directory fsync, unlink and create in turn, with a failed fdatasync losing the file's unsynced
+// changes for good as Linux may (FaultFileSystem::set_failed_sync_loses_writes) — then the
+// process dies, the log is reopened in the same boot, and the power is cut: the reopen must
+// serve every synced entry, and nothing it serves may be taken back by the cut.
+TEST(FileLogPowerCut, FailureAtEveryStepThenReopenThenCut) {
+  constexpr FaultOp kOps[] = {FaultOp::kWrite,   FaultOp::kSync,   FaultOp::kTruncate,
+                              FaultOp::kSyncDir, FaultOp::kRemove, FaultOp::kCreate};
+  std::array<std::uint64_t, std::size(kOps)> counts{};
+  {
+    TempDir dir("raft-crash");
+    FaultFileSystem fs(1);
+    LogModel model;
+    bool opened = false;
+    ASSERT_TRUE(scripted_workload(dir.file("new/log"), fs, model, opened));
+    for (std::size_t k = 0; k < std::size(kOps); ++k) counts[k] = fs.op_count(kOps[k]);
+  }
+  ASSERT_GT(counts[1], 10u);
+  std::uint64_t faults = 0;
+  for (std::size_t k = 0; k < std::size(kOps); ++k) {
+    for (std::uint64_t n = 1; n <= counts[k]; ++n) {
+      const CrashMode mode = n % 2 == 0 ? CrashMode::kDropUnsynced : CrashMode::kRandom;
+      SCOPED_TRACE("fault at operation " + std::to_string(n) + " of kind " + std::to_string(k) +
+                   ", mode " + std::to_string(static_cast<int>(mode)));
+      TempDir dir("raft-crash");
+      FaultFileSystem fs(n * 13 + k);
+      fs.set_failed_sync_loses_writes(true);
+      fs.fail_nth(kOps[k], n);
+      LogModel model;
+      bool opened = false;
+      (void)scripted_workload(dir.file("new/log"), fs, model, opened);
+      fs.clear_faults();
+      if (!opened) continue;  // the failure was in creating the directory: nothing to serve
+      {
+        auto log = FileLogStore::open(dir.file("new/log"), options_for(fs, 4096));
+        ASSERT_TRUE(log.has_value()) << log.error();
+        (void)model.check(**log, "reopened in the same boot");
+        model.start(**log);  // what it serves, the next process may act on
+      }
+      fs.crash(mode);
+      auto log = FileLogStore::open(dir.file("new/log"), options_for(fs, 4096));
+      ASSERT_TRUE(log.has_value()) << log.error();
+      (void)model.check(**log, "after the power cut");
+      ASSERT_FALSE(::testing::Test::HasFailure());
+      ++faults;
+    }
+  }
+  std::printf("%llu faults\n", static_cast<unsigned long long>(faults));
 }
 
 // The three classes the independent simulator found, each as a direct regression test.

@@ -66,7 +66,133 @@ TEST(FileLogFault, FailedSyncIsNotRetried) {
   fs.fail_nth(FaultOp::kSync, 1);
   EXPECT_TRUE((*log)->sync().is_io_error());
   EXPECT_TRUE((*log)->sync().is_io_error());
-  EXPECT_TRUE((*log)->append(make_entries(6, 1, 1)).is_io_error());
+  EXPECT_EQ((*log)->last_index(), 0u);  // nothing was ever synced (see the tests below)
+  EXPECT_TRUE((*log)->append(make_entries(1, 1, 1)).is_io_error());
+}
+
+// The entries of 1..n, term 1, read back one by one and as a range.
+void expect_entries(FileLogStore& log, std::uint64_t n) {
+  ASSERT_EQ(log.last_index(), n);
+  for (std::uint64_t i = 1; i <= n + 2; ++i) {
+    auto e = log.entry(i);
+    ASSERT_TRUE(e.has_value()) << i << ": " << e.error();
+    ASSERT_EQ(e->has_value(), i <= n) << i;
+    if (i <= n) {
+      EXPECT_EQ(**e, make_entry(i, 1));
+    }
+  }
+  if (n == 0) return;
+  auto all = log.entries(1, n);
+  ASSERT_TRUE(all.has_value()) << all.error();
+  EXPECT_EQ(all->size(), n);
+}
+
+// Reopens the log in the same boot, then after a power cut: both serve exactly 1..n, and the
+// log takes appends again.
+void expect_entries_after_reopen_and_power_cut(const std::string& dir, const FileLogOptions& o,
+                                               FaultFileSystem& fs, std::uint64_t n) {
+  {
+    auto log = FileLogStore::open(dir, o);  // the same boot
+    ASSERT_TRUE(log.has_value()) << log.error();
+    expect_entries(**log, n);
+  }
+  fs.crash(CrashMode::kDropUnsynced);
+  auto log = FileLogStore::open(dir, o);
+  ASSERT_TRUE(log.has_value()) << log.error();
+  expect_entries(**log, n);
+  EXPECT_TRUE((*log)->append(make_entries(n + 1, 1, 1)).ok());
+}
+
+// After a failed fdatasync Linux may mark the pages it could not write clean: they stay
+// readable in this boot but never reach the disk (FaultFileSystem::set_failed_sync_loses_writes).
+// The log then serves — and a reopen in the same boot finds — only what the last successful
+// sync covered, so that nothing it serves can be taken back by a later power cut. Without
+// the cut-back, the reopen served 1..8 and the power cut took 6..8 back.
+TEST(FileLogFault, FailedSyncCutsTheLogBackToTheLastSync) {
+  for (const bool small_cache : {false, true}) {
+    SCOPED_TRACE(small_cache ? "reads from the files" : "reads from the cache");
+    TempDir dir("raft-fault");
+    FaultFileSystem fs(7);
+    fs.set_failed_sync_loses_writes(true);
+    FileLogOptions o = fault_options(fs);
+    o.segment_bytes = 1 << 20;
+    if (small_cache) o.cache_bytes = 0;
+    {
+      auto log = FileLogStore::open(dir.str(), o);
+      ASSERT_TRUE(log.has_value());
+      ASSERT_TRUE((*log)->append(make_entries(1, 5, 1)).ok());
+      ASSERT_TRUE((*log)->sync().ok());
+      ASSERT_TRUE((*log)->append(make_entries(6, 3, 1)).ok());
+      fs.fail_nth(FaultOp::kSync, 1);
+      EXPECT_TRUE((*log)->sync().is_io_error());
+      expect_entries(**log, 5);
+      EXPECT_TRUE((*log)->append(make_entries(6, 1, 1)).is_io_error());  // still refused
+      EXPECT_TRUE((*log)->close().is_io_error());
+    }
+    expect_entries_after_reopen_and_power_cut(dir.str(), o, fs, 5);
+  }
+}
+
+// The fdatasync that seals a full segment before the next one is created fails: the append
+// that needed the new segment fails, and the log is cut back to its last sync.
+TEST(FileLogFault, FailedSyncOfAFullSegmentCutsTheLogBackToTheLastSync) {
+  TempDir dir("raft-fault");
+  FaultFileSystem fs(8);
+  fs.set_failed_sync_loses_writes(true);
+  FileLogOptions o = fault_options(fs);  // 4 KiB segments
+  {
+    auto log = FileLogStore::open(dir.str(), o);
+    ASSERT_TRUE(log.has_value());
+    ASSERT_TRUE((*log)->append(make_entries(1, 4, 1)).ok());
+    ASSERT_TRUE((*log)->sync().ok());
+    std::uint64_t next = 5;
+    fs.fail_nth(FaultOp::kSync, 1);
+    Status st;
+    while (st.ok() && next < 1000) {
+      st = (*log)->append(make_entries(next, 1, 1));
+      if (st.ok()) ++next;
+    }
+    EXPECT_TRUE(st.is_io_error()) << st;
+    EXPECT_EQ((*log)->stats().segments, 1u);
+    expect_entries(**log, 4);
+  }
+  expect_entries_after_reopen_and_power_cut(dir.str(), o, fs, 4);
+}
+
+// A truncate whose ftruncate landed but whose fdatasync failed: the log serves what the file
+// now holds, entries before the cut, from memory and from the files.
+TEST(FileLogFault, TruncateWhoseSyncFailedServesWhatTheFileHolds) {
+  TempDir dir("raft-fault");
+  FaultFileSystem fs(9);
+  fs.set_failed_sync_loses_writes(true);
+  FileLogOptions o = fault_options(fs);
+  o.segment_bytes = 1 << 20;
+  o.cache_bytes = 0;
+  auto log = FileLogStore::open(dir.str(), o);
+  ASSERT_TRUE(log.has_value());
+  ASSERT_TRUE((*log)->append(make_entries(1, 10, 1)).ok());
+  ASSERT_TRUE((*log)->sync().ok());
+  fs.fail_nth(FaultOp::kSync, 1);
+  EXPECT_TRUE((*log)->truncate(7).is_io_error());
+  expect_entries(**log, 6);
+}
+
+// What a process wrote and did not sync before it died is in the page cache: a reopen reads
+// it, and syncs it before serving it — the new process may act on those entries (acknowledge
+// them to a leader), and a power cut must not take them back. Without that fdatasync the
+// power cut took all five back.
+TEST(FileLogFault, OpenSyncsWhatADeadProcessWrote) {
+  TempDir dir("raft-fault");
+  FaultFileSystem fs(10);
+  FileLogOptions o = fault_options(fs);
+  o.segment_bytes = 1 << 20;
+  {
+    auto log = FileLogStore::open(dir.str(), o);
+    ASSERT_TRUE(log.has_value());
+    ASSERT_TRUE((*log)->append(make_entries(1, 5, 1)).ok());
+    // Dropped without close(): the destructor does no I/O, like a process killed here.
+  }
+  expect_entries_after_reopen_and_power_cut(dir.str(), o, fs, 5);
 }
 
 TEST(FileLogFault, PurgeInterruptedAfterTheBoundaryIsFinishedAtOpen) {

@@ -38,8 +38,12 @@
 //               leftovers lie below the boundary and open deletes them). Inside the log: the
 //               segments are unlinked newest first with a directory fsync each, then the
 //               boundary is synced.
-//   open()      makes the log it serves durable: leftovers deleted (then a directory fsync), a
-//               torn tail cut and synced, a new directory created with its parents fsynced.
+//   open()      makes the log it serves durable: leftovers deleted, a torn tail cut and synced,
+//               a new directory created with its parents fsynced; then the directory and the
+//               last segment are fsynced, so that what a process that died before its sync()
+//               wrote or unlinked, which this boot still sees, is not served only to be taken
+//               back by a power cut (entries the new process acknowledged vanishing, or a
+//               truncated segment coming back beside the entries appended in its place).
 //   close()     syncs, as LogStore says, and waits until the files of removed segments are
 //               closed (see below).
 // The last close of an unlinked segment file is when the kernel frees its blocks and page
@@ -80,6 +84,14 @@
 // entry(i) keeps what it read in a bounded, direct-mapped entry cache (entry_cache_bytes), so
 // that an entry read again, by entry(i) or within entries(), costs no system call.
 // One descriptor per segment stays open.
+//
+// Errors: after a failed write or sync the log refuses further writes (LogStore), and it first
+// cuts itself back — in its files (ftruncate, unlinks) and in memory — to the last point a
+// successful sync(), truncate() or segment seal made durable: last_index() may go down, and
+// the unsynced entries are no longer served. A failed fdatasync may have left their pages
+// clean in the page cache without writing them (a later fdatasync reports nothing), so a
+// reopen in the same boot would otherwise serve entries that a power cut can still take back.
+// Best effort: should the cut itself fail, a reopen may still see them.
 //
 // Thread-safety: safe for concurrent use without external synchronization. Reads take a
 // shared lock; writes an exclusive one; sync() issues its fdatasync without holding the lock

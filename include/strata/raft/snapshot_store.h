@@ -189,7 +189,10 @@ struct FileSnapshotOpenReport {
 
 class FileSnapshotStore : public SnapshotStore {
  public:
-  // Opens (or creates) the store in `dir`, removing temporary files left by a crash. Errors:
+  // Opens (or creates) the store in `dir`, removing temporary files left by a crash, and
+  // fsyncs the directory (unless read-only) before serving anything: a snapshot renamed into
+  // place by a save whose directory fsync failed, or whose process died first, is visible in
+  // this boot and must not vanish in a power cut after it was loaded. Errors:
   // busy (open elsewhere), not_found (no directory and !create_if_missing), io_error.
   static Result<std::unique_ptr<FileSnapshotStore>> open(const std::string& dir,
                                                          const FileSnapshotOptions& options = {});

@@ -22,7 +22,8 @@
 // from now fail (one-shot); fail_after(n) lets n more mutating operations through and makes
 // every later one fail (a machine that died at that point: call crash() next). Walking n over
 // every operation of a workload puts a cut between every two steps of it. A failed operation
-// has no effect. flip_bit() corrupts a byte of both the visible and the durable state.
+// has no effect (but see set_failed_sync_loses_writes). flip_bit() corrupts a byte of both the
+// visible and the durable state.
 //
 // Limits of the model: directory renames are not modelled (strata renames files only);
 // paths are compared as strings after removing repeated and trailing slashes, so use one
@@ -125,6 +126,14 @@ class FaultFileSystem final : public FileSystem {
   void set_sector_size(std::uint64_t bytes) {
     std::lock_guard g(mu_);
     model_.set_sector_size(bytes);
+  }
+  // Whether a failed File::sync (an injected fault) loses the file's unsynced changes for good,
+  // as Linux may after a failed fdatasync: they stay visible to readers in this boot, and no
+  // later sync makes them durable (CrashModel::on_failed_sync). Default: false (the failed sync
+  // has no effect; the changes stay pending and the next sync makes them durable).
+  void set_failed_sync_loses_writes(bool on) {
+    std::lock_guard g(mu_);
+    failed_sync_loses_writes_ = on;
   }
   // Whether File::sync and sync_dir also sync the real file system. Default: false (the
   // host's own durability is not under test).
@@ -367,7 +376,10 @@ class FaultFileSystem final : public FileSystem {
     Status sync() override {
       std::lock_guard g(fs_->mu_);
       STRATA_RETURN_IF_ERROR(alive());
-      STRATA_RETURN_IF_ERROR(fs_->check(FaultOp::kSync, "fdatasync " + path_));
+      if (Status st = fs_->check(FaultOp::kSync, "fdatasync " + path_); !st.ok()) {
+        if (fs_->failed_sync_loses_writes_) detail::CrashModel::on_failed_sync(*inode_);
+        return st;
+      }
       if (fs_->sync_to_disk_) STRATA_RETURN_IF_ERROR(real_->sync());
       detail::CrashModel::on_sync(*inode_);
       return Status();
@@ -433,6 +445,7 @@ class FaultFileSystem final : public FileSystem {
   bool cut_hit_ = false;
   bool frozen_ = false;
   bool sync_to_disk_ = false;
+  bool failed_sync_loses_writes_ = false;
 };
 
 }  // namespace strata::testing
