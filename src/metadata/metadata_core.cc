@@ -276,6 +276,12 @@ Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
     // make its directory entry durable before any sync relies on it.
     STRATA_ASSIGN_OR_RETURN(other.file, fs_->open(path(kFileNames[o]), OpenMode::kReadWriteCreate));
     STRATA_RETURN_IF_ERROR(fs_->sync_dir(dir_));
+  } else if (headers[static_cast<std::size_t>(c)].version == 0) {
+    // Never synced since its creation, whose creator may have failed or died before the final
+    // directory fsync: the files' names may not be durable yet, and the first sync relies on
+    // them (a power cut would otherwise undo the renames and lose it). Once a sync succeeded,
+    // an open like this one made them durable first.
+    STRATA_RETURN_IF_ERROR(fs_->sync_dir(dir_));
   }
   // The newest image may have been written by a process that died before its fdatasync.
   STRATA_RETURN_IF_ERROR(slots_[static_cast<std::size_t>(c)].file->sync());

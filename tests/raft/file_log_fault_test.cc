@@ -195,6 +195,46 @@ TEST(FileLogFault, OpenSyncsWhatADeadProcessWrote) {
   expect_entries_after_reopen_and_power_cut(dir.str(), o, fs, 5);
 }
 
+// The opener that creates the log's directories fails at one of their parents' fsyncs (or
+// at the first directory fsync after it); a reopen in the same boot finds them and syncs
+// entries into the log, then the power is cut: the directories and the entries are there.
+// Without the ancestors' fsync before the directory's marker is written, the cut took the
+// new directories away, and the entries with them.
+TEST(FileLogFault, SyncsIntoADirectoryWhoseCreatorFailedSurviveAPowerCut) {
+  std::uint64_t count = 0;  // directory fsyncs in a creation
+  {
+    TempDir dir("raft-fault");
+    FaultFileSystem fs;
+    ASSERT_TRUE(FileLogStore::open(dir.file("a/b/log"), fault_options(fs)).has_value());
+    count = fs.op_count(FaultOp::kSyncDir);
+  }
+  int checked = 0;
+  for (std::uint64_t n = 1; n <= count; ++n) {
+    SCOPED_TRACE("directory fsync " + std::to_string(n) + " fails");
+    TempDir dir("raft-fault");
+    FaultFileSystem fs(n);
+    FileLogOptions o = fault_options(fs);
+    o.segment_bytes = 1 << 20;
+    const std::string path = dir.file("a/b/log");
+    fs.fail_nth(FaultOp::kSyncDir, n);
+    // (Some fail nothing: the fsyncs of the directory's outer ancestors are best effort.)
+    if (FileLogStore::open(path, o).has_value()) continue;
+    fs.clear_faults();
+    {
+      auto log = FileLogStore::open(path, o);  // the same boot
+      ASSERT_TRUE(log.has_value()) << log.error();
+      ASSERT_TRUE((*log)->append(make_entries(1, 5, 1)).ok());
+      ASSERT_TRUE((*log)->sync().ok());
+    }
+    fs.crash(CrashMode::kDropUnsynced);
+    auto log = FileLogStore::open(path, o);
+    ASSERT_TRUE(log.has_value()) << log.error();
+    expect_entries(**log, 5);
+    ++checked;
+  }
+  EXPECT_GE(checked, 3);
+}
+
 TEST(FileLogFault, PurgeInterruptedAfterTheBoundaryIsFinishedAtOpen) {
   TempDir dir("raft-fault");
   FaultFileSystem fs(3);
