@@ -83,14 +83,14 @@ Status claim_directory(FileSystem& fs, const std::string& dir, std::string_view 
   STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, fs.list_dir(dir));
   std::sort(names.begin(), names.end());
   const std::string what = "directory " + dir;
-  bool marked = false;
+  std::optional<std::string> marker;  // the marker's text, unless missing or empty
   std::vector<std::string> rocksdb, foreign;
   for (const std::string& n : names) {
     if (n == kIdentityFile) {
       // An empty marker: a claim that raced another and was cut before it wrote the line (the
       // two share the temporary file; see write_marker). Written again below.
-      auto size = fs.read_file(dir + "/" + n);
-      marked = !size || !size->empty();
+      STRATA_ASSIGN_OR_RETURN(std::string text, fs.read_file(dir + "/" + n));
+      if (!text.empty()) marker = std::move(text);
     } else if (n == kMarkerTemp) {
       continue;  // a marker that a crash stopped before its rename
     } else if (is_rocksdb_file(n)) {
@@ -99,9 +99,8 @@ Status claim_directory(FileSystem& fs, const std::string& dir, std::string_view 
       foreign.push_back(n);
     }
   }
-  if (marked) {
-    STRATA_ASSIGN_OR_RETURN(std::string text, fs.read_file(dir + "/" + std::string(kIdentityFile)));
-    const auto m = parse_marker(text);
+  if (marker) {
+    const auto m = parse_marker(*marker);
     if (!m) {
       return Status::invalid_argument(what + " has an identity marker strata cannot read (" +
                                       std::string(kIdentityFile) + "); it is not a strata " +
@@ -124,7 +123,7 @@ Status claim_directory(FileSystem& fs, const std::string& dir, std::string_view 
     return Status::invalid_argument(what + " holds files a strata " + std::string(component) +
                                     " does not own: " + join(foreign));
   }
-  if (!marked && !read_only) return write_marker(fs, dir, component);
+  if (!marker && !read_only) return write_marker(fs, dir, component);
   return Status();
 }
 

@@ -151,6 +151,10 @@ struct Node::Impl {
     if (rv != 0) finish(r, status_of(rv), 0);
   }
 
+  // Checks and encodes the command of an apply request, then submits it (or completes it with
+  // the error).
+  void submit_apply(std::unique_ptr<Request> r, std::string_view command);
+
   Request* submit(std::unique_ptr<Request> r) {
     {
       std::unique_lock lock(mu);
@@ -315,29 +319,28 @@ Result<std::unique_ptr<Node>> Node::start(const NodeOptions& options, StateMachi
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 
-std::future<Result<std::uint64_t>> Node::apply(std::string command) {
-  auto r = std::make_unique<Request>();
+// Both forms of apply(): the request completes through its promise or its callback (complete).
+void Node::Impl::submit_apply(std::unique_ptr<Request> r, std::string_view command) {
   r->kind = Request::kApply;
-  auto f = r->index_promise.get_future();
   if (command.size() > 0xFFFFFFFFu) {
-    r->index_promise.set_value(Status::invalid_argument("Node: command larger than 4 GiB"));
-    return f;
+    complete(r.get(), Status::invalid_argument("Node: command larger than 4 GiB"), 0);
+    return;
   }
   r->data = encode_command(command);
-  impl_->submit(std::move(r));
+  submit(std::move(r));
+}
+
+std::future<Result<std::uint64_t>> Node::apply(std::string command) {
+  auto r = std::make_unique<Request>();
+  auto f = r->index_promise.get_future();
+  impl_->submit_apply(std::move(r), command);
   return f;
 }
 
 void Node::apply(std::string command, ApplyCallback done) {
   auto r = std::make_unique<Request>();
-  r->kind = Request::kApply;
   r->callback = std::move(done);
-  if (command.size() > 0xFFFFFFFFu) {
-    Impl::complete(r.get(), Status::invalid_argument("Node: command larger than 4 GiB"), 0);
-    return;
-  }
-  r->data = encode_command(command);
-  impl_->submit(std::move(r));
+  impl_->submit_apply(std::move(r), command);
 }
 
 std::future<Result<std::uint64_t>> Node::barrier() {

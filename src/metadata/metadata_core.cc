@@ -351,7 +351,7 @@ Status MetadataCore::fail(const Status& status) {
   return status;
 }
 
-void MetadataCore::disown(MetadataSlot& slot) noexcept {
+Status MetadataCore::fail(MetadataSlot& slot, const Status& status) {
   // The image whose write or sync failed may be complete in the page cache without being on
   // the disk (after a failed fdatasync the kernel may mark its pages clean, and a later
   // fdatasync reports nothing): a reopen in this boot would read it, take it as the newest,
@@ -363,6 +363,7 @@ void MetadataCore::disown(MetadataSlot& slot) noexcept {
     (void)slot.file->write_at(0, std::string_view(zeros, sizeof zeros));
   } catch (...) {  // (a file system that throws, out of memory): the error is reported anyway
   }
+  return fail(status);
 }
 
 Status MetadataCore::write_at(MetadataSlot& slot, std::uint64_t offset, std::string_view bytes) {
@@ -396,10 +397,7 @@ Status MetadataCore::write_full(std::string_view image, std::uint64_t version, s
   Status st = write_at(s, 0, image);
   if (st.ok() && s.physical_size > image.size()) st = s.file->truncate(image.size());
   if (st.ok()) st = s.file->sync();
-  if (!st.ok()) {
-    disown(s);
-    return fail(st);
-  }
+  if (!st.ok()) return fail(s, st);
   commit(t, version, crc, image.size() - mfmt::kCrcSize);
   ++stats_.rewrites;
   return Status();
@@ -425,10 +423,7 @@ Status MetadataCore::write_delta(std::span<const MetadataRegion> regions, std::u
     st = write_at(s, s.payload_size, std::string_view(c.data(), c.size()));
   }
   if (st.ok()) st = s.file->sync();
-  if (!st.ok()) {
-    disown(s);
-    return fail(st);
-  }
+  if (!st.ok()) return fail(s, st);
   commit(t, version, crc, s.payload_size);
   ++stats_.overwrites;
   return Status();

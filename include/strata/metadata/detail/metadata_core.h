@@ -178,9 +178,10 @@ class MetadataCore {
   Status write_at(MetadataSlot& slot, std::uint64_t offset, std::string_view bytes);
   // Records an I/O error: from now on every write returns it.
   Status fail(const Status& status);
-  // After a failed write or sync of `slot`: makes its image unreadable as one (zeroes the magic,
-  // best effort), so that a reopen in this boot cannot take an image that may not be on disk.
-  static void disown(MetadataSlot& slot) noexcept;
+  // The same after a failed write or sync of `slot`, whose image it first makes unreadable as
+  // one (zeroes the magic, best effort), so that a reopen in this boot cannot take an image
+  // that may not be on disk.
+  Status fail(MetadataSlot& slot, const Status& status);
   void commit(int target, std::uint64_t version, std::uint32_t crc, std::uint64_t payload);
 
   FileSystem* fs_;
