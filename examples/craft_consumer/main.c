@@ -3,11 +3,14 @@
  * same directory: the first run applies 1..10, the second finds them (sum 55) and applies 100.
  *
  *   craft_consumer DIR        exit 0 when both runs saw what they should */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <raft.h>
 #include <raft/uv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
@@ -130,7 +133,7 @@ static int run(const char *dir, const char *address, const unsigned long long *v
     return rv;
   }
   if ((rv = raft_start(&a->raft)) != 0) {
-    fprintf(stderr, "raft_start: %s\n", raft_errmsg(&a->raft));
+    fprintf(stderr, "raft_start: %s (%s)\n", raft_errmsg(&a->raft), raft_strerror(rv));
     return rv;
   }
   uv_timer_init(&a->loop, &a->timer);
@@ -147,6 +150,25 @@ static int run(const char *dir, const char *address, const unsigned long long *v
   return rv;
 }
 
+/* A port on 127.0.0.1 that nothing listens on now, from the kernel (a port derived from the
+ * pid could be taken: one in the ephemeral range may be any connection's local port). */
+static int free_port(void) {
+  struct sockaddr_in sa;
+  socklen_t len = sizeof sa;
+  int port = -1;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+      getsockname(fd, (struct sockaddr *)&sa, &len) == 0) {
+    port = ntohs(sa.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
 int main(int argc, char **argv) {
   const unsigned long long first[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
   const unsigned long long second[] = {100};
@@ -157,7 +179,12 @@ int main(int argc, char **argv) {
     return 2;
   }
   mkdir(argv[1], 0755); /* like raft_uv, strata's io wants an existing directory */
-  snprintf(address, sizeof address, "127.0.0.1:%d", 20000 + (int)(getpid() % 20000));
+  const int port = free_port();
+  if (port < 0) {
+    fprintf(stderr, "no free port on 127.0.0.1\n");
+    return 1;
+  }
+  snprintf(address, sizeof address, "127.0.0.1:%d", port);
   if (run(argv[1], address, first, 10, &sum) != 0 || sum != 55) {
     fprintf(stderr, "first run: sum %llu, expected 55\n", sum);
     return 1;
