@@ -59,4 +59,14 @@ Result<bool> create_dirs_durably(FileSystem& fs, const std::string& dir) {
   return true;
 }
 
+Status sync_ancestors(FileSystem& fs, const std::string& dir) {
+  std::string p = parent_dir(dir);
+  STRATA_RETURN_IF_ERROR(fs.sync_dir(p));
+  while (p != "." && p != "/") {
+    p = parent_dir(p);
+    (void)fs.sync_dir(p);
+  }
+  return Status();
+}
+
 }  // namespace strata

@@ -46,16 +46,8 @@ std::optional<Marker> parse_marker(const std::string& text) {
 
 Status write_marker(FileSystem& fs, const std::string& dir, std::string_view component) {
   // An unmarked directory may be new, made by an opener that failed or died before it fsynced
-  // the parents (create_dirs_durably): its entry, and maybe its parents' entries, visible in
-  // this boot, would be lost in a power cut along with everything synced into it since. So its
-  // ancestors are fsynced first, the parent necessarily, the others best effort (one may not be
-  // readable); the marker then stands for a durable path, and later opens need not do this.
-  std::string p = parent_dir(dir);
-  STRATA_RETURN_IF_ERROR(fs.sync_dir(p));
-  while (p != "." && p != "/") {
-    p = parent_dir(p);
-    (void)fs.sync_dir(p);
-  }
+  // the parents: the marker then stands for a durable path, and later opens need not do this.
+  STRATA_RETURN_IF_ERROR(sync_ancestors(fs, dir));
   const std::string tmp = dir + "/" + std::string(kMarkerTemp);
   {
     STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> f, fs.open(tmp, OpenMode::kReadWriteCreate));

@@ -121,6 +121,15 @@ class FileLogStoreImpl final : public FileLogStore {
   // records. Best effort (errors ignored: the failure is already being reported), and harmless
   // when it does not land: all it removes are bytes no promise covers.
   void disown_unsynced() noexcept;
+  // After a failed fdatasync of `file`: what it was to write may be lost, even where a seal or
+  // cut of that file meanwhile succeeded (start_segment, truncate_locked) — the kernel reports
+  // a write-back error once, to one of them — so its segment is known on disk only up to where
+  // it was when that fdatasync began.
+  void lower_synced(const std::shared_ptr<File>& file, std::uint64_t was) noexcept {
+    for (Segment& seg : index_.segments) {
+      if (seg.file == file) seg.synced = std::min(seg.synced, was);
+    }
+  }
   // The segment named `first`, if the index still has it.
   detail::Segment* find_segment(std::uint64_t first) noexcept {
     auto& segs = index_.segments;
@@ -172,6 +181,8 @@ class FileLogStoreImpl final : public FileLogStore {
   mutable detail::EntryCache entry_cache_;  // entries read back from the segments (own mutex)
   bool active_dirty_ = false;               // the active segment has writes not yet synced
   bool meta_dirty_ = false;                 // a purge boundary not yet synced
+  std::shared_ptr<File> syncing_;           // the file a sync() is fdatasyncing without mu_,
+  std::uint64_t syncing_was_ = 0;           // and its Segment::synced when that began
   std::uint64_t layout_ = 0;                // bumped by whatever cuts segments (truncate,
                                             // reset, disown_unsynced): a sync in flight then
                                             // leaves Segment::synced alone
@@ -338,17 +349,21 @@ Status FileLogStoreImpl::do_sync() {
     was = s.synced;
     layout = layout_;
     active_dirty_ = false;
+    syncing_ = file;
+    syncing_was_ = was;
   }
   const Status st = file->sync();
   syncs_.fetch_add(1, std::memory_order_relaxed);
   std::unique_lock lock(mu_);
-  Segment* s = layout == layout_ ? find_segment(first) : nullptr;
+  syncing_.reset();
   if (!st.ok()) {
-    // Whatever this fdatasync was to write may be lost, even if the one that sealed the
-    // segment meanwhile (start_segment) succeeded: the kernel reports a write-back error once.
-    if (s != nullptr) s->synced = std::min(s->synced, was);
-    return fail(st);
+    lower_synced(file, was);
+    if (error_.ok()) return fail(st);
+    // A failure meanwhile cut the log back already, maybe not far enough.
+    disown_unsynced();
+    return st;
   }
+  Segment* s = layout == layout_ ? find_segment(first) : nullptr;
   // A failure while this fdatasync ran cut the log back, maybe below `target`: what this sync
   // was to make durable is gone.
   STRATA_RETURN_IF_ERROR(error_);
@@ -361,14 +376,19 @@ void FileLogStoreImpl::disown_unsynced() noexcept {
   active_dirty_ = false;
   auto& segs = index_.segments;
   if (options_.read_only || segs.empty()) return;
+  if (syncing_) lower_synced(syncing_, syncing_was_);  // its fdatasync may yet fail
   // The first segment not wholly synced (every one before the last normally is), or the last:
   // a failed write may have left bytes after its end.
   std::size_t k = 0;
   while (k + 1 < segs.size() && segs[k].synced >= segs[k].end) ++k;
-  // The ones after it hold nothing synced; left on disk they would follow a cut segment (a gap).
-  while (segs.size() > k + 1) {
-    (void)files_.remove(segs.back());
-    segs.pop_back();
+  // The ones after it hold nothing synced; left on disk they would follow a cut segment (a gap),
+  // also after a power cut: the removals are made durable.
+  if (segs.size() > k + 1) {
+    while (segs.size() > k + 1) {
+      (void)files_.remove(segs.back());
+      segs.pop_back();
+    }
+    (void)files_.sync_dir();
   }
   Segment& s = segs[k];
   const std::uint64_t keep = std::min(s.synced, s.end);

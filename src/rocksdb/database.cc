@@ -212,6 +212,9 @@ Status set_creating_marker(const fs::path& dir, bool present) {
   FileSystem& files = FileSystem::posix();
   const std::string marker = (dir / Database::kCreatingMarker).string();
   if (present) {
+    // A new database in an existing directory, which a creator that failed inside
+    // create_dirs_durably may have left with an entry that is not durable yet.
+    STRATA_RETURN_IF_ERROR(sync_ancestors(files, dir.string()));
     auto file = files.open(marker, OpenMode::kReadWriteCreate);
     if (!file) return file.error();
   } else {

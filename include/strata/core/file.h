@@ -104,4 +104,10 @@ std::string parent_dir(const std::string& path);
 // created. Errors: invalid_argument (empty path, or a non-directory in the way), io_error.
 Result<bool> create_dirs_durably(FileSystem& fs, const std::string& dir);
 
+// fsyncs the ancestors of `dir`: its parent (an error is returned), then each further one up to
+// "/" or "." (best effort: one may not be readable). For a directory that may have been made by
+// a creator that failed or died inside create_dirs_durably, before the parents' fsyncs: its
+// entry, visible in this boot, would be lost in a power cut with everything synced into it.
+Status sync_ancestors(FileSystem& fs, const std::string& dir);
+
 }  // namespace strata

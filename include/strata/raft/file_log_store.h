@@ -44,6 +44,7 @@
 //               wrote or unlinked, which this boot still sees, is not served only to be taken
 //               back by a power cut (entries the new process acknowledged vanishing, or a
 //               truncated segment coming back beside the entries appended in its place).
+//               A read-only open changes nothing and syncs nothing.
 //   close()     syncs, as LogStore says, and waits until the files of removed segments are
 //               closed (see below).
 // The last close of an unlinked segment file is when the kernel frees its blocks and page

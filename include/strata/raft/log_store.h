@@ -10,7 +10,9 @@
 //     when first_index() == last_index() + 1 (after a purge of everything or a reset(n),
 //     first_index() == n and last_index() == n - 1).
 //   - last_index() never goes backwards except through truncate(), replace() and reset(),
-//     not even across a crash for entries that were synced (see sync()).
+//     not even across a crash for entries that were synced (see sync()) — and, in a durable
+//     backend, on a failed write or sync, which may drop the entries it could not make durable
+//     (FileLogStore does: file_log_store.h).
 //   - Appends continue at last_index() + 1 with contiguous indices and non-decreasing terms;
 //     anything else is invalid_argument and changes nothing.
 //
