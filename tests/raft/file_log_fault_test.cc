@@ -20,6 +20,7 @@
 namespace strata::raft {
 namespace {
 
+using file_test::expect_entries;
 using testing::CrashMode;
 using testing::FaultFileSystem;
 using testing::FaultOp;
@@ -68,23 +69,6 @@ TEST(FileLogFault, FailedSyncIsNotRetried) {
   EXPECT_TRUE((*log)->sync().is_io_error());
   EXPECT_EQ((*log)->last_index(), 0u);  // nothing was ever synced (see the tests below)
   EXPECT_TRUE((*log)->append(make_entries(1, 1, 1)).is_io_error());
-}
-
-// The entries of 1..n, term 1, read back one by one and as a range.
-void expect_entries(FileLogStore& log, std::uint64_t n) {
-  ASSERT_EQ(log.last_index(), n);
-  for (std::uint64_t i = 1; i <= n + 2; ++i) {
-    auto e = log.entry(i);
-    ASSERT_TRUE(e.has_value()) << i << ": " << e.error();
-    ASSERT_EQ(e->has_value(), i <= n) << i;
-    if (i <= n) {
-      EXPECT_EQ(**e, make_entry(i, 1));
-    }
-  }
-  if (n == 0) return;
-  auto all = log.entries(1, n);
-  ASSERT_TRUE(all.has_value()) << all.error();
-  EXPECT_EQ(all->size(), n);
 }
 
 // Reopens the log in the same boot, then after a power cut: both serve exactly 1..n, and the

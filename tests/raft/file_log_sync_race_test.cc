@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "file_test_util.h"
 #include "gtest/gtest.h"
 #include "strata/raft/file_log_store.h"
 #include "strata/testing/fault_fs.h"
@@ -25,12 +26,12 @@
 namespace strata::raft {
 namespace {
 
+using file_test::expect_entries;
 using testing::CrashMode;
 using testing::FaultFileSystem;
 using testing::FaultOp;
 using testing::TempDir;
 using testing::log_suite::make_entries;
-using testing::log_suite::make_entry;
 
 // Holds the next failing File::sync, after it failed, until release().
 class SyncGate {
@@ -113,22 +114,6 @@ class GatedFileSystem final : public FileSystem {
   FileSystem& inner_;
   SyncGate& gate_;
 };
-
-// The log serves exactly 1..n (term 1), one by one, as a range and by term.
-void expect_entries(FileLogStore& log, std::uint64_t n) {
-  ASSERT_EQ(log.last_index(), n);
-  for (std::uint64_t i = 1; i <= n + 1; ++i) {
-    auto e = log.entry(i);
-    ASSERT_TRUE(e.has_value()) << i << ": " << e.error();
-    ASSERT_EQ(e->has_value(), i <= n) << i;
-    if (i <= n) {
-      EXPECT_EQ(**e, make_entry(i, 1));
-    }
-  }
-  auto all = log.entries(1, n);
-  ASSERT_TRUE(all.has_value()) << all.error();
-  EXPECT_EQ(all->size(), n);
-}
 
 enum class Meanwhile {
   kReplace,              // replace() inside the segment being synced

@@ -14,6 +14,7 @@
 #include "strata/core/file.h"
 #include "strata/raft/file_log_store.h"
 #include "strata/raft/storage_engine.h"
+#include "strata/testing/log_suite_support.h"
 
 namespace strata::raft::file_test {
 
@@ -97,5 +98,23 @@ class ForwardingFs : public FileSystem {
  protected:
   FileSystem& base_ = FileSystem::posix();
 };
+
+// The log serves exactly the entries 1..n of term 1 (log_suite::make_entry), one by one and as
+// a range, and nothing after them.
+inline void expect_entries(FileLogStore& log, std::uint64_t n) {
+  ASSERT_EQ(log.last_index(), n);
+  for (std::uint64_t i = 1; i <= n + 2; ++i) {
+    auto e = log.entry(i);
+    ASSERT_TRUE(e.has_value()) << i << ": " << e.error();
+    ASSERT_EQ(e->has_value(), i <= n) << i;
+    if (i <= n) {
+      EXPECT_EQ(**e, testing::log_suite::make_entry(i, 1));
+    }
+  }
+  if (n == 0) return;
+  auto all = log.entries(1, n);
+  ASSERT_TRUE(all.has_value()) << all.error();
+  EXPECT_EQ(all->size(), n);
+}
 
 }  // namespace strata::raft::file_test
