@@ -331,6 +331,42 @@ TEST(FaultFileSystem, CreateDirsDurablySurvives) {
   EXPECT_FALSE(*create_dirs_durably(fs, dir.file("sub/deeper")));  // exists: nothing created
 }
 
+// sync_ancestors (core/file.h), what the identity marker and RocksDbStore's creation marker
+// call first: a directory another opener made and left without its parents' fsyncs (it failed
+// or died inside create_dirs_durably) is durable once it returns, with what is synced into it.
+TEST(FaultFileSystem, SyncAncestorsMakesALeftOverDirectoryDurable) {
+  for (bool synced : {false, true}) {
+    TempDir dir("faultfs");
+    FaultFileSystem fs;
+    ASSERT_TRUE(fs.create_dirs(dir.file("sub/deeper")).ok());  // no parent fsyncs
+    if (synced) {
+      ASSERT_TRUE(sync_ancestors(fs, dir.file("sub/deeper")).ok());
+    }
+    auto f = fs.open(dir.file("sub/deeper/x"), OpenMode::kReadWriteCreate);
+    ASSERT_TRUE(f.has_value());
+    ASSERT_TRUE((*f)->write_at(0, "data").ok());
+    ASSERT_TRUE((*f)->sync().ok());
+    ASSERT_TRUE(fs.sync_dir(dir.file("sub/deeper")).ok());
+    fs.crash(CrashMode::kDropUnsynced);
+    EXPECT_EQ(on_disk(dir.file("sub/deeper/x")), synced ? "data" : "<missing>") << synced;
+  }
+}
+
+// The parent's fsync must succeed; the outer ancestors' are best effort (one may be unreadable
+// to this user), so their failures are not reported.
+TEST(FaultFileSystem, SyncAncestorsFailsOnlyWhenTheParentFsyncFails) {
+  TempDir dir("faultfs");
+  FaultFileSystem fs;
+  ASSERT_TRUE(fs.create_dirs(dir.file("sub/deeper")).ok());
+  fs.fail_nth(FaultOp::kSyncDir, 1);  // the parent, sub
+  EXPECT_TRUE(sync_ancestors(fs, dir.file("sub/deeper")).is_io_error());
+  for (std::uint64_t n = 2; n <= 4; ++n) {  // dir, then dir's own parents
+    FaultFileSystem outer;
+    outer.fail_nth(FaultOp::kSyncDir, n);
+    EXPECT_TRUE(sync_ancestors(outer, dir.file("sub/deeper")).ok()) << n;
+  }
+}
+
 TEST(FaultFileSystem, HandlesDieAtCrash) {
   TempDir dir("faultfs");
   FaultFileSystem fs;

@@ -41,7 +41,29 @@ using test::wait_for;
 
 class CraftNode : public ::testing::TestWithParam<Storage> {
  protected:
+  // Starts nodes 1, 2 and 3 on 127.0.0.1 with KvMachines and waits for a leader.
+  void start_three() {
+    const auto peers = test::make_peers(3);
+    for (std::uint64_t id = 1; id <= 3; ++id) {
+      sms_.push_back(std::make_unique<KvMachine>());
+      auto n =
+          Node::start(test::options_for(id, peers, dir_.file("n" + std::to_string(id)), GetParam()),
+                      *sms_.back());
+      ASSERT_TRUE(n.has_value()) << n.error();
+      nodes_.push_back(std::move(*n));
+    }
+    ASSERT_TRUE(wait_for([&] {
+      for (auto& n : nodes_) {
+        if (n->role() == Role::kLeader) leader_ = n.get();
+      }
+      return leader_ != nullptr;
+    }));
+  }
+
   testing::TempDir dir_{"craft"};
+  std::vector<std::unique_ptr<KvMachine>> sms_;  // outlive nodes_ (declared first)
+  std::vector<std::unique_ptr<Node>> nodes_;
+  Node* leader_ = nullptr;
 };
 
 TEST_P(CraftNode, SingleNodeAppliesSnapshotsAndRestarts) {
@@ -79,23 +101,10 @@ TEST_P(CraftNode, SingleNodeAppliesSnapshotsAndRestarts) {
 }
 
 TEST_P(CraftNode, ThreeNodesReplicateAndFollowersNameTheLeader) {
-  const auto peers = test::make_peers(3);
-  std::vector<std::unique_ptr<KvMachine>> sms;
-  std::vector<std::unique_ptr<Node>> nodes;
-  for (std::uint64_t id = 1; id <= 3; ++id) {
-    sms.push_back(std::make_unique<KvMachine>());
-    auto n = Node::start(
-        test::options_for(id, peers, dir_.file("n" + std::to_string(id)), GetParam()), *sms.back());
-    ASSERT_TRUE(n.has_value()) << n.error();
-    nodes.push_back(std::move(*n));
-  }
-  Node* leader = nullptr;
-  ASSERT_TRUE(wait_for([&] {
-    for (auto& n : nodes) {
-      if (n->role() == Role::kLeader) leader = n.get();
-    }
-    return leader != nullptr;
-  }));
+  ASSERT_NO_FATAL_FAILURE(start_three());
+  auto& sms = sms_;
+  auto& nodes = nodes_;
+  Node* const leader = leader_;
   for (int i = 0; i < 100; ++i) {
     auto r = leader->apply(test::kv_cmd("key" + std::to_string(i), "v" + std::to_string(i))).get();
     ASSERT_TRUE(r.has_value()) << r.error();
@@ -289,23 +298,9 @@ TEST_P(CraftNode, ApplyWithCallbackReissuedDuringStopGetsShutdown) {
 
 // A follower's callback gets the not-leader refusal with the leader's id.
 TEST_P(CraftNode, ApplyWithCallbackOnAFollowerIsRefused) {
-  const auto peers = test::make_peers(3);
-  std::vector<std::unique_ptr<KvMachine>> sms;
-  std::vector<std::unique_ptr<Node>> nodes;
-  for (std::uint64_t id = 1; id <= 3; ++id) {
-    sms.push_back(std::make_unique<KvMachine>());
-    auto n = Node::start(
-        test::options_for(id, peers, dir_.file("n" + std::to_string(id)), GetParam()), *sms.back());
-    ASSERT_TRUE(n.has_value()) << n.error();
-    nodes.push_back(std::move(*n));
-  }
-  Node* leader = nullptr;
-  ASSERT_TRUE(wait_for([&] {
-    for (auto& n : nodes) {
-      if (n->role() == Role::kLeader) leader = n.get();
-    }
-    return leader != nullptr;
-  }));
+  ASSERT_NO_FATAL_FAILURE(start_three());
+  auto& nodes = nodes_;
+  Node* const leader = leader_;
   ASSERT_TRUE(leader->apply(test::kv_cmd("a", "1")).get().has_value());
   for (auto& n : nodes) {
     if (n.get() == leader) continue;
