@@ -73,7 +73,24 @@ StorageEngine StorageEngine::memory() {
 Status StorageEngine::reconcile_with_snapshot(bool read_only) {
   STRATA_ASSIGN_OR_RETURN(std::optional<std::unique_ptr<SnapshotReader>> reader,
                           snapshots_->open_newest(&report_.snapshots));
-  if (!reader) return Status();
+  // What a snapshot the log starts after was lost to: damage (skipped) or nothing on disk.
+  auto lost = [&] {
+    return report_.snapshots.skipped.empty()
+               ? std::string()
+               : " (a newer snapshot is damaged: " +
+                     report_.snapshots.skipped.front().status.to_string() + ")";
+  };
+  if (!reader) {
+    // No valid snapshot. A log purged without any snapshot is the application's choice (its
+    // state may live elsewhere), but when snapshots were there and all are damaged, the entries
+    // before the log's first index were in them: missing.
+    const std::uint64_t first = log_->first_index();
+    if (first > 1 && !report_.snapshots.skipped.empty()) {
+      return Status::corruption("StorageEngine: the log starts at index " + std::to_string(first) +
+                                " but no valid snapshot covers the entries before it" + lost());
+    }
+    return Status();
+  }
   const std::uint64_t index = (*reader)->meta().index;
   const std::uint64_t term = (*reader)->meta().term;
   report_.snapshot_index = index;
@@ -84,13 +101,9 @@ Status StorageEngine::reconcile_with_snapshot(bool read_only) {
   bool continues = false;
   if (last >= index) {
     if (index + 1 < first) {
-      return Status::corruption(
-          "StorageEngine: the log starts at index " + std::to_string(first) +
-          " but the newest valid snapshot covers only up to " + std::to_string(index) +
-          (report_.snapshots.skipped.empty()
-               ? std::string()
-               : " (a newer snapshot is damaged: " +
-                     report_.snapshots.skipped.front().status.to_string() + ")"));
+      return Status::corruption("StorageEngine: the log starts at index " + std::to_string(first) +
+                                " but the newest valid snapshot covers only up to " +
+                                std::to_string(index) + lost());
     }
     STRATA_ASSIGN_OR_RETURN(const std::optional<std::uint64_t> t, log_->term(index));
     continues = t.has_value() && *t == term;

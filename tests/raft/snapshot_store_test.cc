@@ -4,6 +4,7 @@
 #include "strata/raft/snapshot_store.h"
 
 #include <chrono>
+#include <cstdio>
 #include <random>
 #include <string>
 
@@ -347,6 +348,48 @@ TEST(StorageEngineSnapshots, LogStartingPastTheNewestValidSnapshotIsCorruption) 
   ASSERT_FALSE(e.has_value());
   EXPECT_TRUE(e.error().is_corruption()) << e.error();
   EXPECT_NE(e.error().message().find("damaged"), std::string::npos) << e.error();
+}
+
+// With its only snapshot damaged, a log that starts past index 1 is missing the entries before
+// it: open fails with corruption naming the snapshot (it used to open, serving a log that starts
+// at 26 with no snapshot; found by a helper's review). The same log with the snapshot removed
+// opens, as a log purged without snapshots does (StorageEngine.ACommitWithinTheLogOpens).
+TEST(StorageEngineSnapshots, LogStartingPastIndexOneWithItsOnlySnapshotDamagedIsCorruption) {
+  for (bool damaged : {true, false}) {
+    SCOPED_TRACE(damaged ? "snapshot damaged" : "snapshot removed");
+    testing::TempDir dir("engine");
+    {
+      auto e = StorageEngine::open_file(dir.file("node"));
+      ASSERT_TRUE(e.has_value());
+      ASSERT_TRUE(e->meta().save(HardState{2, std::nullopt, 0}).ok());
+      ASSERT_TRUE(e->log().append(entries_from(1, 20, 1)).ok());
+      ASSERT_TRUE(e->log().sync().ok());
+      ASSERT_TRUE(e->install_snapshot(meta_for(25, 2), "snap").ok());
+      ASSERT_TRUE(e->log().append(entries_from(26, 30, 2)).ok());
+      ASSERT_TRUE(e->log().sync().ok());
+    }
+    const std::string snap = FileSnapshotStore::snapshot_path(dir.file("node/snap"), 25, 2);
+    if (damaged) {
+      file_test::flip_bit(snap, FileSnapshotStore::kHeaderSize + 2);
+    } else {
+      ASSERT_EQ(std::remove(snap.c_str()), 0);
+    }
+    for (bool read_only : {false, true}) {
+      FileEngineOptions o;
+      o.read_only = read_only;
+      auto e = StorageEngine::open_file(dir.file("node"), o);
+      if (!damaged) {
+        ASSERT_TRUE(e.has_value()) << e.error();
+        EXPECT_EQ(e->log().first_index(), 26u);
+        continue;
+      }
+      ASSERT_FALSE(e.has_value()) << "log [" << e->log().first_index() << ", "
+                                  << e->log().last_index() << "]";
+      EXPECT_TRUE(e.error().is_corruption()) << e.error();
+      EXPECT_NE(e.error().message().find("starts at index 26"), std::string::npos) << e.error();
+      EXPECT_NE(e.error().message().find("damaged"), std::string::npos) << e.error();
+    }
+  }
 }
 
 TEST(StorageEngineSnapshots, MemoryEngineInstalls) {

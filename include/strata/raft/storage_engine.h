@@ -24,8 +24,11 @@
 // reset without the snapshot it was reset for.
 //
 // open_file() also checks that the log continues the newest valid snapshot: a log whose first
-// index is past snapshot index + 1 is corruption (entries in between would be missing). A
-// damaged snapshot is skipped (SnapshotLoadReport in open_report()), never returned. Then it
+// index is past snapshot index + 1 is corruption (entries in between would be missing), and so
+// is a log that starts past index 1 when every snapshot on disk is damaged. (A log purged
+// without any snapshot opens: the application may keep its state elsewhere; so a snapshot
+// file removed by hand cannot be told from one that never was.) A damaged snapshot is skipped
+// (SnapshotLoadReport in open_report()), never returned, and named in that error. Then it
 // checks the log against the hard state (check_hard_state): synced state never goes backwards
 // silently.
 //
