@@ -2,8 +2,11 @@
 // directory helpers built on the interface.
 #include "strata/core/file.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <limits>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace strata {
@@ -34,6 +37,40 @@ std::string parent_dir(const std::string& path) {
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return p.substr(0, slash);
+}
+
+namespace {
+
+// `path` made absolute, through symlinks as far as it exists, "." and ".." removed; the
+// lexical form when the file system cannot say.
+std::filesystem::path resolved(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+  if (ec) return std::filesystem::path(path).lexically_normal();
+  std::filesystem::path p = std::filesystem::weakly_canonical(absolute, ec);
+  if (ec) p = absolute.lexically_normal();
+  if (!p.has_filename() && p.has_parent_path() && p != p.root_path()) p = p.parent_path();
+  return p;
+}
+
+}  // namespace
+
+Result<CheckpointPaths> checkpoint_paths(const std::string& source, const std::string& dest,
+                                         std::string_view tmp_suffix) {
+  std::string d = dest;
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  if (d.empty()) return Status::invalid_argument("empty checkpoint directory");
+  const std::filesystem::path src = resolved(source), dst = resolved(d);
+  const auto [s_end, d_end] = std::mismatch(src.begin(), src.end(), dst.begin(), dst.end());
+  if (s_end == src.end()) {
+    return Status::invalid_argument("the checkpoint directory " + dest + " is " +
+                                    (d_end == dst.end() ? "the source " : "inside the source ") +
+                                    source + ": put it beside or outside the source");
+  }
+  CheckpointPaths out;
+  out.tmp = d + std::string(tmp_suffix);
+  out.dest = std::move(d);
+  return out;
 }
 
 Result<bool> create_dirs_durably(FileSystem& fs, const std::string& dir) {

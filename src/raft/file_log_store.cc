@@ -615,10 +615,13 @@ std::string FileLogStore::segment_path(const std::string& dir, std::uint64_t fir
   return dir + "/" + format::segment_file_name(first_index);
 }
 
-Status FileLogStoreImpl::do_checkpoint(const std::string& dir) {
-  const std::string where = "file log checkpoint to " + dir;
+Status FileLogStoreImpl::do_checkpoint(const std::string& target) {
+  const std::string where = "file log checkpoint to " + target;
   FileSystem& fs = files_.fs();
-  const std::string tmp = dir + ".checkpoint-tmp";
+  auto paths = checkpoint_paths(files_.dir(), target, ".checkpoint-tmp");
+  if (!paths) return paths.error().with_context(where);
+  const std::string& dir = paths->dest;
+  const std::string& tmp = paths->tmp;
   for (const std::string& p : {dir, tmp}) {
     STRATA_ASSIGN_OR_RETURN(const bool taken, fs.exists(p));
     if (taken) return Status::invalid_argument(where + ": " + p + " exists");

@@ -543,6 +543,9 @@ Status Database::checkpoint(const fs::path& dir) {
 
 Status create_checkpoint(::rocksdb::DB* db, const fs::path& dir, std::uint64_t log_size_for_flush) {
   if (dir.empty()) return Status::invalid_argument("empty checkpoint directory");
+  // Not inside the database's directory (RocksDB would build it there; the copy would then be
+  // part of the source's directory, and of every copy made of that).
+  STRATA_RETURN_IF_ERROR(checkpoint_paths(db->GetName(), dir.string(), ".tmp").status());
   std::error_code ec;
   const fs::file_status st = fs::symlink_status(dir, ec);
   if (st.type() != fs::file_type::not_found) {

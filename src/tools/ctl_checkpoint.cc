@@ -66,7 +66,9 @@ void add_checkpoint_command(CLI::App& app, int& exit_code,
       "opening DEST restores it. Kinds: " +
           names);
   cmd->add_option("source", a->source, "The store's directory")->required();
-  cmd->add_option("dest", a->dest, "Where the checkpoint goes (must not exist)")->required();
+  cmd->add_option("dest", a->dest,
+                  "Where the checkpoint goes (must not exist, nor be inside SOURCE)")
+      ->required();
   cmd->add_option("--kind", a->kind,
                   "The kind of store (default: recognized from SOURCE): " + names);
   cmd->callback([&exit_code, a, kinds] {
@@ -118,21 +120,23 @@ int print_metrics(const metrics::Snapshot& snapshot, const metrics::Labels& labe
 int build_then_publish(const std::string& source, const std::string& dest, std::string_view what,
                        const std::function<Status(const std::string& tmp)>& build) {
   FileSystem& fs = FileSystem::posix();
-  const std::string tmp = dest + ".strata-ctl-tmp";
+  const Result<CheckpointPaths> paths = checkpoint_paths(source, dest, ".strata-ctl-tmp");
+  const std::string tmp = paths ? paths->tmp : std::string();
   auto fail = [&](const Status& s) {
     std::cerr << "strata-ctl: checkpoint of " << what << " " << source
               << " failed: " << s.to_string() << "\n";
     if (fs.exists(tmp).value_or(false)) std::cerr << "  (partial copy left in " << tmp << ")\n";
     return s.is_invalid_argument() || s.is_not_supported() ? 2 : 1;
   };
+  if (!paths) return fail(paths.error());
   if (fs.exists(tmp).value_or(true)) {
     return fail(Status::invalid_argument(tmp + " exists (an interrupted checkpoint?): remove it"));
   }
   if (Status s = build(tmp); !s.ok()) return fail(s);
   // build() made tmp durable (the stores sync what they write and their directories); the
   // rename and dest's entry need the parent synced.
-  if (Status s = fs.rename(tmp, dest); !s.ok()) return fail(s);
-  if (Status s = fs.sync_dir(parent_dir(dest)); !s.ok()) return fail(s);
+  if (Status s = fs.rename(tmp, paths->dest); !s.ok()) return fail(s);
+  if (Status s = fs.sync_dir(parent_dir(paths->dest)); !s.ok()) return fail(s);
   std::cerr << "checkpoint of " << what << " " << source << " written to " << dest << "\n";
   return 0;
 }

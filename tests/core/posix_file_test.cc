@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -178,6 +179,44 @@ TEST(PosixFileSystem, LockHeldByAnotherProcessIsBusy) {
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(CheckpointPaths, StripsTrailingSlashesAndNamesTheTemporaryBesideTheDestination) {
+  TempDir dir("cp-paths");
+  auto p = checkpoint_paths(dir.file("src"), dir.file("backups/cp") + "//", ".tmp");
+  ASSERT_TRUE(p.has_value()) << p.error();
+  EXPECT_EQ(p->dest, dir.file("backups/cp"));
+  EXPECT_EQ(p->tmp, dir.file("backups/cp.tmp"));
+  EXPECT_EQ(parent_dir(p->tmp), parent_dir(p->dest));
+  // A sibling whose name starts with the source's is not inside it.
+  EXPECT_TRUE(checkpoint_paths(dir.file("src"), dir.file("src-cp"), ".tmp").has_value());
+  EXPECT_TRUE(checkpoint_paths(dir.file("src"), dir.file("src.cp/x"), ".tmp").has_value());
+  EXPECT_TRUE(checkpoint_paths(dir.file("src"), "", ".tmp").error().is_invalid_argument());
+}
+
+TEST(CheckpointPaths, TheSourceOrAPathInsideItIsRefusedHoweverItIsSpelled) {
+  TempDir dir("cp-paths");
+  ASSERT_TRUE(std::filesystem::create_directories(dir.file("src/sub")));
+  std::filesystem::create_directory_symlink(dir.file("src"), dir.file("link"));
+  const std::string src = dir.file("src");
+  for (const std::string& dest :
+       {src, src + "/", src + "/cp", src + "/sub/cp/", src + "/./cp", dir.file("x/../src/cp"),
+        dir.file("link/cp"), dir.file("link") + "/", src + "/sub/../cp"}) {
+    auto p = checkpoint_paths(src, dest, ".tmp");
+    ASSERT_FALSE(p.has_value()) << dest;
+    EXPECT_TRUE(p.error().is_invalid_argument()) << p.error();
+  }
+  // The source named through the link or with a trailing slash is the same directory.
+  EXPECT_FALSE(checkpoint_paths(dir.file("link"), src + "/cp", ".tmp").has_value());
+  EXPECT_FALSE(checkpoint_paths(src + "/", src + "/cp", ".tmp").has_value());
+  // A relative destination is resolved against the working directory.
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(src);
+  const bool inside = checkpoint_paths(src, "cp", ".tmp").has_value();
+  const bool beside = checkpoint_paths(src, "../cp", ".tmp").has_value();
+  std::filesystem::current_path(cwd);
+  EXPECT_FALSE(inside);
+  EXPECT_TRUE(beside);
 }
 
 }  // namespace

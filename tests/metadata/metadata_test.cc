@@ -1317,5 +1317,39 @@ TEST(MetadataCheckpoint, CopyHoldsTheStateAsOfTheCallInBothFiles) {
   EXPECT_TRUE(md->checkpoint(dir.file("cp")).is_invalid_argument());  // it exists
 }
 
+TEST(MetadataCheckpoint, ADestinationInsideTheStoreIsRefusedAndATrailingSlashIsIgnored) {
+  TempDir dir("md-cp");
+  {
+    auto md = U64Metadata::open(dir.file("md"));
+    ASSERT_TRUE(md.has_value()) << md.error();
+    ASSERT_TRUE(md->put(1, "one"));
+    for (const std::string& inside : {dir.file("md/backup"), dir.file("md/./x/")}) {
+      const Status s = md->checkpoint(inside);
+      EXPECT_TRUE(s.is_invalid_argument()) << s;
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir.file("md/backup")));
+    EXPECT_FALSE(std::filesystem::exists(dir.file("md/backup.checkpoint-tmp")));
+    // The temporary is built beside the destination, not inside it.
+    ASSERT_TRUE(md->checkpoint(dir.file("cp") + "/").ok());
+    EXPECT_FALSE(std::filesystem::exists(dir.file("cp.checkpoint-tmp")));
+    EXPECT_FALSE(std::filesystem::exists(dir.file("cp/.checkpoint-tmp")));
+  }
+  auto reopened = U64Metadata::open(dir.file("md"));  // the source still opens
+  ASSERT_TRUE(reopened.has_value()) << reopened.error();
+  auto copy = U64Metadata::open(dir.file("cp"));
+  ASSERT_TRUE(copy.has_value()) << copy.error();
+  EXPECT_EQ(*copy->get(1), "one");
+  // A read-only store copies the image it read.
+  MetadataOptions ro;
+  ro.read_only = true;
+  auto reader = U64Metadata::open(dir.file("cp"), ro);
+  ASSERT_TRUE(reader.has_value()) << reader.error();
+  const Status s = reader->checkpoint(dir.file("cp2"));
+  ASSERT_TRUE(s.ok()) << s;
+  auto copy2 = U64Metadata::open(dir.file("cp2"));
+  ASSERT_TRUE(copy2.has_value()) << copy2.error();
+  EXPECT_EQ(*copy2->get(1), "one");
+}
+
 }  // namespace
 }  // namespace strata

@@ -964,5 +964,30 @@ TEST(FileLogCheckpoint, AnExistingDestinationOrAMemoryLogIsRefused) {
   EXPECT_TRUE(log->checkpoint(dir.file("late")).is_shutdown());
 }
 
+TEST(FileLogCheckpoint, ADestinationInsideTheLogIsRefusedAndATrailingSlashIsIgnored) {
+  TempDir dir("file-log-cp");
+  {
+    auto log = open_log(dir.file("log"));
+    ASSERT_NE(log, nullptr);
+    ASSERT_TRUE(log->append(make_entries(1, 3, 1)).ok());
+    for (const std::string& inside : {dir.file("log/backup"), dir.file("log/purge/../x/")}) {
+      const Status s = log->checkpoint(inside);
+      EXPECT_TRUE(s.is_invalid_argument()) << s;
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir.file("log/backup")));
+    EXPECT_FALSE(std::filesystem::exists(dir.file("log/backup.checkpoint-tmp")));
+    ASSERT_TRUE(log->checkpoint(dir.file("cp") + "//").ok());
+    EXPECT_FALSE(std::filesystem::exists(dir.file("cp.checkpoint-tmp")));
+    EXPECT_FALSE(std::filesystem::exists(dir.file("cp/.checkpoint-tmp")));
+    ASSERT_TRUE(log->close().ok());
+  }
+  auto reopened = open_log(dir.file("log"));  // the source still opens
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->last_index(), 3u);
+  auto copy = open_log(dir.file("cp"));
+  ASSERT_NE(copy, nullptr);
+  EXPECT_EQ(copy->last_index(), 3u);
+}
+
 }  // namespace
 }  // namespace strata::raft

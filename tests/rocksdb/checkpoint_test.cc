@@ -86,6 +86,17 @@ TEST(RocksDbCheckpoint, BadDestinationsAreClearErrors) {
   std::ofstream(dir.path() / "file") << "x";
   const Status under_file = s->checkpoint(dir.path() / "file" / "cp");
   EXPECT_FALSE(under_file.ok());
+  // Inside the database's directory, however spelled: refused, nothing made there.
+  for (const fs::path& inside : {dir.path() / "db" / "cp", dir.path() / "x" / ".." / "db" / "cp"}) {
+    const Status in_db = s->checkpoint(inside);
+    EXPECT_TRUE(in_db.is_invalid_argument()) << in_db;
+  }
+  EXPECT_FALSE(fs::exists(dir.path() / "db" / "cp"));
+  EXPECT_FALSE(fs::exists(dir.path() / "db" / "cp.tmp"));
+  // A trailing slash names the same directory.
+  const Status slash = s->checkpoint((dir.path() / "slash").string() + "/");
+  EXPECT_TRUE(slash.ok()) << slash;
+  EXPECT_TRUE(fs::exists(dir.path() / "slash" / "CURRENT"));
   // Missing parents are created.
   EXPECT_TRUE(s->checkpoint(dir.path() / "a" / "b" / "cp").ok());
   ASSERT_TRUE(s->close().ok());

@@ -138,5 +138,29 @@ TEST(StrataCtlCheckpoint, ADamagedSourceOrALeftoverTemporaryLeavesNoDestination)
   EXPECT_FALSE(fs::exists(dir.file("cp2.strata-ctl-tmp")));
 }
 
+TEST(StrataCtlCheckpoint, ADestinationInsideTheSourceIsRefusedAndATrailingSlashIsIgnored) {
+  strata::testing::TempDir dir("ctl-cp");
+  {
+    auto md = Metadata<std::uint64_t>::open(dir.file("md"));
+    ASSERT_TRUE(md.has_value()) << md.error();
+    ASSERT_TRUE(md->put(1, "one"));
+    ASSERT_TRUE(md->sync().ok());
+  }
+  CtlRun inside = run_ctl("checkpoint " + quote(dir.file("md")) + " " + quote(dir.file("md/cp")));
+  EXPECT_EQ(inside.exit_code, 2) << inside.out;
+  EXPECT_NE(inside.out.find("inside the source"), std::string::npos) << inside.out;
+  EXPECT_FALSE(fs::exists(dir.file("md/cp")));
+  EXPECT_FALSE(fs::exists(dir.file("md/cp.strata-ctl-tmp")));
+  CtlRun slash = run_ctl("checkpoint " + quote(dir.file("md")) + " " + quote(dir.file("cp") + "/"));
+  ASSERT_EQ(slash.exit_code, 0) << slash.out;
+  EXPECT_FALSE(fs::exists(dir.file("cp.strata-ctl-tmp")));
+  EXPECT_FALSE(fs::exists(dir.file("cp/.strata-ctl-tmp")));
+  auto source = Metadata<std::uint64_t>::open(dir.file("md"));  // still opens
+  ASSERT_TRUE(source.has_value()) << source.error();
+  auto copy = Metadata<std::uint64_t>::open(dir.file("cp"));
+  ASSERT_TRUE(copy.has_value()) << copy.error();
+  EXPECT_EQ(*copy->get(1), "one");
+}
+
 }  // namespace
 }  // namespace strata::tools

@@ -98,6 +98,18 @@ class FileSystem {
 // `path` are ignored).
 std::string parent_dir(const std::string& path);
 
+// Where a checkpoint of the directory `source` goes: `dest` without trailing slashes, and the
+// temporary sibling `<dest><tmp_suffix>` it is built in before the rename to `dest`. Errors:
+// invalid_argument when `dest` is empty, or is `source` or a path inside it (compared after
+// resolving both through symlinks, "." and ".."): a copy inside the source is a directory the
+// source does not own, and its next open would refuse it.
+struct CheckpointPaths {
+  std::string dest;
+  std::string tmp;
+};
+Result<CheckpointPaths> checkpoint_paths(const std::string& source, const std::string& dest,
+                                         std::string_view tmp_suffix);
+
 // Creates `dir` and its missing parents so that they survive a power cut: after each
 // directory is created, its parent is fsynced (outermost first), because a new directory's
 // entry in its parent is lost unless the parent is synced. Returns whether anything was

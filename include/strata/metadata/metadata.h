@@ -153,15 +153,19 @@ class Metadata {
     return Status();
   }
   // sync(), then a new store holding the same entries is written to `dir`, which must not
-  // exist: both of its files hold the image (built under `<dir>.checkpoint-tmp`, renamed
-  // into place, dir's parent synced), so `dir` exists only complete and survives the loss of
-  // either file. Restoring is opening `dir`; the copy's version restarts at 2. Errors: the
-  // sync's; invalid_argument (`dir` or the temporary exists); io_error.
-  Status checkpoint(const std::string& dir) {
-    STRATA_RETURN_IF_ERROR(sync());
+  // exist and must not be this store's directory or inside it (trailing slashes are ignored;
+  // see checkpoint_paths in strata/core/file.h): both of its files hold the image (built
+  // under `<dir>.checkpoint-tmp`, renamed into place, dir's parent synced), so `dir` exists
+  // only complete and survives the loss of either file. Restoring is opening `dir`; the
+  // copy's version restarts at 2. A read-only store copies the image its open read (no
+  // sync). Errors: the sync's; invalid_argument (`dir` or the temporary exists, or `dir` is
+  // inside the store); io_error.
+  Status checkpoint(const std::string& target) {
+    STRATA_ASSIGN_OR_RETURN(const CheckpointPaths paths,
+                            checkpoint_paths(dir(), target, ".checkpoint-tmp"));
+    if (!options_.read_only) STRATA_RETURN_IF_ERROR(sync());
     FileSystem& fs = core_.fs();
-    const std::string tmp = dir + ".checkpoint-tmp";
-    for (const std::string& p : {dir, tmp}) {
+    for (const std::string& p : {paths.dest, paths.tmp}) {
       STRATA_ASSIGN_OR_RETURN(const bool taken, fs.exists(p));
       if (taken) return Status::invalid_argument("metadata checkpoint: " + p + " exists");
     }
@@ -171,14 +175,14 @@ class Metadata {
       o.read_only = false;
       o.create_if_missing = true;
       o.recover_empty = false;
-      STRATA_ASSIGN_OR_RETURN(Metadata copy, open(tmp, o));
+      STRATA_ASSIGN_OR_RETURN(Metadata copy, open(paths.tmp, o));
       for (const auto& [key, entry] : map_) {
         STRATA_RETURN_IF_ERROR(copy.put(key, entry.value).status());
       }
       STRATA_RETURN_IF_ERROR(copy.sync_both());
     }  // the copy's LOCK is released before the rename
-    STRATA_RETURN_IF_ERROR(fs.rename(tmp, dir));
-    return fs.sync_dir(parent_dir(dir));
+    STRATA_RETURN_IF_ERROR(fs.rename(paths.tmp, paths.dest));
+    return fs.sync_dir(parent_dir(paths.dest));
   }
 
   // put() then sync(); the previous value on success.

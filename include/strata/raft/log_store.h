@@ -141,14 +141,16 @@ class LogStore {
   // (see the file comment). A second close() returns OK.
   [[nodiscard]] Status close();
 
-  // Writes a consistent, openable copy of the log to `dir`, which must not exist: the
+  // Writes a consistent, openable copy of the log to `dir`, which must not exist and must not
+  // be inside the log's directory (trailing slashes are ignored; checkpoint_paths in
+  // strata/core/file.h): the
   // boundary (with its term) and every entry as of one moment, all synced, built under
   // `<dir>.checkpoint-tmp` and renamed into place with dir's parent synced, so `dir` exists
   // only complete. Entries the log holds are synced in the log too. Writers wait for the
   // copy; reads go on. Restoring is opening `dir` with the backend's open. Errors:
   // not_supported (a backend without checkpoints: the memory log; the RocksDB log's is
   // RocksDbStore::checkpoint of its database), invalid_argument (`dir` or the temporary
-  // exists), the I/O error (the log itself stays usable).
+  // exists, or `dir` is inside the log), the I/O error (the log itself stays usable).
   [[nodiscard]] Status checkpoint(const std::string& dir);
 
   // What append() alone guarantees; see AppendDurability.

@@ -267,7 +267,8 @@ class RocksDbStore : public detail::RocksDbReads<RocksDbStore<Space>, Space> {
   // and the live WAL are copied; everything is synced, the directory is renamed into place
   // and its parent synced, so the checkpoint survives power loss once this returns OK.
   // Commits may run concurrently: each is in the checkpoint entirely or not at all.
-  // Errors: invalid_argument when `dir` exists (or is empty), io_error, shutdown.
+  // Errors: invalid_argument when `dir` exists, is empty or is inside the database's
+  // directory, io_error, shutdown.
   Status checkpoint(const std::filesystem::path& dir) {
     if (!is_open()) return closed();
     return db_->checkpoint(dir);
