@@ -21,6 +21,10 @@ class FileMetaStoreImpl final : public FileMetaStore {
 
   Status save(const HardState& state) override {
     std::lock_guard lock(mu_);
+    // A store that refuses writes says so even for the state it holds: after a failed save the
+    // files may hold that newer state (a part of it written), so an OK would not be the truth;
+    // a read-only store saves nothing.
+    if (!md_.error().ok()) return md_.error();
     if (state_ == state) return Status();
     auto r = md_.put(kHardStateKey, format::encode_hard_state(state));
     if (!r) return r.error();

@@ -11,12 +11,15 @@
 #include "gtest/gtest.h"
 #include "strata/metadata/metadata.h"
 #include "strata/raft/storage_engine.h"
+#include "strata/testing/fault_fs.h"
 #include "strata/testing/metrics_check.h"
 #include "strata/testing/temp_dir.h"
 
 namespace strata::raft {
 namespace {
 
+using testing::FaultFileSystem;
+using testing::FaultOp;
 using testing::TempDir;
 
 TEST(FileMetaStore, FreshStoreLoadsNothing) {
@@ -99,6 +102,34 @@ TEST(FileMetaStore, APossiblyLostNewerStateIsCorruptionByDefault) {
   auto m = FileMetaStore::open(dir.file("meta"), o);
   ASSERT_TRUE(m.has_value()) << m.error();
   EXPECT_EQ(**(*m)->load(), (HardState{5, 1, 10}));
+}
+
+// After a failed save the store refuses every save, the state it already holds included (an
+// OK would claim what the half-written files may contradict); a read-only store likewise.
+TEST(FileMetaStore, AfterAFailedSaveEverySaveFailsAndLoadKeepsTheSyncedState) {
+  TempDir dir("raft-meta");
+  FaultFileSystem fs;
+  FileMetaOptions o;
+  o.fs = &fs;
+  auto m = FileMetaStore::open(dir.file("meta"), o);
+  ASSERT_TRUE(m.has_value()) << m.error();
+  ASSERT_TRUE((*m)->save(HardState{3, 1, 9}).ok());
+  fs.fail_nth(FaultOp::kSync, 1);
+  EXPECT_TRUE((*m)->save(HardState{4, 2, 9}).is_io_error());
+  const Status same = (*m)->save(HardState{3, 1, 9});
+  EXPECT_TRUE(same.is_io_error()) << same;
+  EXPECT_TRUE((*m)->save(HardState{5, 2, 9}).is_io_error());
+  auto hs = (*m)->load();
+  ASSERT_TRUE(hs.has_value());
+  EXPECT_EQ(*hs, (HardState{3, 1, 9}));
+  m->reset();
+  FileMetaOptions ro;
+  ro.read_only = true;
+  auto reader = FileMetaStore::open(dir.file("meta"), ro);
+  ASSERT_TRUE(reader.has_value()) << reader.error();
+  auto held = (*reader)->load();
+  ASSERT_TRUE(held.has_value() && held->has_value());
+  EXPECT_TRUE((*reader)->save(**held).is_not_supported());
 }
 
 TEST(StorageEngine, OpenFileLaysOutLogAndMeta) {
