@@ -2,15 +2,15 @@
 #include "strata/core/identity.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 namespace strata {
 namespace {
 
-constexpr int kMarkerVersion = 1;
+constexpr std::uint64_t kMarkerVersion = 1;
 constexpr std::string_view kMarkerTemp = "STRATA.tmp";
 
 bool is_rocksdb_file(std::string_view n) {
@@ -30,17 +30,34 @@ std::string join(const std::vector<std::string>& names) {
 
 struct Marker {
   std::string component;
-  int version = 0;
+  std::uint64_t version = 0;  // saturated: a number too large to hold is a newer strata's
 };
 
-// Parses "strata <component> <version>\n"; nullopt when it is something else.
-std::optional<Marker> parse_marker(const std::string& text) {
-  std::istringstream in(text);
-  std::string word;
+// Parses "strata <component> <version>\n" exactly: single spaces, a component of lower-case
+// letters, digits and '-', a version of decimal digits >= 1, nothing after the line (its
+// newline may be missing). nullopt when it is anything else.
+std::optional<Marker> parse_marker(std::string_view text) {
+  constexpr std::string_view kPrefix = "strata ";
+  if (!text.starts_with(kPrefix)) return std::nullopt;
+  text.remove_prefix(kPrefix.size());
+  if (text.ends_with('\n')) text.remove_suffix(1);
+  const std::size_t space = text.find(' ');
+  if (space == 0 || space == std::string_view::npos) return std::nullopt;
   Marker m;
-  if (!(in >> word) || word != "strata" || !(in >> m.component) || !(in >> m.version)) {
+  m.component = std::string(text.substr(0, space));
+  if (!std::all_of(m.component.begin(), m.component.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+      })) {
     return std::nullopt;
   }
+  const std::string_view digits = text.substr(space + 1);
+  if (digits.empty()) return std::nullopt;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const auto d = static_cast<std::uint64_t>(c - '0');
+    m.version = m.version > (UINT64_MAX - d) / 10 ? UINT64_MAX : m.version * 10 + d;
+  }
+  if (m.version == 0) return std::nullopt;
   return m;
 }
 

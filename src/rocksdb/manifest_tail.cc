@@ -26,6 +26,10 @@ constexpr std::uint64_t kMaxManifestBytes = std::uint64_t{256} << 20;
 
 enum RecordType : unsigned char { kZero = 0, kFull = 1, kFirst = 2, kMiddle = 3, kLast = 4 };
 
+std::uint32_t mask(std::uint32_t crc) {  // util/crc32c.h: Mask
+  return ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
+}
+
 std::uint32_t unmask(std::uint32_t masked) {  // util/crc32c.h: Unmask
   const std::uint32_t rot = masked - 0xa282ead8u;
   return (rot >> 17) | (rot << 15);
@@ -37,18 +41,61 @@ std::uint32_t load_le32(const char* p) {
          std::uint32_t{u[3]} << 24;
 }
 
-// Whether [begin, end), split at sector boundaries, has a piece that is all zeros.
-bool has_zeroed_piece(const std::string& data, std::uint64_t begin, std::uint64_t end) {
-  for (std::uint64_t at = begin; at < end;) {
-    const std::uint64_t piece_end = std::min(end, (at / kSector + 1) * kSector);
-    if (std::all_of(data.begin() + static_cast<std::ptrdiff_t>(at),
-                    data.begin() + static_cast<std::ptrdiff_t>(piece_end),
-                    [](char c) { return c == 0; })) {
-      return true;
-    }
-    at = piece_end;
+// Whether the bytes from `at` to its sector's end (or the end of the file) are all zero: what
+// a sector that never reached the disk reads as from the first byte not synced before it.
+bool reads_unwritten(const std::string& data, std::uint64_t at) {
+  const std::uint64_t to = std::min<std::uint64_t>((at / kSector + 1) * kSector, data.size());
+  return std::all_of(data.begin() + static_cast<std::ptrdiff_t>(at),
+                     data.begin() + static_cast<std::ptrdiff_t>(to), [](char c) { return c == 0; });
+}
+
+// How a record is damaged.
+enum class Damage {
+  kChecksum,        // the header is well formed, its checksum disagrees; damage_end: its end
+  kTooLong,         // its length runs past its block; damage_end: the block's end
+  kZeroInFragment,  // a zero header inside a fragmented record; damage_end: the header's end
+};
+
+// Whether sectors that never reached the disk explain the damage to the record at
+// [pos, damage_end). An unwritten sector reads as it was at the last sync: zeros from the first
+// byte not yet synced (this record's or an earlier unsynced one's) to the sector's end, or to the
+// end of the file. A sector that did land holds the bytes as written. So:
+// - a piece of the record (its bytes in one 512-B sector) may be unwritten only when it is zero
+//   up to the sector's end or the end of the file. A synced record whose last byte is a 0 at a
+//   sector's start, with the next record's bytes after it in that sector, was written.
+// - kTooLong is never a tear: a length that landed is the one written, and zeros only shorten it.
+// - kZeroInFragment is a tear only when the piece holding the type byte was not written (the
+//   writer never writes type 0).
+// - kChecksum: some piece was not written. When that piece is only the first 1-3 bytes of the
+//   checksum (the record starts at a sector's end), the rest landed: the checksum bytes that did
+//   must agree with the payload, or the damage is elsewhere and is corruption.
+// A damaged last record whose bytes in its last sector are zero up to the end of the file, or
+// whose first 1-3 bytes are zero with the rest agreeing, cannot be told from a tear; it is cut.
+// (An undamaged record's header that reads as unwritten is a tear too: see the caller.)
+bool looks_torn(const std::string& data, std::uint64_t pos, std::uint64_t damage_end,
+                Damage damage) {
+  if (damage == Damage::kTooLong) return false;
+  auto unwritten = [&](std::uint64_t at) { return reads_unwritten(data, at); };
+  auto piece_start = [&](std::uint64_t at) { return std::max(pos, at / kSector * kSector); };
+  if (damage == Damage::kZeroInFragment) return unwritten(piece_start(pos + 6));
+  bool any = false;
+  bool only_first = true;
+  for (std::uint64_t at = pos; at < damage_end; at = (at / kSector + 1) * kSector) {
+    if (!unwritten(at)) continue;
+    any = true;
+    if (at != pos) only_first = false;
   }
-  return false;
+  if (!any) return false;
+  const std::uint64_t first_piece = std::min(damage_end, (pos / kSector + 1) * kSector) - pos;
+  if (!only_first || first_piece >= 4) return true;
+  const char* h = data.data() + pos;
+  const std::uint32_t masked =
+      mask(crc32c(std::string_view(h + kHeaderSize, damage_end - pos - kHeaderSize),
+                  crc32c(std::string_view(h + 6, 1))));
+  for (std::uint64_t i = first_piece; i < 4; ++i) {
+    if (static_cast<unsigned char>(h[i]) != ((masked >> (8 * i)) & 0xff)) return false;
+  }
+  return true;
 }
 
 // An open-file-description lock on RocksDB's LOCK file. RocksDB locks it with fcntl(F_SETLK);
@@ -114,19 +161,25 @@ std::optional<std::uint64_t> find_torn_manifest_tail(const std::string& m) {
                                  std::uint64_t{static_cast<unsigned char>(h[5])} << 8;
     const auto type = static_cast<unsigned char>(h[6]);
     std::uint64_t damage_end = 0;  // non-zero: the record at pos is damaged up to there
+    Damage damage = Damage::kChecksum;
     if (type == kZero && length == 0) {
-      // Preallocated or padding space: RocksDB skips the rest of the block, unless it is in
-      // the middle of a logical record ("error in middle of record").
+      // RocksDB skips the rest of the block, unless it is in the middle of a logical record
+      // ("error in middle of record"). Its writer never writes a zero header (nor leaves
+      // preallocated space inside the file's size): a header that reads as never written starts
+      // a tear, and skipping it would apply the records after it without this one.
       if (!in_fragment) {
+        if (reads_unwritten(m, pos)) return pos;
         pos += block_left;
         continue;
       }
       damage_end = pos + kHeaderSize;
+      damage = Damage::kZeroInFragment;
     } else if (kHeaderSize + length > block_left) {
       // Longer than its block: corruption unless the file ends within this block (then
       // RocksDB takes it for a record the writer did not finish).
       if (pos + block_left >= size) return std::nullopt;
       damage_end = pos + block_left;
+      damage = Damage::kTooLong;
     } else if (pos + kHeaderSize + length > size) {
       return std::nullopt;  // cut by the end of the file: RocksDB reads it as the end
     } else {
@@ -135,8 +188,8 @@ std::optional<std::uint64_t> find_torn_manifest_tail(const std::string& m) {
       if (unmask(load_le32(h)) != actual) damage_end = pos + kHeaderSize + length;
     }
     if (damage_end != 0) {
-      // A tear leaves a never-written sector reading as zeros; anything else is corruption.
-      if (!has_zeroed_piece(m, pos, damage_end)) return std::nullopt;
+      // A tear leaves never-written sectors reading as zeros; anything else is corruption.
+      if (!looks_torn(m, pos, damage_end, damage)) return std::nullopt;
       return in_fragment ? fragment_start : pos;
     }
     switch (type) {

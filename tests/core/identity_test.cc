@@ -136,5 +136,35 @@ TEST(Identity, AMarkerOfANewerStrataIsNotSupported) {
                   .is_invalid_argument());
 }
 
+TEST(Identity, OnlyAMarkerOfTheExactFormIsRead) {
+  // Anything but "strata <component> <version>\n" is a marker strata did not write: refused as
+  // unreadable, never taken for this component's. A version too large to hold is a newer one.
+  for (const char* text :
+       {"strata metadata -1\n", "strata metadata 1 extra\n", "strata metadata 1\n\n",
+        "strata metadata 0\n", "strata  metadata 1\n", "strata metadata +1\n",
+        "strata metadata 1x\n", "strata Metadata 1\n", "strata metadata\n", "xstrata metadata 1\n",
+        "strata metadata 1\nstrata raft-log 1\n"}) {
+    SCOPED_TRACE(text);
+    TempDir dir("id");
+    std::ofstream(dir.file("STRATA")) << text;
+    const Status s =
+        claim_directory(FileSystem::posix(), dir.str(), "metadata", owns_left_right, false);
+    EXPECT_TRUE(s.is_invalid_argument()) << s;
+    EXPECT_EQ(read(dir.file("STRATA")), text) << "an unreadable marker is left as it is";
+  }
+  for (const char* text : {"strata metadata 1", "strata metadata 01\n"}) {
+    SCOPED_TRACE(text);
+    TempDir dir("id");
+    std::ofstream(dir.file("STRATA")) << text;
+    EXPECT_TRUE(
+        claim_directory(FileSystem::posix(), dir.str(), "metadata", owns_left_right, false).ok());
+  }
+  TempDir dir("id");
+  std::ofstream(dir.file("STRATA")) << "strata metadata 99999999999999999999999999\n";
+  const Status s =
+      claim_directory(FileSystem::posix(), dir.str(), "metadata", owns_left_right, false);
+  EXPECT_TRUE(s.is_not_supported()) << s;
+}
+
 }  // namespace
 }  // namespace strata

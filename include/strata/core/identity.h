@@ -6,9 +6,10 @@
 // instead of writing into it (a Metadata store opened on a RocksDB directory used to add its
 // files beside RocksDB's, and their two LOCK protocols do not exclude each other).
 //
-// The marker, <dir>/STRATA, holds one line: "strata <component>\n". Before it is written, the
-// directory's ancestors are fsynced (its parent necessarily, the rest best effort): a directory
-// without a marker may have been made by an opener that failed or died before making its
+// The marker, <dir>/STRATA, holds one line: "strata <component> <version>\n" (version 1; a
+// larger one is a newer strata's, anything else is not a marker strata wrote). Before it is
+// written, the directory's ancestors are fsynced (its parent necessarily, the rest best effort): a
+// directory without a marker may have been made by an opener that failed or died before making its
 // entry durable, and a power cut would take it away with everything synced into it since. It
 // is written under a temporary name, synced and renamed into place, then the directory is
 // synced. Two openers
