@@ -18,6 +18,18 @@ struct append_req {
   io_harness *h;
 };
 
+struct snap_slot {
+  struct raft_io_snapshot_put req;
+  struct raft_snapshot snap;
+  struct raft_buffer buf;
+  uint64_t value;
+  int submitted;
+  int done;
+  int status;
+  int slot;
+  io_harness *h;
+};
+
 struct io_harness {
   uv_loop_t loop;
   struct raft_uv_transport transport;
@@ -30,7 +42,26 @@ struct io_harness {
   int snap_done;
   int snap_status;
   struct raft_snapshot *got;
+  unsigned events;
+  int ev_kinds[HARNESS_MAX_COMPLETIONS];
+  int ev_tags[HARNESS_MAX_COMPLETIONS];
+  int ev_statuses[HARNESS_MAX_COMPLETIONS];
+  struct snap_slot snaps[HARNESS_MAX_SNAPSHOT_PUTS];
 };
+
+static void record_event(io_harness *h, int kind, int tag, int status) {
+  if (h->events < HARNESS_MAX_COMPLETIONS) {
+    h->ev_kinds[h->events] = kind;
+    h->ev_tags[h->events] = tag;
+    h->ev_statuses[h->events] = status;
+  }
+  h->events++;
+}
+
+/* The byte at offset j (>= 8) of an entry holding `value` (harness_append_sized). */
+static unsigned char pattern_byte(uint64_t value, size_t j) {
+  return (unsigned char)(value * 131u + j);
+}
 
 static void run_until(io_harness *h, int *flag) {
   uint64_t start = uv_now(&h->loop);
@@ -132,19 +163,49 @@ int harness_load(io_harness *h, harness_loaded *out) {
   out->vote = vote;
   out->start_index = start;
   out->n = n;
-  for (i = 0; i < n && i < HARNESS_MAX_ENTRIES; i++) {
+  for (i = 0; i < n; i++) {
+    const unsigned char *p = entries[i].buf.base;
+    size_t len = entries[i].buf.len;
+    size_t j;
+    out->total_len += len;
+    if (i >= HARNESS_MAX_ENTRIES) continue;
     out->terms[i] = entries[i].term;
     out->types[i] = (int)entries[i].type;
-    if (entries[i].buf.len == 8) {
-      memcpy(&out->values[i], entries[i].buf.base, 8);
+    if (len == 8) {
+      memcpy(&out->values[i], p, 8);
     } else {
-      out->values[i] = entries[i].buf.len;
+      out->values[i] = len;
+    }
+    out->lens[i] = len;
+    if (len >= 8) memcpy(&out->firsts[i], p, 8);
+    out->intact[i] = 1;
+    for (j = 8; j < len; j++) {
+      if (p[j] != pattern_byte(out->firsts[i], j)) {
+        out->intact[i] = 0;
+        break;
+      }
+    }
+    out->batched[i] = entries[i].batch != NULL;
+    if (entries[i].type == RAFT_CHANGE) {
+      struct raft_configuration conf;
+      raft_configuration_init(&conf);
+      if (raft_configuration_decode(&entries[i].buf, &conf) == 0) {
+        out->conf_servers[i] = conf.n;
+      }
+      raft_configuration_close(&conf);
     }
   }
-  if (n > 0) {
-    raft_free(entries[0].batch);
-    raft_free(entries);
+  /* Free every distinct batch (libraft's own loaders free entry->batch whenever it changes). */
+  {
+    void *last = NULL;
+    for (i = 0; i < n; i++) {
+      if (entries[i].batch != last) {
+        last = entries[i].batch;
+        raft_free(last);
+      }
+    }
   }
+  if (n > 0) raft_free(entries);
   if (snap != NULL) {
     out->has_snapshot = 1;
     out->snap_index = snap->index;
@@ -184,6 +245,7 @@ static void append_cb(struct raft_io_append *req, int status) {
     h->statuses[h->completions] = status;
   }
   h->completions++;
+  record_event(h, HARNESS_EV_APPEND, r->tag, status);
   for (i = 0; i < r->n; i++) raft_free(r->entries[i].buf.base);
   free(r->entries);
   free(r);
@@ -311,3 +373,131 @@ void harness_counters(io_harness *h, unsigned long long *groups, unsigned long l
 }
 
 unsigned short harness_capacity(io_harness *h) { return h->io.capacity; }
+
+/* --- used by uv_port_test.cc ----------------------------------------------------------- */
+
+int harness_stop(io_harness *h) {
+  int pending = harness_shutdown(h);
+  int i;
+  for (i = 0; i < HARNESS_MAX_SNAPSHOT_PUTS; i++) {
+    if (h->snaps[i].submitted && !h->snaps[i].done) pending++;
+  }
+  return pending;
+}
+
+void harness_free(io_harness *h) { free(h); }
+
+int harness_append_sized(io_harness *h, uint64_t term, uint64_t first_value, unsigned n,
+                         size_t size, int tag) {
+  struct append_req *r = calloc(1, sizeof *r);
+  unsigned i;
+  int rv;
+  r->entries = calloc(n, sizeof *r->entries);
+  r->n = n;
+  r->tag = tag;
+  r->h = h;
+  r->req.data = r;
+  for (i = 0; i < n; i++) {
+    uint64_t value = first_value + i;
+    unsigned char *p = raft_malloc(size < 8 ? 8 : size);
+    size_t j;
+    memcpy(p, &value, size < 8 ? size : 8);
+    for (j = 8; j < size; j++) p[j] = pattern_byte(value, j);
+    r->entries[i].term = term;
+    r->entries[i].type = RAFT_COMMAND;
+    r->entries[i].buf.base = p;
+    r->entries[i].buf.len = size;
+  }
+  rv = h->io.append(&h->io, &r->req, r->entries, n, append_cb);
+  if (rv != 0) {
+    for (i = 0; i < n; i++) raft_free(r->entries[i].buf.base);
+    free(r->entries);
+    free(r);
+    return rv;
+  }
+  h->submitted++;
+  return 0;
+}
+
+void harness_run(io_harness *h, unsigned iterations) {
+  unsigned i;
+  for (i = 0; i < iterations; i++) uv_run(&h->loop, UV_RUN_NOWAIT);
+}
+
+const char *harness_errmsg(io_harness *h) { return h->io.errmsg; }
+
+static int store_servers(io_harness *h, unsigned servers, int recover) {
+  struct raft_configuration conf;
+  char address[32];
+  unsigned i;
+  int rv;
+  raft_configuration_init(&conf);
+  for (i = 1; i <= servers; i++) {
+    snprintf(address, sizeof address, "127.0.0.1:%u", 9000 + i);
+    raft_configuration_add(&conf, i, address, RAFT_VOTER);
+  }
+  rv = recover ? h->io.recover(&h->io, &conf) : h->io.bootstrap(&h->io, &conf);
+  raft_configuration_close(&conf);
+  return rv;
+}
+
+int harness_bootstrap_servers(io_harness *h, unsigned servers) {
+  return store_servers(h, servers, 0);
+}
+
+int harness_recover_servers(io_harness *h, unsigned servers) {
+  return store_servers(h, servers, 1);
+}
+
+static void slot_put_cb(struct raft_io_snapshot_put *req, int status) {
+  struct snap_slot *s = req->data;
+  s->status = status;
+  s->done = 1;
+  raft_configuration_close(&s->snap.configuration);
+  record_event(s->h, HARNESS_EV_SNAPSHOT_PUT, s->slot, status);
+}
+
+int harness_snapshot_put_submit(io_harness *h, int slot, unsigned trailing, uint64_t index,
+                                uint64_t term, uint64_t value) {
+  struct snap_slot *s = &h->snaps[slot];
+  int rv;
+  memset(s, 0, sizeof *s);
+  s->h = h;
+  s->slot = slot;
+  s->value = value;
+  s->snap.index = index;
+  s->snap.term = term;
+  raft_configuration_init(&s->snap.configuration);
+  raft_configuration_add(&s->snap.configuration, 1, "127.0.0.1:9001", RAFT_VOTER);
+  s->snap.configuration_index = 1;
+  s->buf.base = &s->value;
+  s->buf.len = sizeof s->value;
+  s->snap.bufs = &s->buf;
+  s->snap.n_bufs = 1;
+  s->req.data = s;
+  rv = h->io.snapshot_put(&h->io, trailing, &s->req, &s->snap, slot_put_cb);
+  if (rv != 0) {
+    raft_configuration_close(&s->snap.configuration);
+    return rv;
+  }
+  s->submitted = 1;
+  return 0;
+}
+
+int harness_snapshot_put_wait(io_harness *h, int slot) {
+  run_until(h, &h->snaps[slot].done);
+  return h->snaps[slot].done ? h->snaps[slot].status : -1;
+}
+
+int harness_snapshot_put_done(io_harness *h, int slot, int *status) {
+  *status = h->snaps[slot].status;
+  return h->snaps[slot].done;
+}
+
+unsigned harness_events(io_harness *h) { return h->events; }
+
+void harness_event(io_harness *h, unsigned i, int *kind, int *tag, int *status) {
+  *kind = h->ev_kinds[i];
+  *tag = h->ev_tags[i];
+  *status = h->ev_statuses[i];
+}
