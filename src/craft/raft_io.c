@@ -135,6 +135,8 @@ static int raft_code(int core_code) {
       return RAFT_CANTBOOTSTRAP;
     case STRATA_CRAFT_ENOTFOUND:
       return RAFT_NOTFOUND;
+    case STRATA_CRAFT_ENOTERM:
+      return RAFT_INVALID;
     default:
       return RAFT_IOERR;
   }
@@ -557,7 +559,8 @@ static int io_append(struct raft_io *io, struct raft_io_append *req,
     free(arr);
   }
   if (rv != STRATA_CRAFT_OK) {
-    set_errmsg(io, "append: out of memory");
+    set_errmsg(io, rv == STRATA_CRAFT_ENOTERM ? "append before any term was saved (set_term first)"
+                                              : "append: out of memory");
     return raft_code(rv);
   }
   s->next_index += n;
@@ -615,9 +618,13 @@ static int io_snapshot_put(struct raft_io *io, unsigned trailing, struct raft_io
     lens[i] = snapshot->bufs[i].len;
   }
   req->cb = cb;
-  rv = raft_code(strata_craft_core_snapshot_put(s->core, req, trailing, snapshot->index,
-                                                snapshot->term, config, conf.len + 8,
-                                                (const void *const *)bufs, lens, snapshot->n_bufs));
+  rv = strata_craft_core_snapshot_put(s->core, req, trailing, snapshot->index, snapshot->term,
+                                      config, conf.len + 8, (const void *const *)bufs, lens,
+                                      snapshot->n_bufs);
+  if (rv == STRATA_CRAFT_ENOTERM) {
+    set_errmsg(io, "snapshot_put before any term was saved (set_term first)");
+  }
+  rv = raft_code(rv);
   if (rv == 0 && trailing == 0) {
     s->next_index = snapshot->index + 1;
   }

@@ -105,6 +105,11 @@ struct strata_craft_core {
   std::mutex failure_mu;
   std::string failure;  // guarded by failure_mu
 
+  // Whether a term > 0 is durable (seen by load or saved since): the loop thread's. A log
+  // written before it could not be reopened (StorageEngine takes a log without a hard state for
+  // one whose hard state was lost), so appends and snapshots are refused until then.
+  bool term_saved = false;
+
   std::atomic<unsigned> capacity_kib{0};
   std::atomic<std::uint64_t> groups{0};
   std::atomic<std::uint64_t> appends{0};
@@ -417,6 +422,7 @@ int strata_craft_core_load(strata_craft_core* core, strata_craft_load_result* ou
     if (*hs) {
       out->term = (*hs)->term;
       out->vote = (*hs)->voted_for.value_or(0);
+      core->term_saved = out->term != 0;
     }
     auto snap = e.snapshots().load();
     if (!snap) {
@@ -485,6 +491,7 @@ int save_hard_state(strata_craft_core* core, const HardState& hs, char* errmsg,
     set_error(errmsg, errlen, "strata: save hard state: " + s.to_string());
     return core->fail(s);
   }
+  core->term_saved = hs.term != 0;
   return STRATA_CRAFT_OK;
 }
 
@@ -570,6 +577,7 @@ int strata_craft_core_recover(strata_craft_core* core, uint8_t type, const void*
 
 int strata_craft_core_append(strata_craft_core* core, void* cookie, uint64_t first_index,
                              const strata_craft_entry* entries, unsigned n) {
+  if (!core->term_saved) return STRATA_CRAFT_ENOTERM;
   return submit_op(core, [&](Op& op) {
     op.kind = Op::kAppend;
     op.cookie = cookie;
@@ -594,6 +602,7 @@ int strata_craft_core_snapshot_put(strata_craft_core* core, void* cookie, unsign
                                    uint64_t index, uint64_t term, const void* config,
                                    size_t config_len, const void* const* bufs, const size_t* lens,
                                    unsigned n) {
+  if (!core->term_saved) return STRATA_CRAFT_ENOTERM;
   return submit_op(core, [&](Op& op) {
     op.kind = Op::kSnapshotPut;
     op.cookie = cookie;

@@ -30,7 +30,8 @@ enum {
   STRATA_CRAFT_ECANCELED = 5, /* not carried out: the core is stopping */
   STRATA_CRAFT_ENOMEM = 6,
   STRATA_CRAFT_ENOTBOOT = 7, /* bootstrap of a non-pristine store */
-  STRATA_CRAFT_ENOTFOUND = 8
+  STRATA_CRAFT_ENOTFOUND = 8,
+  STRATA_CRAFT_ENOTERM = 9 /* an append or snapshot before any term was saved */
 };
 
 enum {
@@ -118,7 +119,9 @@ int strata_craft_core_bootstrap(strata_craft_core *core, uint8_t type, const voi
 int strata_craft_core_recover(strata_craft_core *core, uint8_t type, const void *conf, size_t len,
                               char *errmsg, size_t errlen);
 
-/* Asynchronous; completions in submission order. The entries are copied. */
+/* Asynchronous; completions in submission order. The entries are copied. Appends and
+ * snapshot_put are refused (ENOTERM, nothing queued) until a term > 0 is durable: by load,
+ * set_term or bootstrap (libraft always saves one before it writes). */
 int strata_craft_core_append(strata_craft_core *core, void *cookie, uint64_t first_index,
                              const strata_craft_entry *entries, unsigned n);
 /* Removes entries >= index before the next append (no completion of its own). */

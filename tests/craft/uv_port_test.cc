@@ -10,7 +10,7 @@
 //     always saves one first (raft_start: bootstrap or a vote/term change precedes any write),
 //     and strata's engine does not reopen a log written without one. The port saves term 1
 //     first (so where libraft loads term 0, the port loads term 1);
-//     DISABLED_AWriteBeforeAnyTermIsRefusedOrLoads shows what happens otherwise.
+//     AWriteBeforeAnyTermIsRefusedAndTheDirectoryStillOpens shows what happens otherwise.
 //   - libraft closes its second "load" io with close(NULL) and one uv_run(NOWAIT); strata's
 //     close needs its callback and several iterations: the harness waits for the callback.
 //   - libraft's appends carry zeroed buffers with a counter in the first 8 bytes; the harness
@@ -721,31 +721,22 @@ TEST_F(UvPort, EntriesOverlappingTheSnapshotAllLoad) {
 
 // test_uv_load.c's APPEND and SNAPSHOT_PUT (and test_uv_append.c, test_uv_snapshot_put.c's
 // fixtures) write without saving a term first; raft_uv loads such a directory (term 0). strata
-// acknowledges the write (callback status 0) and then refuses to open the directory at all:
-// io->init fails with RAFT_CORRUPT, "the log holds entries up to 1 ... but no hard state was
-// ever saved: the hard state is lost". libraft itself always saves a term before it writes, so
-// libraft programs do not get there, but an acknowledged write that makes the whole directory
-// unopenable breaks what an acknowledgement means (the write loads at the next start), and the
-// message blames data loss that did not happen. strata should refuse such a write when it is
-// submitted (RAFT_INVALID from append / snapshot_put) or load it. DISABLED: fails today (the
-// rest of the port saves term 1 first instead).
-TEST_F(UvPort, DISABLED_AWriteBeforeAnyTermIsRefusedOrLoads) {
+// cannot reopen a log without a hard state (it takes it for one whose hard state was lost), so
+// it refuses such a write when it is submitted: RAFT_INVALID, nothing written, the directory
+// still opens. (It used to acknowledge the write and then refuse the whole directory at the
+// next init with RAFT_CORRUPT.) libraft itself always saves a term before it writes.
+TEST_F(UvPort, AWriteBeforeAnyTermIsRefusedAndTheDirectoryStillOpens) {
   {  // an append
     io_harness* h = open_io();
     ASSERT_NE(h, nullptr);
     load(h);
-    const int rv = harness_append_sized(h, 1, 1, 1, 8, 0);
-    int status = -1;
-    if (rv == 0) {
-      ASSERT_EQ(harness_wait(h, 1), 0);
-      status = status_of(h, 0);
-    }
+    EXPECT_EQ(harness_append_sized(h, 1, 1, 1, 8, 0), kRaftInvalid);
+    EXPECT_NE(std::string(harness_errmsg(h)).find("term"), std::string::npos) << harness_errmsg(h);
     close_io(h);
-    if (rv == 0 && status == 0) {
-      auto l = reload();
-      ASSERT_NE(l, nullptr) << "acknowledged append, then the directory does not open";
-      expect_entries(*l, {1});
-    }
+    auto l = reload();
+    ASSERT_NE(l, nullptr) << "the directory must still open";
+    EXPECT_EQ(l->term, 0u);
+    expect_entries(*l, {});
   }
   {  // a snapshot_put (libraft's load/onlyOneSnapshot, exactly)
     strata::testing::TempDir d("uvport-noterm");
@@ -753,17 +744,18 @@ TEST_F(UvPort, DISABLED_AWriteBeforeAnyTermIsRefusedOrLoads) {
     char err[512] = {0};
     ASSERT_EQ(harness_open(d.str().c_str(), &h, err, sizeof err), 0) << err;
     load(h);
-    const int status = harness_snapshot_put(h, 10, 1, 1, 1);
+    EXPECT_EQ(harness_snapshot_put(h, 10, 1, 1, 1), kRaftInvalid);
+    EXPECT_NE(std::string(harness_errmsg(h)).find("term"), std::string::npos) << harness_errmsg(h);
+    // Once a term is saved, the same calls are taken.
+    ASSERT_EQ(harness_set_term(h, 1), 0);
+    EXPECT_EQ(harness_snapshot_put(h, 10, 1, 1, 1), 0);
     EXPECT_EQ(harness_close(h), 0);
-    if (status == 0) {
-      const int rv = harness_open(d.str().c_str(), &h, err, sizeof err);
-      ASSERT_EQ(rv, 0) << "acknowledged snapshot, then the directory does not open: " << err;
-      auto l = load(h);
-      EXPECT_EQ(l->term, 0u);
-      EXPECT_TRUE(l->has_snapshot);
-      EXPECT_EQ(l->start_index, 2u);
-      EXPECT_EQ(harness_close(h), 0);
-    }
+    ASSERT_EQ(harness_open(d.str().c_str(), &h, err, sizeof err), 0) << err;
+    auto l = load(h);
+    EXPECT_EQ(l->term, 1u);
+    EXPECT_TRUE(l->has_snapshot);
+    EXPECT_EQ(l->start_index, 2u);
+    EXPECT_EQ(harness_close(h), 0);
   }
 }
 

@@ -41,6 +41,14 @@
  *     and the other raft_uv_set_* calls a program makes on its io still work: they configure
  *     the inner instance (the disk-side ones, such as the segment size, then have no effect).
  *     Release the io with strata_raft_io_close, not raft_uv_close.
+ *   - append and snapshot_put return RAFT_INVALID until a term > 0 is saved (loaded, set_term,
+ *     bootstrap): libraft always saves one first, and strata takes a log without a hard state
+ *     for one whose hard state was lost, so such a write could not be reopened. (raft_uv
+ *     accepts it and loads term 0.)
+ *   - Closing: wait for the close callback (it may take several loop iterations) before
+ *     strata_raft_io_close; close(NULL) and a single uv_run(UV_RUN_NOWAIT), as some of
+ *     libraft's tests do with raft_uv, leaves the io in use. Appends in flight at close
+ *     complete first, written (status 0) or canceled; raft_uv always cancels them.
  *   - On an I/O error (a failed write or fdatasync is not retryable) the io refuses every later
  *     write: appends are never acknowledged and set_term/set_vote return RAFT_IOERR, so the node
  *     stops voting and acknowledging instead of claiming durability it does not have. The
