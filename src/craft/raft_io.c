@@ -136,6 +136,7 @@ static int raft_code(int core_code) {
     case STRATA_CRAFT_ENOTFOUND:
       return RAFT_NOTFOUND;
     case STRATA_CRAFT_ENOTERM:
+    case STRATA_CRAFT_EOLDSNAP:
       return RAFT_INVALID;
     default:
       return RAFT_IOERR;
@@ -623,6 +624,8 @@ static int io_snapshot_put(struct raft_io *io, unsigned trailing, struct raft_io
                                       snapshot->n_bufs);
   if (rv == STRATA_CRAFT_ENOTERM) {
     set_errmsg(io, "snapshot_put before any term was saved (set_term first)");
+  } else if (rv == STRATA_CRAFT_EOLDSNAP) {
+    set_errmsg(io, "snapshot install (trailing 0) older than a snapshot already stored");
   }
   rv = raft_code(rv);
   if (rv == 0 && trailing == 0) {

@@ -109,6 +109,10 @@ struct strata_craft_core {
   // written before it could not be reopened (StorageEngine takes a log without a hard state for
   // one whose hard state was lost), so appends and snapshots are refused until then.
   bool term_saved = false;
+  // The index of the newest snapshot loaded or accepted for saving (the loop thread's): an
+  // install (trailing 0) below it is refused when it is submitted (StorageEngine's
+  // install_snapshot refuses it too: the reset would drop entries the newer one needs).
+  std::uint64_t snapshot_index = 0;
 
   std::atomic<unsigned> capacity_kib{0};
   std::atomic<std::uint64_t> groups{0};
@@ -433,6 +437,7 @@ int strata_craft_core_load(strata_craft_core* core, strata_craft_load_result* ou
       const int rc = core->export_snapshot(**snap, out->snapshot);
       if (rc != STRATA_CRAFT_OK) return rc;
       out->has_snapshot = 1;
+      core->snapshot_index = out->snapshot.index;
     }
     strata::raft::LogStore& log = e.log();
     out->start_index = log.first_index();
@@ -603,7 +608,8 @@ int strata_craft_core_snapshot_put(strata_craft_core* core, void* cookie, unsign
                                    size_t config_len, const void* const* bufs, const size_t* lens,
                                    unsigned n) {
   if (!core->term_saved) return STRATA_CRAFT_ENOTERM;
-  return submit_op(core, [&](Op& op) {
+  if (trailing == 0 && index < core->snapshot_index) return STRATA_CRAFT_EOLDSNAP;
+  const int rc = submit_op(core, [&](Op& op) {
     op.kind = Op::kSnapshotPut;
     op.cookie = cookie;
     op.trailing = trailing;
@@ -614,6 +620,8 @@ int strata_craft_core_snapshot_put(strata_craft_core* core, void* cookie, unsign
       op.chunks.emplace_back(static_cast<const char*>(bufs[i]), lens[i]);
     }
   });
+  if (rc == STRATA_CRAFT_OK) core->snapshot_index = std::max(core->snapshot_index, index);
+  return rc;
 }
 
 int strata_craft_core_snapshot_get(strata_craft_core* core, void* cookie) {

@@ -31,7 +31,8 @@ enum {
   STRATA_CRAFT_ENOMEM = 6,
   STRATA_CRAFT_ENOTBOOT = 7, /* bootstrap of a non-pristine store */
   STRATA_CRAFT_ENOTFOUND = 8,
-  STRATA_CRAFT_ENOTERM = 9 /* an append or snapshot before any term was saved */
+  STRATA_CRAFT_ENOTERM = 9,  /* an append or snapshot before any term was saved */
+  STRATA_CRAFT_EOLDSNAP = 10 /* an install older than a snapshot loaded or saved */
 };
 
 enum {
@@ -121,7 +122,9 @@ int strata_craft_core_recover(strata_craft_core *core, uint8_t type, const void 
 
 /* Asynchronous; completions in submission order. The entries are copied. Appends and
  * snapshot_put are refused (ENOTERM, nothing queued) until a term > 0 is durable: by load,
- * set_term or bootstrap (libraft always saves one before it writes). */
+ * set_term or bootstrap (libraft always saves one before it writes). An install (trailing 0)
+ * below the index of a snapshot loaded or already submitted is refused (EOLDSNAP, nothing
+ * queued); an older snapshot with trailing > 0 is stored (the newest is still the one loaded). */
 int strata_craft_core_append(strata_craft_core *core, void *cookie, uint64_t first_index,
                              const strata_craft_entry *entries, unsigned n);
 /* Removes entries >= index before the next append (no completion of its own). */

@@ -121,6 +121,12 @@ Status StorageEngine::reconcile_with_snapshot(bool read_only) {
 Status StorageEngine::install_snapshot(const SnapshotMeta& meta,
                                        std::span<const std::string_view> chunks) {
   if (!snapshots_) return Status::not_supported("StorageEngine: no snapshot store");
+  STRATA_ASSIGN_OR_RETURN(const std::vector<SnapshotFileInfo> present, snapshots_->list());
+  if (!present.empty() && present.back().index > meta.index) {
+    return Status::invalid_argument(
+        "StorageEngine: install_snapshot at index " + std::to_string(meta.index) +
+        " is older than the snapshot stored at " + std::to_string(present.back().index));
+  }
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<SnapshotWriter> w, snapshots_->create(meta));
   for (std::string_view chunk : chunks) STRATA_RETURN_IF_ERROR(w->append(chunk));
   STRATA_RETURN_IF_ERROR(w->commit());

@@ -759,6 +759,33 @@ TEST_F(UvPort, AWriteBeforeAnyTermIsRefusedAndTheDirectoryStillOpens) {
   }
 }
 
+// Not a libraft test: an install (trailing 0) older than a snapshot already stored would reset
+// the log under the newer snapshot, losing the entries after it; raft_uv takes it, strata
+// refuses it at submission (RAFT_INVALID), also across a reopen, and changes nothing. An older
+// snapshot with trailing > 0 (libraft's load/manySnapshots puts one) is stored, and load still
+// returns the newest.
+TEST_F(UvPort, AnInstallOlderThanAStoredSnapshotIsRefused) {
+  io_harness* h = start();
+  ASSERT_NE(h, nullptr);
+  count_ = 1;
+  for (int i = 0; i < 10; ++i) append(h, 1, 8);  // entries 1..10
+  ASSERT_EQ(harness_snapshot_put(h, 2, 8, 1, 8), 0);
+  EXPECT_EQ(harness_snapshot_put(h, 0, 6, 1, 6), kRaftInvalid);
+  EXPECT_NE(std::string(harness_errmsg(h)).find("older"), std::string::npos) << harness_errmsg(h);
+  EXPECT_EQ(harness_snapshot_put(h, 2, 6, 1, 6), 0);
+  close_io(h);
+  h = open_io();
+  ASSERT_NE(h, nullptr);
+  load(h);
+  EXPECT_EQ(harness_snapshot_put(h, 0, 5, 1, 5), kRaftInvalid);
+  close_io(h);
+  auto l = reload();
+  ASSERT_NE(l, nullptr);
+  EXPECT_TRUE(l->has_snapshot);
+  EXPECT_EQ(l->snap_index, 8u);
+  EXPECT_EQ(firsts(*l), range(7, 10)) << "the log still holds what snapshot 8 and trailing 2 kept";
+}
+
 // ---------------------------------------------------------------------------------------------
 // test_uv_snapshot_put.c (snapshots of term 1; libraft's fixture writes nothing before, the port
 // saves term 1 first)

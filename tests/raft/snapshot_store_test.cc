@@ -278,6 +278,38 @@ TEST(StorageEngineSnapshots, InstallSavesThenResetsTheLog) {
   EXPECT_TRUE((*loaded)->data == data_for(50, 10000));
 }
 
+TEST(StorageEngineSnapshots, InstallingASnapshotOlderThanOneStoredIsRefusedAndChangesNothing) {
+  // The reset would drop entries 51..55, which the stored snapshot at 50 does not cover, and the
+  // next open would serve snapshot 50 with a log that misses them.
+  testing::TempDir dir("engine");
+  {
+    auto e = StorageEngine::open_file(dir.file("node"));
+    ASSERT_TRUE(e.has_value());
+    ASSERT_TRUE(e->meta().save(HardState{2, std::nullopt, 0}).ok());
+    ASSERT_TRUE(e->install_snapshot(meta_for(50, 2), "new").ok());
+    ASSERT_TRUE(e->log().append(entries_from(51, 55, 2)).ok());
+    ASSERT_TRUE(e->log().sync().ok());
+    const Status s = e->install_snapshot(meta_for(40, 1), "old");
+    EXPECT_TRUE(s.is_invalid_argument()) << s;
+    EXPECT_EQ(e->log().first_index(), 51u);
+    EXPECT_EQ(e->log().last_index(), 55u);
+    EXPECT_EQ(e->snapshots().list()->size(), 1u);
+    // The same snapshot again is taken (it replaces itself).
+    EXPECT_TRUE(e->install_snapshot(meta_for(50, 2), "new").ok());
+    ASSERT_TRUE(e->log().append(entries_from(51, 55, 2)).ok());
+    ASSERT_TRUE(e->log().sync().ok());
+  }
+  auto e = StorageEngine::open_file(dir.file("node"));
+  ASSERT_TRUE(e.has_value()) << e.error();
+  EXPECT_EQ(e->open_report().snapshot_index, 50u);
+  EXPECT_EQ(e->log().first_index(), 51u);
+  EXPECT_EQ(e->log().last_index(), 55u);
+  StorageEngine m = StorageEngine::memory();
+  ASSERT_TRUE(m.install_snapshot(meta_for(9, 1), "m").ok());
+  EXPECT_TRUE(m.install_snapshot(meta_for(8, 1), "o").is_invalid_argument());
+  EXPECT_EQ(m.snapshots().load()->value().data, "m");
+}
+
 TEST(StorageEngineSnapshots, OpenFinishesAnInstallStoppedBeforeTheReset) {
   testing::TempDir dir("engine");
   {

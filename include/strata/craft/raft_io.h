@@ -44,7 +44,10 @@
  *   - append and snapshot_put return RAFT_INVALID until a term > 0 is saved (loaded, set_term,
  *     bootstrap): libraft always saves one first, and strata takes a log without a hard state
  *     for one whose hard state was lost, so such a write could not be reopened. (raft_uv
- *     accepts it and loads term 0.)
+ *     accepts it and loads term 0.) An install (snapshot_put with trailing 0) below the index
+ *     of a snapshot already loaded or put returns RAFT_INVALID too: it would reset the log
+ *     under the newer snapshot (libraft never makes one). An older snapshot with trailing > 0
+ *     is stored, and load keeps returning the newest by (index, term).
  *   - Closing: wait for the close callback (it may take several loop iterations) before
  *     strata_raft_io_close; close(NULL) and a single uv_run(UV_RUN_NOWAIT), as some of
  *     libraft's tests do with raft_uv, leaves the io in use. Appends in flight at close

@@ -119,7 +119,9 @@ class StorageEngine {
   // start at meta.index + 1, then purges older snapshots (see the file comment for the crash
   // story). The hard state is not touched (its commit index is the engine's hint; callers that
   // keep it raise it themselves). Errors: not_supported (no snapshot store), invalid_argument (bad
-  // meta), io_error; a failure leaves the engine as described for a crash at that point.
+  // meta, or an index below a snapshot already stored: the reset would drop log entries that
+  // snapshot does not cover, and the next open would serve the newer snapshot; nothing is
+  // changed), io_error; a failure leaves the engine as described for a crash at that point.
   [[nodiscard]] Status install_snapshot(const SnapshotMeta& meta, std::string_view data) {
     return install_snapshot(meta, std::span<const std::string_view>(&data, 1));
   }
