@@ -39,6 +39,12 @@ Result<LogEntry> decode_entry(std::uint64_t index, std::string_view value) {
   return LogEntry{index, decode_be<std::uint64_t>(value.data()), std::string(value.substr(8))};
 }
 
+Status term_order_error(std::uint64_t index, std::uint64_t term, std::uint64_t before) {
+  return Status::corruption("raft_log: entry " + std::to_string(index) + " has term " +
+                            std::to_string(term) + ", below the term " + std::to_string(before) +
+                            " before it");
+}
+
 void put_entries(RocksDbRaftDb::write_batch& batch, std::span<const LogEntry> entries) {
   std::string value;
   for (const LogEntry& e : entries) {
@@ -91,6 +97,9 @@ Result<std::vector<LogEntry>> RocksDbLogStore::do_entries(std::uint64_t first, s
       db_->raw_db()->NewIterator(ro, db_->column_family(RocksDbRaftSpace::kLog)));
   std::uint64_t bytes = 0;
   std::uint64_t expect = first;
+  // Terms never decrease along the log, from the boundary's on (entries before `first` are not
+  // read: a range that starts inside the log is checked from its own first entry).
+  std::uint64_t prev_term = first == first_index() ? boundary_term_ : 0;
   for (it->Seek(begin); it->Valid() && expect <= last; it->Next(), ++expect) {
     const ::rocksdb::Slice k = it->key();
     if (k.size() != 8 || decode_be<std::uint64_t>(k.data()) != expect) {
@@ -101,6 +110,8 @@ Result<std::vector<LogEntry>> RocksDbLogStore::do_entries(std::uint64_t first, s
     if (!out.empty() && bytes + payload > max_bytes) return out;
     bytes += payload;
     STRATA_ASSIGN_OR_RETURN(LogEntry e, decode_entry(expect, std::string_view(v.data(), v.size())));
+    if (e.term < prev_term) return term_order_error(expect, e.term, prev_term);
+    prev_term = e.term;
     out.push_back(std::move(e));
   }
   STRATA_RETURN_IF_ERROR(strata::from_rocksdb(it->status(), "raft_log scan"));
@@ -216,16 +227,34 @@ Status RocksDbLogStore::recover() {
     return Status::corruption("raft_log: log starts at " + std::to_string(lowest) +
                               ", the boundary says " + std::to_string(first));
   }
+  const auto decode_at = [&](std::uint64_t index) {
+    return decode_entry(index, std::string_view(it->value().data(), it->value().size()));
+  };
+  STRATA_ASSIGN_OR_RETURN(const LogEntry head, decode_at(first));
+  if (head.term < boundary_term_) return term_order_error(first, head.term, boundary_term_);
+  // The last entry, and the one before it: the last index and term every append and vote
+  // relies on must continue the log (a key past a gap, or a lower term, is damage).
   it->SeekToLast();
   if (!it->Valid() || it->key().size() != 8) {
+    STRATA_RETURN_IF_ERROR(strata::from_rocksdb(it->status(), "raft_log open"));
     return Status::corruption("raft_log: cannot read the last entry");
   }
   const std::uint64_t last = decode_be<std::uint64_t>(it->key().data());
   if (last < first || last > kMaxLogIndex) {
     return Status::corruption("raft_log: last entry " + std::to_string(last) + " out of range");
   }
-  STRATA_ASSIGN_OR_RETURN(
-      LogEntry e, decode_entry(last, std::string_view(it->value().data(), it->value().size())));
+  STRATA_ASSIGN_OR_RETURN(const LogEntry e, decode_at(last));
+  if (last > first) {
+    it->Prev();
+    if (!it->Valid() || it->key().size() != 8 ||
+        decode_be<std::uint64_t>(it->key().data()) != last - 1) {
+      STRATA_RETURN_IF_ERROR(strata::from_rocksdb(it->status(), "raft_log open"));
+      return Status::corruption("raft_log: entry " + std::to_string(last - 1) +
+                                " is missing before the last entry " + std::to_string(last));
+    }
+    STRATA_ASSIGN_OR_RETURN(const LogEntry before, decode_at(last - 1));
+    if (e.term < before.term) return term_order_error(last, e.term, before.term);
+  }
   first_.store(first);
   last_.store(last);
   last_term_ = e.term;

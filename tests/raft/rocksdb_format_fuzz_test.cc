@@ -1,6 +1,7 @@
 // Mutation fuzzing of the RocksDB raft backend's stored keys and values (layout:
 // strata/raft/rocksdb/rocksdb_log_store.h): RocksDbFormatFuzz, plus the damage it found that
-// is served today (DISABLED_ tests, one per behaviour, at the end).
+// was served before RocksDbLogStore checked it (RocksDbFormatDamage, one per behaviour, at the
+// end).
 //
 // RocksDbFormatFuzz — a raft database is built through strata (entries of several terms, part
 // flushed to an SST and part only in the WAL, a replace that leaves a range tombstone, a purge,
@@ -30,14 +31,15 @@
 //   - a malformed database is refused (every refusal and read error so far: corruption) or
 //     served with every call answering exactly what was written, a non-OK Status, or a
 //     faithful read of a rewritten value that breaks no rule where it is — never anything
-//     else (served damage fails the test). Two known gaps are let through, counted, and
-//     pinned by the DISABLED_ tests at the end: terms out of order (an entry's, the last
-//     one's, the boundary's) are served by term(), entry() and entries() and taken at open;
-//     a key past a gap after the last entry becomes last_index();
+//     else (served damage fails the test). open() refuses a key past a gap after the last
+//     entry, a last entry whose term is below its predecessor's and a boundary term above the
+//     first entry's; entries() refuses terms out of order. One limit is let through and
+//     counted (rocksdb_log_store.h documents it): term(i) and entry(i) of an entry in the
+//     middle read that entry alone, and serve its stored term even when it breaks the order;
 //   - a well-formed database that opened takes an append and a sync and reopens with it.
 // STRATA_FUZZ_ITERATIONS=N runs N mutations (default 300, about 3 to 15 s); each iteration's
 // seed and mutation are named on failure; STRATA_FUZZ_VERBOSE=1 lists every malformed
-// database served with a changed answer (rewrite or known gap) with its seed.
+// database served with a changed answer (rewrite or the single-read limit) with its seed.
 // Only the engine-level check makes a deleted hard_state key, or a commit index past the last
 // entry, a refusal: open_rocksdb_engine() alone does not run check_hard_state(); without it
 // seed 31067 (hard_state deleted) loads "no hard state" and seeds 31035 and 31041 a commit
@@ -712,8 +714,8 @@ struct Stored {
 enum class Diff {
   kRewrite,    // a faithful read of a stored value that breaks no order (no format without a
                // per-value checksum can tell it from data)
-  kTermOrder,  // a faithful read of a stored term that breaks the order (known gap)
-  kPastGap,    // last_index() past a gap after the last written entry (known gap)
+  kTermOrder,  // term(i)/entry(i): a faithful read of a middle entry's stored term that breaks
+               // the order (a documented limit: single reads do not read the neighbours)
   kDamage      // anything else: served damage
 };
 
@@ -722,9 +724,7 @@ const char* diff_name(Diff d) {
     case Diff::kRewrite:
       return "rewrite";
     case Diff::kTermOrder:
-      return "known gap: term order";
-    case Diff::kPastGap:
-      return "known gap: last index past a gap";
+      return "single read of a term out of order";
     case Diff::kDamage:
       return "served damage";
   }
@@ -769,7 +769,7 @@ Outcome read_everything(const std::string& dir, const View& orig, const Content&
   } else if (first == orig.first && last > orig.last && stored.at(last) != nullptr) {
     range = Diff::kRewrite;
     for (std::uint64_t i = orig.last + 1; i < last && range == Diff::kRewrite; ++i) {
-      if (stored.at(i) == nullptr) range = Diff::kPastGap;
+      if (stored.at(i) == nullptr) range = Diff::kDamage;  // open() refuses a key past a gap
     }
   }
   const auto compare = [&](const std::string& call, const auto& got, const auto& want_orig,
@@ -781,6 +781,20 @@ Outcome read_everything(const std::string& dir, const View& orig, const Content&
       out.off_model.push_back(call + ": " + show(got) + ", model " + show(*want_model));
     }
   };
+  // Whether entry `i`'s stored term `t` keeps the order; open() checks the boundary against
+  // the first entry and the last entry against the one before it, so a break there is damage.
+  const auto order = [&](std::uint64_t i, std::uint64_t t) {
+    if (stored.in_order(i, t)) return Diff::kRewrite;
+    const LogEntry* prev = stored.at(i - 1);
+    const LogEntry* next = stored.at(i + 1);
+    if (i == last && prev != nullptr && prev->term > t) return Diff::kDamage;
+    if (i + 1 == last && next != nullptr && t > next->term) return Diff::kDamage;
+    if (i == first && prev == nullptr && stored.boundary && stored.boundary->first_index == i &&
+        stored.boundary->term > t) {
+      return Diff::kDamage;
+    }
+    return Diff::kTermOrder;
+  };
   // Why an answer about entry `i` with term `t` (or none) may differ.
   const auto why_term = [&](std::uint64_t i, const std::optional<std::uint64_t>& t) {
     if (!t) return range;  // the index is outside the served range
@@ -791,16 +805,16 @@ Outcome read_everything(const std::string& dir, const View& orig, const Content&
       }
       if (stored_term != t) return Diff::kDamage;
       const LogEntry* next = stored.at(first);
-      return next == nullptr || *t <= next->term ? Diff::kRewrite : Diff::kTermOrder;
+      return next == nullptr || *t <= next->term ? Diff::kRewrite : Diff::kDamage;
     }
     if (const LogEntry* e = stored.at(i); e == nullptr || e->term != *t) return Diff::kDamage;
-    return stored.in_order(i, *t) ? Diff::kRewrite : Diff::kTermOrder;
+    return order(i, *t);
   };
   const auto why_entry = [&](const std::optional<LogEntry>& e) {
     if (!e) return range;
     const LogEntry* s = stored.at(e->index);
     if (s == nullptr || *s != *e) return Diff::kDamage;
-    return stored.in_order(e->index, e->term) ? Diff::kRewrite : Diff::kTermOrder;
+    return order(e->index, e->term);
   };
   const auto as_opt = [](std::uint64_t x) { return std::optional<std::uint64_t>(x); };
   {
@@ -851,13 +865,13 @@ Outcome read_everything(const std::string& dir, const View& orig, const Content&
       const std::vector<LogEntry> want_model = mv ? mv->budgeted(budget) : std::vector<LogEntry>();
       Diff why = Diff::kRewrite;
       if (first != orig.first || (all->size() != want.size() && last != orig.last)) why = range;
+      // entries() checks that the terms it serves never decrease, from the boundary's.
+      std::uint64_t prev_term =
+          stored.boundary && stored.boundary->first_index == first ? stored.boundary->term : 0;
       for (const LogEntry& e : *all) {
-        const Diff w = why_entry(e);
-        if (w == Diff::kDamage || why == Diff::kDamage) {
-          why = Diff::kDamage;
-        } else if (w == Diff::kTermOrder && why != Diff::kPastGap) {
-          why = Diff::kTermOrder;
-        }
+        const LogEntry* s = stored.at(e.index);
+        if (s == nullptr || *s != e || e.term < prev_term) why = Diff::kDamage;
+        prev_term = e.term;
       }
       compare(call, *all, want, mv ? &want_model : nullptr, why);
     }
@@ -945,10 +959,9 @@ TEST(RocksDbFormatFuzz, MutatedKeysAndValuesNeverCrashOrServeDamage) {
   const int n = strata::testing::fuzz_iterations(300);
   int refused = 0;
   int opened_with_errors = 0;
-  int served_intact = 0;   // every answer exactly what was written
-  int rewrites = 0;        // faithful reads of rewritten values that break no order (no checksum)
-  int known_terms = 0;     // known gap: decreasing terms served
-  int known_past_gap = 0;  // known gap: a key past a gap after the last one becomes the last
+  int served_intact = 0;  // every answer exactly what was written
+  int rewrites = 0;       // faithful reads of rewritten values that break no order (no checksum)
+  int known_terms = 0;    // term(i)/entry(i) served a middle entry's term out of order
   std::map<std::string, int> kinds;  // the first error of each iteration, by code
   std::map<std::string, int> shapes;
   // STRATA_FUZZ_VERBOSE=1 prints every malformed database served with a changed answer.
@@ -1017,14 +1030,12 @@ TEST(RocksDbFormatFuzz, MutatedKeysAndValuesNeverCrashOrServeDamage) {
       std::printf("seed %llu: %s -> %s: %s\n", static_cast<unsigned long long>(seed), what.c_str(),
                   diff_name(why), calls.front().c_str());
     }
-    // Served damage fails; the two known gaps (see the DISABLED_ tests) are counted.
+    // Served damage fails; single reads of a middle entry's term out of order are counted.
     if (auto d = o.diffs.find(Diff::kDamage); d != o.diffs.end()) {
       ADD_FAILURE() << "served damage (" << shape_name(shape) << "): " << d->second.front() << " ("
                     << d->second.size() << " calls)";
     } else if (o.diffs.count(Diff::kTermOrder) != 0) {
       ++known_terms;
-    } else if (o.diffs.count(Diff::kPastGap) != 0) {
-      ++known_past_gap;
     } else if (o.diffs.count(Diff::kRewrite) != 0) {
       ++rewrites;
     } else {
@@ -1033,10 +1044,9 @@ TEST(RocksDbFormatFuzz, MutatedKeysAndValuesNeverCrashOrServeDamage) {
   }
   std::printf(
       "%d mutations: %d refused at open, %d opened with read errors, %d served intact, %d "
-      "served rewritten values that break no rule; known gaps: %d with decreasing terms, %d with a "
-      "key "
-      "past a gap\n",
-      n, refused, opened_with_errors, served_intact, rewrites, known_terms, known_past_gap);
+      "served rewritten values that break no rule; %d single reads of a middle entry's term out "
+      "of order\n",
+      n, refused, opened_with_errors, served_intact, rewrites, known_terms);
   std::printf("shapes:");
   for (const auto& [k, c] : shapes) std::printf(" %s=%d", k.c_str(), c);
   std::printf("\nfirst errors:");
@@ -1046,14 +1056,13 @@ TEST(RocksDbFormatFuzz, MutatedKeysAndValuesNeverCrashOrServeDamage) {
   EXPECT_GT(opened_with_errors, 0);
 }
 
-// --- damage served today ----------------------------------------------------------------
+// --- damage that was served -------------------------------------------------------------
 //
-// Each test below is a case RocksDbFormatFuzz lets through as a known gap: a database that
-// strata could never have written (it breaks an invariant of strata/raft/log_store.h), opened
-// and served with OK answers. The file log refuses the same damage (scan_segment checks every
-// term against the one before it). They are DISABLED until RocksDbLogStore checks what it
-// reads (src/rocksdb/raft_log_store.cc: recover() reads only the first and the last key and
-// checks neither term; do_entries() and do_term() check keys and value sizes, never terms).
+// Each test below is a case RocksDbFormatFuzz found served with OK answers: a database that
+// strata could never have written (it breaks an invariant of strata/raft/log_store.h). The
+// file log refuses the same damage (scan_segment checks every term against the one before
+// it). RocksDbLogStore used to read only the first and the last key at open and check neither
+// term, and entries() checked keys and value sizes, never terms; each test failed then.
 
 // A log of entries 1..10, terms 1,1,1,2,2,2,3,3,3,3, a hard state committing all of them; then
 // `damage` applied with raw RocksDB.
@@ -1080,12 +1089,11 @@ void build_and_damage(const std::string& dir, F damage) {
 
 // Fuzz seeds 31267 ("term of raft_log[28] 4 -> 3"), 31190 ("term of raft_log[72] 9 -> 8"),
 // 31074 (the values of raft_log[38] and [50] swapped): 77 of the 300 default seeds. An entry
-// whose stored term is below the term of the entry before it (or above the next one's) is
+// whose stored term is below the term of the entry before it (or above the next one's) was
 // served — term(5) == 1 after term(4) == 2, and entries(1, 10) returns OK with terms
-// 1,1,1,2,1,2,3,3,3,3. Expected: corruption from entries() at least (the scan has both
-// neighbours in hand; do_entries, src/rocksdb/raft_log_store.cc:79), as FileLogStore gives
-// at open.
-TEST(RocksDbFormatDamage, DISABLED_AnEntryWithATermBelowThePreviousOneIsNotServed) {
+// 1,1,1,2,1,2,3,3,3,3. Now entries() refuses it (corruption; the scan has both neighbours in
+// hand). term(5) alone still reads entry 5 only (rocksdb_log_store.h).
+TEST(RocksDbFormatDamage, AnEntryWithATermBelowThePreviousOneIsNotServed) {
   TempDir dir("rocks-damage");
   build_and_damage(dir.file("db"), [](Content& c) {
     strata::encode_be(std::uint64_t{1}, c.log.at(index_key(5)).data());
@@ -1106,11 +1114,10 @@ TEST(RocksDbFormatDamage, DISABLED_AnEntryWithATermBelowThePreviousOneIsNotServe
 }
 
 // Fuzz seeds 31050 and 31100 ("term of raft_log[136] 14 -> 0"): the last entry's stored term
-// lowered below the one before it. open() takes it as the last term (recover(),
-// src/rocksdb/raft_log_store.cc:194, reads only the last key), every read is OK, term(10) == 0,
-// and the log then takes an append of term 1 after entries of term 3. Expected: corruption at
-// open (one more read, of last - 1, sees it).
-TEST(RocksDbFormatDamage, DISABLED_ALastEntryWithATermBelowThePreviousOneIsCorruptionAtOpen) {
+// lowered below the one before it. open() took it as the last term (it read only the last key),
+// every read was OK, term(10) == 0, and the log then took an append of term 1 after entries of
+// term 3. Now: corruption at open (it reads last - 1 too).
+TEST(RocksDbFormatDamage, ALastEntryWithATermBelowThePreviousOneIsCorruptionAtOpen) {
   TempDir dir("rocks-damage");
   build_and_damage(dir.file("db"), [](Content& c) {
     strata::encode_be(std::uint64_t{0}, c.log.at(index_key(10)).data());
@@ -1129,9 +1136,8 @@ TEST(RocksDbFormatDamage, DISABLED_ALastEntryWithATermBelowThePreviousOneIsCorru
 // Fuzz seeds 31066 and 31178 ("boundary term 2 -> 4"), 31137 and 31252 (a random byte in the
 // boundary's term): the purge boundary's term raised above the term of the first entry is
 // served as term(first_index() - 1), and an append to a log purged empty would be checked
-// against it. recover() (src/rocksdb/raft_log_store.cc:194) has the first entry in hand
-// (SeekToFirst) and does not compare. Expected: corruption at open.
-TEST(RocksDbFormatDamage, DISABLED_ABoundaryTermAboveTheFirstEntrysTermIsCorruptionAtOpen) {
+// against it. open() had the first entry in hand and did not compare. Now: corruption at open.
+TEST(RocksDbFormatDamage, ABoundaryTermAboveTheFirstEntrysTermIsCorruptionAtOpen) {
   TempDir dir("rocks-damage");
   build_and_damage(dir.file("db"), [](Content& c) {
     // Purge 1..3 by hand: the boundary {4, term 1}, with term 9 instead.
@@ -1147,12 +1153,11 @@ TEST(RocksDbFormatDamage, DISABLED_ABoundaryTermAboveTheFirstEntrysTermIsCorrupt
 
 // Fuzz seeds 31113 ("put raft_log[633]", an entry value), 31135 (raft_log[138], random
 // bytes), 31265 ("move raft_log[66] to index 139"): 8 of the 300 default seeds. A key past
-// the last with a gap before it: open() takes the highest key as the last entry without
-// checking the one before it, so last_index() == 15 and term(15) answers OK with the stored
-// term (a vote request or an append would use both); only reads of 11..14 fail.
-// Expected: corruption at open (recover(), src/rocksdb/raft_log_store.cc:194: one more read,
-// of last - 1, sees the gap).
-TEST(RocksDbFormatDamage, DISABLED_AnEntryPastAGapAfterTheLastIsCorruptionAtOpen) {
+// the last with a gap before it: open() took the highest key as the last entry without
+// checking the one before it, so last_index() == 15 and term(15) answered OK with the stored
+// term (a vote request or an append would use both); only reads of 11..14 failed.
+// Now: corruption at open (it reads last - 1, and sees the gap).
+TEST(RocksDbFormatDamage, AnEntryPastAGapAfterTheLastIsCorruptionAtOpen) {
   TempDir dir("rocks-damage");
   build_and_damage(dir.file("db"), [](Content& c) { c.log[index_key(15)] = entry_value(7, "x"); });
   auto engine = strata::raft::open_rocksdb_engine(dir.file("db"));

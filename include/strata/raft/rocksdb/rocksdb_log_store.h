@@ -21,6 +21,16 @@
 // state's save commit with sync = true.
 // Recovery is RocksDB's: the WAL replays to a prefix of the committed batches.
 //
+// What is checked of stored data (RocksDB's block and WAL checksums catch damage to its files;
+// these catch a layout strata could not have written, e.g. keys written by another program):
+// open() reads the boundary, the first entry, the last and the one before it, and refuses
+// (corruption) a first entry not at the boundary, a key past a gap, and a term below the one
+// before it (the boundary's, or the last entry's below its predecessor's); entries() checks that
+// the keys are contiguous and the terms never decrease, from the boundary's when it starts at
+// first_index(). term(i) and entry(i) read one entry and check its key and size only: a middle
+// entry's term out of order is caught by entries(), not by them. Values have no checksum of
+// their own: a payload rewritten in place through RocksDB's API reads back as written.
+//
 // A DeleteRange leaves one range tombstone per purge; RocksDB drops them at compaction. A log
 // purged thousands of times between compactions reads slower (see RocksDB's DeleteRange notes);
 // the stores never scan across purged ranges except at open.
@@ -65,8 +75,9 @@ using RocksDbRaftDb = strata::RocksDbStore<RocksDbRaftSpace>;
 
 class RocksDbLogStore final : public LogStore {
  public:
-  // Opens the log in `db` (reads the boundary and the last entry). Errors: invalid_argument
-  // without an open database; corruption when the boundary and the entries disagree.
+  // Opens the log in `db` (reads the boundary, the first entry and the last two). Errors:
+  // invalid_argument without an open database; corruption when the boundary and the entries
+  // disagree, the last entry follows a gap, or a term there decreases (see above).
   static Result<std::unique_ptr<RocksDbLogStore>> open(std::shared_ptr<RocksDbRaftDb> db);
 
   std::uint64_t first_index() const noexcept override {
