@@ -304,12 +304,19 @@ strata::RocksDbOptions raft_rocksdb_options() {
 }
 
 Result<StorageEngine> open_rocksdb_engine(const std::filesystem::path& dir,
-                                          const strata::RocksDbOptions& options) {
+                                          const strata::RocksDbOptions& options,
+                                          bool check_hard_state) {
   auto db = RocksDbRaftDb::open(dir, options);
   if (!db) return db.error();
   auto shared = std::make_shared<RocksDbRaftDb>(std::move(*db));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbLogStore> log, RocksDbLogStore::open(shared));
-  return StorageEngine(std::move(log), std::make_unique<RocksDbMetaStore>(std::move(shared)));
+  StorageEngine engine(std::move(log), std::make_unique<RocksDbMetaStore>(std::move(shared)));
+  if (check_hard_state) {
+    if (Status s = engine.check_hard_state(); !s.ok()) {
+      return s.with_context("raft database " + dir.string());
+    }
+  }
+  return engine;
 }
 
 }  // namespace strata::raft

@@ -14,7 +14,8 @@ namespace strata::testing {
 struct RocksDbEngineFactory {
   static constexpr bool kDurable = true;
   static Result<raft::StorageEngine> open(const std::string& dir) {
-    return raft::open_rocksdb_engine(dir);
+    // The suites append without saving hard states (no Raft engine above them).
+    return raft::open_rocksdb_engine(dir, raft::raft_rocksdb_options(), false);
   }
 };
 INSTANTIATE_TYPED_TEST_SUITE_P(RocksDb, LogStoreSuite, RocksDbEngineFactory);
@@ -75,6 +76,38 @@ TEST(RocksDbLogStore, DamagedHardStateIsCorruption) {
   auto hs = meta.load();
   ASSERT_FALSE(hs.has_value());
   EXPECT_TRUE(hs.error().is_corruption());
+}
+
+TEST(RocksDbEngine, OpenChecksTheLogAgainstTheHardState) {
+  // As StorageEngine::open_file: entries with no hard state ever saved, or a commit index past
+  // the log, are corruption at open (unless the check is turned off, as the log suites do).
+  TempDir dir("raft-rocks");
+  {
+    auto e = open_rocksdb_engine(dir.file("db"));
+    ASSERT_TRUE(e.has_value()) << e.error();
+    ASSERT_TRUE(e->log().append(make_entries(1, 5, 1)).ok());
+    ASSERT_TRUE(e->log().close().ok());
+  }
+  auto no_hard_state = open_rocksdb_engine(dir.file("db"));
+  ASSERT_FALSE(no_hard_state.has_value());
+  EXPECT_TRUE(no_hard_state.error().is_corruption()) << no_hard_state.error();
+  {
+    auto e = open_rocksdb_engine(dir.file("db"), raft_rocksdb_options(), false);
+    ASSERT_TRUE(e.has_value()) << e.error();
+    ASSERT_TRUE(e->meta().save(HardState{1, std::nullopt, 9}).ok());
+  }
+  auto past = open_rocksdb_engine(dir.file("db"));
+  ASSERT_FALSE(past.has_value());
+  EXPECT_TRUE(past.error().is_corruption()) << past.error();
+  EXPECT_NE(past.error().to_string().find("9"), std::string::npos) << past.error();
+  {
+    auto e = open_rocksdb_engine(dir.file("db"), raft_rocksdb_options(), false);
+    ASSERT_TRUE(e.has_value()) << e.error();
+    ASSERT_TRUE(e->meta().save(HardState{1, std::nullopt, 5}).ok());
+  }
+  auto fine = open_rocksdb_engine(dir.file("db"));
+  ASSERT_TRUE(fine.has_value()) << fine.error();
+  EXPECT_EQ(fine->log().last_index(), 5u);
 }
 
 }  // namespace

@@ -130,8 +130,8 @@ class StorageEngine {
   [[nodiscard]] Status install_snapshot(const SnapshotMeta& meta,
                                         std::span<const std::string_view> chunks);
 
-  // The cross-checks of the log against the hard state, which open_file() runs and any other
-  // engine can run after opening:
+  // The cross-checks of the log against the hard state, which open_file() and
+  // open_rocksdb_engine() run and any other engine can run after opening:
   //   - a commit index past last_index() is corruption naming both (entries the node knew to
   //     be committed are gone: "was the log truncated or lost?", as etcd asks);
   //   - a log holding entries, or whose boundary was moved past index 0, with no hard state

@@ -142,9 +142,13 @@ class RocksDbMetaStore final : public MetaStore {
 // usually already compact; compression costs append latency).
 strata::RocksDbOptions raft_rocksdb_options();
 
-// Opens (or creates) a raft database at `dir` and both stores over it.
+// Opens (or creates) a raft database at `dir` and both stores over it, then checks the log
+// against the hard state (StorageEngine::check_hard_state: a commit index past the log, or a
+// log without any hard state saved, is corruption), as StorageEngine::open_file does.
+// `check_hard_state` = false only for a log used without a Raft engine that saves hard states
+// (strata's own log suites).
 Result<StorageEngine> open_rocksdb_engine(
     const std::filesystem::path& dir,
-    const strata::RocksDbOptions& options = raft_rocksdb_options());
+    const strata::RocksDbOptions& options = raft_rocksdb_options(), bool check_hard_state = true);
 
 }  // namespace strata::raft
