@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "strata/core/crc32c.h"
 #include "strata/core/file.h"
@@ -41,14 +42,6 @@ std::uint32_t load_le32(const char* p) {
          std::uint32_t{u[3]} << 24;
 }
 
-// Whether the bytes from `at` to its sector's end (or the end of the file) are all zero: what
-// a sector that never reached the disk reads as from the first byte not synced before it.
-bool reads_unwritten(const std::string& data, std::uint64_t at) {
-  const std::uint64_t to = std::min<std::uint64_t>((at / kSector + 1) * kSector, data.size());
-  return std::all_of(data.begin() + static_cast<std::ptrdiff_t>(at),
-                     data.begin() + static_cast<std::ptrdiff_t>(to), [](char c) { return c == 0; });
-}
-
 // How a record is damaged.
 enum class Damage {
   kChecksum,        // the header is well formed, its checksum disagrees; damage_end: its end
@@ -56,46 +49,90 @@ enum class Damage {
   kZeroInFragment,  // a zero header inside a fragmented record; damage_end: the header's end
 };
 
+// Whether some value of the `unknown` bytes of `message` (they read as zero) makes
+// crc32c(message) == target. crc32c is affine over GF(2): flipping a set of bits changes the
+// CRC by the XOR of what each bit alone changes it by, so this is a linear system of 32
+// equations in 8 * unknown.size() variables, solved by elimination.
+bool checksum_reachable(std::string message, const std::vector<std::uint64_t>& unknown,
+                        std::uint32_t target) {
+  const std::uint32_t base = crc32c(message);
+  std::uint32_t want = base ^ target;
+  std::uint32_t basis[32] = {};  // basis[b]: a combination whose highest set bit is b
+  for (const std::uint64_t at : unknown) {
+    for (int bit = 0; bit < 8; ++bit) {
+      message[at] = static_cast<char>(1 << bit);
+      std::uint32_t v = crc32c(message) ^ base;
+      message[at] = 0;
+      for (int b = 31; b >= 0 && v != 0; --b) {
+        if ((v >> b & 1U) == 0) continue;
+        if (basis[b] == 0) {
+          basis[b] = v;
+          v = 0;
+        } else {
+          v ^= basis[b];
+        }
+      }
+    }
+  }
+  for (int b = 31; b >= 0 && want != 0; --b) {
+    if ((want >> b & 1U) != 0 && basis[b] != 0) want ^= basis[b];
+  }
+  return want == 0;
+}
+
 // Whether sectors that never reached the disk explain the damage to the record at
-// [pos, damage_end). An unwritten sector reads as it was at the last sync: zeros from the first
-// byte not yet synced (this record's or an earlier unsynced one's) to the sector's end, or to the
-// end of the file. A sector that did land holds the bytes as written. So:
-// - a piece of the record (its bytes in one 512-B sector) may be unwritten only when it is zero
-//   up to the sector's end or the end of the file. A synced record whose last byte is a 0 at a
-//   sector's start, with the next record's bytes after it in that sector, was written.
-// - kTooLong is never a tear: a length that landed is the one written, and zeros only shorten it.
-// - kZeroInFragment is a tear only when the piece holding the type byte was not written (the
-//   writer never writes type 0).
-// - kChecksum: some piece was not written. When that piece is only the first 1-3 bytes of the
-//   checksum (the record starts at a sector's end), the rest landed: the checksum bytes that did
-//   must agree with the payload, or the damage is elsewhere and is corruption.
-// A damaged last record whose bytes in its last sector are zero up to the end of the file, or
-// whose first 1-3 bytes are zero with the rest agreeing, cannot be told from a tear; it is cut.
-// (An undamaged record's header that reads as unwritten is a tear too: see the caller.)
+// [pos, damage_end). The crash model is the one strata's own files are tested under: each
+// write's sectors land or not independently, and one that did not reads as zeros. RocksDB's
+// log writer writes each physical record (header and payload) in one write, so a record's
+// bytes in one 512-B sector (a piece) were all written or all not: a piece that did not land
+// is all zero.
+// - kTooLong is never a tear: a length that landed is the one written, and zeros only shorten
+//   it.
+// - kZeroInFragment is (the writer never writes a zero header).
+// - kChecksum: some piece must be all zero. When the zero pieces hold fewer than 4 bytes, the
+//   rest of the record landed as written, and the checksum tells whether it did: the zeroed
+//   bytes must have had *some* value that makes it agree. A synced record damaged elsewhere
+//   (a bit flip, say) whose last byte is a 0 alone at a sector's start is corruption, not a
+//   tear. With 4 or more zeroed bytes (32 bits) some value always fits, so any such record is
+//   taken for a tear, as it is when the zeros touch the length or the type.
 bool looks_torn(const std::string& data, std::uint64_t pos, std::uint64_t damage_end,
                 Damage damage) {
   if (damage == Damage::kTooLong) return false;
-  auto unwritten = [&](std::uint64_t at) { return reads_unwritten(data, at); };
-  auto piece_start = [&](std::uint64_t at) { return std::max(pos, at / kSector * kSector); };
-  if (damage == Damage::kZeroInFragment) return unwritten(piece_start(pos + 6));
-  bool any = false;
-  bool only_first = true;
-  for (std::uint64_t at = pos; at < damage_end; at = (at / kSector + 1) * kSector) {
-    if (!unwritten(at)) continue;
-    any = true;
-    if (at != pos) only_first = false;
+  if (damage == Damage::kZeroInFragment) return true;
+  std::vector<std::uint64_t> unknown;  // offsets in the record of the bytes of zero pieces
+  for (std::uint64_t at = pos; at < damage_end;) {
+    const std::uint64_t piece_end = std::min(damage_end, (at / kSector + 1) * kSector);
+    if (std::all_of(data.begin() + static_cast<std::ptrdiff_t>(at),
+                    data.begin() + static_cast<std::ptrdiff_t>(piece_end),
+                    [](char c) { return c == 0; })) {
+      for (std::uint64_t i = at; i < piece_end && unknown.size() < 4; ++i) {
+        unknown.push_back(i - pos);
+      }
+    }
+    at = piece_end;
   }
-  if (!any) return false;
-  const std::uint64_t first_piece = std::min(damage_end, (pos / kSector + 1) * kSector) - pos;
-  if (!only_first || first_piece >= 4) return true;
+  if (unknown.empty()) return false;
+  if (unknown.size() >= 4) return true;
+  const auto in_header = [](std::uint64_t i) { return i < kHeaderSize; };
+  const bool header_zeroed = std::any_of(unknown.begin(), unknown.end(), in_header);
+  const bool payload_zeroed = !std::all_of(unknown.begin(), unknown.end(), in_header);
+  if (std::any_of(unknown.begin(), unknown.end(),
+                  [](std::uint64_t i) { return i >= 4 && i < 7; })) {
+    return true;  // the length or the type read as zero: the record's extent is not known
+  }
+  if (header_zeroed && payload_zeroed) return true;  // too few cases to be worth the algebra
   const char* h = data.data() + pos;
-  const std::uint32_t masked =
-      mask(crc32c(std::string_view(h + kHeaderSize, damage_end - pos - kHeaderSize),
-                  crc32c(std::string_view(h + 6, 1))));
-  for (std::uint64_t i = first_piece; i < 4; ++i) {
-    if (static_cast<unsigned char>(h[i]) != ((masked >> (8 * i)) & 0xff)) return false;
+  // The type byte and the payload: what the checksum covers.
+  std::string message(h + 6, damage_end - pos - 6);
+  if (!payload_zeroed) {  // only checksum bytes were zeroed: those that landed must agree
+    const std::uint32_t masked = mask(crc32c(message));
+    for (std::uint64_t i = unknown.size(); i < 4; ++i) {
+      if (static_cast<unsigned char>(h[i]) != ((masked >> (8 * i)) & 0xff)) return false;
+    }
+    return true;
   }
-  return true;
+  for (std::uint64_t& i : unknown) i -= 6;  // offsets in `message`
+  return checksum_reachable(std::move(message), unknown, unmask(load_le32(h)));
 }
 
 // An open-file-description lock on RocksDB's LOCK file. RocksDB locks it with fcntl(F_SETLK);
@@ -163,15 +200,11 @@ std::optional<std::uint64_t> find_torn_manifest_tail(const std::string& m) {
     std::uint64_t damage_end = 0;  // non-zero: the record at pos is damaged up to there
     Damage damage = Damage::kChecksum;
     if (type == kZero && length == 0) {
-      // RocksDB skips the rest of the block, unless it is in the middle of a logical record
-      // ("error in middle of record"). Its writer never writes a zero header (nor leaves
-      // preallocated space inside the file's size): a header that reads as never written starts
-      // a tear, and skipping it would apply the records after it without this one.
-      if (!in_fragment) {
-        if (reads_unwritten(m, pos)) return pos;
-        pos += block_left;
-        continue;
-      }
+      // RocksDB skips the rest of the block, or reports "error in middle of record" inside a
+      // fragmented one. Its writer never writes a zero header (nor leaves preallocated space
+      // inside the file's size): a zero header is a write that never landed, and starts the
+      // tear (skipping it would apply the records after it without this one).
+      if (!in_fragment) return pos;
       damage_end = pos + kHeaderSize;
       damage = Damage::kZeroInFragment;
     } else if (kHeaderSize + length > block_left) {

@@ -8,20 +8,23 @@
 // open the database ("checksum mismatch in file MANIFEST-..."), although the record was never
 // synced and its edit never took effect (the WAL it would retire is still there).
 //
-// The rule is etcd's for its WAL (isTornEntry) and strata's file log's, made exact for sectors
-// shared between records: the first damaged record is a torn tail when one of its sector-aligned
-// pieces (512 B) reads as a sector that never reached the disk does — zeros from the piece's
-// start to the sector's end (or the end of the file). When that piece is only the first 1–3
-// bytes of the header's checksum, the rest of the record landed, and the checksum bytes that did
-// must agree with the payload. Then it and everything after it were never synced, and the file
-// is cut at the start of its logical record. A record whose header reads as never written is
-// the start of a tear too (RocksDB would skip its block and apply the records after it).
+// The rule is etcd's for its WAL (isTornEntry) and strata's file log's, made exact: the first
+// damaged record is a torn tail when sectors that never reached the disk explain the damage.
+// Under the crash model strata is tested by, each write's 512-B sectors land or not
+// independently, and one that did not reads as zeros; RocksDB writes each physical record in
+// one write, so a record's piece in a sector is all zero or as written. So one of the record's
+// pieces must be all zero; when the zero pieces hold fewer than 4 bytes, the rest landed, and
+// the checksum must be reachable by some value of the zeroed bytes (a linear system over
+// GF(2): crc32c is affine). Then it and everything after it were never synced (RocksDB syncs
+// each version edit before it writes the next), and the file is cut at the start of its
+// logical record. A zero header starts a tear too (the writer never writes one, and RocksDB
+// would skip its block and apply the records after it).
 //
-// Damage that no unwritten sector explains is left alone: a bit flip in synced data, also in a
-// record whose last byte is a 0 at a sector's start, or a length running past its block (zeros
-// only shorten a length). RocksDB then reports the corruption, and nothing is cut. What cannot be
-// told apart from a tear, and is cut: a damaged last record whose bytes in its last sector are
-// all zero, and a record whose first 1–3 checksum bytes (at a sector's end) were zeroed.
+// Damage that no unwritten sector explains is left alone: a bit flip in synced data (also in a
+// record whose last byte is a 0 alone at a sector's start), or a length running past its block
+// (zeros only shorten a length). RocksDB then reports the corruption, and nothing is cut. What
+// cannot be told apart from a tear, and is cut: a damaged record with 4 or more bytes in zero
+// pieces (32 bits: some value always fits the checksum), or whose zeros touch its length.
 //
 // The layout read is RocksDB's log format (db/log_format.h): 32 KiB blocks of physical records,
 // each a 7-byte header (masked CRC32C of type and payload, 2-byte length, type: 1 full, 2 first,

@@ -193,6 +193,9 @@ struct Image {
   std::string bytes;
   std::vector<std::size_t> starts;  // where each logical record starts
   std::vector<std::size_t> ends;    // and ends
+  std::vector<std::size_t> writes;  // where each write ends: one per physical record (the
+                                    // block's padding before it included), as log::Writer
+                                    // flushes each one
 
   void add(const std::string& payload) {
     std::size_t left = payload.size();
@@ -207,6 +210,7 @@ struct Image {
       const bool end = fragment == left;
       const char type = begin && end ? 1 : begin ? 2 : end ? 4 : 3;
       bytes += record(payload.substr(at, fragment), type);
+      writes.push_back(bytes.size());
       at += fragment;
       left -= fragment;
       begin = false;
@@ -246,17 +250,37 @@ TEST(RocksDbManifestTailReader, ALengthPastTheBlockIsNeverATear) {
   EXPECT_EQ(detail::find_torn_manifest_tail(bad), std::nullopt);
 }
 
-TEST(RocksDbManifestTailReader, AZeroHeaderInAFragmentIsATearOnlyWhenItsSectorWasNotWritten) {
+TEST(RocksDbManifestTailReader, AZeroHeaderStartsTheTearInsideAFragmentAndOutside) {
+  // Inside a fragmented record: cut at the record's first fragment. Outside: cut there, rather
+  // than skip its block as RocksDB would and apply the records after it without this one (the
+  // third record's write landed, the second's did not).
   Image image;
   image.add(filler(40000));  // a first fragment, then a last one at the second block's start
   image.add(filler(100, 'w'));
-  std::string header_only = image.bytes;
-  std::fill(header_only.begin() + kBlock, header_only.begin() + kBlock + 7, '\0');
-  EXPECT_EQ(detail::find_torn_manifest_tail(header_only), std::nullopt)
-      << "the rest of the header's sector was written, type 0 with it";
-  std::string sector = image.bytes;
-  std::fill(sector.begin() + kBlock, sector.begin() + kBlock + 512, '\0');
-  EXPECT_EQ(detail::find_torn_manifest_tail(sector), std::optional<std::uint64_t>(0));
+  image.add(filler(100, 'x'));
+  std::string fragment = image.bytes;
+  std::fill(fragment.begin() + kBlock, fragment.begin() + kBlock + 7, '\0');
+  EXPECT_EQ(detail::find_torn_manifest_tail(fragment), std::optional<std::uint64_t>(0));
+  std::string outside = image.bytes;
+  std::fill(outside.begin() + static_cast<std::ptrdiff_t>(image.starts[1]),
+            outside.begin() + static_cast<std::ptrdiff_t>(image.ends[1]), '\0');
+  EXPECT_EQ(detail::find_torn_manifest_tail(outside),
+            std::optional<std::uint64_t>(image.starts[1]));
+}
+
+TEST(RocksDbManifestTailReader, AFewZeroedPayloadBytesAreATearOnlyWhenSomeValueFitsTheChecksum) {
+  // The second record's last 3 bytes are alone in their sector: zeroed, they are a tear (the
+  // written values fit the checksum); zeroed with a byte changed elsewhere, no value fits.
+  Image image;
+  image.add(filler(1000));
+  image.add(filler(2048 - 1007 - 7 + 3, 'w'));
+  ASSERT_EQ(image.ends[1], 2051u);
+  std::string torn = image.bytes;
+  std::fill(torn.begin() + 2048, torn.end(), '\0');
+  EXPECT_EQ(detail::find_torn_manifest_tail(torn), std::optional<std::uint64_t>(1007));
+  std::string corrupt = torn;
+  corrupt[1500] = 'x';
+  EXPECT_EQ(detail::find_torn_manifest_tail(corrupt), std::nullopt);
 }
 
 // RocksDB's reading of an image, without any tear rule: whether it reads every record (a
@@ -290,9 +314,9 @@ bool reads_cleanly(const std::string& m) {
 }
 
 TEST(RocksDbManifestTailReader, FuzzPowerCutsAndBitFlips) {
-  // Power cuts: records up to a sync point are durable; of the sectors written after it, any
-  // subset (512 B or 4 KiB units) may be lost, reading as at the sync, and the size may stop
-  // anywhere past it. The cut never reaches synced bytes, and what is left reads cleanly.
+  // Power cuts: records up to a sync point are durable; of each write after it, any subset of
+  // its sectors (512 B or 4 KiB) may be lost, reading as zeros, and the size may stop anywhere
+  // past it. The cut never reaches synced bytes, and what is left reads cleanly.
   // Bit flips in a fully synced image: nothing is cut (RocksDB reports the corruption), unless
   // the flip made a byte 0, which may make the damage look like a tear (documented).
   const int iterations = fuzz_iterations(2000);
@@ -309,13 +333,22 @@ TEST(RocksDbManifestTailReader, FuzzPowerCutsAndBitFlips) {
     }
     const std::size_t synced_records = rng() % (records + 1);
     const std::size_t synced = synced_records == 0 ? 0 : image.ends[synced_records - 1];
+    // Each write after the sync point: each of its sectors (or pages) lands or not, on its
+    // own (FaultFileSystem's kRandom mode); one that did not reads as zeros.
     std::string cut = image.bytes;
     const std::size_t unit = rng() % 2 == 0 ? 512 : 4096;
     const unsigned lost_percent = static_cast<unsigned>(rng() % 101);
-    for (std::size_t s = synced / unit * unit; s < cut.size(); s += unit) {
-      if (rng() % 100 >= lost_percent) continue;
-      std::fill(cut.begin() + static_cast<std::ptrdiff_t>(std::max(s, synced)),
-                cut.begin() + static_cast<std::ptrdiff_t>(std::min(s + unit, cut.size())), '\0');
+    std::size_t write_start = 0;
+    for (const std::size_t write_end : image.writes) {
+      for (std::size_t at = write_start; at < write_end;) {
+        const std::size_t piece_end = std::min(write_end, (at / unit + 1) * unit);
+        if (at >= synced && rng() % 100 < lost_percent) {
+          std::fill(cut.begin() + static_cast<std::ptrdiff_t>(at),
+                    cut.begin() + static_cast<std::ptrdiff_t>(piece_end), '\0');
+        }
+        at = piece_end;
+      }
+      write_start = write_end;
     }
     if (rng() % 3 == 0) cut.resize(synced + rng() % (cut.size() - synced + 1));
     const auto at = detail::find_torn_manifest_tail(cut);
