@@ -42,13 +42,6 @@ std::uint32_t load_le32(const char* p) {
          std::uint32_t{u[3]} << 24;
 }
 
-// How a record is damaged.
-enum class Damage {
-  kChecksum,        // the header is well formed, its checksum disagrees; damage_end: its end
-  kTooLong,         // its length runs past its block; damage_end: the block's end
-  kZeroInFragment,  // a zero header inside a fragmented record; damage_end: the header's end
-};
-
 // Whether some value of the `unknown` bytes of `message` (they read as zero) makes
 // crc32c(message) == target. crc32c is affine over GF(2): flipping a set of bits changes the
 // CRC by the XOR of what each bit alone changes it by, so this is a linear system of 32
@@ -80,28 +73,21 @@ bool checksum_reachable(std::string message, const std::vector<std::uint64_t>& u
   return want == 0;
 }
 
-// Whether sectors that never reached the disk explain the damage to the record at
-// [pos, damage_end). The crash model is the one strata's own files are tested under: each
-// write's sectors land or not independently, and one that did not reads as zeros. RocksDB's
-// log writer writes each physical record (header and payload) in one write, so a record's
-// bytes in one 512-B sector (a piece) were all written or all not: a piece that did not land
-// is all zero.
-// - kTooLong is never a tear: a length that landed is the one written, and zeros only shorten
-//   it.
-// - kZeroInFragment is (the writer never writes a zero header).
-// - kChecksum: some piece must be all zero. When the zero pieces hold fewer than 4 bytes, the
-//   rest of the record landed as written, and the checksum tells whether it did: the zeroed
-//   bytes must have had *some* value that makes it agree. A synced record damaged elsewhere
-//   (a bit flip, say) whose last byte is a 0 alone at a sector's start is corruption, not a
-//   tear. With 4 or more zeroed bytes (32 bits) some value always fits, so any such record is
-//   taken for a tear, as it is when the zeros touch the length or the type.
-bool looks_torn(const std::string& data, std::uint64_t pos, std::uint64_t damage_end,
-                Damage damage) {
-  if (damage == Damage::kTooLong) return false;
-  if (damage == Damage::kZeroInFragment) return true;
+// Whether sectors that never reached the disk explain why the record at [pos, end), whose
+// header is well formed, fails its checksum. The crash model is the one strata's own files are
+// tested under: each write's sectors land or not independently, and one that did not reads as
+// zeros. RocksDB's log writer writes each physical record (header and payload) in one write, so a
+// record's bytes in one 512-B sector (a piece) were all written or all not: a piece that did not
+// land is all zero. Some piece must be. When the zero pieces hold fewer than 4 bytes, the rest of
+// the record landed as written, and the checksum tells whether it did: the zeroed bytes must
+// have had *some* value that makes it agree. A synced record damaged elsewhere (a bit flip,
+// say) whose last byte is a 0 alone at a sector's start is corruption, not a tear. With 4 or
+// more zeroed bytes (32 bits) some value always fits, so any such record is taken for a tear,
+// as it is when the zeros touch the length or the type.
+bool looks_torn(const std::string& data, std::uint64_t pos, std::uint64_t end) {
   std::vector<std::uint64_t> unknown;  // offsets in the record of the bytes of zero pieces
-  for (std::uint64_t at = pos; at < damage_end;) {
-    const std::uint64_t piece_end = std::min(damage_end, (at / kSector + 1) * kSector);
+  for (std::uint64_t at = pos; at < end;) {
+    const std::uint64_t piece_end = std::min(end, (at / kSector + 1) * kSector);
     if (std::all_of(data.begin() + static_cast<std::ptrdiff_t>(at),
                     data.begin() + static_cast<std::ptrdiff_t>(piece_end),
                     [](char c) { return c == 0; })) {
@@ -123,7 +109,7 @@ bool looks_torn(const std::string& data, std::uint64_t pos, std::uint64_t damage
   if (header_zeroed && payload_zeroed) return true;  // too few cases to be worth the algebra
   const char* h = data.data() + pos;
   // The type byte and the payload: what the checksum covers.
-  std::string message(h + 6, damage_end - pos - 6);
+  std::string message(h + 6, end - pos - 6);
   if (!payload_zeroed) {  // only checksum bytes were zeroed: those that landed must agree
     const std::uint32_t masked = mask(crc32c(message));
     for (std::uint64_t i = unknown.size(); i < 4; ++i) {
@@ -197,32 +183,25 @@ std::optional<std::uint64_t> find_torn_manifest_tail(const std::string& m) {
     const std::uint64_t length = std::uint64_t{static_cast<unsigned char>(h[4])} |
                                  std::uint64_t{static_cast<unsigned char>(h[5])} << 8;
     const auto type = static_cast<unsigned char>(h[6]);
-    std::uint64_t damage_end = 0;  // non-zero: the record at pos is damaged up to there
-    Damage damage = Damage::kChecksum;
     if (type == kZero && length == 0) {
       // RocksDB skips the rest of the block, or reports "error in middle of record" inside a
       // fragmented one. Its writer never writes a zero header (nor leaves preallocated space
       // inside the file's size): a zero header is a write that never landed, and starts the
       // tear (skipping it would apply the records after it without this one).
-      if (!in_fragment) return pos;
-      damage_end = pos + kHeaderSize;
-      damage = Damage::kZeroInFragment;
-    } else if (kHeaderSize + length > block_left) {
-      // Longer than its block: corruption unless the file ends within this block (then
-      // RocksDB takes it for a record the writer did not finish).
-      if (pos + block_left >= size) return std::nullopt;
-      damage_end = pos + block_left;
-      damage = Damage::kTooLong;
-    } else if (pos + kHeaderSize + length > size) {
-      return std::nullopt;  // cut by the end of the file: RocksDB reads it as the end
-    } else {
-      const std::uint32_t actual =
-          crc32c(std::string_view(h + kHeaderSize, length), crc32c(std::string_view(h + 6, 1)));
-      if (unmask(load_le32(h)) != actual) damage_end = pos + kHeaderSize + length;
+      return in_fragment ? fragment_start : pos;
     }
-    if (damage_end != 0) {
+    // Longer than its block: corruption (a length that landed is the one written, and zeros
+    // only shorten it), or, when the file ends within this block, what RocksDB takes for a
+    // record the writer did not finish. Either way, nothing to cut.
+    if (kHeaderSize + length > block_left) return std::nullopt;
+    if (pos + kHeaderSize + length > size) {
+      return std::nullopt;  // cut by the end of the file: RocksDB reads it as the end
+    }
+    const std::uint32_t actual =
+        crc32c(std::string_view(h + kHeaderSize, length), crc32c(std::string_view(h + 6, 1)));
+    if (unmask(load_le32(h)) != actual) {
       // A tear leaves never-written sectors reading as zeros; anything else is corruption.
-      if (!looks_torn(m, pos, damage_end, damage)) return std::nullopt;
+      if (!looks_torn(m, pos, pos + kHeaderSize + length)) return std::nullopt;
       return in_fragment ? fragment_start : pos;
     }
     switch (type) {

@@ -251,11 +251,10 @@ static void append_cb(struct raft_io_append *req, int status) {
   free(r);
 }
 
-static int submit(io_harness *h, uint64_t term, const uint64_t *values, unsigned n, size_t len,
-                  int tag) {
+/* An append request of n RAFT_COMMAND entries of `term`, their buffers still to fill. */
+static struct append_req *new_append(io_harness *h, uint64_t term, unsigned n, int tag) {
   struct append_req *r = calloc(1, sizeof *r);
   unsigned i;
-  int rv;
   r->entries = calloc(n, sizeof *r->entries);
   r->n = n;
   r->tag = tag;
@@ -264,19 +263,34 @@ static int submit(io_harness *h, uint64_t term, const uint64_t *values, unsigned
   for (i = 0; i < n; i++) {
     r->entries[i].term = term;
     r->entries[i].type = RAFT_COMMAND;
-    r->entries[i].buf.base = raft_malloc(8);
-    r->entries[i].buf.len = len;
-    memcpy(r->entries[i].buf.base, &values[i], 8);
   }
-  rv = h->io.append(&h->io, &r->req, r->entries, n, append_cb);
+  return r;
+}
+
+/* Submits `r` (io->append); frees it when the call fails. Returns io->append's result. */
+static int submit_append(io_harness *h, struct append_req *r) {
+  unsigned i;
+  int rv = h->io.append(&h->io, &r->req, r->entries, r->n, append_cb);
   if (rv != 0) {
-    for (i = 0; i < n; i++) raft_free(r->entries[i].buf.base);
+    for (i = 0; i < r->n; i++) raft_free(r->entries[i].buf.base);
     free(r->entries);
     free(r);
     return rv;
   }
   h->submitted++;
   return 0;
+}
+
+static int submit(io_harness *h, uint64_t term, const uint64_t *values, unsigned n, size_t len,
+                  int tag) {
+  struct append_req *r = new_append(h, term, n, tag);
+  unsigned i;
+  for (i = 0; i < n; i++) {
+    r->entries[i].buf.base = raft_malloc(8);
+    r->entries[i].buf.len = len;
+    memcpy(r->entries[i].buf.base, &values[i], 8);
+  }
+  return submit_append(h, r);
 }
 
 int harness_append(io_harness *h, uint64_t term, const uint64_t *values, unsigned n, int tag) {
@@ -389,34 +403,18 @@ void harness_free(io_harness *h) { free(h); }
 
 int harness_append_sized(io_harness *h, uint64_t term, uint64_t first_value, unsigned n,
                          size_t size, int tag) {
-  struct append_req *r = calloc(1, sizeof *r);
+  struct append_req *r = new_append(h, term, n, tag);
   unsigned i;
-  int rv;
-  r->entries = calloc(n, sizeof *r->entries);
-  r->n = n;
-  r->tag = tag;
-  r->h = h;
-  r->req.data = r;
   for (i = 0; i < n; i++) {
     uint64_t value = first_value + i;
     unsigned char *p = raft_malloc(size < 8 ? 8 : size);
     size_t j;
     memcpy(p, &value, size < 8 ? size : 8);
     for (j = 8; j < size; j++) p[j] = pattern_byte(value, j);
-    r->entries[i].term = term;
-    r->entries[i].type = RAFT_COMMAND;
     r->entries[i].buf.base = p;
     r->entries[i].buf.len = size;
   }
-  rv = h->io.append(&h->io, &r->req, r->entries, n, append_cb);
-  if (rv != 0) {
-    for (i = 0; i < n; i++) raft_free(r->entries[i].buf.base);
-    free(r->entries);
-    free(r);
-    return rv;
-  }
-  h->submitted++;
-  return 0;
+  return submit_append(h, r);
 }
 
 void harness_run(io_harness *h, unsigned iterations) {
