@@ -101,6 +101,53 @@ Result<std::uint32_t> MetadataStream::finish() {
   return crc_;
 }
 
+namespace {
+constexpr std::string_view kMarkMagic = "STRATAMC";
+}  // namespace
+
+std::string MetadataCleanMark::encode(const Mark& mark) {
+  std::string out(kSize, '\0');
+  char* p = out.data();
+  std::memcpy(p, kMarkMagic.data(), kMarkMagic.size());
+  encode_be(mark.version, p + 8);
+  encode_be(mark.payload_size, p + 16);
+  encode_be(mark.crc, p + 24);
+  encode_be(mark.file, p + 28);
+  encode_be(crc32c(std::string_view(p, kSize - 4)), p + kSize - 4);
+  return out;
+}
+
+std::optional<MetadataCleanMark::Mark> MetadataCleanMark::decode(std::string_view bytes) {
+  if (bytes.size() < kSize || bytes.substr(0, kMarkMagic.size()) != kMarkMagic) return {};
+  const char* p = bytes.data();
+  if (crc32c(std::string_view(p, kSize - 4)) != decode_be<std::uint32_t>(p + kSize - 4)) return {};
+  Mark m;
+  m.version = decode_be<std::uint64_t>(p + 8);
+  m.payload_size = decode_be<std::uint64_t>(p + 16);
+  m.crc = decode_be<std::uint32_t>(p + 24);
+  m.file = decode_be<std::uint32_t>(p + 28);
+  if (m.file > 1) return {};
+  return m;
+}
+
+void MetadataCleanMark::open(FileSystem& fs, const std::string& path) {
+  Result<std::unique_ptr<File>> f = fs.open(path, OpenMode::kReadWrite);
+  if (!f) return;
+  file_ = std::move(*f);
+  char buf[kSize];
+  Result<std::size_t> n = file_->read_at(0, std::span<char>(buf, kSize));
+  if (n && *n == kSize) stored_ = decode(std::string_view(buf, kSize));
+}
+
+void MetadataCleanMark::flush() noexcept {
+  if (!file_ || !pending_ || pending_ == stored_) return;
+  try {
+    if (file_->write_at(0, encode(*pending_)).ok()) stored_ = pending_;
+  } catch (...) {  // (a file system that throws, out of memory): the mark is only an optimization
+  }
+  pending_.reset();
+}
+
 MetadataCrcTask::MetadataCrcTask(const File& file, std::uint64_t limit, std::string_view head)
     : file_(file), limit_(limit), head_(head) {
   if (limit_ < kThreadBytes) return;
@@ -165,6 +212,7 @@ Result<MetadataCore> MetadataCore::open(const std::string& dir_in, const Metadat
     core.error_ = Status::not_supported("metadata " + core.dir_ + ": opened read-only");
   } else {
     STRATA_ASSIGN_OR_RETURN(core.lock_, fs.lock(core.path(kLockName)));
+    core.mark_.open(fs, core.path(kLockName));
   }
   bool any = false;
   for (std::size_t i = 0; i < 2; ++i) {
@@ -224,7 +272,10 @@ Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
         return Status::corruption(msg);
       }
     }
-    if (!options.read_only) STRATA_RETURN_IF_ERROR(create_initial(key_codec));
+    if (!options.read_only) {
+      STRATA_RETURN_IF_ERROR(create_initial(key_codec));
+      remember_current();
+    }
     stats_.recoveries += invalid_files;
     return -1;
   }
@@ -283,8 +334,14 @@ Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
     // an open like this one made them durable first.
     STRATA_RETURN_IF_ERROR(fs_->sync_dir(dir_));
   }
-  // The newest image may have been written by a process that died before its fdatasync.
-  STRATA_RETURN_IF_ERROR(slots_[static_cast<std::size_t>(c)].file->sync());
+  // The newest image may have been written by a process that died before its fdatasync;
+  // not when a process that closed the store knew it synced (MetadataCleanMark).
+  const MetadataSlot& cur = slots_[static_cast<std::size_t>(c)];
+  if (mark_.stored() != MetadataCleanMark::Mark{static_cast<std::uint32_t>(c), cur.version,
+                                                cur.payload_size, cur.crc}) {
+    STRATA_RETURN_IF_ERROR(cur.file->sync());
+  }
+  remember_current();
   return c;
 }
 
@@ -346,7 +403,13 @@ Result<std::uint64_t> MetadataCore::next_version() const {
   return v + 1;
 }
 
+void MetadataCore::remember_current() noexcept {
+  const MetadataSlot& s = slots_[static_cast<std::size_t>(current_)];
+  mark_.set({static_cast<std::uint32_t>(current_), s.version, s.payload_size, s.crc});
+}
+
 Status MetadataCore::fail(const Status& status) {
+  mark_.reset();
   error_ = status.with_context("metadata " + dir_ + ": refusing writes after an I/O error");
   return status;
 }
@@ -386,6 +449,7 @@ void MetadataCore::commit(int target, std::uint64_t version, std::uint32_t crc,
   s.physical_size = payload + mfmt::kCrcSize;
   current_ = target;
   ++stats_.syncs;
+  remember_current();
 }
 
 Status MetadataCore::write_full(std::string_view image, std::uint64_t version, std::uint32_t crc) {

@@ -11,6 +11,8 @@
 
 #include "gtest/gtest.h"
 #include "metadata_test_util.h"
+#include "strata/core/file.h"
+#include "strata/metadata/detail/metadata_core.h"
 #include "strata/metadata/metadata.h"
 #include "strata/testing/crash.h"
 #include "strata/testing/fault_fs.h"
@@ -67,8 +69,12 @@ void mutate(std::mt19937_64& rng, Metadata<Key>& md, std::map<Key, std::string>&
   }
 }
 
-// One trial: several cycles of (open, random commits, power cut at a random operation,
-// crash with a random CrashMode, reopen and compare). Returns the number of crashes checked.
+// One trial: three cycles of (open, random commits, a cut at a random operation, reopen and
+// compare). The cut of the middle cycle is a power cut (crash with a random CrashMode). The
+// others are process crashes (the machine keeps what the dead process wrote, synced or not),
+// followed by a power cut right after the reopen, before any write: what the open served
+// must survive it (open syncs what it cannot tell synced). Returns the number of crashes
+// checked (five).
 template <class Key>
 int power_loss_trial(std::uint64_t seed) {
   using State = std::map<Key, std::string>;
@@ -103,8 +109,13 @@ int power_loss_trial(std::uint64_t seed) {
         EXPECT_TRUE(fs.power_cut()) << md.error();
       }
     }
+    const bool process_crash = cycle != 1;
     const auto mode = static_cast<CrashMode>(rng() % 6);
-    fs.crash(mode);
+    if (process_crash) {
+      fs.clear_faults();  // the process died at the cut; the machine lives on
+    } else {
+      fs.crash(mode);
+    }
     ++crashes;
     auto md = Metadata<Key>::open(store, {.fs = &fs});
     if (!md.has_value()) {
@@ -112,23 +123,38 @@ int power_loss_trial(std::uint64_t seed) {
       return crashes;
     }
     const State got = contents(*md);
-    if (got == synced) continue;
-    if (syncing && got == *syncing) {
-      synced = got;
-      continue;
+    if (got != synced && !(syncing && got == *syncing)) {
+      ADD_FAILURE() << "seed " << seed << " cycle " << cycle << " "
+                    << (process_crash ? "process crash" : "power cut, mode ")
+                    << (process_crash ? "" : std::to_string(static_cast<int>(mode)))
+                    << ": reopened state is neither the last synced "
+                    << "state nor the one being synced (" << got.size() << " keys)";
+      return crashes;
     }
-    ADD_FAILURE() << "seed " << seed << " cycle " << cycle << " mode " << static_cast<int>(mode)
-                  << ": reopened state is neither the last synced "
-                  << "state nor the one being synced (" << got.size() << " keys)";
-    return crashes;
+    synced = got;
+    // What an open serves is synced: a power cut right after it, before any write, keeps it,
+    // whatever lands of what the dead process left unsynced.
+    if (process_crash) {
+      const auto again_mode = static_cast<CrashMode>(rng() % 6);
+      fs.crash(again_mode);
+      ++crashes;
+      md = Metadata<Key>::open(store, {.fs = &fs});
+      if (!md.has_value() || contents(*md) != got) {
+        ADD_FAILURE() << "seed " << seed << " cycle " << cycle << " mode "
+                      << static_cast<int>(again_mode) << ": a power cut right after an open "
+                      << "lost what it served: "
+                      << (md.has_value() ? "another state" : md.error().to_string());
+        return crashes;
+      }
+    }
   }
   return crashes;
 }
 
-// Trials (3 power cuts each): STRATA_CRASH_SOAK=N power cuts instead of the CI default.
+// Trials (5 power cuts each): STRATA_CRASH_SOAK=N power cuts instead of the CI default.
 std::uint64_t trials(std::uint64_t ci_default_cuts) {
   const char* env = std::getenv("STRATA_CRASH_SOAK");
-  return (env != nullptr ? std::strtoull(env, nullptr, 10) : ci_default_cuts) / 3 + 1;
+  return (env != nullptr ? std::strtoull(env, nullptr, 10) : ci_default_cuts) / 5 + 1;
 }
 
 TEST(MetadataPowerLoss, RandomCrashPointsRecoverLastOrPendingSyncU64) {
@@ -138,7 +164,7 @@ TEST(MetadataPowerLoss, RandomCrashPointsRecoverLastOrPendingSyncU64) {
     crashes += power_loss_trial<std::uint64_t>(seed);
   }
   std::printf("%d power cuts\n", crashes);
-  EXPECT_EQ(crashes, 3 * static_cast<int>(n));
+  EXPECT_EQ(crashes, 5 * static_cast<int>(n));
 }
 
 TEST(MetadataPowerLoss, RandomCrashPointsRecoverLastOrPendingSyncString) {
@@ -148,7 +174,129 @@ TEST(MetadataPowerLoss, RandomCrashPointsRecoverLastOrPendingSyncString) {
     crashes += power_loss_trial<std::string>(seed);
   }
   std::printf("%d power cuts\n", crashes);
-  EXPECT_EQ(crashes, 3 * static_cast<int>(n));
+  EXPECT_EQ(crashes, 5 * static_cast<int>(n));
+}
+
+// --- the clean mark (LOCK) ------------------------------------------------------------------
+
+using detail::MetadataCleanMark;
+using testing::FaultOp;
+
+std::string lock_bytes(const std::string& store) {
+  auto c = FileSystem::posix().read_file(store + "/LOCK");
+  EXPECT_TRUE(c.has_value()) << c.error();
+  return c.has_value() ? *c : std::string();
+}
+
+void set_lock_bytes(const std::string& store, const std::string& bytes) {
+  auto f = FileSystem::posix().open(store + "/LOCK", OpenMode::kReadWrite);
+  ASSERT_TRUE(f.has_value()) << f.error();
+  ASSERT_TRUE((*f)->truncate(0).ok());
+  ASSERT_TRUE((*f)->write_at(0, bytes).ok());
+}
+
+// A store of two synced versions, closed cleanly: LOCK names the newer image.
+MetadataCleanMark::Mark closed_store(const std::string& store, FileSystem& fs) {
+  {
+    auto md = Metadata<std::uint64_t>::open(store, {.fs = &fs});
+    EXPECT_TRUE(md.has_value()) << md.error();
+    if (!md.has_value()) return {};
+    EXPECT_TRUE(md->put(1, "one").has_value());
+    EXPECT_TRUE(md->sync().ok());
+    EXPECT_TRUE(md->put(2, "two").has_value());
+    EXPECT_TRUE(md->sync().ok());
+  }
+  const auto mark = MetadataCleanMark::decode(lock_bytes(store));
+  EXPECT_TRUE(mark.has_value()) << "no clean mark after a clean close";
+  return mark.value_or(MetadataCleanMark::Mark{});
+}
+
+// Whether an open of `store` synced a file (and served the state closed_store left).
+bool open_syncs(const std::string& store, FaultFileSystem& fs) {
+  const std::uint64_t before = fs.op_count(FaultOp::kSync);
+  auto md = Metadata<std::uint64_t>::open(store, {.fs = &fs});
+  EXPECT_TRUE(md.has_value()) << md.error();
+  if (!md.has_value()) return false;
+  EXPECT_EQ(contents(*md), (std::map<std::uint64_t, std::string>{{1, "one"}, {2, "two"}}));
+  return fs.op_count(FaultOp::kSync) != before;
+}
+
+TEST(MetadataCleanMark, ACleanCloseLetsTheNextOpenSkipItsSync) {
+  TempDir dir("md-mark");
+  const std::string store = dir.file("store");
+  FaultFileSystem fs;
+  const MetadataCleanMark::Mark mark = closed_store(store, fs);
+  EXPECT_EQ(mark.version, 2U);  // created at 0 in both files; two syncs
+  EXPECT_FALSE(open_syncs(store, fs));
+  EXPECT_FALSE(open_syncs(store, fs));  // a store opened and closed without syncs stays clean
+  // A mark that lands is true after a cut (the image it names was synced before it was
+  // written); one that does not (it is never synced) costs the next open its sync.
+  fs.crash(CrashMode::kDropUnsynced);
+  EXPECT_TRUE(open_syncs(store, fs));
+  fs.crash(CrashMode::kKeepUnsynced);
+  EXPECT_FALSE(open_syncs(store, fs));
+}
+
+TEST(MetadataCleanMark, OpenSyncsAnImageTheMarkDoesNotName) {
+  TempDir dir("md-mark");
+  const std::string store = dir.file("store");
+  FaultFileSystem fs;
+  const MetadataCleanMark::Mark mark = closed_store(store, fs);
+  const std::string good = MetadataCleanMark::encode(mark);
+  ASSERT_EQ(lock_bytes(store), good);
+  MetadataCleanMark::Mark older = mark;  // the other file's image (version 2)
+  older.file = 1 - older.file;
+  older.version -= 1;
+  MetadataCleanMark::Mark other_crc = mark;
+  other_crc.crc ^= 1;
+  MetadataCleanMark::Mark other_size = mark;
+  other_size.payload_size += 1;
+  MetadataCleanMark::Mark other_file = mark;
+  other_file.file = 1 - other_file.file;
+  std::string flipped = good;
+  flipped[9] ^= 0x10;  // the version, under the mark's own CRC
+  const std::pair<const char*, std::string> cases[] = {
+      {"the older image", MetadataCleanMark::encode(older)},
+      {"another CRC", MetadataCleanMark::encode(other_crc)},
+      {"another size", MetadataCleanMark::encode(other_size)},
+      {"the other file", MetadataCleanMark::encode(other_file)},
+      {"a damaged mark", flipped},
+      {"a torn mark", good.substr(0, good.size() - 1)},
+      {"no mark", ""},
+  };
+  for (const auto& [what, bytes] : cases) {
+    set_lock_bytes(store, bytes);
+    EXPECT_TRUE(open_syncs(store, fs)) << what;
+    // The open synced, so its close wrote the mark back.
+    EXPECT_EQ(lock_bytes(store), good) << what;
+  }
+  // The sync is real: when it fails, so does the open.
+  set_lock_bytes(store, "");
+  fs.fail_nth(FaultOp::kSync, 1);
+  auto md = Metadata<std::uint64_t>::open(store, {.fs = &fs});
+  EXPECT_FALSE(md.has_value());
+}
+
+TEST(MetadataCleanMark, NoMarkFromAStoreThatFailedOrWasOpenedReadOnly) {
+  TempDir dir("md-mark");
+  const std::string store = dir.file("store");
+  FaultFileSystem fs;
+  closed_store(store, fs);
+  set_lock_bytes(store, "");
+  {
+    auto md = Metadata<std::uint64_t>::open(store, {.fs = &fs, .read_only = true});
+    ASSERT_TRUE(md.has_value()) << md.error();
+  }
+  EXPECT_EQ(lock_bytes(store), "");
+  {
+    auto md = Metadata<std::uint64_t>::open(store, {.fs = &fs});
+    ASSERT_TRUE(md.has_value()) << md.error();
+    ASSERT_TRUE(md->put(3, "three").has_value());
+    fs.fail_nth(FaultOp::kSync, 1);
+    EXPECT_FALSE(md->sync().ok());
+  }
+  EXPECT_EQ(lock_bytes(store), "");
+  EXPECT_TRUE(open_syncs(store, fs));
 }
 
 // --- process crashes ------------------------------------------------------------------------

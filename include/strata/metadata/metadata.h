@@ -51,7 +51,14 @@
 // Each file is read once, front to back, through a 256 KiB buffer (larger only for a larger
 // value): its CRC is computed as it goes by and the newest image's entries are parsed at the
 // same time, kept only if the CRC then matches. So open needs memory for the map only, not a
-// copy of both files.
+// copy of both files. The image it serves is fdatasynced first (its writer may have died
+// before its own sync), unless the LOCK file's clean mark says the last process to close the
+// store synced that very image (file, version, size and CRC): a clean open does no sync.
+//
+// Close (the destructor): no sync, and unsynced changes are dropped; a writable store that
+// saw no I/O error writes the clean mark into LOCK (one small write, best effort, not
+// synced: a lost or torn mark only costs the next open its sync). Restoring files by hand
+// into a store's directory: sync them, or remove LOCK, before opening.
 //
 // Thread-safety: not safe for concurrent use; const methods may run concurrently with each
 // other. Pointers returned by get() are valid until the next put/remove/clear of that key or
@@ -70,6 +77,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -106,7 +114,7 @@ class Metadata {
   Metadata& operator=(Metadata&&) noexcept = default;
   Metadata(const Metadata&) = delete;
   Metadata& operator=(const Metadata&) = delete;
-  ~Metadata() = default;  // no I/O: unsynced changes are dropped
+  ~Metadata() = default;  // unsynced changes are dropped; writes LOCK's clean mark (see above)
 
   // The value of `key`, or nullptr.
   const std::string* get(const Key& key) const {
@@ -224,6 +232,9 @@ class Metadata {
  private:
   // 40 bytes beside the key with libstdc++ (a map node of a u64 key: 80 bytes).
   struct Entry {
+    Entry() = default;
+    explicit Entry(std::string_view v) : value(v) {}
+
     std::string value;
     // Whether file f lacks this value (then the entry is in pending_[f]). Meaningful only
     // while delta_ok(f): layout_changed() drops the lists, sync_full clears the flags.
@@ -502,15 +513,40 @@ Result<typename Metadata<Key>::Map> Metadata<Key>::parse(detail::MetadataStream&
     STRATA_ASSIGN_OR_RETURN(value, in.peek(len));
     return Status();
   };
+  // read_one's common case without its reads and checks: the key, its value length and the
+  // value all in the stream's buffer, well formed and before `limit`. Decodes the key from the
+  // same windows read_one offers the codec (so a lax codec decodes the same key), and leaves
+  // the stream as read_one does (at the value); false, with nothing consumed, otherwise.
+  auto take_buffered = [&](std::uint64_t limit) -> bool {
+    const std::string_view b = in.buffered();
+    std::size_t used = 0;
+    for (std::size_t want = 16; want <= b.size() && used == 0; want *= 2) {
+      used = Codec::decode(b.substr(0, want), key);
+    }
+    if (used == 0 || used != Codec::encoded_size(key) || b.size() - used < mfmt::kValueLengthSize) {
+      return false;
+    }
+    const std::uint32_t len = decode_be<std::uint32_t>(b.data() + used);
+    const std::size_t whole = used + mfmt::kValueLengthSize + std::size_t{len};
+    if (b.size() - used - mfmt::kValueLengthSize < len || limit - in.position() < whole) {
+      return false;
+    }
+    key_pos = in.position();
+    value = b.substr(used + mfmt::kValueLengthSize, len);
+    in.consume(used + mfmt::kValueLengthSize);
+    return true;
+  };
+  auto next = [&](std::uint64_t limit, std::string_view where) -> Status {
+    return take_buffered(limit) ? Status() : read_one(limit, where);
+  };
   for (std::uint32_t i = 0; i < header.entry_count; ++i) {
-    STRATA_RETURN_IF_ERROR(read_one(end, kInEntry));
+    STRATA_RETURN_IF_ERROR(next(end, kInEntry));
     if (!map.empty() && !(std::prev(map.end())->first < key)) {
       return corrupt("keys not strictly ascending", key_pos);
     }
-    Entry e;
-    e.value.assign(value.data(), value.size());
+    map.emplace_hint(map.end(), std::piecewise_construct, std::forward_as_tuple(std::move(key)),
+                     std::forward_as_tuple(value));
     in.consume(value.size());
-    map.emplace_hint(map.end(), std::move(key), std::move(e));
   }
   std::uint64_t bytes = in.position() - mfmt::kHeaderSize;
   if (format < 2) {
@@ -537,7 +573,7 @@ Result<typename Metadata<Key>::Map> Metadata<Key>::parse(detail::MetadataStream&
     in.consume(mfmt::kRecordHeaderSize);
     const std::uint64_t record_end = at + len;
     for (std::uint32_t i = 0; i < count; ++i) {
-      STRATA_RETURN_IF_ERROR(read_one(record_end, "in a log record"));
+      STRATA_RETURN_IF_ERROR(next(record_end, "in a log record"));
       const std::uint64_t key_bytes = in.position() - key_pos - mfmt::kValueLengthSize;
       auto [it, added] = map.try_emplace(std::move(key));
       if (added) {

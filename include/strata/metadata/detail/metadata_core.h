@@ -67,7 +67,12 @@ class MetadataStream {
     if (end_ - begin_ < n) STRATA_RETURN_IF_ERROR(fill(n));
     return std::string_view(buf_.get() + begin_, n);
   }
-  // Consumes n bytes. REQUIRES: a peek of at least n returned n bytes.
+  // The bytes read and not consumed yet, without reading more; valid until the next peek.
+  std::string_view buffered() const noexcept {
+    return end_ == begin_ ? std::string_view()
+                          : std::string_view(buf_.get() + begin_, end_ - begin_);
+  }
+  // Consumes n bytes. REQUIRES: a peek of at least n returned n bytes, or buffered() holds n.
   void consume(std::size_t n) noexcept { begin_ += n; }
   // The offset of the next byte in the file.
   std::uint64_t position() const noexcept { return read_ - (end_ - begin_); }
@@ -112,6 +117,61 @@ class MetadataCrcTask {
   std::thread thread_;
 };
 
+// The store's LOCK file holds, besides the lock, a clean mark: the image (file, version,
+// payload size, CRC) that the last process to close the store knew to be synced. open()
+// fdatasyncs the newest image unless the mark names it: the writer may have died before its
+// own sync, and a state handed out must be on disk. A mark is written only for an image
+// already synced, and it stays true: versions only grow, so no other image can carry the same
+// version and CRC later. Lost, torn or stale, it only costs that sync. Written once, at close
+// (the destructor), without a sync; nothing when the store failed or was opened read-only.
+class MetadataCleanMark {
+ public:
+  struct Mark {
+    std::uint32_t file = 0;  // 0 left, 1 right
+    std::uint64_t version = 0;
+    std::uint64_t payload_size = 0;
+    std::uint32_t crc = 0;
+    bool operator==(const Mark&) const = default;
+  };
+  static constexpr std::size_t kSize = 36;  // magic 8, version 8, payload 8, crc 4, file 4, crc 4
+
+  MetadataCleanMark() = default;
+  MetadataCleanMark(MetadataCleanMark&& o) noexcept
+      : file_(std::move(o.file_)), stored_(o.stored_), pending_(o.pending_) {
+    o.pending_.reset();
+  }
+  MetadataCleanMark& operator=(MetadataCleanMark&& o) noexcept {
+    if (this != &o) {
+      flush();
+      file_ = std::move(o.file_);
+      stored_ = o.stored_;
+      pending_ = o.pending_;
+      o.pending_.reset();
+    }
+    return *this;
+  }
+  ~MetadataCleanMark() { flush(); }
+
+  // Opens `path` (the lock file, which must exist) and reads its mark. Best effort: without
+  // the file or a valid mark, stored() is empty.
+  void open(FileSystem& fs, const std::string& path);
+  // The mark read at open (empty when none was valid).
+  const std::optional<Mark>& stored() const noexcept { return stored_; }
+  // What the destructor writes: an image known to be synced; reset(): nothing.
+  void set(const Mark& mark) noexcept { pending_ = mark; }
+  void reset() noexcept { pending_.reset(); }
+
+  static std::string encode(const Mark& mark);
+  static std::optional<Mark> decode(std::string_view bytes);
+
+ private:
+  void flush() noexcept;
+
+  std::unique_ptr<File> file_;
+  std::optional<Mark> stored_;
+  std::optional<Mark> pending_;
+};
+
 // A byte range a delta write replaces.
 struct MetadataRegion {
   std::uint64_t offset = 0;
@@ -133,8 +193,9 @@ class MetadataCore {
   // Second half of open, once the caller has validated each image: `checks[i]` is OK for a
   // valid image (whose header is `headers[i]`) and a corruption status otherwise. Picks the
   // newest valid file (tie: left) and fdatasyncs it, so the state handed out is synced even
-  // if the process that wrote it died before its own sync; or creates a fresh store. Returns
-  // the index of the file whose entries the caller loads, or -1 for an empty store.
+  // if the process that wrote it died before its own sync (unless LOCK's clean mark names
+  // it: MetadataCleanMark); or creates a fresh store. Returns the index of the file whose
+  // entries the caller loads, or -1 for an empty store.
   Result<int> choose(const std::array<Status, 2>& checks,
                      const std::array<metadata_format::ImageHeader, 2>& headers,
                      const std::array<MetadataFileHead, 2>& files, std::uint8_t key_codec,
@@ -183,10 +244,13 @@ class MetadataCore {
   // that may not be on disk.
   Status fail(MetadataSlot& slot, const Status& status);
   void commit(int target, std::uint64_t version, std::uint32_t crc, std::uint64_t payload);
+  // The current file's image is synced: the clean mark to write at close.
+  void remember_current() noexcept;
 
   FileSystem* fs_;
   std::string dir_;
   std::unique_ptr<FileLock> lock_;
+  MetadataCleanMark mark_;  // after lock_: written before the lock is released
   std::array<MetadataSlot, 2> slots_;
   int current_ = kLeft;
   Status error_;
