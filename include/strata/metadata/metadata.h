@@ -51,9 +51,11 @@
 // Each file is read once, front to back, through a 256 KiB buffer (larger only for a larger
 // value): its CRC is computed as it goes by and the newest image's entries are parsed at the
 // same time, kept only if the CRC then matches. So open needs memory for the map only, not a
-// copy of both files. The image it serves is fdatasynced first (its writer may have died
-// before its own sync), unless the LOCK file's clean mark says the last process to close the
-// store synced that very image (file, version, size and CRC): a clean open does no sync.
+// copy of both files. The map's nodes come from a pool of the store's own (it grows with the
+// map; erased nodes are reused, and the memory is released with the store). The image it serves is
+// fdatasynced first (its writer may have died before its own sync), unless the LOCK file's clean
+// mark says the last process to close the store synced that very image (file, version, size and
+// CRC): a clean open does no sync.
 //
 // Close (the destructor): no sync, and unsynced changes are dropped; a writable store that
 // saw no I/O error writes the clean mark into LOCK (one small write, best effort, not
@@ -70,6 +72,7 @@
 #include <cassert>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <map>
@@ -88,6 +91,7 @@
 #include "strata/core/result.h"
 #include "strata/core/status.h"
 #include "strata/metadata/detail/metadata_core.h"
+#include "strata/metadata/detail/node_pool.h"
 #include "strata/metadata/format.h"
 #include "strata/metadata/key_codec.h"
 #include "strata/metadata/options.h"
@@ -247,7 +251,9 @@ class Metadata {
    private:
     std::uint8_t flags_ = 0;  // bits 0, 1: pending(0), pending(1)
   };
-  using Map = std::map<Key, Entry>;
+  // Nodes from a pool (detail/node_pool.h): open builds the whole map in key order.
+  using Map =
+      std::map<Key, Entry, std::less<Key>, detail::PoolAllocator<std::pair<const Key, Entry>>>;
 
   // The unit in which a delta and a rewrite are compared (see the file comment).
   static constexpr std::uint64_t kPageBytes = 4096;
