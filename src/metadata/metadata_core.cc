@@ -130,13 +130,27 @@ std::optional<MetadataCleanMark::Mark> MetadataCleanMark::decode(std::string_vie
   return m;
 }
 
-void MetadataCleanMark::open(FileSystem& fs, const std::string& path) {
+void MetadataCleanMark::open(FileSystem& fs, const std::string& path,
+                             std::unique_ptr<FileLock> lock) {
+  lock_ = std::move(lock);
   Result<std::unique_ptr<File>> f = fs.open(path, OpenMode::kReadWrite);
   if (!f) return;
   file_ = std::move(*f);
   char buf[kSize];
   Result<std::size_t> n = file_->read_at(0, std::span<char>(buf, kSize));
   if (n && *n == kSize) stored_ = decode(std::string_view(buf, kSize));
+}
+
+Status MetadataCleanMark::erase(FileSystem& fs, const std::string& path) {
+  stored_.reset();
+  pending_.reset();
+  if (!file_) {
+    STRATA_ASSIGN_OR_RETURN(file_, fs.open(path, OpenMode::kReadWrite));
+  }
+  STRATA_ASSIGN_OR_RETURN(const std::uint64_t size, file_->size());
+  if (size == 0) return Status();  // only erase() shrinks it, and it syncs at once
+  STRATA_RETURN_IF_ERROR(file_->truncate(0));
+  return file_->sync();
 }
 
 void MetadataCleanMark::flush() noexcept {
@@ -211,8 +225,8 @@ Result<MetadataCore> MetadataCore::open(const std::string& dir_in, const Metadat
   if (options.read_only) {
     core.error_ = Status::not_supported("metadata " + core.dir_ + ": opened read-only");
   } else {
-    STRATA_ASSIGN_OR_RETURN(core.lock_, fs.lock(core.path(kLockName)));
-    core.mark_.open(fs, core.path(kLockName));
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileLock> lock, fs.lock(core.path(kLockName)));
+    core.mark_.open(fs, core.path(kLockName), std::move(lock));
   }
   bool any = false;
   for (std::size_t i = 0; i < 2; ++i) {
@@ -350,6 +364,13 @@ Status MetadataCore::create_initial(std::uint8_t key_codec) {
   // temporary file, synced and renamed into place, then the directory synced. A crash at any
   // point leaves no file (the next open starts again), or whole images only: never a torn or
   // empty file, which open therefore treats as damage.
+  // A LOCK an earlier store in this directory left (a destroy that stopped before removing
+  // it, damaged files under recover_empty) may hold a mark naming one of this store's first
+  // images, which are the same bytes as that store's were: gone for good before any image is
+  // written (and the LOCK this process holds made the directory's for good, in case the old
+  // one was unlinked and could come back).
+  STRATA_RETURN_IF_ERROR(mark_.erase(*fs_, path(kLockName)));
+  STRATA_RETURN_IF_ERROR(fs_->sync_dir(dir_));
   const std::string image = mfmt::empty_image(key_codec, 0);
   for (int i : {kLeft, kRight}) {
     MetadataSlot& slot = slots_[static_cast<std::size_t>(i)];

@@ -299,6 +299,60 @@ TEST(MetadataCleanMark, NoMarkFromAStoreThatFailedOrWasOpenedReadOnly) {
   EXPECT_TRUE(open_syncs(store, fs));
 }
 
+TEST(MetadataCleanMark, AMoveAssignmentClosesTheStoreItReplaces) {
+  TempDir dir("md-mark");
+  const std::string first = dir.file("first");
+  const std::string second = dir.file("second");
+  FaultFileSystem fs;
+  const MetadataCleanMark::Mark mark = closed_store(first, fs);
+  set_lock_bytes(first, "");
+  auto a = Metadata<std::uint64_t>::open(first, {.fs = &fs});
+  ASSERT_TRUE(a.has_value()) << a.error();
+  auto b = Metadata<std::uint64_t>::open(second, {.fs = &fs});
+  ASSERT_TRUE(b.has_value()) << b.error();
+  *a = std::move(*b);
+  EXPECT_EQ(lock_bytes(first), MetadataCleanMark::encode(mark));  // written, then unlocked:
+  EXPECT_FALSE(open_syncs(first, fs));                            // a clean open
+}
+
+// A store created where an earlier one left its LOCK (a destroy that stopped before removing
+// it) writes the same bytes at the same versions as that store did: its unsynced image must
+// not match the old mark. Found by review.
+TEST(MetadataCleanMark, ARecreatedStoreDoesNotTrustTheOldStoresMark) {
+  using State = std::map<std::uint64_t, std::string>;
+  TempDir dir("md-mark");
+  const std::string store = dir.file("store");
+  FaultFileSystem fs;
+  {
+    auto md = Metadata<std::uint64_t>::open(store, {.fs = &fs});
+    ASSERT_TRUE(md.has_value()) << md.error();
+    ASSERT_TRUE(md->put(1, "one").has_value());
+    ASSERT_TRUE(md->sync().ok());
+  }
+  ASSERT_TRUE(MetadataCleanMark::decode(lock_bytes(store)).has_value());
+  fs.fail_nth(FaultOp::kRemove, 3);  // left and right go; the identity file and LOCK stay
+  ASSERT_FALSE(Metadata<std::uint64_t>::destroy(store, fs).ok());
+  ASSERT_FALSE(FileSystem::posix().exists(store + "/left").value());
+  {
+    auto md = Metadata<std::uint64_t>::open(store, {.fs = &fs});
+    ASSERT_TRUE(md.has_value()) << md.error();
+    EXPECT_TRUE(md->empty());
+    ASSERT_TRUE(md->put(1, "one").has_value());
+    fs.fail_after(1);  // the image is written; its fdatasync (and the magic's zeroing) fail
+    EXPECT_FALSE(md->sync().ok());
+  }
+  fs.clear_faults();  // the process died; the machine lives on
+  {
+    auto md = Metadata<std::uint64_t>::open(store, {.fs = &fs});
+    ASSERT_TRUE(md.has_value()) << md.error();
+    ASSERT_EQ(contents(*md), (State{{1, "one"}}));  // served: so it must be synced now
+  }
+  fs.crash(CrashMode::kDropUnsynced);
+  auto md = Metadata<std::uint64_t>::open(store, {.fs = &fs});
+  ASSERT_TRUE(md.has_value()) << md.error();
+  EXPECT_EQ(contents(*md), (State{{1, "one"}}));
+}
+
 // --- process crashes ------------------------------------------------------------------------
 
 constexpr std::uint64_t kCounterKey = 1'000'000;

@@ -117,13 +117,15 @@ class MetadataCrcTask {
   std::thread thread_;
 };
 
-// The store's LOCK file holds, besides the lock, a clean mark: the image (file, version,
-// payload size, CRC) that the last process to close the store knew to be synced. open()
-// fdatasyncs the newest image unless the mark names it: the writer may have died before its
-// own sync, and a state handed out must be on disk. A mark is written only for an image
-// already synced, and it stays true: versions only grow, so no other image can carry the same
-// version and CRC later. Lost, torn or stale, it only costs that sync. Written once, at close
-// (the destructor), without a sync; nothing when the store failed or was opened read-only.
+// The store's lock, and the clean mark its LOCK file holds: the image (file, version, payload
+// size, CRC) that the last process to close the store knew to be synced. open() fdatasyncs the
+// newest image unless the mark names it: the writer may have died before its own sync, and a
+// state handed out must be on disk. A mark is written only for an image already synced, and
+// within one store's life versions only grow, so no other image carries the same version and
+// CRC later; a store is created (create_initial: version 0 again, and images are
+// deterministic) only after erase() made the old mark's removal durable. Lost, torn or stale,
+// a mark only costs that sync. Written once, at close (destruction or move-assignment, before
+// the lock is released), without a sync; nothing when the store failed or is read-only.
 class MetadataCleanMark {
  public:
   struct Mark {
@@ -137,29 +139,36 @@ class MetadataCleanMark {
 
   MetadataCleanMark() = default;
   MetadataCleanMark(MetadataCleanMark&& o) noexcept
-      : file_(std::move(o.file_)), stored_(o.stored_), pending_(o.pending_) {
+      : lock_(std::move(o.lock_)),
+        file_(std::move(o.file_)),
+        stored_(o.stored_),
+        pending_(o.pending_) {
     o.pending_.reset();
   }
   MetadataCleanMark& operator=(MetadataCleanMark&& o) noexcept {
     if (this != &o) {
-      flush();
+      flush();  // under our lock, which the assignments below release
       file_ = std::move(o.file_);
+      lock_ = std::move(o.lock_);
       stored_ = o.stored_;
       pending_ = o.pending_;
       o.pending_.reset();
     }
     return *this;
   }
-  ~MetadataCleanMark() { flush(); }
+  ~MetadataCleanMark() { flush(); }  // before lock_ is released
 
-  // Opens `path` (the lock file, which must exist) and reads its mark. Best effort: without
-  // the file or a valid mark, stored() is empty.
-  void open(FileSystem& fs, const std::string& path);
+  // Takes the store's lock (held until destruction), then opens `path` (the lock file) and
+  // reads its mark. Best effort: without the file or a valid mark, stored() is empty.
+  void open(FileSystem& fs, const std::string& path, std::unique_ptr<FileLock> lock);
   // The mark read at open (empty when none was valid).
   const std::optional<Mark>& stored() const noexcept { return stored_; }
-  // What the destructor writes: an image known to be synced; reset(): nothing.
+  // What closing writes: an image known to be synced; reset(): nothing.
   void set(const Mark& mark) noexcept { pending_ = mark; }
   void reset() noexcept { pending_.reset(); }
+  // Removes any mark from `path` durably (truncate and fdatasync): before a store is created
+  // over a LOCK an earlier store left, whose mark could name the new store's first images.
+  Status erase(FileSystem& fs, const std::string& path);
 
   static std::string encode(const Mark& mark);
   static std::optional<Mark> decode(std::string_view bytes);
@@ -167,6 +176,7 @@ class MetadataCleanMark {
  private:
   void flush() noexcept;
 
+  std::unique_ptr<FileLock> lock_;
   std::unique_ptr<File> file_;
   std::optional<Mark> stored_;
   std::optional<Mark> pending_;
@@ -249,8 +259,7 @@ class MetadataCore {
 
   FileSystem* fs_;
   std::string dir_;
-  std::unique_ptr<FileLock> lock_;
-  MetadataCleanMark mark_;  // after lock_: written before the lock is released
+  MetadataCleanMark mark_;  // the lock, and the clean mark
   std::array<MetadataSlot, 2> slots_;
   int current_ = kLeft;
   Status error_;

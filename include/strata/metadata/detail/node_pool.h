@@ -34,7 +34,9 @@ class NodePool {
   // asked for fixes the block size).
   bool serves(std::size_t size, std::size_t align) noexcept {
     if (align > __STDCPP_DEFAULT_NEW_ALIGNMENT__) return false;
-    const std::size_t block = std::max(size, sizeof(void*));
+    // Room and alignment for the free list's pointer in every block.
+    const std::size_t block =
+        (std::max(size, sizeof(void*)) + alignof(void*) - 1) / alignof(void*) * alignof(void*);
     if (block_ == 0) block_ = block;
     return block == block_;
   }
