@@ -351,10 +351,7 @@ Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
   // The newest image may have been written by a process that died before its fdatasync;
   // not when a process that closed the store knew it synced (MetadataCleanMark).
   const MetadataSlot& cur = slots_[static_cast<std::size_t>(c)];
-  if (mark_.stored() != MetadataCleanMark::Mark{static_cast<std::uint32_t>(c), cur.version,
-                                                cur.payload_size, cur.crc}) {
-    STRATA_RETURN_IF_ERROR(cur.file->sync());
-  }
+  if (mark_.stored() != current_mark()) STRATA_RETURN_IF_ERROR(cur.file->sync());
   remember_current();
   return c;
 }
@@ -424,10 +421,12 @@ Result<std::uint64_t> MetadataCore::next_version() const {
   return v + 1;
 }
 
-void MetadataCore::remember_current() noexcept {
+MetadataCleanMark::Mark MetadataCore::current_mark() const noexcept {
   const MetadataSlot& s = slots_[static_cast<std::size_t>(current_)];
-  mark_.set({static_cast<std::uint32_t>(current_), s.version, s.payload_size, s.crc});
+  return {static_cast<std::uint32_t>(current_), s.version, s.payload_size, s.crc};
 }
+
+void MetadataCore::remember_current() noexcept { mark_.set(current_mark()); }
 
 Status MetadataCore::fail(const Status& status) {
   mark_.reset();

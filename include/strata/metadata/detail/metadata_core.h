@@ -254,6 +254,8 @@ class MetadataCore {
   // that may not be on disk.
   Status fail(MetadataSlot& slot, const Status& status);
   void commit(int target, std::uint64_t version, std::uint32_t crc, std::uint64_t payload);
+  // The clean mark that names the current file's image.
+  MetadataCleanMark::Mark current_mark() const noexcept;
   // The current file's image is synced: the clean mark to write at close.
   void remember_current() noexcept;
 
