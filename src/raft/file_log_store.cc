@@ -629,27 +629,33 @@ Status FileLogStoreImpl::do_checkpoint(const std::string& target) {
   if (!options_.read_only) STRATA_RETURN_IF_ERROR(do_sync());
   // A new log with the same options, written through the log's own code: the copy is in
   // the current format whatever the source's history (segments cut, records rewritten).
-  FileLogOptions o = options_;
-  o.read_only = false;
-  o.create_if_missing = true;
-  o.fs = &fs;
-  auto copy = FileLogStore::open(tmp, o);
-  if (!copy) return copy.error().with_context(where);
-  const std::uint64_t first = first_index(), last = last_index();
-  if (first > 1) {
-    STRATA_ASSIGN_OR_RETURN(const std::optional<std::uint64_t> t, do_term(first - 1));
-    STRATA_RETURN_IF_ERROR((*copy)->reset(first, t.value_or(0)).with_context(where));
+  const auto build = [&]() -> Status {
+    FileLogOptions o = options_;
+    o.read_only = false;
+    o.create_if_missing = true;
+    o.fs = &fs;
+    auto copy = FileLogStore::open(tmp, o);
+    if (!copy) return copy.error();
+    const std::uint64_t first = first_index(), last = last_index();
+    if (first > 1) {
+      STRATA_ASSIGN_OR_RETURN(const std::optional<std::uint64_t> t, do_term(first - 1));
+      STRATA_RETURN_IF_ERROR((*copy)->reset(first, t.value_or(0)));
+    }
+    constexpr std::uint64_t kChunkBytes = std::uint64_t{8} << 20;
+    for (std::uint64_t i = first; last != 0 && i <= last;) {
+      STRATA_ASSIGN_OR_RETURN(const std::vector<LogEntry> chunk, do_entries(i, last, kChunkBytes));
+      if (chunk.empty()) return Status::corruption("entry " + std::to_string(i) + " missing");
+      STRATA_RETURN_IF_ERROR((*copy)->append(chunk));
+      i = chunk.back().index + 1;
+    }
+    return (*copy)->close();
+  };
+  if (Status s = build(); !s.ok()) {
+    // Not removed: it is never taken for the checkpoint, and another checkpoint to the same
+    // place may be writing it. Every later one to `target` refuses until it is removed.
+    return s.with_context(where + " (the partial copy is left in " + tmp +
+                          ": remove it before retrying)");
   }
-  constexpr std::uint64_t kChunkBytes = std::uint64_t{8} << 20;
-  for (std::uint64_t i = first; last != 0 && i <= last;) {
-    STRATA_ASSIGN_OR_RETURN(const std::vector<LogEntry> chunk, do_entries(i, last, kChunkBytes));
-    if (chunk.empty())
-      return Status::corruption(where + ": entry " + std::to_string(i) + " missing");
-    STRATA_RETURN_IF_ERROR((*copy)->append(chunk).with_context(where));
-    i = chunk.back().index + 1;
-  }
-  STRATA_RETURN_IF_ERROR((*copy)->close().with_context(where));
-  copy->reset();
   // The new log made its own files and directory durable (open creates it durably, close
   // syncs); the rename and dir's entry need the parent synced.
   STRATA_RETURN_IF_ERROR(fs.rename(tmp, dir).with_context(where));

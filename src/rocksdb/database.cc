@@ -7,6 +7,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/utilities/checkpoint.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,11 +16,14 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "info_log.h"
 #include "manifest_tail.h"
@@ -541,33 +545,113 @@ Status Database::checkpoint(const fs::path& dir) {
   return create_checkpoint(db_, dir, log_size_for_flush).with_context(where);
 }
 
+namespace {
+
+// What a database's files say its MANIFEST is: CURRENT's content and that file's size.
+struct ManifestOnDisk {
+  std::string name;  // "MANIFEST-000005"
+  std::uint64_t size = 0;
+};
+
+Result<ManifestOnDisk> manifest_on_disk(const std::string& db_dir) {
+  FileSystem& files = FileSystem::posix();
+  STRATA_ASSIGN_OR_RETURN(std::string current, files.read_file(db_dir + "/CURRENT"));
+  while (!current.empty() && (current.back() == '\n' || current.back() == '\r')) current.pop_back();
+  std::error_code ec;
+  const std::uintmax_t size = fs::file_size(fs::path(db_dir) / current, ec);
+  if (ec) return Status::io_error("cannot stat " + db_dir + "/" + current + ": " + ec.message());
+  return ManifestOnDisk{std::move(current), static_cast<std::uint64_t>(size)};
+}
+
+// A read-only handle's checkpoint copies the files of the view its open read: the MANIFEST cut
+// to the size it read, the SST files that view names, and the WAL files on disk. A process
+// writing the database may meanwhile flush into a new SST file and delete the WAL that held
+// the data; the copy would then hold neither and open without it. Any such change appends to
+// the MANIFEST (or starts a new one) first, so the checkpoint checks before and after the copy
+// that the MANIFEST is still the one its view read, at the size it read.
+Status check_view_unchanged(::rocksdb::DB* db, const char* when) {
+  std::vector<std::string> live;
+  std::uint64_t view_size = 0;
+  STRATA_RETURN_IF_ERROR(
+      from_rocksdb(db->GetLiveFiles(live, &view_size, /*flush_memtable=*/false), "checkpoint"));
+  std::string view_name;
+  for (const std::string& f : live) {
+    const std::string name = f.substr(f.find_last_of('/') + 1);
+    if (name.rfind("MANIFEST-", 0) == 0) view_name = name;
+  }
+  const Result<ManifestOnDisk> disk = manifest_on_disk(db->GetName());
+  if (!disk.has_value() || view_name.empty() || disk->name != view_name ||
+      disk->size != view_size) {
+    std::string msg = std::string("the database changed ") + when +
+                      " since this read-only handle opened it (its MANIFEST is ";
+    msg += disk.has_value() ? disk->name + ", " + std::to_string(disk->size) + " bytes"
+                            : disk.error().to_string();
+    msg += "; the handle read " + view_name + ", " + std::to_string(view_size) +
+           " bytes): a process writes to it, and the copy could lack data it flushed; take the "
+           "checkpoint in that process (RocksDbStore::checkpoint), or reopen and retry";
+    return Status::aborted(msg);
+  }
+  return {};
+}
+
+}  // namespace
+
 Status create_checkpoint(::rocksdb::DB* db, const fs::path& dir, std::uint64_t log_size_for_flush) {
   if (dir.empty()) return Status::invalid_argument("empty checkpoint directory");
-  // Not inside the database's directory (RocksDB would build it there; the copy would then be
-  // part of the source's directory, and of every copy made of that).
-  STRATA_RETURN_IF_ERROR(checkpoint_paths(db->GetName(), dir.string(), ".tmp").status());
+  // Neither the checkpoint nor its staging directory inside the database's directory (the copy
+  // would then be part of the source's directory, and of every copy made of that).
+  STRATA_ASSIGN_OR_RETURN(const CheckpointPaths paths,
+                          checkpoint_paths(db->GetName(), dir.string(), ".checkpoint-tmp"));
+  STRATA_RETURN_IF_ERROR(checkpoint_paths(db->GetName(), paths.tmp, "").status());
   std::error_code ec;
-  const fs::file_status st = fs::symlink_status(dir, ec);
+  const fs::file_status st = fs::symlink_status(paths.dest, ec);
   if (st.type() != fs::file_type::not_found) {
     if (ec) return Status::io_error("cannot access the checkpoint directory: " + ec.message());
     return Status::invalid_argument("the checkpoint directory already exists");
   }
-  fs::path target = fs::absolute(dir, ec).lexically_normal();
+  fs::path target = fs::absolute(paths.dest, ec).lexically_normal();
   if (ec) return Status::io_error("cannot resolve the checkpoint directory: " + ec.message());
   if (!target.has_filename()) target = target.parent_path();
+  const fs::path staging = target.parent_path() / (target.filename().string() + ".checkpoint-tmp");
   const std::string parent = target.parent_path().string();
   FileSystem& files = FileSystem::posix();
   STRATA_RETURN_IF_ERROR(create_dirs_durably(files, parent).status());
-  ::rocksdb::Checkpoint* raw = nullptr;
-  STRATA_RETURN_IF_ERROR(from_rocksdb(::rocksdb::Checkpoint::Create(db, &raw), "checkpoint"));
-  std::unique_ptr<::rocksdb::Checkpoint> checkpoint(raw);
-  // Hard links of the SST files, copies of MANIFEST, OPTIONS and the live WAL, all synced, in
-  // "<dir>.tmp", then renamed to <dir>, whose entries are synced.
-  STRATA_RETURN_IF_ERROR(from_rocksdb(
-      checkpoint->CreateCheckpoint(target.string(), log_size_for_flush), "checkpoint"));
-  // RocksDB does not sync the parent after the rename: without this, a power cut could lose
-  // the checkpoint's directory entry.
-  return files.sync_dir(parent);
+  // RocksDB builds its checkpoint in "<its dir>.tmp" and deletes whatever is there first (and
+  // on failure): so it builds inside a directory of this checkpoint's own, created here or not
+  // at all, never at a path a user or another checkpoint owns.
+  if (::mkdir(staging.c_str(), 0755) != 0) {
+    const int e = errno;
+    if (e == EEXIST) {
+      return Status::invalid_argument(staging.string() +
+                                      " exists: another checkpoint to the same directory is "
+                                      "under way, or one was interrupted (then remove it)");
+    }
+    return Status::io_error("cannot create " + staging.string() + ": " + std::strerror(e));
+  }
+  const fs::path built = staging / "db";
+  const bool read_only_view = log_size_for_flush == std::numeric_limits<std::uint64_t>::max();
+  const auto build = [&]() -> Status {
+    if (read_only_view) STRATA_RETURN_IF_ERROR(check_view_unchanged(db, "before the copy"));
+    ::rocksdb::Checkpoint* raw = nullptr;
+    STRATA_RETURN_IF_ERROR(from_rocksdb(::rocksdb::Checkpoint::Create(db, &raw), "checkpoint"));
+    std::unique_ptr<::rocksdb::Checkpoint> checkpoint(raw);
+    // Hard links of the SST files, copies of MANIFEST, OPTIONS and the live WAL, all synced,
+    // in "<built>.tmp", then renamed to <built>, whose entries are synced.
+    STRATA_RETURN_IF_ERROR(from_rocksdb(
+        checkpoint->CreateCheckpoint(built.string(), log_size_for_flush), "checkpoint"));
+    if (read_only_view) STRATA_RETURN_IF_ERROR(check_view_unchanged(db, "during the copy"));
+    return {};
+  };
+  if (Status s = build(); !s.ok()) {
+    fs::remove_all(staging, ec);  // ours alone; a leftover only makes the next try refuse
+    (void)files.sync_dir(parent);
+    return s;
+  }
+  // Complete and synced: only now does it take the checkpoint's name, and the parent's entries
+  // (the rename, the staging directory's removal) and the ancestors' are made durable.
+  STRATA_RETURN_IF_ERROR(files.rename(built.string(), target.string()));
+  STRATA_RETURN_IF_ERROR(files.remove(staging.string()));
+  return sync_ancestors(files, target.string());
 }
 
 }  // namespace strata::detail

@@ -202,7 +202,8 @@ int cmd_scan(const std::string& path, const std::string& space, const std::strin
 
 // A checkpoint of a database opened read-only: nothing is flushed (the live WAL files are
 // copied, SST files hard-linked), so the source is not modified. A process that has the
-// database open may delete files meanwhile; the copy then fails and says so.
+// database open may flush or compact meanwhile; create_checkpoint then fails (aborted) and
+// says so, rather than write a copy that lacks what was flushed.
 int rocksdb_checkpoint(const std::string& source, const std::string& dest) {
   auto db = open_read_only(source);
   if (!db) return 1;

@@ -1317,6 +1317,29 @@ TEST(MetadataCheckpoint, CopyHoldsTheStateAsOfTheCallInBothFiles) {
   EXPECT_TRUE(md->checkpoint(dir.file("cp")).is_invalid_argument());  // it exists
 }
 
+// A checkpoint that fails partway says where its partial copy is and never publishes it; the
+// next one to that destination refuses until the copy is removed.
+TEST(MetadataCheckpoint, AFailedCheckpointNamesItsPartialCopyAndNeverPublishesIt) {
+  TempDir dir("md-cp");
+  testing::FaultFileSystem fs;
+  auto md = open_u64(dir.file("md"), {.fs = &fs});
+  for (std::uint64_t k = 0; k < 20; ++k) ASSERT_TRUE(md.put(k, "v" + std::to_string(k)));
+  ASSERT_TRUE(md.sync().ok());
+  fs.fail_nth(testing::FaultOp::kRename, 1);  // the copy's first file taking its name
+  const Status s = md.checkpoint(dir.file("cp"));
+  ASSERT_TRUE(s.is_io_error()) << s;
+  EXPECT_NE(s.message().find("partial copy is left in " + dir.file("cp.checkpoint-tmp")),
+            std::string::npos)
+      << s;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("cp")));
+  EXPECT_TRUE(md.checkpoint(dir.file("cp")).is_invalid_argument());
+  // The source is untouched (FaultFileSystem does not model the directory rename a
+  // successful checkpoint ends with: the other checkpoint tests cover that).
+  ASSERT_TRUE(md.put(7, "after").has_value());
+  ASSERT_TRUE(md.sync().ok());
+  EXPECT_EQ(open_u64(dir.file("md"), {.read_only = true}).size(), 20u);
+}
+
 TEST(MetadataCheckpoint, ADestinationInsideTheStoreIsRefusedAndATrailingSlashIsIgnored) {
   TempDir dir("md-cp");
   {

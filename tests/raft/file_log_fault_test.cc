@@ -357,5 +357,31 @@ TEST(FileLogFault, ReadsAfterATruncateWhoseDirectorySyncFailedServeWhatIsLeft) {
   for (const auto& e : *all) ASSERT_EQ(e, make_entry(e.index, 1));
 }
 
+// A checkpoint that fails partway says where its partial copy is, leaves it (another
+// checkpoint to the same place might be writing it), never at the destination, and the next
+// checkpoint to that destination refuses until it is removed; the source is untouched.
+TEST(FileLogFault, AFailedCheckpointNamesItsPartialCopyAndNeverPublishesIt) {
+  TempDir dir("raft-fault");
+  FaultFileSystem fs(1);
+  auto log = FileLogStore::open(dir.file("log"), fault_options(fs));
+  ASSERT_TRUE(log.has_value()) << log.error();
+  ASSERT_TRUE((*log)->append(make_entries(1, 40, 1)).ok());
+  ASSERT_TRUE((*log)->sync().ok());
+  fs.fail_nth(FaultOp::kSync, 3);  // inside the copy, after its directory exists
+  const Status s = (*log)->checkpoint(dir.file("cp"));
+  ASSERT_TRUE(s.is_io_error()) << s;
+  EXPECT_NE(s.message().find("partial copy is left in " + dir.file("cp.checkpoint-tmp")),
+            std::string::npos)
+      << s;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("cp")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("cp.checkpoint-tmp")));
+  EXPECT_TRUE((*log)->checkpoint(dir.file("cp")).is_invalid_argument());
+  // The source is untouched (FaultFileSystem does not model the directory rename a
+  // successful checkpoint ends with: the other checkpoint tests cover that).
+  ASSERT_TRUE((*log)->append(make_entries(41, 1, 1)).ok());
+  ASSERT_TRUE((*log)->sync().ok());
+  expect_entries(**log, 41);
+}
+
 }  // namespace
 }  // namespace strata::raft

@@ -103,6 +103,70 @@ TEST(RocksDbCheckpoint, BadDestinationsAreClearErrors) {
   EXPECT_TRUE(s->checkpoint(dir.path() / "late").is_shutdown());
 }
 
+// RocksDB builds a checkpoint in "<its dir>.tmp" and deletes whatever is there: strata hands it
+// a directory of its own, so nothing a user has at "<dest>.tmp" is touched — not even the
+// store's own directory (a checkpoint of "x.tmp" to "x" once deleted the source, synced data
+// and all).
+TEST(RocksDbCheckpoint, NothingAtDestTmpIsTouched) {
+  TempDir dir("checkpoint");
+  auto s = Store::open(dir.path() / "db.tmp", small_options());
+  ASSERT_TRUE(s.has_value()) << s.error();
+  auto b = s->new_batch();
+  b.put(TestSpace::kMeta, "synced", "yes");
+  ASSERT_TRUE(s->commit(std::move(b), {.sync = true}).ok());
+  fs::create_directories(dir.path() / "snap.tmp");
+  std::ofstream(dir.path() / "snap.tmp" / "notes.txt") << "mine";
+  ASSERT_TRUE(s->checkpoint(dir.path() / "db").ok());
+  ASSERT_TRUE(s->checkpoint(dir.path() / "snap").ok());
+  EXPECT_TRUE(fs::exists(dir.path() / "snap.tmp" / "notes.txt"));
+  EXPECT_FALSE(fs::exists(dir.path() / "db.checkpoint-tmp"));
+  EXPECT_FALSE(fs::exists(dir.path() / "snap.checkpoint-tmp"));
+  EXPECT_EQ(*s->get(TestSpace::kMeta, "synced"), std::optional<std::string>("yes"));
+  ASSERT_TRUE(s->close().ok());
+  for (const char* name : {"db.tmp", "db", "snap"}) {
+    auto r = Store::open(dir.path() / name, small_options());
+    ASSERT_TRUE(r.has_value()) << name << ": " << r.error();
+    EXPECT_EQ(*r->get(TestSpace::kMeta, "synced"), std::optional<std::string>("yes")) << name;
+  }
+}
+
+// The staging directory belongs to one checkpoint: a second one to the same destination, or
+// one after an interrupted one left it, is refused and leaves it alone; two at once never
+// return OK for a copy that does not open whole.
+TEST(RocksDbCheckpoint, ConcurrentCheckpointsToOneDestinationNeverYieldABrokenCopy) {
+  TempDir dir("checkpoint");
+  auto s = Store::open(dir.path() / "db", small_options());
+  ASSERT_TRUE(s.has_value()) << s.error();
+  for (int i = 0; i < 200; ++i) put(*s, TestSpace::kAccounts, "k" + std::to_string(i), "v");
+  fs::create_directory(dir.path() / "left.checkpoint-tmp");
+  const Status left = s->checkpoint(dir.path() / "left");
+  EXPECT_TRUE(left.is_invalid_argument()) << left;
+  EXPECT_NE(left.message().find("left.checkpoint-tmp"), std::string::npos) << left;
+  EXPECT_TRUE(fs::exists(dir.path() / "left.checkpoint-tmp"));
+  EXPECT_FALSE(fs::exists(dir.path() / "left"));
+  const int rounds = 30;
+  for (int round = 0; round < rounds; ++round) {
+    const fs::path dest = dir.path() / ("cp" + std::to_string(round));
+    Status st[2];
+    std::thread a([&] { st[0] = s->checkpoint(dest); });
+    std::thread b([&] { st[1] = s->checkpoint(dest); });
+    a.join();
+    b.join();
+    EXPECT_TRUE(st[0].ok() || st[1].ok() || fs::exists(dest)) << st[0] << " / " << st[1];
+    if (!st[0].ok() && !st[1].ok()) continue;
+    EXPECT_FALSE(st[0].ok() && st[1].ok());
+    auto cp = Store::open(dest, small_options());
+    ASSERT_TRUE(cp.has_value()) << "round " << round << ": " << cp.error();
+    std::size_t n = 0;
+    for (KeyValue kv : cp->prefix_iter(TestSpace::kAccounts, "k")) {
+      (void)kv;
+      ++n;
+    }
+    EXPECT_EQ(n, 200u) << "round " << round;
+    EXPECT_FALSE(fs::exists(dir.path() / ("cp" + std::to_string(round) + ".checkpoint-tmp")));
+  }
+}
+
 // Transfers between accounts through a StorageManager; each command reads both balances from
 // its view and writes both (read-your-writes), and is numbered in commit order.
 constexpr std::uint32_t kAccounts = 50;

@@ -217,5 +217,42 @@ TEST(RocksDbReadOnly, CheckpointCopiesTheWalAndOpens) {
   EXPECT_EQ(*f, std::optional<std::string>("f"));
 }
 
+// A read-only handle copies its open's view; a writer that flushed since (a new SST file, the
+// WAL that held the data deleted) would leave the copy with neither: the checkpoint refuses
+// (aborted) instead of returning OK for a copy that lacks synced commits, and leaves nothing.
+TEST(RocksDbReadOnly, CheckpointRefusesWhenAWriterChangedTheDatabaseSinceOpen) {
+  TempDir dir("ro");
+  const fs::path db = dir.path() / "db";
+  auto w = Store::open(db, small_options());
+  ASSERT_TRUE(w.has_value()) << w.error();
+  const auto commit = [&](const char* key) {
+    auto b = w->new_batch();
+    b.put(TestSpace::kAccounts, key, "v");
+    ASSERT_TRUE(w->commit(std::move(b), {.sync = true}).ok());
+  };
+  commit("k1");
+  auto r = Store::open(db, read_only());
+  ASSERT_TRUE(r.has_value()) << r.error();
+  commit("k2");
+  ASSERT_TRUE(w->flush().ok());
+  const Status s = r->checkpoint(dir.path() / "copy");
+  EXPECT_TRUE(s.is_aborted()) << s;
+  EXPECT_NE(s.message().find("changed"), std::string::npos) << s;
+  EXPECT_FALSE(fs::exists(dir.path() / "copy"));
+  EXPECT_FALSE(fs::exists(dir.path() / "copy.checkpoint-tmp"));
+  // A handle opened after the flush copies it all.
+  ASSERT_TRUE(r->close().ok());
+  auto again = Store::open(db, read_only());
+  ASSERT_TRUE(again.has_value()) << again.error();
+  ASSERT_TRUE(again->checkpoint(dir.path() / "copy").ok());
+  ASSERT_TRUE(again->close().ok());
+  ASSERT_TRUE(w->close().ok());
+  auto copy = Store::open(dir.path() / "copy", small_options());
+  ASSERT_TRUE(copy.has_value()) << copy.error();
+  for (const char* key : {"k1", "k2"}) {
+    EXPECT_EQ(*copy->get(TestSpace::kAccounts, key), std::optional<std::string>("v")) << key;
+  }
+}
+
 }  // namespace
 }  // namespace strata::testing

@@ -181,7 +181,7 @@ class Metadata {
       STRATA_ASSIGN_OR_RETURN(const bool taken, fs.exists(p));
       if (taken) return Status::invalid_argument("metadata checkpoint: " + p + " exists");
     }
-    {
+    const auto build = [&]() -> Status {
       MetadataOptions o = options_;  // same limits
       o.fs = &fs;
       o.read_only = false;
@@ -191,8 +191,14 @@ class Metadata {
       for (const auto& [key, entry] : map_) {
         STRATA_RETURN_IF_ERROR(copy.put(key, entry.value).status());
       }
-      STRATA_RETURN_IF_ERROR(copy.sync_both());
-    }  // the copy's LOCK is released before the rename
+      return copy.sync_both();
+    };  // the copy's LOCK is released before the rename
+    if (Status s = build(); !s.ok()) {
+      // Not removed: it is never taken for the checkpoint, and another checkpoint to the same
+      // place may be writing it. Every later one to `target` refuses until it is removed.
+      return s.with_context("metadata checkpoint (the partial copy is left in " + paths.tmp +
+                            ": remove it before retrying)");
+    }
     STRATA_RETURN_IF_ERROR(fs.rename(paths.tmp, paths.dest));
     return fs.sync_dir(parent_dir(paths.dest));
   }

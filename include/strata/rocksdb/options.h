@@ -96,8 +96,9 @@ struct RocksDbOptions {
   // column family for every space (create_if_missing and create_missing_spaces are ignored);
   // an interrupted creation is refused. Writes (commit, flush) fail with not_supported;
   // sync_wal and close have nothing to sync; checkpoint copies the live WAL instead of
-  // flushing. RocksDB's info log is discarded unless tune_db sets DBOptions::info_log.
-  // Default: false.
+  // flushing, and fails with aborted when a writer changed the database's MANIFEST since this
+  // open (the copy could lack what it flushed). RocksDB's info log is discarded unless tune_db sets
+  // DBOptions::info_log. Default: false.
   bool read_only = false;
 
   // When the database on disk lacks column families for some spaces of the enum (spaces

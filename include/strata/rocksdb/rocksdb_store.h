@@ -264,11 +264,15 @@ class RocksDbStore : public detail::RocksDbReads<RocksDbStore<Space>, Space> {
   // `dir`, which RocksDbStore::open opens like any database (restoring = opening the copy,
   // or copying it back). RocksDB's Checkpoint: the memtables are flushed, SST files are
   // hard-linked when `dir` is on the same file system (copied otherwise), MANIFEST, OPTIONS
-  // and the live WAL are copied; everything is synced, the directory is renamed into place
-  // and its parent synced, so the checkpoint survives power loss once this returns OK.
-  // Commits may run concurrently: each is in the checkpoint entirely or not at all.
+  // and the live WAL are copied; everything is synced in "<dir>.checkpoint-tmp" (created by
+  // this call, removed on failure), the finished copy is renamed to `dir` and the parent and
+  // its ancestors synced: `dir` exists only complete, and survives power loss once this
+  // returns OK. Commits may run concurrently: each is in the checkpoint entirely or not at
+  // all. A store opened read-only copies its open's view (no flush) and fails with aborted
+  // when a writer changed the database since (see RocksDbOptions::read_only).
   // Errors: invalid_argument when `dir` exists, is empty or is inside the database's
-  // directory, io_error, shutdown.
+  // directory, or "<dir>.checkpoint-tmp" exists (another checkpoint to `dir` is under way, or
+  // one was interrupted: remove it); aborted; io_error; shutdown.
   Status checkpoint(const std::filesystem::path& dir) {
     if (!is_open()) return closed();
     return db_->checkpoint(dir);

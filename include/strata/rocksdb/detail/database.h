@@ -121,10 +121,15 @@ class Database {
 };
 
 // Creates a checkpoint of `db` in `dir`: `dir` must not exist; its missing parents are created
-// durably, and the parent is synced after RocksDB renamed the finished checkpoint into place.
+// durably. RocksDB builds it inside "<dir>.checkpoint-tmp", a directory this call creates
+// (invalid_argument when it exists: another checkpoint to `dir` is under way, or one was
+// interrupted), which is removed on failure; the finished copy is renamed to `dir` and the
+// parent and its ancestors are synced, so `dir` exists only complete and durable.
 // log_size_for_flush is rocksdb::Checkpoint's: 0 flushes the memtables first (the checkpoint
 // then holds SST files and little WAL); UINT64_MAX never flushes (needed for a database
-// opened read-only; the live WAL files are copied instead).
+// opened read-only; the live WAL files are copied instead), and then the database's MANIFEST
+// must be, before and after the copy, the one the handle's view read at the size it read:
+// aborted otherwise (a writer changed the database, and the copy could lack data it flushed).
 Status create_checkpoint(::rocksdb::DB* db, const std::filesystem::path& dir,
                          std::uint64_t log_size_for_flush);
 
