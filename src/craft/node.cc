@@ -156,17 +156,18 @@ struct Node::Impl {
   void submit_apply(std::unique_ptr<Request> r, std::string_view command);
 
   Request* submit(std::unique_ptr<Request> r) {
-    {
-      std::unique_lock lock(mu);
-      if (stopping) {
-        lock.unlock();
-        complete(r.get(), Status::shutdown("the node is stopping"), 0);
-        return nullptr;
-      }
-      submitted.push_back(r.get());
-      ++in_flight;
+    std::unique_lock lock(mu);
+    if (stopping) {
+      lock.unlock();
+      complete(r.get(), Status::shutdown("the node is stopping"), 0);
+      return nullptr;
     }
-    Request* raw = r.release();
+    submitted.push_back(r.get());
+    Request* raw = r.release();  // the loop's from here: it finishes and frees what is listed
+    ++in_flight;
+    // Under the lock: stop() sets `stopping` under it before it lets the loop end, and the
+    // loop frees the glue when it ends, so the glue is alive here (a wake-up after the unlock
+    // could reach a glue a concurrent stop() had let the loop free).
     strata_craft_node_wakeup(glue);
     return raw;
   }

@@ -21,9 +21,15 @@
 
 #include "storage_core.h"
 
-/* The scratch directory the inner raft_uv is initialized on (and that is removed right after:
- * its disk side is never used). */
-#define STRATA_NET_DIR ".raft-uv-net"
+/* The scratch directory the inner raft_uv is initialized on, made with mkdtemp in $TMPDIR (or
+ * /tmp) and removed right after its init: its disk side is never used. Not in the io's own
+ * directory, where a crash between its mkdir and rmdir left a name the raft engine's directory
+ * does not own, and every later start refused the directory. */
+#define STRATA_NET_DIR_TEMPLATE "strata-raft-uv-XXXXXX"
+/* Where strata before this change made it (inside the io's directory): a crash there left it
+ * behind, and io_init removes it. */
+#define STRATA_LEGACY_NET_DIR ".raft-uv-net"
+#define STRATA_UV_DIR_MAX 894 /* the longest directory path raft_uv_init accepts */
 #define STRATA_POLL_BATCH 64
 
 struct strata_io {
@@ -32,8 +38,10 @@ struct strata_io {
   uv_loop_t *loop;
   char dir[PATH_MAX];
   char net_dir[PATH_MAX];
+  int net_dir_present; /* net_dir exists, made by this io */
   strata_craft_core *core;
   uv_async_t async;
+  int async_ready;  /* uv_async_init done: the storage thread may signal it (atomic) */
   int async_open;   /* uv_async_init done, uv_close not yet called */
   int async_closed; /* close callback fired (or never opened) */
   int inner_inited; /* inner.init succeeded */
@@ -255,7 +263,10 @@ static void dispatch(struct strata_io *s, strata_craft_completion *c) {
       struct raft_io_snapshot_get *req = c->cookie;
       struct raft_snapshot *snap = NULL;
       if (status == 0 && c->has_snapshot) {
-        status = make_snapshot(&c->snapshot, &snap);
+        status = make_snapshot(&c->snapshot, &snap); /* takes the buffers over */
+      } else {
+        raft_free(c->snapshot.config); /* what a failed export allocated, if anything */
+        raft_free(c->snapshot.data);
       }
       req->cb(req, status == 0 ? snap : NULL, status);
       break;
@@ -298,7 +309,10 @@ static void async_cb(uv_async_t *handle) {
 /* Called on the storage thread. */
 static void notify_cb(void *ctx) {
   struct strata_io *s = ctx;
-  uv_async_send(&s->async);
+  /* Not before io_init made the handle: a core destroyed by a failed init still wakes it. */
+  if (__atomic_load_n(&s->async_ready, __ATOMIC_ACQUIRE)) {
+    uv_async_send(&s->async);
+  }
 }
 
 /* --- raft_io methods -------------------------------------------------------------------- */
@@ -330,6 +344,13 @@ static int io_init(struct raft_io *io, raft_id id, const char *address) {
     set_errmsg(io, "path '%s' is not a directory", s->dir);
     return RAFT_INVALID;
   }
+  {
+    char legacy[PATH_MAX];
+    if (snprintf(legacy, sizeof legacy, "%s/%s", s->dir, STRATA_LEGACY_NET_DIR) <
+        (int)sizeof legacy) {
+      remove_flat_dir(legacy);
+    }
+  }
   rv = strata_craft_core_open(s->dir, raft_malloc, notify_cb, s, &s->core, io->errmsg,
                               sizeof io->errmsg);
   if (rv != STRATA_CRAFT_OK) {
@@ -338,18 +359,21 @@ static int io_init(struct raft_io *io, raft_id id, const char *address) {
   }
   io->capacity = (unsigned short)strata_craft_core_capacity_kib(s->core);
 
-  /* The inner raft_uv probes and scans a directory in its init: give it a scratch one and
+  /* The inner raft_uv probes and scans a directory in its init: give it the scratch one and
    * remove it before anything could be written there (its start would preallocate open
-   * segments in it; without the directory it gives up quietly). */
-  remove_flat_dir(s->net_dir);
-  if (mkdir(s->net_dir, 0700) != 0) {
-    set_errmsg(io, "mkdir %s: %s", s->net_dir, strerror(errno));
-    rv = RAFT_IOERR;
-    goto err;
+   * segments in it; without the directory it retries that every few seconds, harmlessly). */
+  if (!s->net_dir_present) {
+    if (mkdir(s->net_dir, 0700) != 0) {
+      set_errmsg(io, "mkdir %s: %s", s->net_dir, strerror(errno));
+      rv = RAFT_IOERR;
+      goto err;
+    }
+    s->net_dir_present = 1;
   }
   s->inner.data = io->data;
   rv = s->inner.init(&s->inner, id, address);
   remove_flat_dir(s->net_dir);
+  s->net_dir_present = 0;
   if (rv != 0) {
     copy_errmsg(io, s->inner.errmsg);
     goto err;
@@ -366,6 +390,7 @@ static int io_init(struct raft_io *io, raft_id id, const char *address) {
   s->async.data = s;
   s->async_open = 1;
   s->async_closed = 0;
+  __atomic_store_n(&s->async_ready, 1, __ATOMIC_RELEASE);
   return 0;
 
 err:
@@ -410,8 +435,13 @@ static int io_load(struct raft_io *io, raft_term *term, raft_id *voted_for,
   *snapshot = NULL;
   *entries = NULL;
   *n_entries = 0;
+  memset(&res, 0, sizeof res);
   rv = strata_craft_core_load(s->core, &res, io->errmsg, sizeof io->errmsg);
   if (rv != STRATA_CRAFT_OK) {
+    /* What it allocated before it failed (a snapshot it had exported). */
+    raft_free(res.snapshot.config);
+    raft_free(res.snapshot.data);
+    raft_free(res.batch);
     strata_craft_core_load_done(s->core);
     return raft_code(rv);
   }
@@ -667,6 +697,7 @@ static int io_random(struct raft_io *io, int min, int max) {
 int strata_raft_io_init(struct raft_io *io, struct uv_loop_s *loop, const char *dir,
                         struct raft_uv_transport *transport) {
   struct strata_io *s;
+  const char *tmp;
   void *data;
   int rv;
 
@@ -677,7 +708,15 @@ int strata_raft_io_init(struct raft_io *io, struct uv_loop_s *loop, const char *
     set_errmsg(io, "loop, dir and transport are required");
     return RAFT_INVALID;
   }
-  if (strlen(dir) + sizeof("/" STRATA_NET_DIR) + 64 > sizeof s->dir) {
+  tmp = getenv("TMPDIR");
+  if (tmp == NULL || tmp[0] == '\0') {
+    tmp = "/tmp";
+  }
+  /* raft_uv's limit (0.22: 894 bytes) applied to the path its scratch directory had inside
+   * `dir` before it moved to $TMPDIR, so that the same directories are refused as before. */
+  if (strlen(dir) + sizeof("/" STRATA_LEGACY_NET_DIR) - 1 > STRATA_UV_DIR_MAX ||
+      strlen(dir) + sizeof("/" STRATA_LEGACY_NET_DIR) + 64 > sizeof s->dir ||
+      strlen(tmp) + sizeof("/" STRATA_NET_DIR_TEMPLATE) > sizeof s->net_dir) {
     set_errmsg(io, "directory path too long");
     return RAFT_NAMETOOLONG;
   }
@@ -692,10 +731,17 @@ int strata_raft_io_init(struct raft_io *io, struct uv_loop_s *loop, const char *
   s->async_closed = 1;
   s->next_index = 1;
   snprintf(s->dir, sizeof s->dir, "%s", dir);
-  snprintf(s->net_dir, sizeof s->net_dir, "%s/%s", dir, STRATA_NET_DIR);
+  snprintf(s->net_dir, sizeof s->net_dir, "%s/%s", tmp, STRATA_NET_DIR_TEMPLATE);
+  if (mkdtemp(s->net_dir) == NULL) {
+    set_errmsg(io, "mkdtemp %s: %s", s->net_dir, strerror(errno));
+    free(s);
+    return RAFT_IOERR;
+  }
+  s->net_dir_present = 1;
   rv = raft_uv_init(&s->inner, loop, s->net_dir, transport);
   if (rv != 0) {
     copy_errmsg(io, s->inner.errmsg);
+    remove_flat_dir(s->net_dir);
     free(s);
     return rv;
   }
@@ -703,6 +749,7 @@ int strata_raft_io_init(struct raft_io *io, struct uv_loop_s *loop, const char *
   rv = registry_add(io, s);
   if (rv != 0) {
     raft_uv_close(&s->inner);
+    remove_flat_dir(s->net_dir);
     free(s);
     set_errmsg(io, "out of memory");
     return rv;
@@ -738,6 +785,9 @@ void strata_raft_io_close(struct raft_io *io) {
   }
   registry_remove(io);
   raft_uv_close(&s->inner);
+  if (s->net_dir_present) {
+    remove_flat_dir(s->net_dir); /* init never ran, or failed before its removal */
+  }
   free(s);
   io->impl = NULL;
 }

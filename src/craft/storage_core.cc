@@ -249,7 +249,10 @@ struct strata_craft_core {
       strata_craft_completion c{};
       c.kind = STRATA_CRAFT_OP_APPEND;
       c.cookie = ops[k].cookie;
-      c.status = status[k - i] != STRATA_CRAFT_OK ? status[k - i] : code;
+      // A failed group (or a core failed before it) reports its failure for every append: the
+      // index check of an append queued behind a failed one would say EINVAL, as the log was
+      // cut back to what was synced.
+      c.status = code != STRATA_CRAFT_OK ? code : status[k - i];
       appends.fetch_add(1, std::memory_order_relaxed);
       out.push_back(c);
     }

@@ -306,4 +306,41 @@ TEST(CraftCoreCrash, PowerCutAtEveryStepKeepsWhatWasAcknowledged) {
   EXPECT_TRUE(finished) << "the sweep never reached the end of the sequence";
 }
 
+// After a failed fdatasync every later append fails with the I/O error — also one whose index no
+// longer fits the log, which the failure cut back to what was synced (it said EINVAL) — none is
+// acknowledged, nor is a new term, and what was acknowledged before survives a power cut.
+TEST(CraftCoreCrash, AFailedSyncFailsEveryLaterWriteWithTheIoError) {
+  for (std::uint64_t n = 1; n <= 3; ++n) {
+    strata::testing::TempDir dir("coreeio");
+    strata::testing::FaultFileSystem fs(n);
+    fs.set_failed_sync_loses_writes(true);
+    {
+      Core core(dir.str(), &fs);
+      ASSERT_TRUE(core.ok()) << core.error();
+      ASSERT_TRUE(core.load().has_value());
+      ASSERT_TRUE(core.set_term(1));
+      ASSERT_EQ(core.append(1, 1, range(1, 5)), STRATA_CRAFT_OK);
+      fs.fail_nth(strata::testing::FaultOp::kSync, n);
+      int first_failure = -1;
+      for (std::uint64_t at = 6; at < 30; at += 3) {
+        const int status = core.append(at, 1, range(at, at + 2));
+        if (first_failure < 0 && status != STRATA_CRAFT_OK) first_failure = static_cast<int>(at);
+        if (first_failure >= 0) {
+          EXPECT_EQ(status, STRATA_CRAFT_EIO) << "append at " << at << ", sync " << n << " failed";
+        }
+      }
+      ASSERT_GE(first_failure, 0) << "no append failed";
+      EXPECT_EQ(core.append(6, 1, range(6, 8)), STRATA_CRAFT_EIO);  // even where it would fit
+      EXPECT_FALSE(core.set_term(2));
+      fs.crash(strata::testing::CrashMode::kRandom);
+    }
+    Core core(dir.str());
+    ASSERT_TRUE(core.ok()) << core.error();
+    const auto l = core.load();
+    ASSERT_TRUE(l.has_value());
+    ASSERT_GE(l->last(), 5u);
+    for (std::uint64_t i = 1; i <= 5; ++i) EXPECT_EQ(l->values[i - l->start], i);
+  }
+}
+
 }  // namespace

@@ -72,6 +72,8 @@ static void run_until(io_harness *h, int *flag) {
 }
 
 /* Sets up a zeroed `h` on `dir`; on failure everything set up is torn down again. */
+void (*harness_before_init)(void) = NULL;
+
 static int harness_init(io_harness *h, const char *dir, char *err, size_t errlen) {
   int rv;
   uv_loop_init(&h->loop);
@@ -87,6 +89,9 @@ static int harness_init(io_harness *h, const char *dir, char *err, size_t errlen
     raft_uv_set_disk_retry(&h->io, 100);
     raft_uv_set_auto_recovery(&h->io, false);
     (void)raft_uv_set_snapshot_compression(&h->io, false);
+    if (harness_before_init != NULL) {
+      harness_before_init();
+    }
     rv = h->io.init(&h->io, 1, "127.0.0.1:1");
   }
   if (rv != 0) {

@@ -46,6 +46,9 @@ typedef struct {
 /* Callback log, appends and snapshot puts interleaved in the order their callbacks fired. */
 enum { HARNESS_EV_APPEND = 1, HARNESS_EV_SNAPSHOT_PUT = 2, HARNESS_MAX_SNAPSHOT_PUTS = 8 };
 
+/* Called by harness_open between strata_raft_io_init and io->init when not NULL (a test's
+ * fault between the two). */
+extern void (*harness_before_init)(void);
 /* Loop, TCP transport (never started), strata io, io->init. 0 or a RAFT_* code. */
 int harness_open(const char *dir, io_harness **out, char *err, size_t errlen);
 /* io->close, runs the loop until its callback, then frees everything. Returns the number of

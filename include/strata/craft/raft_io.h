@@ -36,7 +36,8 @@
  *     65535), refreshed after each group.
  *   - send, recv, tick, time and random are delegated to an inner raft_uv instance, created with
  *     this loop and transport, whose disk side is never used: it is initialized on a scratch
- *     directory (dir/.raft-uv-net) that is removed again before raft starts.
+ *     directory (made with mkdtemp in $TMPDIR, or /tmp) that is removed again before raft
+ *     starts.
  *   - io->impl is the inner raft_uv's, so raft_uv_set_tracer, raft_uv_set_connect_retry_delay
  *     and the other raft_uv_set_* calls a program makes on its io still work: they configure
  *     the inner instance (the disk-side ones, such as the segment size, then have no effect).
