@@ -12,12 +12,12 @@
 //   strata             Metadata<std::uint64_t> over FileSystem::posix();
 //   baseline_pwrite4k  one 4 KiB pwrite + fdatasync into a preallocated file: the physical
 //                      limit of any durable commit on this disk;
-//   baseline_3writes   the floor of a delta sync under the file layout (version at the front,
-//                      the log after the entries, CRC at the end; format.h): three small
-//                      pwrites — the version, a log record of two values (this sync's and the
-//                      one the other file received at the previous sync) after the previous
-//                      record, the CRC — + fdatasync, in a file of the store's size (1.4 MiB:
-//                      1.1 MiB of entries and a quarter of that of log room);
+//   baseline_floor     the floor of a delta sync under the file layout (format 3: the log after
+//                      the entries, the version and the CRC at the end; format.h): two small
+//                      pwrites — a log record of two values (this sync's and the one the
+//                      other file received at the previous sync) after the previous record,
+//                      the version with the CRC — + fdatasync, in a file of the store's size
+//                      (1.4 MiB: 1.1 MiB of entries and a quarter of that of log room);
 //   baseline_rename    the common application pattern: encode the whole map, write it to a
 //                      temporary file, fsync, rename over the old one, fsync the directory;
 //   baseline_read      reading both store files into memory (what open cannot avoid).
@@ -141,7 +141,7 @@ void BM_Pwrite4k(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * 4096);
 }
 
-void BM_Pwrite3Writes(benchmark::State& state) {
+void BM_DeltaFloor(benchmark::State& state) {
   strata::testing::TempDir dir("bench-md");
   const std::string path = dir.file("raw");
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -155,8 +155,8 @@ void BM_Pwrite3Writes(benchmark::State& state) {
   const std::string record(8 + 2 * (8 + 4 + 100), 'x');
   off_t log = kImage;
   for (auto _ : state) {
-    if (log + static_cast<off_t>(record.size()) > kSize - 4) log = kImage;
-    const std::pair<off_t, std::size_t> writes[] = {{12, 8}, {log, record.size()}, {kSize - 4, 4}};
+    if (log + static_cast<off_t>(record.size()) > kSize - 12) log = kImage;
+    const std::pair<off_t, std::size_t> writes[] = {{log, record.size()}, {kSize - 12, 12}};
     for (const auto& [at, n] : writes) {
       if (::pwrite(fd, record.data(), n, at) != static_cast<ssize_t>(n)) std::abort();
     }
@@ -252,7 +252,7 @@ void register_all() {
   };
   sync_bench(name("sync_1_of_10k", "strata"), [](benchmark::State& s) { BM_SyncStrata(s, 1); });
   sync_bench(name("sync_1_of_10k", "baseline_pwrite4k"), BM_Pwrite4k);
-  sync_bench(name("sync_1_of_10k", "baseline_3writes"), BM_Pwrite3Writes);
+  sync_bench(name("sync_1_of_10k", "baseline_floor"), BM_DeltaFloor);
   sync_bench(name("sync_1_of_10k", "baseline_rename"), BM_Rename);
   sync_bench(name("sync_100_of_10k", "strata"), [](benchmark::State& s) { BM_SyncStrata(s, 100); });
   sync_bench(name("sync_10k_of_10k", "strata"),

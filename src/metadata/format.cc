@@ -66,14 +66,16 @@ void encode_header(char* out, std::uint8_t key_codec, std::uint64_t version,
 }
 
 std::string empty_image(std::uint8_t key_codec, std::uint64_t version) {
-  std::string image(kMinImageSize, '\0');
+  std::string image(kMinImageSizeV3, '\0');
   encode_header(image.data(), key_codec, version, 0);
-  encode_be(crc32c(std::string_view(image.data(), kHeaderSize)), image.data() + kHeaderSize);
+  encode_be(version, image.data() + kHeaderSize);
+  const std::size_t n = kHeaderSize + kTailVersionSize;
+  encode_be(crc32c(std::string_view(image.data(), n)), image.data() + n);
   return image;
 }
 
 Result<ImageHeader> check_head(std::string_view head, std::uint64_t size, std::uint32_t trailer,
-                               std::string_view path) {
+                               std::uint64_t tail_version, std::string_view path) {
   if (size < kMinImageSize || head.size() < kHeaderSize) {
     return Status::corruption(std::string(path) + ": " + std::to_string(size) +
                               " bytes, shorter than the smallest image (" +
@@ -85,8 +87,18 @@ Result<ImageHeader> check_head(std::string_view head, std::uint64_t size, std::u
   ImageHeader h;
   h.payload_size = size - kCrcSize;
   h.crc = trailer;
-  h.version = decode_be<std::uint64_t>(head.data() + kVersionOffset);
+  h.format = format_version(head);
+  h.base_version = decode_be<std::uint64_t>(head.data() + kVersionOffset);
+  h.version = h.base_version;
   h.entry_count = decode_be<std::uint32_t>(head.data() + kCountOffset);
+  if (h.format >= 3) {  // not trusted yet: a damaged format field fails the CRC
+    if (size < kMinImageSizeV3) {
+      return Status::corruption(std::string(path) + ": " + std::to_string(size) +
+                                " bytes, shorter than the smallest format-3 image (" +
+                                std::to_string(kMinImageSizeV3) + ")");
+    }
+    h.version = tail_version;
+  }
   return h;
 }
 
@@ -137,8 +149,13 @@ Result<ImageHeader> check_image(std::string_view image, std::uint8_t key_codec,
       image.size() >= kMinImageSize
           ? decode_be<std::uint32_t>(image.data() + image.size() - kCrcSize)
           : 0;
-  STRATA_ASSIGN_OR_RETURN(const ImageHeader h,
-                          check_head(image.substr(0, kHeaderSize), image.size(), trailer, path));
+  const std::uint64_t tail_version =
+      image.size() >= kMinImageSizeV3
+          ? decode_be<std::uint64_t>(image.data() + image.size() - kTailSize)
+          : 0;
+  STRATA_ASSIGN_OR_RETURN(
+      const ImageHeader h,
+      check_head(image.substr(0, kHeaderSize), image.size(), trailer, tail_version, path));
   const std::uint32_t actual = crc32c(image.substr(0, static_cast<std::size_t>(h.payload_size)));
   STRATA_RETURN_IF_ERROR(check_rest(image, h, actual, key_codec, path));
   return h;

@@ -43,10 +43,14 @@ Status read_head(const File& file, MetadataFileHead& out) {
     out.head.resize(n);
   }
   if (out.size >= mfmt::kMinImageSize) {
-    char trailer[mfmt::kCrcSize];
+    char tail[mfmt::kTailSize];
+    const std::size_t want = out.size >= mfmt::kMinImageSizeV3 ? mfmt::kTailSize : mfmt::kCrcSize;
     STRATA_ASSIGN_OR_RETURN(const std::size_t t,
-                            file.read_at(out.size - mfmt::kCrcSize, std::span<char>(trailer)));
-    if (t == sizeof trailer) out.trailer = decode_be<std::uint32_t>(trailer);
+                            file.read_at(out.size - want, std::span<char>(tail, want)));
+    if (t == want) {
+      out.trailer = decode_be<std::uint32_t>(tail + want - mfmt::kCrcSize);
+      if (want == mfmt::kTailSize) out.tail_version = decode_be<std::uint64_t>(tail);
+    }
   }
   return Status();
 }
@@ -250,14 +254,21 @@ Result<MetadataCore> MetadataCore::open(const std::string& dir_in, const Metadat
 }
 
 void MetadataCore::note_file(int i, const Status& status, std::uint64_t version,
-                             std::uint64_t entries, std::string_view head) {
+                             std::uint64_t entries, const MetadataFileHead* file) {
   MetadataOpenReport::File& f = report_.files[static_cast<std::size_t>(i)];
   f.status = status;
   f.version = status.ok() ? version : 0;
   f.entries = status.ok() ? entries : 0;
-  if (!status.ok() && head.size() >= mfmt::kVersionOffset + 8 &&
+  if (status.ok() || file == nullptr) return;
+  const std::string_view head = file->head;
+  if (head.size() >= mfmt::kVersionOffset + 8 &&
       head.substr(0, mfmt::kMagic.size()) == mfmt::kMagic) {
     f.claimed_version = decode_be<std::uint64_t>(head.data() + mfmt::kVersionOffset);
+    // Format 3 keeps the image's version before the CRC; the header's is its base version.
+    if (head.size() >= mfmt::kHeaderSize && mfmt::format_version(head) >= 3 &&
+        file->size >= mfmt::kMinImageSizeV3) {
+      f.claimed_version = std::max(f.claimed_version, file->tail_version);
+    }
   }
 }
 
@@ -498,13 +509,11 @@ Status MetadataCore::write_delta(std::span<const MetadataRegion> regions, std::u
     st = write_at(s, r.offset, r.bytes);
     if (!st.ok()) break;
   }
-  if (st.ok()) {
-    const auto v = encode_be(version);
-    st = write_at(s, mfmt::kVersionOffset, std::string_view(v.data(), v.size()));
-  }
-  if (st.ok()) {
-    const auto c = encode_be(crc);
-    st = write_at(s, s.payload_size, std::string_view(c.data(), c.size()));
+  if (st.ok()) {  // the version and the CRC: the file's last 12 bytes, in one write
+    char tail[mfmt::kTailSize];
+    encode_be(version, tail);
+    encode_be(crc, tail + mfmt::kTailVersionSize);
+    st = write_at(s, s.payload_size - mfmt::kTailVersionSize, std::string_view(tail, sizeof tail));
   }
   if (st.ok()) st = s.file->sync();
   if (!st.ok()) return fail(s, st);

@@ -50,15 +50,48 @@ TEST(MetadataFormat, DeltaCrcUpdateMatchesFullCrc) {
   EXPECT_EQ(updated, crc32c(b));
 }
 
+// Rewrites the CRC trailer of `image` to match its content.
+void reseal(std::string& image) {
+  const std::size_t n = image.size() - kCrcSize;
+  encode_be(crc32c(std::string_view(image.data(), n)), image.data() + n);
+}
+
 TEST(MetadataFormat, EmptyImageIsValid) {
   const std::string image = empty_image(MetadataKeyCodec<std::uint64_t>::kId, 5);
-  ASSERT_EQ(image.size(), kMinImageSize);
+  ASSERT_EQ(image.size(), kMinImageSizeV3);
   auto h = check_image(image, MetadataKeyCodec<std::uint64_t>::kId, "img");
   ASSERT_TRUE(h.has_value()) << h.error();
   EXPECT_EQ(h->version, 5U);
+  EXPECT_EQ(h->base_version, 5U);
+  EXPECT_EQ(h->format, 3U);
   EXPECT_EQ(h->entry_count, 0U);
-  EXPECT_EQ(h->payload_size, kHeaderSize);
+  EXPECT_EQ(h->payload_size, kHeaderSize + kTailVersionSize);
   EXPECT_EQ(image.substr(0, 8), "STRATAMD");
+  EXPECT_EQ(decode_be<std::uint64_t>(image.data() + kHeaderSize), 5U);  // the version at N - 8
+}
+
+// Format 3 keeps the image's version before the CRC (N - 8); formats 1 and 2 in the header.
+TEST(MetadataFormat, TheVersionIsReadWhereTheFormatKeepsIt) {
+  std::string image = empty_image(1, 5);
+  encode_be(std::uint64_t{9}, image.data() + kHeaderSize);  // a delta's version
+  reseal(image);
+  auto h = check_image(image, 1, "img");
+  ASSERT_TRUE(h.has_value()) << h.error();
+  EXPECT_EQ(h->version, 9U);
+  EXPECT_EQ(h->base_version, 5U);
+  encode_be(std::uint16_t{2}, image.data() + kFormatVersionOffset);
+  reseal(image);
+  h = check_image(image, 1, "img");
+  ASSERT_TRUE(h.has_value()) << h.error();
+  EXPECT_EQ(h->version, 5U);
+  EXPECT_EQ(h->format, 2U);
+  // A format-3 image needs room for its version: 28 to 35 bytes is damage (format 2: valid).
+  std::string short_image = image.substr(0, kMinImageSize);
+  reseal(short_image);
+  EXPECT_TRUE(check_image(short_image, 1, "img").has_value());
+  encode_be(std::uint16_t{3}, short_image.data() + kFormatVersionOffset);
+  reseal(short_image);
+  EXPECT_TRUE(check_image(short_image, 1, "img").error().is_corruption());
 }
 
 TEST(MetadataFormat, ShortImageIsCorrupt) {
@@ -80,13 +113,7 @@ TEST(MetadataFormat, CrcMismatchNamesFileAndOffset) {
   image[kVersionOffset] = 1;
   Status s = check_image(image, 1, "some/left").error();
   EXPECT_TRUE(s.is_corruption());
-  EXPECT_NE(s.message().find("some/left at offset 24"), std::string_view::npos) << s;
-}
-
-// Rewrites the CRC trailer of `image` to match its content.
-void reseal(std::string& image) {
-  const std::size_t n = image.size() - kCrcSize;
-  encode_be(crc32c(std::string_view(image.data(), n)), image.data() + n);
+  EXPECT_NE(s.message().find("some/left at offset 32"), std::string_view::npos) << s;
 }
 
 TEST(MetadataFormat, NewerFormatVersionWithValidCrcIsNotSupported) {
@@ -104,9 +131,9 @@ TEST(MetadataFormat, NewerFormatVersionWithBadCrcIsCorrupt) {
 
 // Format 1 (no log) is still read; there is no format 0.
 TEST(MetadataFormat, FormatOneIsReadAndZeroIsCorrupt) {
-  EXPECT_EQ(kFormatVersion, 2U);
+  EXPECT_EQ(kFormatVersion, 3U);
   std::string image = empty_image(1, 0);
-  EXPECT_EQ(decode_be<std::uint16_t>(image.data() + kFormatVersionOffset), 2U);
+  EXPECT_EQ(decode_be<std::uint16_t>(image.data() + kFormatVersionOffset), 3U);
   encode_be(std::uint16_t{1}, image.data() + kFormatVersionOffset);
   reseal(image);
   EXPECT_TRUE(check_image(image, 1, "img").has_value());

@@ -174,12 +174,15 @@ std::string mutate(std::string image, const Layout& l, std::mt19937_64& rng) {
               static_cast<char>(rng() % 4);
         }
         break;
-      case 5:  // the version
-        if (size >= mfmt::kVersionOffset + 8) {
-          strata::encode_be(std::uint64_t{rng() % 4 == 0 ? ~std::uint64_t{0} : rng() % 8},
-                            image.data() + mfmt::kVersionOffset);
+      case 5: {  // a version: the header's (the base version) or the image's, before the CRC
+        const std::uint64_t v = rng() % 4 == 0 ? ~std::uint64_t{0} : rng() % 8;
+        if (rng() % 2 == 0 && size >= mfmt::kMinImageSizeV3) {
+          strata::encode_be(v, image.data() + size - mfmt::kTailSize);
+        } else if (size >= mfmt::kVersionOffset + 8) {
+          strata::encode_be(v, image.data() + mfmt::kVersionOffset);
         }
         break;
+      }
       case 6:  // truncate
         image.resize(pick(size + 1));
         break;
@@ -273,8 +276,8 @@ void fuzz_format(const char* name, std::uint64_t seed0) {
   }
   const std::string left = strata::testing::file_bytes(base.file("seed") + "/left");
   const std::string right = strata::testing::file_bytes(base.file("seed") + "/right");
-  const auto version = [](const std::string& f) {
-    return strata::decode_be<std::uint64_t>(f.data() + mfmt::kVersionOffset);
+  const auto version = [](const std::string& f) {  // format 3: before the CRC
+    return strata::decode_be<std::uint64_t>(f.data() + f.size() - mfmt::kTailSize);
   };
   const bool left_newest = version(left) > version(right);
   const std::string newer_file = left_newest ? left : right;

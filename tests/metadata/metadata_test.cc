@@ -329,7 +329,7 @@ void random_operations_match_a_map(std::uint32_t seed, Key (*make_key)(std::uint
   auto rewrite_bytes = [&] {
     std::uint64_t n = mfmt::kHeaderSize;
     for (const auto& [k, v] : model) n += MetadataKeyCodec<Key>::encoded_size(k) + 4 + v.size();
-    return (n + mfmt::kRecordHeaderSize + n / 4 + mfmt::kCrcSize + 4095) / 4096 * 4096;
+    return (n + mfmt::kRecordHeaderSize + n / 4 + mfmt::kTailSize + 4095) / 4096 * 4096;
   };
   int deltas = 0;
   for (int step = 0; step < 600; ++step) {
@@ -367,11 +367,13 @@ void random_operations_match_a_map(std::uint32_t seed, Key (*make_key)(std::uint
     } else if (op < 97) {
       const std::uint64_t rewrites = md->stats().rewrites;
       ASSERT_TRUE(md->sync().ok());
+      // The version sits before the CRC (format 3).
+      const auto version_of = [](const std::string& image) {
+        return decode_be<std::uint64_t>(image.data() + image.size() - mfmt::kTailSize);
+      };
       std::string image = file_content(dir.file("left"));
-      if (decode_be<std::uint64_t>(image.data() + mfmt::kVersionOffset) != md->version()) {
-        image = file_content(dir.file("right"));
-      }
-      ASSERT_EQ(decode_be<std::uint64_t>(image.data() + mfmt::kVersionOffset), md->version());
+      if (version_of(image) != md->version()) image = file_content(dir.file("right"));
+      ASSERT_EQ(version_of(image), md->version());
       if (md->stats().rewrites != rewrites) {
         ASSERT_EQ(image.size(), rewrite_bytes()) << "step " << step;
       } else {
@@ -434,9 +436,9 @@ constexpr std::uint64_t kEntry = 8 + 4 + kValueSize;
 constexpr std::uint64_t kImageSize = mfmt::kHeaderSize + kKeys * kEntry;  // before the log
 
 // The length of a file a rewrite of `image` bytes (header and entries) writes: its log's first
-// record, room for more of a quarter of the image, the CRC, rounded up to 4 KiB.
+// record, room for more of a quarter of the image, the version and the CRC, rounded up to 4 KiB.
 constexpr std::uint64_t rewrite_size(std::uint64_t image) {
-  return (image + mfmt::kRecordHeaderSize + image / 4 + mfmt::kCrcSize + 4095) / 4096 * 4096;
+  return (image + mfmt::kRecordHeaderSize + image / 4 + mfmt::kTailSize + 4095) / 4096 * 4096;
 }
 constexpr std::uint64_t kFileSize = rewrite_size(kImageSize);
 // A delta of n changed entries: its log record, the version and the CRC.
@@ -477,7 +479,8 @@ TEST(MetadataDelta, FirstSyncsAfterOpenRewriteEachFileWhole) {
   EXPECT_EQ(file_content(dir.file("right")).size(), kFileSize);
 }
 
-// A rewrite starts the log with a record of no puts and its version, then zeros to the CRC.
+// A rewrite starts the log with a record of no puts and its version, then zeros to the version
+// before the CRC (format 3).
 TEST(MetadataDelta, RewriteStartsTheLogWithItsVersion) {
   TempDir dir("md");
   auto md = open_u64(dir.str());
@@ -486,8 +489,11 @@ TEST(MetadataDelta, RewriteStartsTheLogWithItsVersion) {
   const std::string file = file_content(dir.file("right"));
   ASSERT_EQ(file.size(), kFileSize);
   EXPECT_EQ(file.substr(kImageSize, mfmt::kRecordHeaderSize), metadata_test::craft_record({}, 1));
-  EXPECT_EQ(file.find_first_not_of('\0', kImageSize + mfmt::kRecordHeaderSize), file.size() - 4);
-  EXPECT_EQ(decode_be<std::uint16_t>(file.data() + mfmt::kFormatVersionOffset), 2U);
+  EXPECT_EQ(file.find_first_not_of('\0', kImageSize + mfmt::kRecordHeaderSize),
+            file.size() - mfmt::kTailSize + 7);  // the version's low byte: 1
+  EXPECT_EQ(decode_be<std::uint64_t>(file.data() + file.size() - mfmt::kTailSize), 1U);
+  EXPECT_EQ(decode_be<std::uint64_t>(file.data() + mfmt::kVersionOffset), 1U);
+  EXPECT_EQ(decode_be<std::uint16_t>(file.data() + mfmt::kFormatVersionOffset), 3U);
 }
 
 // After warm_store both files take deltas; the older one (right) lacks only key 5's last value.
@@ -520,7 +526,8 @@ TEST(MetadataDelta, ChangedValuesAreWrittenAsOneRecord) {
   ASSERT_TRUE(md.sync().ok());
   // Key 5 (which right lacks) and keys 20 and 90.
   EXPECT_EQ(md.stats().bytes_written - before.bytes_written, delta_bytes(3));
-  EXPECT_EQ(md.stats().pages_written - before.pages_written, 3U);  // version, record, CRC
+  // The record's page, and the last one (the version and the CRC): the header is not written.
+  EXPECT_EQ(md.stats().pages_written - before.pages_written, 2U);
 }
 
 TEST(MetadataDelta, DeltaImageEqualsAFullRewrite) {
@@ -683,7 +690,8 @@ TEST(MetadataDelta, SmallStoresTakeDeltas) {
   }
   EXPECT_EQ(md.stats().rewrites, 2U);  // one per file, for the new key set
   EXPECT_EQ(md.stats().overwrites, 5U);
-  EXPECT_EQ(md.stats().pages_written, 2U + 5U * 3U);  // a delta: 3 writes into the one page
+  // A delta: 2 writes (the record; the version and the CRC) into the one page.
+  EXPECT_EQ(md.stats().pages_written, 2U + 5U * 2U);
   { U64Metadata closed(std::move(md)); }
   EXPECT_EQ(*open_u64(dir.str()).get(1), "value-6");
 }
@@ -913,12 +921,14 @@ TEST(MetadataCorruption, KeyNotInItsCodecsEncodingIsDamage) {
     ASSERT_EQ(md->version(), 2U);
   }
   // The newest file (left) with its key spelled in 7 bytes instead of 5, CRC recomputed; the
-  // two extra bytes come out of the zeros of the log's room, so the length stays.
+  // two extra bytes come out of the zeros of the log's room (before the version that precedes
+  // the CRC), so the length stays.
   const std::string f = file_content(dir.file("left"));
   ASSERT_EQ(f[mfmt::kHeaderSize], 4);
-  std::string g =
-      f.substr(0, mfmt::kHeaderSize) + std::string("\x06\0\0", 3) +
-      f.substr(mfmt::kHeaderSize + 1, f.size() - mfmt::kCrcSize - 2 - (mfmt::kHeaderSize + 1));
+  const std::size_t tail = f.size() - mfmt::kTailSize;
+  std::string g = f.substr(0, mfmt::kHeaderSize) + std::string("\x06\0\0", 3) +
+                  f.substr(mfmt::kHeaderSize + 1, tail - 2 - (mfmt::kHeaderSize + 1)) +
+                  f.substr(tail, mfmt::kTailVersionSize);
   ASSERT_EQ(g.size(), f.size() - mfmt::kCrcSize);
   char crc[4];
   encode_be(crc32c(g), crc);
@@ -1184,7 +1194,7 @@ TEST(MetadataCorruption, FormatOneImagesAreRead) {
   ASSERT_TRUE(md.put_sync(2, "d").has_value());
   for (const char* name : {"left", "right"}) {
     const std::string file = file_content(dir.file(name));
-    EXPECT_EQ(decode_be<std::uint16_t>(file.data() + mfmt::kFormatVersionOffset), 2U) << name;
+    EXPECT_EQ(decode_be<std::uint16_t>(file.data() + mfmt::kFormatVersionOffset), 3U) << name;
   }
 }
 
@@ -1209,7 +1219,8 @@ TEST(MetadataCorruption, LogRecordsApplyInOrder) {
 
 // A delta write cut short with only its version and CRC on disk (the record's sectors lost)
 // leaves a file whose CRC can match — by chance, or when a value was made to give the record
-// a linear CRC of 0 — but whose header names a version the log lacks: it is passed over.
+// a linear CRC of 0 — but whose version (before the CRC) names a record the log lacks: it is
+// passed over.
 TEST(MetadataCorruption, HeaderVersionAheadOfTheLogIsCorrupt) {
   TempDir dir("md");
   std::uint64_t version = 0;
@@ -1218,8 +1229,9 @@ TEST(MetadataCorruption, HeaderVersionAheadOfTheLogIsCorrupt) {
     version = md.version();
   }
   std::string newest = file_content(dir.file("left"));
-  ASSERT_EQ(decode_be<std::uint64_t>(newest.data() + mfmt::kVersionOffset), version);
-  encode_be(version + 2, newest.data() + mfmt::kVersionOffset);
+  const std::size_t at = newest.size() - mfmt::kTailSize;
+  ASSERT_EQ(decode_be<std::uint64_t>(newest.data() + at), version);
+  encode_be(version + 2, newest.data() + at);
   encode_be(crc32c(std::string_view(newest.data(), newest.size() - 4)),
             newest.data() + newest.size() - 4);
   write_content(dir.file("left"), newest);
@@ -1257,6 +1269,56 @@ TEST(MetadataCorruption, MalformedLogRecordsWithValidCrcAreCorrupt) {
     EXPECT_EQ(contents(md), kOld) << "log " << i;
     EXPECT_EQ(md.stats().recoveries, 1U) << "log " << i;
   }
+}
+
+// Format 3: the version before the CRC is the last record's (or, with none, the base version
+// in the header), and the first record's is the base version; a crafted image that breaks
+// either, with its CRC matching, is passed over. Format 2's rules (the header's version is the
+// last record's) still hold for format-2 files.
+TEST(MetadataCorruption, FormatThreeVersionsAreCheckedByStructure) {
+  using metadata_test::craft_record;
+  const std::string log = craft_record({}, 5) + craft_record({{2, "b2"}}, 6);
+  struct Case {
+    std::uint64_t base;
+    std::uint64_t tail;
+    std::string log;
+    bool valid;
+  };
+  const std::vector<Case> cases = {
+      {5, 6, log, true},
+      {5, 7, log, false},                           // a version whose record is not there
+      {5, 5, log, false},                           // ... nor this one
+      {4, 6, log, false},                           // the first record is not the base
+      {6, 6, log, false},                           // ... nor here
+      {5, 5, "", true},                             // no record: the base version
+      {5, 6, "", false},                            // ... only
+      {5, 6, craft_record({{2, "b2"}}, 6), false},  // first record 6, base 5
+      {6, 6, craft_record({{2, "b2"}}, 6), true},   // a file whose base record was cut away
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    TempDir dir("md");
+    two_versions(dir.str());
+    write_content(dir.file("left"), craft_image(cases[i].base, {{1, "a"}, {2, "b"}}, ~0U, 3,
+                                                cases[i].log, 8, cases[i].tail));
+    auto md = open_u64(dir.str());
+    if (cases[i].valid) {
+      EXPECT_EQ(md.version(), cases[i].tail) << "case " << i;
+      EXPECT_EQ(md.stats().recoveries, 0U) << "case " << i;
+    } else {
+      EXPECT_EQ(contents(md), kOld) << "case " << i;
+      EXPECT_EQ(md.stats().recoveries, 1U) << "case " << i;
+    }
+  }
+  // The version must leave room before the CRC: entries that run into it are damage.
+  TempDir dir("md");
+  two_versions(dir.str());
+  std::string image = craft_image(5, {{1, "a"}, {2, "b"}}, ~0U, 3);
+  image.erase(image.size() - mfmt::kTailSize, 4);  // 4 bytes of the version gone
+  encode_be(crc32c(std::string_view(image.data(), image.size() - 4)),
+            image.data() + image.size() - 4);
+  write_content(dir.file("left"), image);
+  auto md = open_u64(dir.str());
+  EXPECT_EQ(contents(md), kOld);
 }
 
 TEST(MetadataCorruption, CraftedValidImageWithHigherVersionWins) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -20,12 +21,14 @@ std::map<Key, std::string> contents(const Metadata<Key>& md) {
 
 using Puts = std::vector<std::pair<std::uint64_t, std::string>>;
 
-// A complete image built by hand (for crafted-corruption tests): `entries`, then (format 2)
-// `log` as it is, then `log_room` zero bytes, then the CRC.
+// A complete image built by hand (for crafted-corruption tests): the header (its version field
+// `version`), `entries`, then (formats 2, 3) `log` as it is, then `log_room` zero bytes, then
+// (format 3) the image's version (`tail_version`, else `version`), then the CRC.
 inline std::string craft_image(std::uint64_t version, const Puts& entries,
                                std::uint32_t count_override = ~std::uint32_t{0},
                                std::uint16_t format = metadata_format::kFormatVersion,
-                               std::string_view log = {}, std::size_t log_room = 0) {
+                               std::string_view log = {}, std::size_t log_room = 0,
+                               std::optional<std::uint64_t> tail_version = std::nullopt) {
   namespace mfmt = metadata_format;
   std::string image(mfmt::kHeaderSize, '\0');
   mfmt::encode_header(image.data(), MetadataKeyCodec<std::uint64_t>::kId, version,
@@ -38,6 +41,7 @@ inline std::string craft_image(std::uint64_t version, const Puts& entries,
   }
   image += log;
   image.append(log_room, '\0');
+  if (format >= 3) image += concat_bytes(tail_version.value_or(version));
   image += concat_bytes(crc32c(image));
   return image;
 }

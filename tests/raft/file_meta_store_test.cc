@@ -31,6 +31,10 @@ TEST(FileMetaStore, FreshStoreLoadsNothing) {
   EXPECT_EQ(*hs, std::nullopt);
 }
 
+// A byte of the log's room, just before the version that precedes the CRC (format 3): damage
+// that leaves the version the file claims intact.
+constexpr std::uint64_t kBeforeTail = metadata_format::kTailSize + 1;
+
 TEST(FileMetaStore, DamagedStoreIsCorruptionNotADefault) {
   TempDir dir("raft-meta");
   {
@@ -41,7 +45,7 @@ TEST(FileMetaStore, DamagedStoreIsCorruptionNotADefault) {
   }
   for (const char* name : {"left", "right"}) {
     const std::string path = dir.file("meta") + "/" + name;
-    file_test::flip_bit(path, file_test::file_size(path) - 5, 2);
+    file_test::flip_bit(path, file_test::file_size(path) - kBeforeTail, 2);
   }
   auto m = FileMetaStore::open(dir.file("meta"));
   ASSERT_FALSE(m.has_value());
@@ -66,7 +70,7 @@ TEST(FileMetaStore, ADamagedFileNeverRollsTheHardStateBack) {
         }
       }
       const std::string path = dir.file("meta") + "/" + damaged;
-      file_test::flip_bit(path, file_test::file_size(path) - 5, 2);
+      file_test::flip_bit(path, file_test::file_size(path) - kBeforeTail, 2);
       auto m = FileMetaStore::open(dir.file("meta"));
       ASSERT_TRUE(m.has_value()) << m.error();
       auto hs = (*m)->load();

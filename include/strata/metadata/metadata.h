@@ -17,11 +17,12 @@
 // image, at most 8 MiB, up to the next 4 KiB; zero bytes, format.h), and the store keeps the
 // set of entries each file has not yet received (added or changed since that file was last
 // written). A sync appends those entries, as they are now, to the file's log as one record
-// (with the new version) written over the zeros, then writes the new version and the CRC (updated
-// arithmetically, without reading or hashing the rest of the file) and fdatasyncs once: three small
-// writes, wherever in the file the changed entries lie and whatever their new lengths. It is taken
-// when the record fits in the room left and the pages it touches (the version's, the
-// record's, the CRC's) are no more than a whole rewrite would write; otherwise — after open,
+// (with the new version) written over the zeros, then the new version and the CRC (updated
+// arithmetically, without reading or hashing the rest of the file), which end the file, in one
+// write, and fdatasyncs once: two small writes (format 3; format 2 also rewrote the version in
+// the header, a third page), wherever in the file the changed entries lie and whatever their
+// new lengths. It is taken when the record fits in the room left and the pages it touches (the
+// record's, the last one's) are no more than a whole rewrite would write; otherwise — after open,
 // after a key is removed or the store cleared, when the record does not fit —
 // the file is rewritten whole with an empty log and truncated to its new length. So a change
 // reaches both files in two syncs, one per file, each a delta when the file takes them.
@@ -297,7 +298,7 @@ class Metadata {
     namespace mfmt = metadata_format;
     const std::uint64_t image = mfmt::kHeaderSize + encoded_bytes_;
     const std::uint64_t want =
-        image + mfmt::kRecordHeaderSize + std::min(image / 4, kMaxLogBytes) + mfmt::kCrcSize;
+        image + mfmt::kRecordHeaderSize + std::min(image / 4, kMaxLogBytes) + mfmt::kTailSize;
     return (want + kPageBytes - 1) / kPageBytes * kPageBytes;
   }
   // The length of the record a delta to file f writes, or 0 when it does not fit in the room
@@ -305,7 +306,9 @@ class Metadata {
   std::uint64_t record_size(int f) const {
     namespace mfmt = metadata_format;
     const auto fi = static_cast<std::size_t>(f);
-    const std::uint64_t n = core_.slot(f).payload_size;
+    // The log ends at the version before the CRC (a file that takes deltas is one this store
+    // wrote whole: format 3).
+    const std::uint64_t n = core_.slot(f).payload_size - mfmt::kTailVersionSize;
     const std::uint64_t room = log_end_[fi] <= n ? n - log_end_[fi] : 0;
     std::uint64_t size = mfmt::kRecordHeaderSize;
     for (const auto it : pending_[fi]) {
@@ -315,15 +318,16 @@ class Metadata {
     return size <= room && size <= std::numeric_limits<std::uint32_t>::max() ? size : 0;
   }
   // Whether a delta of a `record`-byte record beats a rewrite of file f: it writes the
-  // version's page, the record's and the CRC's, at most as many pages as a rewrite would.
+  // record's pages and the last one (the version and the CRC), at most as many pages as a
+  // rewrite would.
   bool delta_pays(int f, std::uint64_t record) const {
     const std::uint64_t at = log_end_[static_cast<std::size_t>(f)];
     const std::uint64_t first = at / kPageBytes;
     const std::uint64_t last = (at + record - 1) / kPageBytes;
-    const std::uint64_t crc_page = core_.slot(f).payload_size / kPageBytes;
+    const std::uint64_t tail_page =
+        (core_.slot(f).payload_size - metadata_format::kTailVersionSize) / kPageBytes;
     std::uint64_t pages = last - first + 1;
-    if (first > 0) ++pages;  // the version's page
-    if (crc_page > last) ++pages;
+    if (tail_page > last) ++pages;
     return pages <= rewrite_size() / kPageBytes;
   }
   Status sync_full(int t, std::uint64_t version);
@@ -383,11 +387,11 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
       continue;
     }
     const std::string& path = core.slot(static_cast<int>(i)).file->path();
-    Result<mfmt::ImageHeader> header =
-        mfmt::check_head(files[i].head, files[i].size, files[i].trailer, path);
+    Result<mfmt::ImageHeader> header = mfmt::check_head(
+        files[i].head, files[i].size, files[i].trailer, files[i].tail_version, path);
     if (!header) {
       checks[i] = header.error();
-      core.note_file(static_cast<int>(i), checks[i], 0, 0, files[i].head);
+      core.note_file(static_cast<int>(i), checks[i], 0, 0, &files[i]);
       continue;
     }
     headers[i] = *header;
@@ -442,7 +446,7 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
         fatal[i] = s;
       }
       checks[i] = std::move(s);
-      core.note_file(fi, checks[i], 0, 0, files[i].head);
+      core.note_file(fi, checks[i], 0, 0, &files[i]);
       continue;
     }
     if (!load) {  // the older file: CRC-checked, not parsed
@@ -451,7 +455,7 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
     }
     if (!*parsed) {
       checks[i] = parsed->error();
-      core.note_file(fi, checks[i], 0, 0, files[i].head);
+      core.note_file(fi, checks[i], 0, 0, &files[i]);
       continue;
     }
     core.note_file(fi, Status(), headers[i].version, (*parsed)->size());
@@ -551,8 +555,13 @@ Result<typename Metadata<Key>::Map> Metadata<Key>::parse(detail::MetadataStream&
   auto next = [&](std::uint64_t limit, std::string_view where) -> Status {
     return take_buffered(limit) ? Status() : read_one(limit, where);
   };
+  // Where the entries and the log must end: format 3 keeps the version in the last 8 bytes.
+  if (format >= 3 && end - in.position() < mfmt::kTailVersionSize) {
+    return corrupt("no room for the version before the CRC", in.position());
+  }
+  const std::uint64_t log_end = format >= 3 ? end - mfmt::kTailVersionSize : end;
   for (std::uint32_t i = 0; i < header.entry_count; ++i) {
-    STRATA_RETURN_IF_ERROR(next(end, kInEntry));
+    STRATA_RETURN_IF_ERROR(next(log_end, kInEntry));
     if (!map.empty() && !(std::prev(map.end())->first < key)) {
       return corrupt("keys not strictly ascending", key_pos);
     }
@@ -566,14 +575,15 @@ Result<typename Metadata<Key>::Map> Metadata<Key>::parse(detail::MetadataStream&
     encoded = static_cast<std::size_t>(bytes);
     return map;
   }
-  // The log: records of puts, up to a record length of 0 or fewer than 4 bytes before N.
+  // The log: records of puts, up to a record length of 0 or fewer than 4 bytes before its end.
+  std::optional<std::uint64_t> first_version;
   std::optional<std::uint64_t> last_version;
-  while (end - in.position() >= 4) {
+  while (log_end - in.position() >= 4) {
     const std::uint64_t at = in.position();
     STRATA_ASSIGN_OR_RETURN(const std::string_view rh, in.peek(mfmt::kRecordHeaderSize));
     const std::uint32_t len = decode_be<std::uint32_t>(rh.data());
     if (len == 0) break;
-    if (len < mfmt::kRecordHeaderSize || len > end - at) {
+    if (len < mfmt::kRecordHeaderSize || len > log_end - at) {
       return corrupt("log record length " + std::to_string(len) + " out of bounds", at);
     }
     const std::uint32_t count = decode_be<std::uint32_t>(rh.data() + 4);
@@ -581,6 +591,7 @@ Result<typename Metadata<Key>::Map> Metadata<Key>::parse(detail::MetadataStream&
     if (last_version && version <= *last_version) {
       return corrupt("log record versions not increasing", at);
     }
+    if (!first_version) first_version = version;
     last_version = version;
     in.consume(mfmt::kRecordHeaderSize);
     const std::uint64_t record_end = at + len;
@@ -598,7 +609,22 @@ Result<typename Metadata<Key>::Map> Metadata<Key>::parse(detail::MetadataStream&
     }
     if (in.position() != record_end) return corrupt("log record ends before its length", at);
   }
-  if (last_version && *last_version != header.version) {
+  if (format >= 3) {
+    // The version at N - 8 is the last record's, or the base version when there is none; the
+    // first record's is the base version.
+    if (header.version != last_version.value_or(header.base_version)) {
+      return corrupt("version " + std::to_string(header.version) +
+                         " is not the last log record's (" +
+                         (last_version ? std::to_string(*last_version) : std::string("none")) +
+                         "; base version " + std::to_string(header.base_version) + ")",
+                     end - mfmt::kTailVersionSize);
+    }
+    if (first_version && *first_version != header.base_version) {
+      return corrupt("base version " + std::to_string(header.base_version) +
+                         " is not the first log record's (" + std::to_string(*first_version) + ")",
+                     mfmt::kVersionOffset);
+    }
+  } else if (last_version && *last_version != header.version) {
     return corrupt("header version " + std::to_string(header.version) +
                        " is not the last log record's (" + std::to_string(*last_version) + ")",
                    mfmt::kVersionOffset);
@@ -727,11 +753,13 @@ Status Metadata<Key>::sync_full(int t, std::uint64_t version) {
   }
   const auto image = static_cast<std::size_t>(p - base);
   assert(image == mfmt::kHeaderSize + encoded_bytes_);
-  // The log: a first record with no puts and this version, then zeros up to the CRC.
+  // The log: a first record with no puts and this version, then zeros up to the version before
+  // the CRC.
   const std::size_t payload = total - mfmt::kCrcSize;
   std::memset(p, 0, payload - image);
   encode_be(static_cast<std::uint32_t>(mfmt::kRecordHeaderSize), p);
   encode_be(version, p + 8);
+  encode_be(version, base + payload - mfmt::kTailVersionSize);
   const std::uint32_t crc = crc32c(std::string_view(base, payload));
   encode_be(crc, base + payload);
   STRATA_RETURN_IF_ERROR(core_.write_full(std::string_view(base, total), version, crc));
@@ -767,15 +795,14 @@ Status Metadata<Key>::sync_delta(int t, std::uint64_t version, std::uint64_t rec
   }
   assert(static_cast<std::uint64_t>(p - scratch_.data()) == record);
 
-  // The new CRC from the old one (format.h): the version field, and the record written over
-  // zeros (the difference is the record itself).
+  // The new CRC from the old one (format.h): the version before it (its last 8 bytes), and
+  // the record written over zeros (the difference is the record itself).
   std::uint32_t crc = slot.crc;
   {
     const auto old_v = encode_be(slot.version);
     const auto new_v = encode_be(version);
-    const std::uint32_t diff = mfmt::crc32c_linear(std::string_view(old_v.data(), 8)) ^
-                               mfmt::crc32c_linear(std::string_view(new_v.data(), 8));
-    crc ^= mfmt::crc32c_shift(diff, n - mfmt::kVersionOffset - 8);
+    crc ^= mfmt::crc32c_linear(std::string_view(old_v.data(), 8)) ^
+           mfmt::crc32c_linear(std::string_view(new_v.data(), 8));
   }
   crc ^= mfmt::crc32c_shift(mfmt::crc32c_linear(scratch_), n - at - record);
 

@@ -45,7 +45,8 @@ struct MetadataOpenReport {
     std::uint64_t version = 0;  // of a valid image
     std::uint64_t entries = 0;  // of a valid image: the store's when open loaded it, else
                                 // its entry count field (keys its log adds not counted)
-    // The version an invalid file's header claims, when its magic is intact (0 otherwise):
+    // The version an invalid file claims, when its magic is intact (0 otherwise): its header's,
+    // or for a format-3 file the larger of that (its base version) and the one before its CRC:
     // how far ahead of the image open took the lost one may have been.
     std::uint64_t claimed_version = 0;
   };

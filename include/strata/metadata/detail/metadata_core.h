@@ -38,12 +38,13 @@ struct MetadataSlot {
 };
 
 // What open reads of a file before streaming it: its length, its first kHeaderSize bytes
-// (fewer when it is shorter) and its last 4 (the CRC trailer of an image).
+// (fewer when it is shorter) and its last 12 (a format-3 image's version and CRC trailer).
 struct MetadataFileHead {
   Status damage;  // what makes this file unusable before its header is looked at (too long)
   std::uint64_t size = 0;
   std::string head;
-  std::uint32_t trailer = 0;  // when size >= kMinImageSize
+  std::uint32_t trailer = 0;       // when size >= kMinImageSize
+  std::uint64_t tail_version = 0;  // the 8 bytes before it, when size >= kMinImageSizeV3
   bool empty() const noexcept { return size == 0; }
 };
 
@@ -227,17 +228,19 @@ class MetadataCore {
   FileSystem& fs() const noexcept { return *fs_; }
   MetadataStats& stats() noexcept { return stats_; }
   const MetadataOpenReport& open_report() const noexcept { return report_; }
-  // Records what open found in file i (before choose()); `head`: its first bytes.
+  // Records what open found in file i (before choose()); `file`: what open read of it (for the
+  // version an invalid file claims).
   void note_file(int i, const Status& status, std::uint64_t version, std::uint64_t entries,
-                 std::string_view head = {});
+                 const MetadataFileHead* file = nullptr);
   const MetadataStats& stats() const noexcept { return stats_; }
 
   // Writes `image` (a complete image of `version` with CRC `crc`) to the target file,
   // truncates the file to its length and syncs it; then the target becomes current. On
   // failure the store refuses further writes.
   Status write_full(std::string_view image, std::uint64_t version, std::uint32_t crc);
-  // Writes `regions` (a log record, over zeros of the target's log), the version and the CRC
-  // into the target file, and syncs it; then it becomes current.
+  // Writes `regions` (a log record, over zeros of the target's log), then the version and the
+  // CRC (the file's last 12 bytes: the target is a format-3 image) in one write, and syncs it;
+  // then it becomes current.
   Status write_delta(std::span<const MetadataRegion> regions, std::uint64_t version,
                      std::uint32_t crc);
 
