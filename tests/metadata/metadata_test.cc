@@ -1198,6 +1198,37 @@ TEST(MetadataCorruption, FormatOneImagesAreRead) {
   }
 }
 
+// A store written by the previous release (format 2: the version in the header, delta records
+// in both files' logs) opens with its latest state; each file is rewritten in format 3 by its
+// first sync, and the store keeps taking deltas from then on.
+TEST(MetadataCorruption, FormatTwoStoresAreReadAndRewrittenInFormatThree) {
+  using metadata_test::craft_record;
+  TempDir dir("md");
+  { auto md = open_u64(dir.str()); }
+  write_content(dir.file("left"),
+                craft_image(6, {{1, "a"}, {2, "b"}}, ~0U, 2,
+                            craft_record({}, 4) + craft_record({{2, "b6"}}, 6), 64));
+  write_content(dir.file("right"),
+                craft_image(5, {{1, "a"}, {2, "b"}}, ~0U, 2,
+                            craft_record({}, 3) + craft_record({{3, "c5"}}, 5), 64));
+  {
+    auto md = open_u64(dir.str());
+    EXPECT_EQ(contents(md), (std::map<std::uint64_t, std::string>{{1, "a"}, {2, "b6"}}));
+    EXPECT_EQ(md.version(), 6U);
+    EXPECT_EQ(md.stats().recoveries, 0U);
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(md.put_sync(1, "v" + std::to_string(i)).has_value());
+    EXPECT_EQ(md.stats().rewrites, 2U);  // one per file
+    EXPECT_EQ(md.stats().overwrites, 2U);
+  }
+  for (const char* name : {"left", "right"}) {
+    const std::string file = file_content(dir.file(name));
+    EXPECT_EQ(decode_be<std::uint16_t>(file.data() + mfmt::kFormatVersionOffset), 3U) << name;
+  }
+  auto md = open_u64(dir.str());
+  EXPECT_EQ(contents(md), (std::map<std::uint64_t, std::string>{{1, "v3"}, {2, "b6"}}));
+  EXPECT_EQ(md.version(), 10U);
+}
+
 // The log's puts apply in order over the entries: a later put of a key wins, a put of a key
 // the entries lack adds it, and the log ends at a record length of 0.
 TEST(MetadataCorruption, LogRecordsApplyInOrder) {
