@@ -11,6 +11,23 @@
 
 namespace strata {
 
+Result<std::string> read_small_file(FileSystem& fs, const std::string& path,
+                                    std::uint64_t max_bytes) {
+  {
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs.open(path, OpenMode::kReadOnly));
+    STRATA_ASSIGN_OR_RETURN(const std::uint64_t size, file->size());
+    if (size > max_bytes) {
+      return Status::corruption(path + ": " + std::to_string(size) + " bytes, more than the " +
+                                std::to_string(max_bytes) + " such a file holds");
+    }
+  }
+  STRATA_ASSIGN_OR_RETURN(std::string text, fs.read_file(path));
+  if (text.size() > max_bytes) {  // it grew in between
+    return Status::corruption(path + ": more than " + std::to_string(max_bytes) + " bytes");
+  }
+  return text;
+}
+
 Result<std::string> FileSystem::read_file(const std::string& path) {
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, open(path, OpenMode::kReadOnly));
   STRATA_ASSIGN_OR_RETURN(const std::uint64_t size, file->size());

@@ -12,6 +12,8 @@ namespace {
 
 constexpr std::uint64_t kMarkerVersion = 1;
 constexpr std::string_view kMarkerTemp = "STRATA.tmp";
+// A marker is one short line ("strata <component> <version>\n"); a longer file is not one.
+constexpr std::uint64_t kMaxMarkerBytes = 4096;
 
 bool is_rocksdb_file(std::string_view n) {
   return n == "CURRENT" || n == "IDENTITY" || n.starts_with("MANIFEST-") ||
@@ -77,7 +79,7 @@ Status write_marker(FileSystem& fs, const std::string& dir, std::string_view com
   if (Status s = fs.rename(tmp, marker); !s.ok()) {
     // Another opener claiming the directory at the same moment renamed the temporary file
     // (the same file, which both wrote the same line into) first: its marker is ours too.
-    auto text = fs.read_file(marker);
+    auto text = read_small_file(fs, marker, kMaxMarkerBytes);
     if (!text) return s;
     const auto m = parse_marker(*text);
     if (!m || m->component != component) return s;
@@ -98,7 +100,8 @@ Status claim_directory(FileSystem& fs, const std::string& dir, std::string_view 
     if (n == kIdentityFile) {
       // An empty marker: a claim that raced another and was cut before it wrote the line (the
       // two share the temporary file; see write_marker). Written again below.
-      STRATA_ASSIGN_OR_RETURN(std::string text, fs.read_file(dir + "/" + n));
+      STRATA_ASSIGN_OR_RETURN(std::string text,
+                              read_small_file(fs, dir + "/" + n, kMaxMarkerBytes));
       if (!text.empty()) marker = std::move(text);
     } else if (n == kMarkerTemp) {
       continue;  // a marker that a crash stopped before its rename
@@ -142,7 +145,7 @@ std::string describe_directory(FileSystem& fs, const std::string& dir) {
   if (names->empty()) return "nothing";
   for (const std::string& n : *names) {
     if (n == kIdentityFile) {
-      auto text = fs.read_file(dir + "/" + n);
+      auto text = read_small_file(fs, dir + "/" + n, kMaxMarkerBytes);
       if (text) {
         if (auto m = parse_marker(*text)) return "a strata " + m->component;
       }

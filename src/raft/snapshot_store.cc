@@ -10,6 +10,7 @@
 #include "strata/core/bytes.h"
 #include "strata/core/crc32c.h"
 #include "strata/core/identity.h"
+#include "strata/raft/types.h"
 
 namespace strata::raft {
 
@@ -50,6 +51,13 @@ Status check_meta(const SnapshotMeta& meta) {
     return Status::invalid_argument("snapshot: index and term must be >= 1 (got index " +
                                     std::to_string(meta.index) + ", term " +
                                     std::to_string(meta.term) + ")");
+  }
+  // A log continues a snapshot at index + 1, which must be a log index: a larger one, once
+  // saved, would make every open of the engine fail its reset.
+  if (meta.index >= kMaxLogIndex) {
+    return Status::invalid_argument("snapshot: index " + std::to_string(meta.index) +
+                                    " leaves no log index after it (the largest is " +
+                                    std::to_string(kMaxLogIndex) + ")");
   }
   if (meta.configuration.size() > 0xFFFFFFFFu) {
     return Status::invalid_argument("snapshot: configuration larger than 4 GiB");
@@ -181,6 +189,12 @@ Result<Verified> verify_file(const File& f, const ParsedName& name) {
     return Status::corruption("snapshot " + path + ": header says index " +
                               std::to_string(h.index) + " term " + std::to_string(h.term) +
                               ", the name disagrees");
+  }
+  // What check_meta refuses to write: a snapshot of term 0 would look like a log that does not
+  // continue it, and the engine's open would then reset the log after it.
+  if (h.index == 0 || h.term == 0 || h.index >= kMaxLogIndex) {
+    return Status::corruption("snapshot " + path + ": index " + std::to_string(h.index) + " term " +
+                              std::to_string(h.term) + " (no writer writes these)");
   }
   const std::uint64_t body = std::uint64_t{h.config_bytes} + h.data_bytes;
   const std::uint64_t expected =

@@ -106,7 +106,10 @@ Status StorageEngine::reconcile_with_snapshot(bool read_only) {
                                 std::to_string(index) + lost());
     }
     STRATA_ASSIGN_OR_RETURN(const std::optional<std::uint64_t> t, log_->term(index));
-    continues = t.has_value() && *t == term;
+    // A boundary of term 0 past index 0 is one whose term is unknown (a log purged by strata
+    // 0.1 stored the boundary's index alone): a log that starts right after the snapshot
+    // continues it, and is kept (a reset would delete every entry after the snapshot).
+    continues = t.has_value() && (*t == term || (*t == 0 && index + 1 == first && index > 0));
   }
   if (!continues && read_only) {
     report_.install_pending = true;
@@ -121,6 +124,13 @@ Status StorageEngine::reconcile_with_snapshot(bool read_only) {
 Status StorageEngine::install_snapshot(const SnapshotMeta& meta,
                                        std::span<const std::string_view> chunks) {
   if (!snapshots_) return Status::not_supported("StorageEngine: no snapshot store");
+  // Below the log's start: the log after it is newer than the snapshot and would be reset
+  // away (and a crash between the save and the reset left an engine open refused).
+  if (meta.index + 1 < log_->first_index()) {
+    return Status::invalid_argument(
+        "StorageEngine: install_snapshot at index " + std::to_string(meta.index) +
+        " is below the log, which starts at " + std::to_string(log_->first_index()));
+  }
   STRATA_ASSIGN_OR_RETURN(const std::vector<SnapshotFileInfo> present, snapshots_->list());
   if (!present.empty() && present.back().index > meta.index) {
     return Status::invalid_argument(

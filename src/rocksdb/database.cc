@@ -34,6 +34,9 @@
 namespace strata::detail {
 namespace fs = std::filesystem;
 
+// The most a CURRENT file may hold: RocksDB writes one MANIFEST file name and a newline.
+constexpr std::uintmax_t kMaxCurrentBytes = 4096;
+
 namespace {
 
 std::string join(const std::set<std::string>& names) {
@@ -290,6 +293,16 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& path,
     auto cut = cut_torn_manifest_tail(path);
     if (!cut) return cut.error().with_context(where + ": checking the MANIFEST's tail");
     manifest_cut = *cut;
+  }
+  if (state.has_database) {
+    // RocksDB reads CURRENT whole (one MANIFEST's name): a huge one, damaged or hostile, would
+    // have it allocate the file's size.
+    std::error_code ec;
+    const std::uintmax_t current = fs::file_size(fs::path(path) / "CURRENT", ec);
+    if (!ec && current > kMaxCurrentBytes) {
+      return Status::corruption(where + ": CURRENT is " + std::to_string(current) +
+                                " bytes (it names one MANIFEST file)");
+    }
   }
   if (state.has_database) {
     STRATA_RETURN_IF_ERROR(check_column_families(
@@ -555,7 +568,8 @@ struct ManifestOnDisk {
 
 Result<ManifestOnDisk> manifest_on_disk(const std::string& db_dir) {
   FileSystem& files = FileSystem::posix();
-  STRATA_ASSIGN_OR_RETURN(std::string current, files.read_file(db_dir + "/CURRENT"));
+  STRATA_ASSIGN_OR_RETURN(std::string current,
+                          read_small_file(files, db_dir + "/CURRENT", kMaxCurrentBytes));
   while (!current.empty() && (current.back() == '\n' || current.back() == '\r')) current.pop_back();
   std::error_code ec;
   const std::uintmax_t size = fs::file_size(fs::path(db_dir) / current, ec);

@@ -154,7 +154,7 @@ class DbLock {
 
 // The MANIFEST that CURRENT names, or "" when there is none to look at.
 std::string current_manifest(const std::filesystem::path& dir) {
-  auto current = FileSystem::posix().read_file((dir / "CURRENT").string());
+  auto current = read_small_file(FileSystem::posix(), (dir / "CURRENT").string(), 4096);
   if (!current) return "";
   std::string name = *current;
   if (!name.empty() && name.back() == '\n') name.pop_back();
@@ -171,6 +171,14 @@ std::optional<std::uint64_t> find_torn_manifest_tail(const std::string& m) {
   bool in_fragment = false;
   std::uint64_t fragment_start = 0;
   std::uint64_t pos = 0;
+  // Whether a logical record is complete yet. RocksDB syncs a new MANIFEST's first records
+  // before CURRENT names it, so damage there is damage to synced data, never a tear: no cut
+  // (which would drop every later edit); RocksDB reports it and the file stays for repair.
+  bool first_complete = false;
+  const auto cut_at = [&](std::uint64_t at) -> std::optional<std::uint64_t> {
+    if (!first_complete) return std::nullopt;
+    return at;
+  };
   while (pos < size) {
     const std::uint64_t block_left = kBlockSize - pos % kBlockSize;
     if (block_left < kHeaderSize) {  // the block's zero trailer
@@ -188,7 +196,7 @@ std::optional<std::uint64_t> find_torn_manifest_tail(const std::string& m) {
       // fragmented one. Its writer never writes a zero header (nor leaves preallocated space
       // inside the file's size): a zero header is a write that never landed, and starts the
       // tear (skipping it would apply the records after it without this one).
-      return in_fragment ? fragment_start : pos;
+      return cut_at(in_fragment ? fragment_start : pos);
     }
     // Longer than its block: corruption (a length that landed is the one written, and zeros
     // only shorten it), or, when the file ends within this block, what RocksDB takes for a
@@ -202,11 +210,12 @@ std::optional<std::uint64_t> find_torn_manifest_tail(const std::string& m) {
     if (unmask(load_le32(h)) != actual) {
       // A tear leaves never-written sectors reading as zeros; anything else is corruption.
       if (!looks_torn(m, pos, pos + kHeaderSize + length)) return std::nullopt;
-      return in_fragment ? fragment_start : pos;
+      return cut_at(in_fragment ? fragment_start : pos);
     }
     switch (type) {
       case kFull:
         if (in_fragment) return std::nullopt;  // RocksDB: "partial record without end"
+        first_complete = true;
         break;
       case kFirst:
         if (in_fragment) return std::nullopt;
@@ -219,6 +228,7 @@ std::optional<std::uint64_t> find_torn_manifest_tail(const std::string& m) {
       case kLast:
         if (!in_fragment) return std::nullopt;
         in_fragment = false;
+        first_complete = true;
         break;
       default:
         return std::nullopt;  // a record type this reader does not know: leave it to RocksDB

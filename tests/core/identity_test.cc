@@ -3,6 +3,7 @@
 #include "strata/core/identity.h"
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -164,6 +165,19 @@ TEST(Identity, OnlyAMarkerOfTheExactFormIsRead) {
   const Status s =
       claim_directory(FileSystem::posix(), dir.str(), "metadata", owns_left_right, false);
   EXPECT_TRUE(s.is_not_supported()) << s;
+}
+
+// A marker is one short line: a huge one (a sparse 1 TiB file here) is an error, and is not
+// read (it made the claim allocate its size: std::bad_alloc out of every open).
+TEST(Identity, AHugeMarkerIsAnErrorNotAnAllocation) {
+  TempDir dir("id");
+  { std::ofstream(dir.file("STRATA")) << "strata metadata 1\n"; }
+  std::filesystem::resize_file(dir.file("STRATA"), std::uintmax_t{1} << 40);
+  const Status s =
+      claim_directory(FileSystem::posix(), dir.str(), "metadata", owns_left_right, false);
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(s.is_corruption()) << s;
+  EXPECT_NE(describe_directory(FileSystem::posix(), dir.str()), "a strata metadata");
 }
 
 }  // namespace

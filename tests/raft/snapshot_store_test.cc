@@ -10,10 +10,14 @@
 
 #include "file_test_util.h"
 #include "gtest/gtest.h"
+#include "strata/core/bytes.h"
+#include "strata/core/crc32c.h"
+#include "strata/metadata/metadata.h"
 #include "strata/raft/memory_log_store.h"
 #include "strata/raft/storage_engine.h"
 #include "strata/testing/crash.h"
 #include "strata/testing/fault_fs.h"
+#include "strata/testing/fuzz.h"
 #include "strata/testing/snapshot_store_suite.h"
 #include "strata/testing/temp_dir.h"
 
@@ -343,6 +347,106 @@ TEST(StorageEngineSnapshots, LogThatContinuesTheSnapshotIsKept) {
   EXPECT_FALSE(e->open_report().finished_install);
   EXPECT_EQ(e->log().first_index(), 1u);
   EXPECT_EQ(e->log().last_index(), 10u);
+}
+
+// A snapshot file whose CRCs, trailer and name agree but whose index or term is one no writer
+// writes (0, or an index no log index follows) is damage: skipped, not served. A term-0
+// snapshot served at open looked like a log that does not continue it, and the open reset the
+// log after it (entries 6..10 here, maybe acknowledged).
+TEST(StorageEngineSnapshots, ASnapshotFileOfTermOrIndexZeroIsDamageNotAnInstall) {
+  const auto craft = [](std::uint64_t index, std::uint64_t term) {
+    const std::string config = "c";
+    const std::string data = "state";
+    std::string h = concat_bytes(FileSnapshotStore::kMagic, FileSnapshotStore::kVersion, index,
+                                 term, static_cast<std::uint32_t>(config.size()),
+                                 static_cast<std::uint64_t>(data.size()));
+    h = concat_bytes(h, crc32c(h));
+    char name[80];
+    std::snprintf(name, sizeof name, "snap-%020llu-%020llu.snap",
+                  static_cast<unsigned long long>(index), static_cast<unsigned long long>(term));
+    return std::make_pair(
+        std::string(name),
+        h + config + data + concat_bytes(crc32c(config + data), FileSnapshotStore::kEndMagic));
+  };
+  const std::pair<std::uint64_t, std::uint64_t> cases[] = {
+      {5, 0}, {0, 3}, {0, 0}, {kMaxLogIndex, 3}};
+  for (const auto& [index, term] : cases) {
+    SCOPED_TRACE("index " + std::to_string(index) + " term " + std::to_string(term));
+    testing::TempDir dir("engine");
+    {
+      auto e = StorageEngine::open_file(dir.file("node"));
+      ASSERT_TRUE(e.has_value());
+      ASSERT_TRUE(e->meta().save(HardState{1, std::nullopt, 5}).ok());
+      ASSERT_TRUE(e->log().append(entries_from(1, 10, 1)).ok());
+      ASSERT_TRUE(e->log().sync().ok());
+    }
+    const auto [name, bytes] = craft(index, term);
+    ASSERT_TRUE(testing::set_file_bytes(dir.file("node/snap/" + name), bytes));
+    auto e = StorageEngine::open_file(dir.file("node"));
+    ASSERT_TRUE(e.has_value()) << e.error();
+    EXPECT_FALSE(e->open_report().finished_install);
+    EXPECT_EQ(e->log().first_index(), 1u);
+    EXPECT_EQ(e->log().last_index(), 10u);
+    auto snap = e->snapshots().load();
+    ASSERT_TRUE(snap.has_value()) << snap.error();
+    EXPECT_FALSE(snap->has_value());
+  }
+  // And the writer refuses an index no log index follows, writing nothing.
+  testing::TempDir dir("engine");
+  auto store = open_snap(dir.file("snap"));
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(store->save(meta_for(kMaxLogIndex, 3), "x").is_invalid_argument());
+  EXPECT_TRUE(store->save(meta_for(kMaxLogIndex - 1, 3), "x").ok());
+}
+
+// A log purged by strata 0.1 stored its boundary's index alone (its term reads as 0): with a
+// snapshot at that index, the log continues it and is kept. The open took the unknown term for
+// a different one and reset away every entry after the snapshot.
+TEST(StorageEngineSnapshots, ALegacyBoundaryOfUnknownTermAtTheSnapshotKeepsTheLog) {
+  testing::TempDir dir("engine");
+  {
+    auto e = StorageEngine::open_file(dir.file("node"));
+    ASSERT_TRUE(e.has_value());
+    ASSERT_TRUE(e->meta().save(HardState{5, 1, 0}).ok());
+    ASSERT_TRUE(e->log().reset(101, 5).ok());
+    ASSERT_TRUE(e->log().append(entries_from(101, 200, 5)).ok());
+    ASSERT_TRUE(e->log().sync().ok());
+    ASSERT_TRUE(e->snapshots().save(meta_for(100, 5), "state@100").ok());
+  }
+  {  // what strata 0.1 wrote: the first index alone
+    auto md = Metadata<std::uint64_t>::open(dir.file("node/log/purge"));
+    ASSERT_TRUE(md.has_value()) << md.error();
+    const auto v = encode_be(std::uint64_t{101});
+    ASSERT_TRUE(md->put(0, std::string(v.data(), v.size())).has_value());
+    ASSERT_TRUE(md->sync_both().ok());
+  }
+  auto e = StorageEngine::open_file(dir.file("node"));
+  ASSERT_TRUE(e.has_value()) << e.error();
+  EXPECT_FALSE(e->open_report().finished_install);
+  EXPECT_EQ(e->log().first_index(), 101u);
+  EXPECT_EQ(e->log().last_index(), 200u);
+}
+
+// A snapshot below the log's start is refused and changes nothing: the log after it is newer,
+// and the install would reset it away.
+TEST(StorageEngineSnapshots, InstallingASnapshotBelowTheLogIsRefused) {
+  testing::TempDir dir("engine");
+  auto e = StorageEngine::open_file(dir.file("node"));
+  ASSERT_TRUE(e.has_value());
+  ASSERT_TRUE(e->meta().save(HardState{5, 1, 0}).ok());
+  ASSERT_TRUE(e->log().reset(101, 5).ok());
+  ASSERT_TRUE(e->log().append(entries_from(101, 120, 5)).ok());
+  ASSERT_TRUE(e->log().sync().ok());
+  const std::string_view chunk = "old";
+  const Status s = e->install_snapshot(meta_for(50, 4), std::span(&chunk, 1));
+  EXPECT_TRUE(s.is_invalid_argument()) << s;
+  auto listed = e->snapshots().list();
+  ASSERT_TRUE(listed.has_value());
+  EXPECT_TRUE(listed->empty());
+  EXPECT_EQ(e->log().first_index(), 101u);
+  EXPECT_EQ(e->log().last_index(), 120u);
+  // At the boundary it is an install.
+  EXPECT_TRUE(e->install_snapshot(meta_for(100, 5), std::span(&chunk, 1)).ok());
 }
 
 TEST(StorageEngineSnapshots, LogWithADifferentTermAtTheSnapshotIsReset) {

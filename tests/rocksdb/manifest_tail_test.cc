@@ -255,17 +255,45 @@ TEST(RocksDbManifestTailReader, AZeroHeaderStartsTheTearInsideAFragmentAndOutsid
   // than skip its block as RocksDB would and apply the records after it without this one (the
   // third record's write landed, the second's did not).
   Image image;
-  image.add(filler(40000));  // a first fragment, then a last one at the second block's start
+  image.add(filler(100, 'f'));  // the MANIFEST's first record (synced before CURRENT names it)
+  image.add(filler(40000));     // a first fragment, then a last one at the second block's start
   image.add(filler(100, 'w'));
   image.add(filler(100, 'x'));
   std::string fragment = image.bytes;
   std::fill(fragment.begin() + kBlock, fragment.begin() + kBlock + 7, '\0');
-  EXPECT_EQ(detail::find_torn_manifest_tail(fragment), std::optional<std::uint64_t>(0));
-  std::string outside = image.bytes;
-  std::fill(outside.begin() + static_cast<std::ptrdiff_t>(image.starts[1]),
-            outside.begin() + static_cast<std::ptrdiff_t>(image.ends[1]), '\0');
-  EXPECT_EQ(detail::find_torn_manifest_tail(outside),
+  EXPECT_EQ(detail::find_torn_manifest_tail(fragment),
             std::optional<std::uint64_t>(image.starts[1]));
+  std::string outside = image.bytes;
+  std::fill(outside.begin() + static_cast<std::ptrdiff_t>(image.starts[2]),
+            outside.begin() + static_cast<std::ptrdiff_t>(image.ends[2]), '\0');
+  EXPECT_EQ(detail::find_torn_manifest_tail(outside),
+            std::optional<std::uint64_t>(image.starts[2]));
+}
+
+// A new MANIFEST's first records are synced before CURRENT names it: damage before the first
+// logical record is complete is never a tear, and nothing is cut (a cut at 0 dropped every
+// later edit, synced ones included).
+TEST(RocksDbManifestTailReader, DamageInTheFirstRecordIsNeverCut) {
+  Image image;
+  image.add(filler(600));
+  for (int i = 0; i < 20; ++i) image.add(filler(30, 'r'));
+  std::string sector = image.bytes;
+  std::fill(sector.begin(), sector.begin() + 512, '\0');
+  EXPECT_EQ(detail::find_torn_manifest_tail(sector), std::nullopt);
+  std::string header = image.bytes;
+  std::fill(header.begin(), header.begin() + 7, '\0');
+  EXPECT_EQ(detail::find_torn_manifest_tail(header), std::nullopt);
+  Image fragmented;
+  fragmented.add(filler(40000));
+  fragmented.add(filler(100, 'w'));
+  std::string second_fragment = fragmented.bytes;
+  std::fill(second_fragment.begin() + kBlock, second_fragment.begin() + kBlock + 7, '\0');
+  EXPECT_EQ(detail::find_torn_manifest_tail(second_fragment), std::nullopt);
+  // Damage after it still is.
+  std::string later = image.bytes;
+  std::fill(later.begin() + static_cast<std::ptrdiff_t>(image.starts[5]),
+            later.begin() + static_cast<std::ptrdiff_t>(image.ends[5]), '\0');
+  EXPECT_EQ(detail::find_torn_manifest_tail(later), std::optional<std::uint64_t>(image.starts[5]));
 }
 
 TEST(RocksDbManifestTailReader, AFewZeroedPayloadBytesAreATearOnlyWhenSomeValueFitsTheChecksum) {
@@ -331,8 +359,10 @@ TEST(RocksDbManifestTailReader, FuzzPowerCutsAndBitFlips) {
       for (char& c : payload) c = static_cast<char>(1 + rng() % 255);
       image.add(payload);
     }
-    const std::size_t synced_records = rng() % (records + 1);
-    const std::size_t synced = synced_records == 0 ? 0 : image.ends[synced_records - 1];
+    // At least the first record: RocksDB syncs a new MANIFEST's first records before CURRENT
+    // names it (and the reader never cuts before the first complete record).
+    const std::size_t synced_records = 1 + rng() % records;
+    const std::size_t synced = image.ends[synced_records - 1];
     // Each write after the sync point: each of its sectors (or pages) lands or not, on its
     // own (FaultFileSystem's kRandom mode); one that did not reads as zeros.
     std::string cut = image.bytes;

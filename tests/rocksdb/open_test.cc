@@ -251,5 +251,24 @@ TEST(RocksDbOpen, InfoLogIsRotatedAndBounded) {
   EXPECT_GT(fs::file_size(dir.path() / "LOG"), 0u);
 }
 
+// RocksDB reads CURRENT whole: a huge one (sparse, 1 TiB) is corruption at open, not an
+// allocation of its size (std::bad_alloc out of the open), read-write or read-only.
+TEST(RocksDbOpen, AHugeCurrentFileIsCorruptionNotAnAllocation) {
+  TempDir dir("open");
+  {
+    auto s = Store::open(dir.path() / "db", small_options());
+    ASSERT_TRUE(s.has_value()) << s.error();
+  }
+  fs::resize_file(dir.path() / "db" / "CURRENT", std::uintmax_t{1} << 40);
+  auto rw = Store::open(dir.path() / "db", small_options());
+  ASSERT_FALSE(rw.has_value());
+  EXPECT_TRUE(rw.error().is_corruption()) << rw.error();
+  RocksDbOptions ro = small_options();
+  ro.read_only = true;
+  auto r = Store::open(dir.path() / "db", ro);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_TRUE(r.error().is_corruption()) << r.error();
+}
+
 }  // namespace
 }  // namespace strata::testing

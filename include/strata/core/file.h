@@ -94,6 +94,12 @@ class FileSystem {
   virtual Result<std::unique_ptr<FileLock>> lock(const std::string& path) = 0;
 };
 
+// The content of a file that is small when well formed (an identity marker, RocksDB's CURRENT):
+// corruption, without reading it, when it is longer than `max_bytes` (a damaged or hostile file
+// must not make the reader allocate its size).
+Result<std::string> read_small_file(FileSystem& fs, const std::string& path,
+                                    std::uint64_t max_bytes);
+
 // The parent directory of `path` ("." when it has none, "/" for "/x"; trailing slashes of
 // `path` are ignored).
 std::string parent_dir(const std::string& path);
