@@ -567,14 +567,12 @@ struct ManifestOnDisk {
 };
 
 Result<ManifestOnDisk> manifest_on_disk(const std::string& db_dir) {
-  FileSystem& files = FileSystem::posix();
-  STRATA_ASSIGN_OR_RETURN(std::string current,
-                          read_small_file(files, db_dir + "/CURRENT", kMaxCurrentBytes));
-  while (!current.empty() && (current.back() == '\n' || current.back() == '\r')) current.pop_back();
+  const std::string path = current_manifest(db_dir);
+  if (path.empty()) return Status::corruption(db_dir + ": no readable CURRENT naming a MANIFEST");
   std::error_code ec;
-  const std::uintmax_t size = fs::file_size(fs::path(db_dir) / current, ec);
-  if (ec) return Status::io_error("cannot stat " + db_dir + "/" + current + ": " + ec.message());
-  return ManifestOnDisk{std::move(current), static_cast<std::uint64_t>(size)};
+  const std::uintmax_t size = fs::file_size(path, ec);
+  if (ec) return Status::io_error("cannot stat " + path + ": " + ec.message());
+  return ManifestOnDisk{fs::path(path).filename().string(), static_cast<std::uint64_t>(size)};
 }
 
 // A read-only handle's checkpoint copies the files of the view its open read: the MANIFEST cut

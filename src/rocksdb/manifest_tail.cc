@@ -152,7 +152,8 @@ class DbLock {
   int fd_;
 };
 
-// The MANIFEST that CURRENT names, or "" when there is none to look at.
+}  // namespace
+
 std::string current_manifest(const std::filesystem::path& dir) {
   auto current = read_small_file(FileSystem::posix(), (dir / "CURRENT").string(), 4096);
   if (!current) return "";
@@ -161,8 +162,6 @@ std::string current_manifest(const std::filesystem::path& dir) {
   if (!name.starts_with("MANIFEST-") || name.find('/') != std::string::npos) return "";
   return (dir / name).string();
 }
-
-}  // namespace
 
 std::optional<std::uint64_t> find_torn_manifest_tail(const std::string& m) {
   const std::uint64_t size = m.size();
