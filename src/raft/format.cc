@@ -107,15 +107,41 @@ std::string_view segment_end_name(SegmentEnd end) {
 
 namespace {
 
-// Whether the bytes [begin, end) of `data` (bytes past its end count as zero) have an
-// all-zero share of some kSectorSize-aligned sector: the mark of a torn unsynced write.
-bool has_zero_sector_share(std::string_view data, std::uint64_t begin, std::uint64_t end) {
+// The first offset in [begin, end) of `data` (bytes past its end count as zero) at which an
+// all-zero share of some kSectorSize-aligned sector starts — the mark of a torn unsynced
+// write — or `end` when there is none.
+std::uint64_t first_zero_sector_share(std::string_view data, std::uint64_t begin,
+                                      std::uint64_t end) {
   for (std::uint64_t at = begin; at < end;) {
     const std::uint64_t stop = std::min(end, (at / kSectorSize + 1) * kSectorSize);
-    if (at >= data.size()) return true;
+    if (at >= data.size()) return at;
     const auto avail = static_cast<std::size_t>(std::min<std::uint64_t>(stop, data.size()) - at);
-    if (all_zero(data.substr(static_cast<std::size_t>(at), avail))) return true;
+    if (all_zero(data.substr(static_cast<std::size_t>(at), avail))) return at;
     at = stop;
+  }
+  return end;
+}
+
+// The most candidate records valid_record_starts_in() checks the CRC of: a damaged length field
+// is followed by the real next record at once, and bytes crafted with many candidates must not
+// make the scan quadratic.
+constexpr int kMaxNextRecordCandidates = 8;
+
+// Whether a CRC-valid record of index `index` and a term of at least `min_term` starts at some
+// offset in [begin, before) of `data`. Adds the bytes it reads to *examined.
+bool valid_record_starts_in(std::string_view data, std::uint64_t begin, std::uint64_t before,
+                            std::uint64_t index, std::uint64_t min_term, std::uint64_t* examined) {
+  int candidates = 0;
+  for (std::uint64_t q = begin; q < before && q + kRecordHeaderSize <= data.size(); ++q) {
+    if (decode_be<std::uint64_t>(data.data() + q + 8) != index) continue;
+    if (++candidates > kMaxNextRecordCandidates) return false;
+    const char* why = nullptr;
+    bool crc_valid = false;
+    const std::string_view rest = data.substr(static_cast<std::size_t>(q));
+    const auto rec = parse_record_checked(rest, &why, &crc_valid);
+    *examined += std::min<std::uint64_t>(
+        rest.size(), kRecordHeaderSize + decode_be<std::uint32_t>(rest.data() + 4));
+    if (rec && rec->term >= min_term) return true;
   }
   return false;
 }
@@ -141,7 +167,7 @@ SegmentScan scan_segment(std::string_view data, std::uint64_t first, std::uint64
     s.reason = "no segment header";
     return s;
   }
-  if (has_zero_sector_share(data, 0, kSegmentHeaderSize)) {
+  if (first_zero_sector_share(data, 0, kSegmentHeaderSize) < kSegmentHeaderSize) {
     return stop(SegmentEnd::kTornTail, 0, "torn segment header");
   }
   if (data.size() < kSegmentHeaderSize) {
@@ -192,7 +218,13 @@ SegmentScan scan_segment(std::string_view data, std::uint64_t first, std::uint64
       if (rest.size() >= 8) extent += decode_be<std::uint32_t>(rest.data() + 4);
       // A CRC-valid record in the wrong place is never the remnant of a torn write.
       s.bytes_examined += std::min<std::uint64_t>(extent, data.size()) - pos;
-      if (!crc_valid && has_zero_sector_share(data, pos, extent)) {
+      const std::uint64_t zero = crc_valid ? extent : first_zero_sector_share(data, pos, extent);
+      // A torn record's header, when it landed, holds its true length, so its missing sector
+      // lies within it, before the next record starts. A valid next record that starts before
+      // the zeros shows the record's length field itself damaged (it reached into the zeros
+      // after the last record, or past the end of the file): damage to synced data.
+      if (zero < extent && !valid_record_starts_in(data, pos + kRecordHeaderSize, zero,
+                                                   expected + 1, term, &s.bytes_examined)) {
         return stop(SegmentEnd::kTornTail, pos, why);
       }
       return stop(SegmentEnd::kDamaged, pos, why);

@@ -34,9 +34,6 @@
 namespace strata::detail {
 namespace fs = std::filesystem;
 
-// The most a CURRENT file may hold: RocksDB writes one MANIFEST file name and a newline.
-constexpr std::uintmax_t kMaxCurrentBytes = 4096;
-
 namespace {
 
 std::string join(const std::set<std::string>& names) {

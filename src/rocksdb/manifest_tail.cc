@@ -155,7 +155,7 @@ class DbLock {
 }  // namespace
 
 std::string current_manifest(const std::filesystem::path& dir) {
-  auto current = read_small_file(FileSystem::posix(), (dir / "CURRENT").string(), 4096);
+  auto current = read_small_file(FileSystem::posix(), (dir / "CURRENT").string(), kMaxCurrentBytes);
   if (!current) return "";
   std::string name = *current;
   if (!name.empty() && name.back() == '\n') name.pop_back();

@@ -34,6 +34,7 @@
 // runs under an open-file-description lock on RocksDB's LOCK file, see database.cc).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -43,13 +44,17 @@
 
 namespace strata::detail {
 
-// Where a torn tail starts in a MANIFEST's bytes: the offset to cut at, nullopt when every
-// record is valid, or when the first damaged record has no zeroed sector (corruption, not a
-// tear), or when the format is not one this reader knows.
+// The most a CURRENT file may hold: RocksDB writes one MANIFEST file name and a newline. A
+// larger one is damage (RocksDB would read it whole).
+inline constexpr std::size_t kMaxCurrentBytes = 4096;
+
 // The path of the MANIFEST that `dir`'s CURRENT names, or "" when there is none to look at
 // (no CURRENT, a damaged or oversized one, or a name that is not a MANIFEST file's).
 std::string current_manifest(const std::filesystem::path& dir);
 
+// Where a torn tail starts in a MANIFEST's bytes: the offset to cut at, nullopt when every
+// record is valid, or when the first damaged record has no zeroed sector (corruption, not a
+// tear), or when the format is not one this reader knows.
 std::optional<std::uint64_t> find_torn_manifest_tail(const std::string& manifest);
 
 // Reads CURRENT in `dir`, and cuts the torn tail of the MANIFEST it names (truncate + fsync).

@@ -137,6 +137,57 @@ TEST(RaftFormat, ABitFlipInACompleteRecordIsDamage) {
   EXPECT_EQ(s.count(), 29u);
 }
 
+// A damaged length field makes a complete record claim an extent that reaches into the zeros
+// after the last record (or past the end of the file), where a zero sector share looks like a
+// torn write's. The valid next record right after the record's true end shows it is damage.
+TEST(RaftFormat, ADamagedLengthThatReachesIntoTheZerosIsDamage) {
+  const auto entries = dense_entries(1, 10, 50);
+  const std::string clean = segment_bytes(1, entries);
+  const std::size_t rec4 = kSegmentHeaderSize + 3 * record_size(50);
+  for (const std::uint32_t len : {std::uint32_t{50 ^ (1u << 12)}, std::uint32_t{0xFFFFFFFF}}) {
+    for (const std::size_t zeros : {std::size_t{0}, std::size_t{8192}}) {
+      std::string seg = clean + std::string(zeros, '\0');
+      const std::string field = concat_bytes(len);
+      seg.replace(rec4 + 4, 4, field);
+      const SegmentScan s = scan_segment(seg, 1, 0);
+      EXPECT_EQ(s.how, SegmentEnd::kDamaged) << "length " << len << ", zeros " << zeros;
+      EXPECT_EQ(s.problem_offset, rec4);
+      EXPECT_EQ(s.count(), 3u);
+    }
+  }
+  // The same length on the last record has no next record to tell it apart from a torn
+  // write (format.h's limit of the rule): a torn tail.
+  std::string seg = clean + std::string(8192, '\0');
+  seg.replace(seg.size() - 8192 - record_size(50) + 4, 4, concat_bytes(std::uint32_t{4146}));
+  EXPECT_EQ(scan_segment(seg, 1, 0).how, SegmentEnd::kTornTail);
+  // A torn record whose header landed keeps its true length: a zero sector inside it, with the
+  // next records intact after it, is still a torn tail (their CRCs are valid, but they start
+  // after the zeros).
+  seg = segment_bytes(1, dense_entries(1, 30, 300));
+  std::fill(seg.begin() + 1024, seg.begin() + 1536, '\0');  // inside record 4 (988..1312)
+  EXPECT_EQ(scan_segment(seg, 1, 0).how, SegmentEnd::kTornTail);
+}
+
+// Bytes crafted with many would-be next records behind a record whose length reaches into
+// zeros: the search for the next record checks a bounded number of them.
+TEST(RaftFormat, TheNextRecordSearchIsBounded) {
+  const auto entries = dense_entries(1, 3, 100);
+  std::string seg = segment_bytes(1, entries);
+  seg += concat_bytes(std::uint32_t{0x12345678}, std::uint32_t{1} << 24, std::uint64_t{4},
+                      std::uint64_t{1});
+  // Headers of index 5 (the next one expected) that each claim most of what follows, none
+  // CRC-valid.
+  while (seg.size() < (std::size_t{4} << 20)) {
+    seg += concat_bytes(std::uint32_t{0x12345678}, std::uint32_t{3} << 20, std::uint64_t{5},
+                        std::uint64_t{1});
+  }
+  seg += std::string(std::size_t{1} << 20, '\0');
+  const SegmentScan s = scan_segment(seg, 1, 0);
+  EXPECT_EQ(s.how, SegmentEnd::kTornTail);
+  EXPECT_EQ(s.count(), 3u);
+  EXPECT_LE(s.bytes_examined, 12 * seg.size());
+}
+
 TEST(RaftFormat, CrcValidRecordsInTheWrongPlaceAreDamage) {
   // Index out of sequence.
   std::vector<LogEntry> entries = dense_entries(1, 3, 10);

@@ -58,7 +58,9 @@
 //   * a torn tail — the remnant of an unsynced write, recognised by a 512-byte sector whose
 //     share of the record is all zero (a sector that never reached the disk). It is cut,
 //     along with everything after it, and reported in FileLogOpenReport::torn_tail_bytes; a
-//     valid record after it proves nothing, since the sectors of one write land in any order;
+//     valid record after it proves nothing, since the sectors of one write land in any order
+//     (except one of the next index starting before that sector, inside the extent the
+//     record claims: then the record's length field is damaged, see format.h);
 //   * or damage — a record that is complete in every sector but fails its CRC (bit rot), a
 //     CRC-valid record with the wrong index or a lower term, a bad header. open() returns
 //     corruption with the file and offset; tolerate_corrupt_tail cuts it instead (the entries

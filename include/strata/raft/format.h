@@ -41,8 +41,14 @@
 //              that did not land still holds what was there before, zeros (strata writes a
 //              segment's space as zeros or preallocates it before appending into it). So a
 //              valid record *after* P proves nothing: it may be a sector of the same unsynced
-//              batch that did land. A torn header (all zero, or a file shorter than 16 bytes)
-//              is a torn tail at offset 0.
+//              batch that did land. With one exception: a torn record whose header landed
+//              holds its true length, so its missing sector lies inside it, before the next
+//              record starts. When a CRC-valid record of the next index (and no lower term)
+//              starts before the first zero sector share of the extent P's record claims, that
+//              length field is damaged (it reached into the zeros after the last record, or
+//              past the end of the file): kDamaged. (At most 8 candidate next records are
+//              checked, so crafted bytes cannot make the scan quadratic.) A torn header (all
+//              zero, or a file shorter than 16 bytes) is a torn tail at offset 0.
 //   kDamaged   anything else: a record whose every sector share holds non-zero bytes but whose
 //              CRC fails (bit rot, a stray write), a CRC-valid record with the wrong index or a
 //              lower term, a header with the wrong magic or first index. A write that tears can
