@@ -1,6 +1,8 @@
 // StorageEngine (strata/raft/storage_engine.h).
 #include "strata/raft/storage_engine.h"
 
+#include <optional>
+
 #include "strata/core/identity.h"
 #include "strata/raft/memory_log_store.h"
 
@@ -36,6 +38,7 @@ Result<StorageEngine> StorageEngine::open_file(const std::string& dir,
                           FileSnapshotStore::open(dir + "/snap", snap_options));
   if (!exists) STRATA_RETURN_IF_ERROR(fs.sync_dir(dir));
   StorageEngine engine(std::move(log), std::move(meta), std::move(snaps));
+  engine.hard_state_checked_ = options.check_hard_state;
   STRATA_RETURN_IF_ERROR(engine.reconcile_with_snapshot(options.read_only));
   if (options.check_hard_state) {
     if (Status s = engine.check_hard_state(); !s.ok()) {
@@ -130,6 +133,22 @@ Status StorageEngine::install_snapshot(const SnapshotMeta& meta,
     return Status::invalid_argument(
         "StorageEngine: install_snapshot at index " + std::to_string(meta.index) +
         " is below the log, which starts at " + std::to_string(log_->first_index()));
+  }
+  if (hard_state_checked_) {
+    // What check_hard_state() would refuse at the next open, refused before anything changes.
+    STRATA_ASSIGN_OR_RETURN(const std::optional<HardState> hs, meta_->load());
+    if (!hs) {
+      return Status::invalid_argument(
+          "StorageEngine: install_snapshot at index " + std::to_string(meta.index) +
+          " before any hard state was saved (a Raft engine saves its term first; the next open "
+          "would find the log moved past index 0 without one)");
+    }
+    if (hs->commit > meta.index) {
+      return Status::invalid_argument(
+          "StorageEngine: install_snapshot at index " + std::to_string(meta.index) +
+          " is below the commit index " + std::to_string(hs->commit) +
+          ": the reset would drop committed entries (Raft ignores a snapshot its log covers)");
+    }
   }
   STRATA_ASSIGN_OR_RETURN(const std::vector<SnapshotFileInfo> present, snapshots_->list());
   if (!present.empty() && present.back().index > meta.index) {

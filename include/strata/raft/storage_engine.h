@@ -119,9 +119,12 @@ class StorageEngine {
   // start at meta.index + 1, then purges older snapshots (see the file comment for the crash
   // story). The hard state is not touched (its commit index is the engine's hint; callers that
   // keep it raise it themselves). Errors: not_supported (no snapshot store), invalid_argument (bad
-  // meta, or an index below a snapshot already stored: the reset would drop log entries that
-  // snapshot does not cover, and the next open would serve the newer snapshot; nothing is
-  // changed), io_error; a failure leaves the engine as described for a crash at that point.
+  // meta; an index below a snapshot already stored: the reset would drop log entries that
+  // snapshot does not cover, and the next open would serve the newer snapshot; an index below
+  // the log's first index - 1; and, for an engine from open_file() with check_hard_state, no hard
+  // state saved yet, or an index below the saved commit index: the next open would refuse the
+  // result. Nothing is changed), io_error; a failure leaves the engine as described for a crash
+  // at that point.
   [[nodiscard]] Status install_snapshot(const SnapshotMeta& meta, std::string_view data) {
     return install_snapshot(meta, std::span<const std::string_view>(&data, 1));
   }
@@ -157,6 +160,9 @@ class StorageEngine {
   std::unique_ptr<MetaStore> meta_;
   std::unique_ptr<SnapshotStore> snapshots_;
   EngineOpenReport report_;
+  // Whether open checked the log against the hard state, and so install_snapshot() refuses what
+  // that check would refuse at the next open.
+  bool hard_state_checked_ = false;
 };
 
 }  // namespace strata::raft
