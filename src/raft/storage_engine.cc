@@ -30,6 +30,18 @@ Result<StorageEngine> StorageEngine::open_file(const std::string& dir,
       fs, dir, "raft-engine",
       [](std::string_view n) { return n == "log" || n == "meta" || n == "snap"; },
       options.read_only));
+  if (options.read_only) {
+    // A crash during the engine's creation can leave <dir> without some of its stores, which
+    // the first writable open creates; a read-only open creates nothing.
+    for (const char* part : {"log", "meta", "snap"}) {
+      STRATA_ASSIGN_OR_RETURN(const bool there, fs.exists(dir + "/" + part));
+      if (!there) {
+        return Status::not_found("StorageEngine::open_file(" + dir + "): no " + part +
+                                 "/ (the engine's creation did not finish; a writable open " +
+                                 "completes it)");
+      }
+    }
+  }
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileLogStore> log,
                           FileLogStore::open(dir + "/log", log_options));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileMetaStore> meta,

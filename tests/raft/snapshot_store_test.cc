@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <random>
 #include <string>
 
@@ -252,6 +253,26 @@ TEST(StorageEngineSnapshots, OpenFileLaysOutSnapDirectory) {
       FileSystem::posix().exists(FileSnapshotStore::snapshot_path(dir.file("node/snap"), 3, 1));
   ASSERT_TRUE(exists.has_value());
   EXPECT_TRUE(*exists);
+}
+
+// A crash during the engine's creation can leave a store's directory missing: the read-only
+// open (which creates nothing) says so; the writable open completes the creation.
+TEST(StorageEngineSnapshots, ReadOnlyOpenOfAnInterruptedCreationNamesWhatIsMissing) {
+  testing::TempDir dir("engine");
+  ASSERT_TRUE(StorageEngine::open_file(dir.file("node")).has_value());
+  for (const char* part : {"snap", "log"}) {
+    std::filesystem::remove_all(dir.file(std::string("node/") + part));
+    FileEngineOptions ro;
+    ro.read_only = true;
+    auto r = StorageEngine::open_file(dir.file("node"), ro);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_TRUE(r.error().is_not_found()) << r.error();
+    EXPECT_NE(r.error().message().find(std::string("no ") + part + "/"), std::string::npos)
+        << r.error();
+    ASSERT_TRUE(StorageEngine::open_file(dir.file("node")).has_value());
+    auto again = StorageEngine::open_file(dir.file("node"), ro);
+    EXPECT_TRUE(again.has_value()) << again.error();
+  }
 }
 
 TEST(StorageEngineSnapshots, InstallSavesThenResetsTheLog) {

@@ -64,7 +64,8 @@ struct FileEngineOptions {
   bool check_hard_state = true;
   // Open all three stores read-only (no lock, nothing created or repaired; writes return
   // not_supported): for inspection, also without write permission. An install a crash
-  // interrupted is reported (install_pending), not finished. Default: false.
+  // interrupted is reported (install_pending), not finished; an engine whose creation a crash
+  // interrupted (a store's directory missing) is not_found, naming it. Default: false.
   bool read_only = false;
 };
 
