@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "strata/core/crc32c.h"
@@ -163,7 +164,7 @@ std::string current_manifest(const std::filesystem::path& dir) {
   return (dir / name).string();
 }
 
-std::optional<std::uint64_t> find_torn_manifest_tail(const std::string& m) {
+ManifestTail check_manifest_tail(const std::string& m) {
   const std::uint64_t size = m.size();
   // The start of a logical record not yet complete (a plain pair: GCC 12 warns that an
   // optional may be used uninitialized).
@@ -174,9 +175,13 @@ std::optional<std::uint64_t> find_torn_manifest_tail(const std::string& m) {
   // before CURRENT names it, so damage there is damage to synced data, never a tear: no cut
   // (which would drop every later edit); RocksDB reports it and the file stays for repair.
   bool first_complete = false;
-  const auto cut_at = [&](std::uint64_t at) -> std::optional<std::uint64_t> {
-    if (!first_complete) return std::nullopt;
-    return at;
+  const auto keep = [] { return ManifestTail{}; };
+  const auto cut_at = [&](std::uint64_t at) {
+    if (!first_complete) return keep();
+    return ManifestTail{ManifestTail::Verdict::kCut, at, "torn tail"};
+  };
+  const auto corrupt = [&](std::uint64_t at, std::string why) {
+    return ManifestTail{ManifestTail::Verdict::kCorrupt, at, std::move(why)};
   };
   while (pos < size) {
     const std::uint64_t block_left = kBlockSize - pos % kBlockSize;
@@ -185,7 +190,7 @@ std::optional<std::uint64_t> find_torn_manifest_tail(const std::string& m) {
       continue;
     }
     // A header cut by the end of the file: RocksDB reads it as the end (the writer died).
-    if (size - pos < kHeaderSize) return std::nullopt;
+    if (size - pos < kHeaderSize) return keep();
     const char* h = m.data() + pos;
     const std::uint64_t length = std::uint64_t{static_cast<unsigned char>(h[4])} |
                                  std::uint64_t{static_cast<unsigned char>(h[5])} << 8;
@@ -194,77 +199,114 @@ std::optional<std::uint64_t> find_torn_manifest_tail(const std::string& m) {
       // RocksDB skips the rest of the block, or reports "error in middle of record" inside a
       // fragmented one. Its writer never writes a zero header (nor leaves preallocated space
       // inside the file's size): a zero header is a write that never landed, and starts the
-      // tear (skipping it would apply the records after it without this one).
+      // tear (skipping it would apply the records after it without this one) — when the type
+      // byte's sector did not land, that is: the record's bytes in that sector (one write's
+      // piece) are all zero, its checksum bytes there and its first payload byte when that is
+      // in the sector too (RocksDB writes an empty record only as a FIRST fragment in a block's
+      // last 7 bytes). A written byte beside it shows damage to a record that was written,
+      // which RocksDB would skip silently with the rest of its block.
+      const std::uint64_t sector_start = (pos + 6) / kSector * kSector;
+      const std::uint64_t piece_begin = std::max(pos, sector_start);
+      const std::uint64_t piece_end =
+          std::min({size, sector_start + kSector, pos + kHeaderSize + 1, pos + block_left});
+      if (std::any_of(m.begin() + static_cast<std::ptrdiff_t>(piece_begin),
+                      m.begin() + static_cast<std::ptrdiff_t>(piece_end),
+                      [](char c) { return c != 0; })) {
+        return corrupt(pos,
+                       "a record header of type 0 and length 0 beside bytes of its record "
+                       "that were written (RocksDB would skip the rest of its block)");
+      }
       return cut_at(in_fragment ? fragment_start : pos);
     }
-    // Longer than its block: corruption (a length that landed is the one written, and zeros
-    // only shorten it), or, when the file ends within this block, what RocksDB takes for a
-    // record the writer did not finish. Either way, nothing to cut.
-    if (kHeaderSize + length > block_left) return std::nullopt;
+    // Recyclable record types (an 11-byte header): RocksDB never writes them to a MANIFEST, and
+    // a tear cannot make one (a type byte reads as written or as zero); RocksDB would read a
+    // damaged type as a record of an older log and end the file there, silently.
+    if (type >= 5 && type <= 8) {
+      return corrupt(pos, "record type " + std::to_string(type) +
+                              " (recyclable), which RocksDB never writes to a MANIFEST");
+    }
+    // Longer than its block: a length that landed is the one written, and zeros only shorten
+    // it, so no tear explains it. RocksDB reports it, or, when the file ends within this block,
+    // takes it for a record the writer did not finish and silently drops it and what follows.
+    if (kHeaderSize + length > block_left) {
+      return corrupt(pos, "record length " + std::to_string(length) + " runs past its block");
+    }
     if (pos + kHeaderSize + length > size) {
-      return std::nullopt;  // cut by the end of the file: RocksDB reads it as the end
+      return keep();  // cut by the end of the file: RocksDB reads it as the end
     }
     const std::uint32_t actual =
         crc32c(std::string_view(h + kHeaderSize, length), crc32c(std::string_view(h + 6, 1)));
     if (unmask(load_le32(h)) != actual) {
       // A tear leaves never-written sectors reading as zeros; anything else is corruption.
-      if (!looks_torn(m, pos, pos + kHeaderSize + length)) return std::nullopt;
+      if (!looks_torn(m, pos, pos + kHeaderSize + length)) return keep();
       return cut_at(in_fragment ? fragment_start : pos);
     }
     switch (type) {
       case kFull:
-        if (in_fragment) return std::nullopt;  // RocksDB: "partial record without end"
+        if (in_fragment) return keep();  // RocksDB: "partial record without end"
         first_complete = true;
         break;
       case kFirst:
-        if (in_fragment) return std::nullopt;
+        if (in_fragment) return keep();
         in_fragment = true;
         fragment_start = pos;
         break;
       case kMiddle:
-        if (!in_fragment) return std::nullopt;  // RocksDB: "missing start of fragmented record"
+        if (!in_fragment) return keep();  // RocksDB: "missing start of fragmented record"
         break;
       case kLast:
-        if (!in_fragment) return std::nullopt;
+        if (!in_fragment) return keep();
         in_fragment = false;
         first_complete = true;
         break;
       default:
-        return std::nullopt;  // a record type this reader does not know: leave it to RocksDB
+        return keep();  // a record type this reader does not know: leave it to RocksDB
     }
     pos += kHeaderSize + length;
   }
-  return std::nullopt;
+  return keep();
+}
+
+std::optional<std::uint64_t> find_torn_manifest_tail(const std::string& m) {
+  const ManifestTail t = check_manifest_tail(m);
+  if (t.verdict != ManifestTail::Verdict::kCut) return std::nullopt;
+  return t.offset;
 }
 
 Result<std::uint64_t> cut_torn_manifest_tail(const std::filesystem::path& dir) {
   const std::string manifest = current_manifest(dir);
   if (manifest.empty()) return std::uint64_t{0};
   FileSystem& files = FileSystem::posix();
-  auto find = [&]() -> Result<std::optional<std::uint64_t>> {
+  // The verdict and the file's size it was reached at.
+  auto check = [&]() -> Result<std::pair<ManifestTail, std::uint64_t>> {
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(manifest, ec);
-    if (ec || bytes > kMaxManifestBytes) return std::optional<std::uint64_t>();
+    if (ec || bytes > kMaxManifestBytes) return std::pair(ManifestTail{}, std::uint64_t{0});
     auto data = files.read_file(manifest);
     if (!data) {
-      if (data.error().is_not_found()) return std::optional<std::uint64_t>();
+      if (data.error().is_not_found()) return std::pair(ManifestTail{}, std::uint64_t{0});
       return data.error();
     }
-    const auto cut = find_torn_manifest_tail(*data);
-    if (!cut) return std::optional<std::uint64_t>();
-    return std::optional<std::uint64_t>(data->size() - *cut);
+    return std::pair(check_manifest_tail(*data), std::uint64_t{data->size()});
   };
-  STRATA_ASSIGN_OR_RETURN(std::optional<std::uint64_t> torn, find());
-  if (!torn) return std::uint64_t{0};
-  // Cut only while no RocksDB has the database open, and decide again under the lock.
+  STRATA_ASSIGN_OR_RETURN(auto first, check());
+  if (first.first.verdict == ManifestTail::Verdict::kKeep) return std::uint64_t{0};
+  // Cut (or call it corrupt: a writer's append in progress may read half-done) only while no
+  // RocksDB has the database open, and decide again under the lock.
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<DbLock> lock, DbLock::take(dir));
-  STRATA_ASSIGN_OR_RETURN(torn, find());
-  if (!torn) return std::uint64_t{0};
+  STRATA_ASSIGN_OR_RETURN(auto again, check());
+  const ManifestTail& tail = again.first;
+  if (tail.verdict == ManifestTail::Verdict::kKeep) return std::uint64_t{0};
+  if (tail.verdict == ManifestTail::Verdict::kCorrupt) {
+    return Status::corruption(manifest + ": offset " + std::to_string(tail.offset) + ": " +
+                              tail.reason);
+  }
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, files.open(manifest, OpenMode::kReadWrite));
   STRATA_ASSIGN_OR_RETURN(const std::uint64_t size, file->size());
-  STRATA_RETURN_IF_ERROR(file->truncate(size - *torn));
+  if (size != again.second) return std::uint64_t{0};  // changed meanwhile: leave it to RocksDB
+  STRATA_RETURN_IF_ERROR(file->truncate(tail.offset));
   STRATA_RETURN_IF_ERROR(file->sync());
-  return *torn;
+  return size - tail.offset;
 }
 
 }  // namespace strata::detail

@@ -21,8 +21,13 @@
 // would skip its block and apply the records after it).
 //
 // Damage that no unwritten sector explains is left alone: a bit flip in synced data (also in a
-// record whose last byte is a 0 alone at a sector's start), or a length running past its block
-// (zeros only shorten a length). RocksDB then reports the corruption, and nothing is cut. What
+// record whose last byte is a 0 alone at a sector's start). RocksDB then reports the
+// corruption, and nothing is cut. Damage RocksDB 7.8 would read *silently*, dropping synced
+// edits, is reported as corruption before RocksDB opens the file (nothing is cut): a length
+// running past its block (zeros only shorten a length; RocksDB takes one in the file's last
+// block for an unfinished record), a zero type and length beside checksum bytes that landed in
+// the same sector (RocksDB skips the rest of the block), a recyclable record type (RocksDB
+// never writes one to a MANIFEST, and reads a damaged one as the end of the file). What
 // cannot be told apart from a tear, and is cut: a damaged record with 4 or more bytes in zero
 // pieces (32 bits: some value always fits the checksum), or whose zeros touch its length.
 //
@@ -52,14 +57,30 @@ inline constexpr std::size_t kMaxCurrentBytes = 4096;
 // (no CURRENT, a damaged or oversized one, or a name that is not a MANIFEST file's).
 std::string current_manifest(const std::filesystem::path& dir);
 
-// Where a torn tail starts in a MANIFEST's bytes: the offset to cut at, nullopt when every
-// record is valid, or when the first damaged record has no zeroed sector (corruption, not a
-// tear), or when the format is not one this reader knows.
+// What check_manifest_tail found in a MANIFEST's bytes.
+struct ManifestTail {
+  enum class Verdict : std::uint8_t {
+    kKeep,     // nothing to do: every record valid, or damage left to RocksDB (which reports it),
+               // or a format this reader does not know
+    kCut,      // a torn tail starts at `offset`: cut the file there
+    kCorrupt,  // damage at `offset` that no tear explains and that RocksDB 7.8 would read
+               // silently, dropping synced edits: a zero header beside checksum bytes that
+               // landed, a length past its block, a recyclable record type
+  };
+  Verdict verdict = Verdict::kKeep;
+  std::uint64_t offset = 0;
+  std::string reason;
+};
+ManifestTail check_manifest_tail(const std::string& manifest);
+
+// Where a torn tail starts in a MANIFEST's bytes (check_manifest_tail's kCut offset), nullopt
+// for any other verdict.
 std::optional<std::uint64_t> find_torn_manifest_tail(const std::string& manifest);
 
 // Reads CURRENT in `dir`, and cuts the torn tail of the MANIFEST it names (truncate + fsync).
-// Returns the bytes cut (0: nothing to do). A missing CURRENT or MANIFEST is not an error here
-// (RocksDB reports it). REQUIRES: no other process or handle writes the database.
+// Returns the bytes cut (0: nothing to do); corruption for check_manifest_tail's kCorrupt
+// (nothing is changed). A missing CURRENT or MANIFEST is not an error here (RocksDB reports
+// it). REQUIRES: no other process or handle writes the database.
 Result<std::uint64_t> cut_torn_manifest_tail(const std::filesystem::path& dir);
 
 }  // namespace strata::detail
