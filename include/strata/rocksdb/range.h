@@ -191,7 +191,11 @@ class RocksDbRange {
     }
     ::rocksdb::Iterator* base = db.db()->NewIterator(ro, cf);
     if (batch != nullptr) {
-      s.it.reset(batch->NewIteratorWithBase(cf, base, &ro));
+      // No bounds for the merged iterator (the base iterator has them; out_of_bounds() and
+      // seek_last() keep the batch's side within them): RocksDB 7.8's BaseDeltaIterator with
+      // iterate_upper_bound ends a SeekForPrev that lands on the bound itself, with the base
+      // side empty, without setting which side is current: a reverse scan came back empty.
+      s.it.reset(batch->NewIteratorWithBase(cf, base, nullptr));
       s.check_bounds = true;
     } else {
       s.it.reset(base);
