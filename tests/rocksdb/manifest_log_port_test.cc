@@ -149,7 +149,10 @@ Log manifest() {
   return log;
 }
 
+// Zeroes [from, to) of `m`, within its size (a sector's range may run past the end).
 void zero(std::string& m, std::size_t from, std::size_t to) {
+  to = std::min(to, m.size());
+  from = std::min(from, to);
   std::fill(m.begin() + static_cast<std::ptrdiff_t>(from),
             m.begin() + static_cast<std::ptrdiff_t>(to), '\0');
 }
