@@ -2,6 +2,7 @@
 #include "strata/raft/storage_engine.h"
 
 #include <optional>
+#include <string>
 
 #include "strata/core/identity.h"
 #include "strata/raft/memory_log_store.h"
@@ -60,24 +61,36 @@ Result<StorageEngine> StorageEngine::open_file(const std::string& dir,
   return engine;
 }
 
-Status StorageEngine::check_hard_state() const {
-  STRATA_ASSIGN_OR_RETURN(const std::optional<HardState> hs, meta_->load());
-  const std::uint64_t first = log_->first_index();
-  const std::uint64_t last = log_->last_index();
+namespace {
+
+// What check_hard_state() refuses, for a log from `first` to `last`: the problem, or "".
+// install_snapshot() asks it of the log the install would leave (first = index + 1, last =
+// index), so that it never makes an engine the next open refuses.
+std::string hard_state_problem(const std::optional<HardState>& hs, std::uint64_t first,
+                               std::uint64_t last) {
   if (!hs) {
     if (last >= first || first > 1) {
-      return Status::corruption("the log holds entries up to " + std::to_string(last) +
-                                " (first index " + std::to_string(first) +
-                                ") but no hard state was ever saved: the hard state is lost");
+      return "the log holds entries up to " + std::to_string(last) + " (first index " +
+             std::to_string(first) + ") but no hard state was ever saved";
     }
-    return Status();
+    return {};
   }
   if (hs->commit > last) {
-    return Status::corruption("the hard state's commit index " + std::to_string(hs->commit) +
-                              " is past the log's last index " + std::to_string(last) +
-                              ": committed entries are missing (was the log truncated or lost?)");
+    return "the hard state's commit index " + std::to_string(hs->commit) +
+           " is past the log's last index " + std::to_string(last);
   }
-  return Status();
+  return {};
+}
+
+}  // namespace
+
+Status StorageEngine::check_hard_state() const {
+  STRATA_ASSIGN_OR_RETURN(const std::optional<HardState> hs, meta_->load());
+  const std::string problem = hard_state_problem(hs, log_->first_index(), log_->last_index());
+  if (problem.empty()) return Status();
+  return Status::corruption(problem + (hs ? ": committed entries are missing (was the log "
+                                            "truncated or lost?)"
+                                          : ": the hard state is lost"));
 }
 
 StorageEngine StorageEngine::memory() {
@@ -147,19 +160,15 @@ Status StorageEngine::install_snapshot(const SnapshotMeta& meta,
         " is below the log, which starts at " + std::to_string(log_->first_index()));
   }
   if (hard_state_checked_) {
-    // What check_hard_state() would refuse at the next open, refused before anything changes.
+    // What check_hard_state() would refuse at the next open, refused before anything changes
+    // (an install before the first hard state; one below the commit index, whose reset would
+    // drop committed entries: Raft ignores a snapshot its log covers).
     STRATA_ASSIGN_OR_RETURN(const std::optional<HardState> hs, meta_->load());
-    if (!hs) {
-      return Status::invalid_argument(
-          "StorageEngine: install_snapshot at index " + std::to_string(meta.index) +
-          " before any hard state was saved (a Raft engine saves its term first; the next open "
-          "would find the log moved past index 0 without one)");
-    }
-    if (hs->commit > meta.index) {
-      return Status::invalid_argument(
-          "StorageEngine: install_snapshot at index " + std::to_string(meta.index) +
-          " is below the commit index " + std::to_string(hs->commit) +
-          ": the reset would drop committed entries (Raft ignores a snapshot its log covers)");
+    const std::string problem = hard_state_problem(hs, meta.index + 1, meta.index);
+    if (!problem.empty()) {
+      return Status::invalid_argument("StorageEngine: install_snapshot at index " +
+                                      std::to_string(meta.index) + " would leave a log the " +
+                                      "next open refuses: " + problem);
     }
   }
   STRATA_ASSIGN_OR_RETURN(const std::vector<SnapshotFileInfo> present, snapshots_->list());
