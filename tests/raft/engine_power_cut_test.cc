@@ -33,6 +33,8 @@
 #include "gtest/gtest.h"
 #include "strata/raft/storage_engine.h"
 #include "strata/testing/fault_fs.h"
+#include "strata/testing/snapshot_store_suite.h"
+#include "strata/testing/temp_dir.h"
 
 namespace strata::raft {
 namespace {
@@ -40,36 +42,17 @@ namespace {
 using testing::CrashMode;
 using testing::FaultFileSystem;
 using testing::FaultOp;
+using testing::snapshot_suite::data_for;
+using testing::snapshot_suite::meta_for;
 
 constexpr std::size_t kPayloadBytes = 300;  // ~12 records per 4 KiB segment
 
-// A fresh directory for one crash run: in $TMPDIR when set, else in /dev/shm when there is one
+// A fresh directory for one crash run, in /dev/shm when there is one and TMPDIR is not set
 // (the crash states are rewritten by FaultFileSystem, so no real disk is needed, and thousands
-// of runs on a slow disk would take minutes), else /tmp.
-class ScratchDir {
+// of runs on a slow disk would take minutes).
+class ScratchDir : public testing::TempDir {
  public:
-  ScratchDir() {
-    const char* env = std::getenv("TMPDIR");
-    std::string base = env != nullptr && *env != '\0' ? env : "/tmp";
-    std::error_code ec;
-    if ((env == nullptr || *env == '\0') && std::filesystem::is_directory("/dev/shm", ec) &&
-        ::access("/dev/shm", W_OK) == 0) {
-      base = "/dev/shm";
-    }
-    std::string templ = base + "/strata-enginecut-XXXXXX";
-    if (::mkdtemp(templ.data()) == nullptr) std::abort();
-    path_ = templ;
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  ScratchDir() : TempDir("enginecut", Medium::kMemoryWhenAvailable) {}
 };
 
 const char* mode_name(CrashMode m) {
@@ -103,21 +86,7 @@ std::vector<LogEntry> make_entries(std::uint64_t first, std::uint64_t last, std:
   return out;
 }
 
-SnapshotMeta snap_meta(std::uint64_t index, std::uint64_t term) {
-  return SnapshotMeta{index, term, "n1,n2,n3@" + std::to_string(index)};
-}
-
-std::string snap_data(std::uint64_t index) {
-  std::string d(1500, '\0');
-  std::uint64_t x = index * 0x9E3779B97F4A7C15ULL + 1;
-  for (char& c : d) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    c = static_cast<char>(x);
-  }
-  return d;
-}
+constexpr std::size_t kSnapshotBytes = 1500;
 
 std::string show(const std::optional<HardState>& hs) {
   if (!hs) return "none";
@@ -175,7 +144,7 @@ Result<Served> read_served(StorageEngine& e) {
   STRATA_ASSIGN_OR_RETURN(std::optional<Snapshot> snap, e.snapshots().load());
   if (snap) {
     s.snap = snap->meta;
-    s.snap_data_ok = snap->data == snap_data(snap->meta.index);
+    s.snap_data_ok = snap->data == data_for(snap->meta.index, kSnapshotBytes);
   }
   s.first = e.log().first_index();
   s.last = e.log().last_index();
@@ -350,7 +319,7 @@ class Workload {
          [](W& w) {
            return w.save({2, 2, 12});
          }},
-        {"local snapshot 10/2", [](W& w) { return w.save_snapshot(snap_meta(10, 2)); }},
+        {"local snapshot 10/2", [](W& w) { return w.save_snapshot(meta_for(10, 2)); }},
         {"purge 10", [](W& w) { return w.purge(10); }},
         {"sync purge", [](W& w) { return w.sync(); }},
         {"append 17..22 t2", [](W& w) { return w.append(17, 22, 2, 'b'); }},
@@ -360,7 +329,7 @@ class Workload {
          [](W& w) {
            return w.save({3, 1, 20});
          }},
-        {"install 30/3 (past the log)", [](W& w) { return w.install(snap_meta(30, 3)); }},
+        {"install 30/3 (past the log)", [](W& w) { return w.install(meta_for(30, 3)); }},
         {"save hs {3,1,30}",
          [](W& w) {
            return w.save({3, 1, 30});
@@ -368,7 +337,7 @@ class Workload {
         {"append 31..40 t3", [](W& w) { return w.append(31, 40, 3, 'c'); }},
         {"sync 31..40", [](W& w) { return w.sync(); }},
         {"append 41..44 t3", [](W& w) { return w.append(41, 44, 3, 'c'); }},
-        {"install 38/3 (inside the log)", [](W& w) { return w.install(snap_meta(38, 3)); }},
+        {"install 38/3 (inside the log)", [](W& w) { return w.install(meta_for(38, 3)); }},
         {"save hs {4,2,38}",
          [](W& w) {
            return w.save({4, 2, 38});
@@ -541,7 +510,7 @@ class Workload {
     if (!m_.hs || m_.hs->commit < meta.index) {
       return Status::aborted("a Raft node snapshots only what it knows committed");
     }
-    Status s = engine_->snapshots().save(meta, snap_data(meta.index));
+    Status s = engine_->snapshots().save(meta, data_for(meta.index, kSnapshotBytes));
     if (s.ok()) {
       m_.snap = meta;
     } else {
@@ -551,7 +520,7 @@ class Workload {
   }
   Status install(const SnapshotMeta& meta) {
     STRATA_RETURN_IF_ERROR(need_engine());
-    Status s = engine_->install_snapshot(meta, snap_data(meta.index));
+    Status s = engine_->install_snapshot(meta, data_for(meta.index, kSnapshotBytes));
     if (s.ok()) {
       m_.snap = meta;
       m_.cur.clear();
@@ -1069,7 +1038,7 @@ TEST(EngineInstallGuards, AnInstallBeforeAnyHardStateIsRefused) {
   {
     auto e = StorageEngine::open_file(t.file("n"));
     ASSERT_TRUE(e.has_value()) << e.error();
-    const Status s = e->install_snapshot(snap_meta(20, 1), snap_data(20));
+    const Status s = e->install_snapshot(meta_for(20, 1), data_for(20, kSnapshotBytes));
     EXPECT_TRUE(s.is_invalid_argument()) << s;
     EXPECT_EQ(e->log().first_index(), 1u);
     auto list = e->snapshots().list();
@@ -1094,7 +1063,7 @@ TEST(EngineInstallGuards, AnInstallBelowTheCommitIndexIsRefused) {
     ASSERT_TRUE(e->log().append(make_entries(1, 30, 1, 'a')).ok());
     ASSERT_TRUE(e->log().sync().ok());
     ASSERT_TRUE(e->meta().save({1, 1, 25}).ok());
-    const Status s = e->install_snapshot(snap_meta(20, 1), snap_data(20));
+    const Status s = e->install_snapshot(meta_for(20, 1), data_for(20, kSnapshotBytes));
     EXPECT_TRUE(s.is_invalid_argument()) << s;
     EXPECT_EQ(e->log().first_index(), 1u);
     EXPECT_EQ(e->log().last_index(), 30u);
@@ -1104,7 +1073,7 @@ TEST(EngineInstallGuards, AnInstallBelowTheCommitIndexIsRefused) {
     ASSERT_TRUE(e.has_value()) << e.error();
     EXPECT_EQ(e->log().last_index(), 30u);
     EXPECT_EQ(e->open_report().snapshot_index, 0u);
-    EXPECT_TRUE(e->install_snapshot(snap_meta(25, 1), snap_data(25)).ok());
+    EXPECT_TRUE(e->install_snapshot(meta_for(25, 1), data_for(25, kSnapshotBytes)).ok());
   }
   auto e = StorageEngine::open_file(t.file("n"));
   ASSERT_TRUE(e.has_value()) << e.error();

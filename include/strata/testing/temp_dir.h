@@ -15,10 +15,24 @@ namespace strata::testing {
 
 class TempDir {
  public:
-  // Creates $TMPDIR/strata-<tag>-XXXXXX (TMPDIR defaults to /tmp).
-  explicit TempDir(const std::string& tag = "test") {
-    const char* base = std::getenv("TMPDIR");
-    std::string templ = std::string(base && *base ? base : "/tmp") + "/strata-" + tag + "-XXXXXX";
+  // Where the directory is made when TMPDIR is not set.
+  enum class Medium {
+    kDisk,  // /tmp
+    // /dev/shm when there is one (else /tmp): for tests that write much and need no real disk,
+    // such as crash sweeps whose crash states FaultFileSystem rewrites.
+    kMemoryWhenAvailable,
+  };
+
+  // Creates <base>/strata-<tag>-XXXXXX, <base> being $TMPDIR when set, else as `medium` says.
+  explicit TempDir(const std::string& tag = "test", Medium medium = Medium::kDisk) {
+    const char* env = std::getenv("TMPDIR");
+    std::string base = env != nullptr && *env != '\0' ? env : "/tmp";
+    std::error_code ec;
+    if ((env == nullptr || *env == '\0') && medium == Medium::kMemoryWhenAvailable &&
+        std::filesystem::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK) == 0) {
+      base = "/dev/shm";
+    }
+    std::string templ = base + "/strata-" + tag + "-XXXXXX";
     if (::mkdtemp(templ.data()) == nullptr) std::abort();
     path_ = templ;
   }
