@@ -4,32 +4,8 @@
 // range is read).
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <memory>
-#include <utility>
-
-#include "strata/rocksdb.h"
+#include "store_factory.h"
 #include "strata/testing/iterator_suite.h"
-#include "test_util.h"
-
-namespace {
-
-using strata::RocksDbStore;
-using strata::testing::SuiteSpace;
-
-struct RocksDbFactory {
-  using store_type = RocksDbStore<SuiteSpace>;
-  static std::unique_ptr<store_type> open(const std::filesystem::path& dir) {
-    auto s = store_type::open(dir / "db", strata::testing::small_options());
-    if (!s) {
-      ADD_FAILURE() << s.error();
-      return nullptr;
-    }
-    return std::make_unique<store_type>(std::move(*s));
-  }
-};
-
-}  // namespace
 
 namespace strata::testing {
 INSTANTIATE_TYPED_TEST_SUITE_P(RocksDb, IteratorSuite, RocksDbFactory);

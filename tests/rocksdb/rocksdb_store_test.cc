@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "store_factory.h"
 #include "strata/rocksdb.h"
 #include "strata/testing/crash.h"
 #include "strata/testing/indexed_batch_suite.h"
@@ -34,18 +35,6 @@ using strata::testing::TempDir;
 namespace fs = std::filesystem;
 
 using strata::testing::small_options;
-
-struct RocksDbFactory {
-  using store_type = RocksDbStore<SuiteSpace>;
-  static std::unique_ptr<store_type> open(const fs::path& dir) {
-    auto s = store_type::open(dir / "db", small_options());
-    if (!s) {
-      ADD_FAILURE() << s.error();
-      return nullptr;
-    }
-    return std::make_unique<store_type>(std::move(*s));
-  }
-};
 
 }  // namespace
 

@@ -13,20 +13,11 @@
 #include "strata/testing/indexed_batch_suite.h"
 #include "strata/testing/read_suite.h"
 #include "strata/testing/store_suite.h"
+#include "test_stores.h"
 
 namespace strata {
-namespace {
 
 using testing::SuiteSpace;
-
-struct MemoryStoreFactory {
-  using store_type = MemoryStore<SuiteSpace>;
-  static std::unique_ptr<store_type> open(const std::filesystem::path&) {
-    return std::make_unique<store_type>();
-  }
-};
-
-}  // namespace
 
 namespace testing {
 INSTANTIATE_TYPED_TEST_SUITE_P(Memory, StoreSuite, MemoryStoreFactory);

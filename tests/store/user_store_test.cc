@@ -14,33 +14,15 @@
 #include "strata/testing/indexed_batch_suite.h"
 #include "strata/testing/read_suite.h"
 #include "strata/testing/store_suite.h"
+#include "test_stores.h"
 
 namespace strata {
 namespace {
 
 using testing::SuiteSpace;
+using testing::UserStore;
+using testing::UserStoreFactory;
 
-// Forwards the Store and RangeReadStore API to a MemoryStore it owns.
-class UserStore {
- public:
-  using state_space = SuiteSpace;
-  using write_batch = MemoryWriteBatch<SuiteSpace>;
-
-  auto get(SuiteSpace space, std::string_view key) const { return inner_.get(space, key); }
-  auto prefix_iter(SuiteSpace space, std::string_view prefix) const {
-    return inner_.prefix_iter(space, prefix);
-  }
-  auto range_iter(SuiteSpace space, KeyBounds bounds, ScanOrder order) const {
-    return inner_.range_iter(space, std::move(bounds), order);
-  }
-  write_batch new_batch() const { return inner_.new_batch(); }
-  Status commit(write_batch&& batch, WriteOptions options = {}) {
-    return inner_.commit(std::move(batch), options);
-  }
-
- private:
-  MemoryStore<SuiteSpace> inner_;
-};
 static_assert(Store<UserStore>);
 static_assert(RangeReadStore<UserStore>);
 static_assert(!SnapshotStore<UserStore> && !MultiGetStore<UserStore> &&
@@ -53,13 +35,6 @@ static_assert(!detail::OwningCommitStore<UserStore>);
 static_assert(IndexedWriteBatch<OverlayBatch<UserStore>>);
 static_assert(RangeReadStore<OverlayBatch<UserStore>>);
 static_assert(MultiGetStore<OverlayBatch<UserStore>>);
-
-struct UserStoreFactory {
-  using store_type = UserStore;
-  static std::unique_ptr<store_type> open(const std::filesystem::path&) {
-    return std::make_unique<store_type>();
-  }
-};
 
 }  // namespace
 
