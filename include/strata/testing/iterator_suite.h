@@ -28,6 +28,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -191,6 +192,58 @@ class IterCursor {
   std::optional<std::string> key_;
   std::string value_;
 };
+
+// One move of a cursor and the position it must show after it: walk() runs a script of them,
+// LevelDB's tests' "iter->Next(); ASSERT_EQ(IterStatus(iter), ...)" pairs.
+struct IterStep {
+  enum Move : std::uint8_t { kFirst, kLast, kNext, kPrev, kSeek, kSeekForPrev };
+  IterStep(Move m, std::string_view w) : move(m), want(w) {}
+  IterStep(Move m, std::string_view k, std::string_view w) : move(m), key(k), want(w) {}
+
+  Move move;
+  std::string key;   // kSeek and kSeekForPrev's target
+  std::string want;  // IterCursor::status() after the move
+};
+
+inline std::string describe(const IterStep& s) {
+  static constexpr std::array<const char*, 6> kNames = {
+      "seek_to_first", "seek_to_last", "next", "prev", "seek", "seek_for_prev"};
+  std::string out = kNames[s.move];
+  if (s.move == IterStep::kSeek || s.move == IterStep::kSeekForPrev) {
+    out += "(\"" + printable(s.key) + "\")";
+  }
+  return out;
+}
+
+// Makes each move of `steps` on `c` and checks the position after it.
+template <class Reader>
+void walk(IterCursor<Reader>& c, std::string_view view, std::initializer_list<IterStep> steps) {
+  std::size_t n = 0;
+  for (const IterStep& s : steps) {
+    switch (s.move) {
+      case IterStep::kFirst:
+        c.seek_to_first();
+        break;
+      case IterStep::kLast:
+        c.seek_to_last();
+        break;
+      case IterStep::kNext:
+        c.next();
+        break;
+      case IterStep::kPrev:
+        c.prev();
+        break;
+      case IterStep::kSeek:
+        c.seek(s.key);
+        break;
+      case IterStep::kSeekForPrev:
+        c.seek_for_prev(s.key);
+        break;
+    }
+    EXPECT_EQ(c.status(), s.want) << view << ", step " << n << ": " << describe(s);
+    ++n;
+  }
+}
 
 // ---- the fixture -------------------------------------------------------------------------
 
@@ -462,14 +515,13 @@ TYPED_TEST_P(IteratorSuite, IterEmpty) {
   this->for_each_view({put_op("other", "x"), erase_op("other")},
                       [&](const auto& r, const IterModel& model, const char* view) {
                         IterCursor c(r, this->kA);
-                        c.seek_to_first();
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-                        c.seek_to_last();
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-                        c.seek("foo");
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-                        c.seek_for_prev("foo");
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
+                        walk(c, view,
+                             {
+                                 {IterStep::kFirst, "(invalid)"},
+                                 {IterStep::kLast, "(invalid)"},
+                                 {IterStep::kSeek, "foo", "(invalid)"},
+                                 {IterStep::kSeekForPrev, "foo", "(invalid)"},
+                             });
                         EXPECT_TRUE(c.range_status().ok());
                         this->verify_reads(r, model, view, {"foo", "other"});
                       });
@@ -480,43 +532,26 @@ TYPED_TEST_P(IteratorSuite, IterSingle) {
   this->for_each_view({put_op("a", "va")},
                       [&](const auto& r, const IterModel& model, const char* view) {
                         IterCursor c(r, this->kA);
-                        c.seek_to_first();
-                        EXPECT_EQ(c.status(), "a->va") << view;
-                        c.next();
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-                        c.seek_to_first();
-                        EXPECT_EQ(c.status(), "a->va") << view;
-                        c.prev();
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-
-                        c.seek_to_last();
-                        EXPECT_EQ(c.status(), "a->va") << view;
-                        c.next();
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-                        c.seek_to_last();
-                        EXPECT_EQ(c.status(), "a->va") << view;
-                        c.prev();
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-
-                        c.seek("");
-                        EXPECT_EQ(c.status(), "a->va") << view;
-                        c.next();
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-                        c.seek("a");
-                        EXPECT_EQ(c.status(), "a->va") << view;
-                        c.next();
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-                        c.seek("b");
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-
-                        c.seek_for_prev("");
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-                        c.seek_for_prev("a");
-                        EXPECT_EQ(c.status(), "a->va") << view;
-                        c.seek_for_prev("b");
-                        EXPECT_EQ(c.status(), "a->va") << view;
-                        c.prev();
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
+                        walk(c, view,
+                             {
+                                 {IterStep::kFirst, "a->va"},
+                                 {IterStep::kNext, "(invalid)"},
+                                 {IterStep::kFirst, "a->va"},
+                                 {IterStep::kPrev, "(invalid)"},
+                                 {IterStep::kLast, "a->va"},
+                                 {IterStep::kNext, "(invalid)"},
+                                 {IterStep::kLast, "a->va"},
+                                 {IterStep::kPrev, "(invalid)"},
+                                 {IterStep::kSeek, "", "a->va"},
+                                 {IterStep::kNext, "(invalid)"},
+                                 {IterStep::kSeek, "a", "a->va"},
+                                 {IterStep::kNext, "(invalid)"},
+                                 {IterStep::kSeek, "b", "(invalid)"},
+                                 {IterStep::kSeekForPrev, "", "(invalid)"},
+                                 {IterStep::kSeekForPrev, "a", "a->va"},
+                                 {IterStep::kSeekForPrev, "b", "a->va"},
+                                 {IterStep::kPrev, "(invalid)"},
+                             });
                         this->verify_reads(r, model, view, {"b"});
                       });
 }
@@ -527,46 +562,28 @@ TYPED_TEST_P(IteratorSuite, IterMulti) {
   this->for_each_view({put_op("a", "va"), put_op("b", "vb"), put_op("c", "vc")},
                       [&](const auto& r, const IterModel& model, const char* view) {
                         IterCursor c(r, this->kA);
-                        c.seek_to_first();
-                        EXPECT_EQ(c.status(), "a->va") << view;
-                        c.next();
-                        EXPECT_EQ(c.status(), "b->vb") << view;
-                        c.next();
-                        EXPECT_EQ(c.status(), "c->vc") << view;
-                        c.next();
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-                        c.seek_to_first();
-                        EXPECT_EQ(c.status(), "a->va") << view;
-                        c.prev();
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-
-                        c.seek_to_last();
-                        EXPECT_EQ(c.status(), "c->vc") << view;
-                        c.prev();
-                        EXPECT_EQ(c.status(), "b->vb") << view;
-                        c.prev();
-                        EXPECT_EQ(c.status(), "a->va") << view;
-                        c.prev();
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-                        c.seek_to_last();
-                        EXPECT_EQ(c.status(), "c->vc") << view;
-                        c.next();
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-
-                        c.seek("");
-                        EXPECT_EQ(c.status(), "a->va") << view;
-                        c.seek("a");
-                        EXPECT_EQ(c.status(), "a->va") << view;
-                        c.seek("ax");
-                        EXPECT_EQ(c.status(), "b->vb") << view;
-                        c.seek("b");
-                        EXPECT_EQ(c.status(), "b->vb") << view;
-                        c.seek("z");
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-                        c.seek_for_prev("ax");
-                        EXPECT_EQ(c.status(), "a->va") << view;
-                        c.seek_for_prev("z");
-                        EXPECT_EQ(c.status(), "c->vc") << view;
+                        walk(c, view,
+                             {
+                                 {IterStep::kFirst, "a->va"},
+                                 {IterStep::kNext, "b->vb"},
+                                 {IterStep::kNext, "c->vc"},
+                                 {IterStep::kNext, "(invalid)"},
+                                 {IterStep::kFirst, "a->va"},
+                                 {IterStep::kPrev, "(invalid)"},
+                                 {IterStep::kLast, "c->vc"},
+                                 {IterStep::kPrev, "b->vb"},
+                                 {IterStep::kPrev, "a->va"},
+                                 {IterStep::kPrev, "(invalid)"},
+                                 {IterStep::kLast, "c->vc"},
+                                 {IterStep::kNext, "(invalid)"},
+                                 {IterStep::kSeek, "", "a->va"},
+                                 {IterStep::kSeek, "a", "a->va"},
+                                 {IterStep::kSeek, "ax", "b->vb"},
+                                 {IterStep::kSeek, "b", "b->vb"},
+                                 {IterStep::kSeek, "z", "(invalid)"},
+                                 {IterStep::kSeekForPrev, "ax", "a->va"},
+                                 {IterStep::kSeekForPrev, "z", "c->vc"},
+                             });
 
                         // Switch from reverse to forward.
                         c.seek_to_last();
@@ -629,30 +646,21 @@ TYPED_TEST_P(IteratorSuite, IterSmallAndLargeMix) {
       {put_op("a", "va"), put_op("b", b), put_op("c", "vc"), put_op("d", d), put_op("e", e)},
       [&](const auto& r, const IterModel& model, const char* view) {
         IterCursor c(r, this->kA);
-        c.seek_to_first();
-        EXPECT_EQ(c.status(), "a->va") << view;
-        c.next();
-        EXPECT_EQ(c.status(), "b->" + b) << view;
-        c.next();
-        EXPECT_EQ(c.status(), "c->vc") << view;
-        c.next();
-        EXPECT_EQ(c.status(), "d->" + d) << view;
-        c.next();
-        EXPECT_EQ(c.status(), "e->" + e) << view;
-        c.next();
-        EXPECT_EQ(c.status(), "(invalid)") << view;
-        c.seek_to_last();
-        EXPECT_EQ(c.status(), "e->" + e) << view;
-        c.prev();
-        EXPECT_EQ(c.status(), "d->" + d) << view;
-        c.prev();
-        EXPECT_EQ(c.status(), "c->vc") << view;
-        c.prev();
-        EXPECT_EQ(c.status(), "b->" + b) << view;
-        c.prev();
-        EXPECT_EQ(c.status(), "a->va") << view;
-        c.prev();
-        EXPECT_EQ(c.status(), "(invalid)") << view;
+        walk(c, view,
+             {
+                 {IterStep::kFirst, "a->va"},
+                 {IterStep::kNext, "b->" + b},
+                 {IterStep::kNext, "c->vc"},
+                 {IterStep::kNext, "d->" + d},
+                 {IterStep::kNext, "e->" + e},
+                 {IterStep::kNext, "(invalid)"},
+                 {IterStep::kLast, "e->" + e},
+                 {IterStep::kPrev, "d->" + d},
+                 {IterStep::kPrev, "c->vc"},
+                 {IterStep::kPrev, "b->" + b},
+                 {IterStep::kPrev, "a->va"},
+                 {IterStep::kPrev, "(invalid)"},
+             });
         this->verify_reads(r, model, view);
       });
 }
@@ -662,16 +670,14 @@ TYPED_TEST_P(IteratorSuite, IterMultiWithDelete) {
   this->for_each_view({put_op("ka", "va"), put_op("kb", "vb"), put_op("kc", "vc"), erase_op("kb")},
                       [&](const auto& r, const IterModel& model, const char* view) {
                         IterCursor c(r, this->kA);
-                        c.seek("kc");
-                        EXPECT_EQ(c.status(), "kc->vc") << view;
-                        c.prev();
-                        EXPECT_EQ(c.status(), "ka->va") << view;
-                        c.next();
-                        EXPECT_EQ(c.status(), "kc->vc") << view;
-                        c.seek_for_prev("kb");
-                        EXPECT_EQ(c.status(), "ka->va") << view;
-                        c.next();
-                        EXPECT_EQ(c.status(), "kc->vc") << view;
+                        walk(c, view,
+                             {
+                                 {IterStep::kSeek, "kc", "kc->vc"},
+                                 {IterStep::kPrev, "ka->va"},
+                                 {IterStep::kNext, "kc->vc"},
+                                 {IterStep::kSeekForPrev, "kb", "ka->va"},
+                                 {IterStep::kNext, "kc->vc"},
+                             });
                         this->verify_reads(r, model, view, {"kb"});
                       });
 }
@@ -708,18 +714,15 @@ TYPED_TEST_P(IteratorSuite, IterWithManyVersionsOfOneKey) {
   for (int i = 0; i < 32; ++i) ops.push_back(put_op("b", "x" + std::to_string(i)));
   this->for_each_view(ops, [&](const auto& r, const IterModel& model, const char* view) {
     IterCursor c(r, this->kA);
-    c.seek("a");
-    EXPECT_EQ(c.status(), "a->b") << view;
-    c.next();
-    EXPECT_EQ(c.status(), "b->x31") << view;
-    c.next();
-    EXPECT_EQ(c.status(), "c->d") << view;
-    c.seek_for_prev("b");
-    EXPECT_EQ(c.status(), "b->x31") << view;
-    c.prev();
-    EXPECT_EQ(c.status(), "a->b") << view;
-    c.prev();
-    EXPECT_EQ(c.status(), "0->0") << view;
+    walk(c, view,
+         {
+             {IterStep::kSeek, "a", "a->b"},
+             {IterStep::kNext, "b->x31"},
+             {IterStep::kNext, "c->d"},
+             {IterStep::kSeekForPrev, "b", "b->x31"},
+             {IterStep::kPrev, "a->b"},
+             {IterStep::kPrev, "0->0"},
+         });
     c.seek("c");
     c.prev();
     EXPECT_EQ(c.status(), "b->x31") << view;
@@ -735,27 +738,24 @@ TYPED_TEST_P(IteratorSuite, DBIteratorBoundTest) {
       [&](const auto& r, const IterModel& model, const char* view) {
         {
           IterCursor c(r, this->kA);
-          c.seek("foo");
-          EXPECT_EQ(c.status(), "foo->bar") << view;
-          c.next();
-          EXPECT_EQ(c.status(), "foo1->bar1") << view;
-          c.next();
-          EXPECT_EQ(c.status(), "g1->0") << view;
-          c.seek_for_prev("g1");
-          EXPECT_EQ(c.status(), "g1->0") << view;
-          c.prev();
-          EXPECT_EQ(c.status(), "foo1->bar1") << view;
-          c.prev();
-          EXPECT_EQ(c.status(), "foo->bar") << view;
+          walk(c, view,
+               {
+                   {IterStep::kSeek, "foo", "foo->bar"},
+                   {IterStep::kNext, "foo1->bar1"},
+                   {IterStep::kNext, "g1->0"},
+                   {IterStep::kSeekForPrev, "g1", "g1->0"},
+                   {IterStep::kPrev, "foo1->bar1"},
+                   {IterStep::kPrev, "foo->bar"},
+               });
         }
         {
           IterCursor c(r, this->kA, KeyBounds::below("foo2"));
-          c.seek("foo");
-          EXPECT_EQ(c.status(), "foo->bar") << view;
-          c.next();
-          EXPECT_EQ(c.status(), "foo1->bar1") << view;
-          c.next();
-          EXPECT_EQ(c.status(), "(invalid)") << view;
+          walk(c, view,
+               {
+                   {IterStep::kSeek, "foo", "foo->bar"},
+                   {IterStep::kNext, "foo1->bar1"},
+                   {IterStep::kNext, "(invalid)"},
+               });
         }
         {
           IterCursor c(r, this->kA, KeyBounds::below("foo"));
@@ -765,10 +765,11 @@ TYPED_TEST_P(IteratorSuite, DBIteratorBoundTest) {
         {
           // The upper bound is an existing key (SeekToLast must not land on it).
           IterCursor c(r, this->kA, KeyBounds::below("foo1"));
-          c.seek_to_last();
-          EXPECT_EQ(c.status(), "foo->bar") << view;
-          c.seek_for_prev("zzz");
-          EXPECT_EQ(c.status(), "foo->bar") << view;
+          walk(c, view,
+               {
+                   {IterStep::kLast, "foo->bar"},
+                   {IterStep::kSeekForPrev, "zzz", "foo->bar"},
+               });
         }
         {
           // The lower bound: reverse stops at it, a seek below it lands on it.
@@ -776,14 +777,13 @@ TYPED_TEST_P(IteratorSuite, DBIteratorBoundTest) {
           c.seek_to_last();
           EXPECT_EQ(c.status(), "g1->0") << view;
           c.prev();
-          c.prev();
-          EXPECT_EQ(c.status(), "foo->bar") << view;
-          c.prev();
-          EXPECT_EQ(c.status(), "(invalid)") << view;
-          c.seek("a");
-          EXPECT_EQ(c.status(), "foo->bar") << view;
-          c.seek_for_prev("a");
-          EXPECT_EQ(c.status(), "(invalid)") << view;
+          walk(c, view,
+               {
+                   {IterStep::kPrev, "foo->bar"},
+                   {IterStep::kPrev, "(invalid)"},
+                   {IterStep::kSeek, "a", "foo->bar"},
+                   {IterStep::kSeekForPrev, "a", "(invalid)"},
+               });
         }
         this->verify_reads(r, model, view, {"foo2", "zzz"});
       });
@@ -798,18 +798,15 @@ TYPED_TEST_P(IteratorSuite, UpperBoundWithChangeDirection) {
   for (int i = 1; i <= 6; ++i) ops.push_back(put_op("foo", std::to_string(i)));
   this->for_each_view(ops, [&](const auto& r, const IterModel& model, const char* view) {
     IterCursor c(r, this->kA, KeyBounds::below("x"));
-    c.seek("foo");
-    EXPECT_EQ(c.status(), "foo->6") << view;
-    c.prev();
-    EXPECT_EQ(c.status(), "bar->1") << view;
-    c.seek_for_prev("goo");
-    EXPECT_EQ(c.status(), "foo->6") << view;
-    c.prev();
-    EXPECT_EQ(c.status(), "bar->1") << view;
-    c.seek_to_last();
-    EXPECT_EQ(c.status(), "foo->6") << view;
-    c.next();
-    EXPECT_EQ(c.status(), "(invalid)") << view;
+    walk(c, view,
+         {
+             {IterStep::kSeek, "foo", "foo->6"},
+             {IterStep::kPrev, "bar->1"},
+             {IterStep::kSeekForPrev, "goo", "foo->6"},
+             {IterStep::kPrev, "bar->1"},
+             {IterStep::kLast, "foo->6"},
+             {IterStep::kNext, "(invalid)"},
+         });
     this->verify_reads(r, model, view, {"x", "goo"});
   });
 }
@@ -820,16 +817,14 @@ TYPED_TEST_P(IteratorSuite, SeekBackwardAfterOutOfUpperBound) {
   this->for_each_view({put_op("a", ""), put_op("b", ""), flush_op()},
                       [&](const auto& r, const IterModel& model, const char* view) {
                         IterCursor c(r, this->kA, KeyBounds::below("b"));
-                        c.seek_for_prev("a");
-                        EXPECT_EQ(c.status(), "a->") << view;
-                        c.next();
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-                        c.seek_for_prev("a");
-                        EXPECT_EQ(c.status(), "a->") << view;
-                        c.seek_for_prev("b");
-                        EXPECT_EQ(c.status(), "a->") << view;
-                        c.seek_to_last();
-                        EXPECT_EQ(c.status(), "a->") << view;
+                        walk(c, view,
+                             {
+                                 {IterStep::kSeekForPrev, "a", "a->"},
+                                 {IterStep::kNext, "(invalid)"},
+                                 {IterStep::kSeekForPrev, "a", "a->"},
+                                 {IterStep::kSeekForPrev, "b", "a->"},
+                                 {IterStep::kLast, "a->"},
+                             });
                         EXPECT_TRUE(c.range_status().ok());
                         this->verify_reads(r, model, view);
                       });
@@ -845,30 +840,21 @@ TYPED_TEST_P(IteratorSuite, TestBoundsCheckingInDeltaIterator) {
                               KeyBounds::between("b", "b.2")}) {
                           SCOPED_TRACE(printable(bounds));
                           IterCursor c(r, this->kA, bounds);
-                          c.seek_to_first();
-                          EXPECT_EQ(c.status(), "b->bb") << view;
-                          c.prev();
-                          EXPECT_EQ(c.status(), "(invalid)") << view;
-                          c.seek_to_last();
-                          EXPECT_EQ(c.status(), "b->bb") << view;
-                          c.next();
-                          EXPECT_EQ(c.status(), "(invalid)") << view;
-                          c.seek("a");
-                          EXPECT_EQ(c.status(), "b->bb") << view;
-                          c.seek("b");
-                          EXPECT_EQ(c.status(), "b->bb") << view;
-                          c.seek("c");
-                          EXPECT_EQ(c.status(), "(invalid)") << view;
-                          c.seek_for_prev("c");
-                          EXPECT_EQ(c.status(), "b->bb") << view;
-                          c.seek_for_prev("b");
-                          EXPECT_EQ(c.status(), "b->bb") << view;
-                          c.seek_for_prev("a");
-                          EXPECT_EQ(c.status(), "(invalid)") << view;
-                          c.seek_for_prev("a.1");
-                          EXPECT_EQ(c.status(), "(invalid)") << view;
-                          c.seek("b.1");
-                          EXPECT_EQ(c.status(), "(invalid)") << view;
+                          walk(c, view,
+                               {
+                                   {IterStep::kFirst, "b->bb"},
+                                   {IterStep::kPrev, "(invalid)"},
+                                   {IterStep::kLast, "b->bb"},
+                                   {IterStep::kNext, "(invalid)"},
+                                   {IterStep::kSeek, "a", "b->bb"},
+                                   {IterStep::kSeek, "b", "b->bb"},
+                                   {IterStep::kSeek, "c", "(invalid)"},
+                                   {IterStep::kSeekForPrev, "c", "b->bb"},
+                                   {IterStep::kSeekForPrev, "b", "b->bb"},
+                                   {IterStep::kSeekForPrev, "a", "(invalid)"},
+                                   {IterStep::kSeekForPrev, "a.1", "(invalid)"},
+                                   {IterStep::kSeek, "b.1", "(invalid)"},
+                               });
                         }
                         for (const KeyBounds& bounds :
                              {KeyBounds::between("b.5", "c"), KeyBounds::between("d", "e")}) {
@@ -908,48 +894,20 @@ TYPED_TEST_P(IteratorSuite, TestIteraratorWithBase) {
        put_op("a", "aa"), erase_op("b"), put_op("c", "cc"), put_op("d", "dd"), erase_op("e")},
       [&](const auto& r, const IterModel& model, const char* view) {
         IterCursor c(r, this->kA);
-        c.seek_to_first();
-        EXPECT_EQ(c.status(), "a->aa") << view;
-        c.next();
-        EXPECT_EQ(c.status(), "c->cc") << view;
-        c.next();
-        EXPECT_EQ(c.status(), "cc->cccc") << view;
-        c.next();
-        EXPECT_EQ(c.status(), "d->dd") << view;
-        c.next();
-        EXPECT_EQ(c.status(), "f->ff") << view;
-        c.next();
-        EXPECT_EQ(c.status(), "(invalid)") << view;
-        c.seek_to_last();
-        EXPECT_EQ(c.status(), "f->ff") << view;
-        c.prev();
-        EXPECT_EQ(c.status(), "d->dd") << view;
-        c.prev();
-        EXPECT_EQ(c.status(), "cc->cccc") << view;
-        c.prev();
-        EXPECT_EQ(c.status(), "c->cc") << view;
-        c.next();
-        EXPECT_EQ(c.status(), "cc->cccc") << view;
-        c.prev();
-        EXPECT_EQ(c.status(), "c->cc") << view;
-        c.prev();
-        EXPECT_EQ(c.status(), "a->aa") << view;
-        c.prev();
-        EXPECT_EQ(c.status(), "(invalid)") << view;
-        c.seek("c");
-        EXPECT_EQ(c.status(), "c->cc") << view;
-        c.seek("cb");
-        EXPECT_EQ(c.status(), "cc->cccc") << view;
-        c.seek("cc");
-        EXPECT_EQ(c.status(), "cc->cccc") << view;
-        c.next();
-        EXPECT_EQ(c.status(), "d->dd") << view;
-        c.seek("e");
-        EXPECT_EQ(c.status(), "f->ff") << view;
-        c.prev();
-        EXPECT_EQ(c.status(), "d->dd") << view;
-        c.next();
-        EXPECT_EQ(c.status(), "f->ff") << view;
+        walk(c, view,
+             {
+                 {IterStep::kFirst, "a->aa"},         {IterStep::kNext, "c->cc"},
+                 {IterStep::kNext, "cc->cccc"},       {IterStep::kNext, "d->dd"},
+                 {IterStep::kNext, "f->ff"},          {IterStep::kNext, "(invalid)"},
+                 {IterStep::kLast, "f->ff"},          {IterStep::kPrev, "d->dd"},
+                 {IterStep::kPrev, "cc->cccc"},       {IterStep::kPrev, "c->cc"},
+                 {IterStep::kNext, "cc->cccc"},       {IterStep::kPrev, "c->cc"},
+                 {IterStep::kPrev, "a->aa"},          {IterStep::kPrev, "(invalid)"},
+                 {IterStep::kSeek, "c", "c->cc"},     {IterStep::kSeek, "cb", "cc->cccc"},
+                 {IterStep::kSeek, "cc", "cc->cccc"}, {IterStep::kNext, "d->dd"},
+                 {IterStep::kSeek, "e", "f->ff"},     {IterStep::kPrev, "d->dd"},
+                 {IterStep::kNext, "f->ff"},
+             });
         this->verify_reads(r, model, view, {"b", "cb", "e"});
       });
 }
@@ -992,16 +950,14 @@ TYPED_TEST_P(IteratorSuite, EmptyKeyAndExtremeBytes) {
   }
   this->for_each_view(ops, [&](const auto& r, const IterModel& model, const char* view) {
     IterCursor c(r, this->kA);
-    c.seek_to_first();
-    EXPECT_EQ(c.status(), "->v:") << view;
-    c.prev();
-    EXPECT_EQ(c.status(), "(invalid)") << view;
-    c.seek_to_last();
-    EXPECT_EQ(c.status(), "\\xff\\xff->v:\\xff\\xff") << view;
-    c.seek_for_prev("");
-    EXPECT_EQ(c.status(), "->v:") << view;
-    c.next();
-    EXPECT_EQ(c.status(), "\\x00->v:\\x00") << view;
+    walk(c, view,
+         {
+             {IterStep::kFirst, "->v:"},
+             {IterStep::kPrev, "(invalid)"},
+             {IterStep::kLast, "\\xff\\xff->v:\\xff\\xff"},
+             {IterStep::kSeekForPrev, "", "->v:"},
+             {IterStep::kNext, "\\x00->v:\\x00"},
+         });
     EXPECT_EQ(keys_of(drain(r.range_iter(this->kA, KeyBounds::below(std::string(1, '\0')),
                                          ScanOrder::kReverse))),
               (Keys{""}))
@@ -1019,22 +975,17 @@ TYPED_TEST_P(IteratorSuite, SeekPastTheEnds) {
   this->for_each_view({put_op("b", "1"), put_op("d", "2"), put_op("f", "3"), put_op("h", "4")},
                       [&](const auto& r, const IterModel& model, const char* view) {
                         IterCursor c(r, this->kA, KeyBounds::between("c", "g"));
-                        c.seek("z");
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-                        c.seek("g");
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-                        c.seek("a");
-                        EXPECT_EQ(c.status(), "d->2") << view;
-                        c.seek_for_prev("a");
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-                        c.seek_for_prev("c");
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
-                        c.seek_for_prev("z");
-                        EXPECT_EQ(c.status(), "f->3") << view;
-                        c.seek_for_prev("g");
-                        EXPECT_EQ(c.status(), "f->3") << view;
-                        c.next();
-                        EXPECT_EQ(c.status(), "(invalid)") << view;
+                        walk(c, view,
+                             {
+                                 {IterStep::kSeek, "z", "(invalid)"},
+                                 {IterStep::kSeek, "g", "(invalid)"},
+                                 {IterStep::kSeek, "a", "d->2"},
+                                 {IterStep::kSeekForPrev, "a", "(invalid)"},
+                                 {IterStep::kSeekForPrev, "c", "(invalid)"},
+                                 {IterStep::kSeekForPrev, "z", "f->3"},
+                                 {IterStep::kSeekForPrev, "g", "f->3"},
+                                 {IterStep::kNext, "(invalid)"},
+                             });
                         this->verify_reads(r, model, view, {"a", "c", "g", "z"});
                       });
 }
@@ -1051,14 +1002,13 @@ TYPED_TEST_P(IteratorSuite, BoundsEqualToExistingKeys) {
         EXPECT_EQ(keys_of(drain(r.range_iter(this->kA, bd, ScanOrder::kReverse))), (Keys{"c", "b"}))
             << view;
         IterCursor c(r, this->kA, bd);
-        c.seek("d");
-        EXPECT_EQ(c.status(), "(invalid)") << view;
-        c.seek_for_prev("d");
-        EXPECT_EQ(c.status(), "c->3") << view;
-        c.seek_for_prev("b");
-        EXPECT_EQ(c.status(), "b->2") << view;
-        c.prev();
-        EXPECT_EQ(c.status(), "(invalid)") << view;
+        walk(c, view,
+             {
+                 {IterStep::kSeek, "d", "(invalid)"},
+                 {IterStep::kSeekForPrev, "d", "c->3"},
+                 {IterStep::kSeekForPrev, "b", "b->2"},
+                 {IterStep::kPrev, "(invalid)"},
+             });
         EXPECT_EQ(keys_of(drain(
                       r.range_iter(this->kA, KeyBounds::between("c", "c"), ScanOrder::kReverse))),
                   Keys{})
