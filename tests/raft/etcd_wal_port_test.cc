@@ -99,6 +99,23 @@ void append_each(FileLogStore& log, std::uint64_t first, std::uint64_t last, std
   }
 }
 
+// A log of entries 1..last (term 1, `size` bytes each), one append per entry, closed.
+void write_log(const std::string& dir, const FileLogOptions& o, std::uint64_t last,
+               std::size_t size) {
+  auto log = open_log(dir, o);
+  ASSERT_NE(log, nullptr);
+  append_each(*log, 1, last, size);
+  ASSERT_TRUE(log->close().ok());
+}
+
+// Opening the log at `dir` fails with corruption (what it served otherwise is printed).
+void expect_corruption_at_open(const std::string& dir, const FileLogOptions& o) {
+  auto bad = FileLogStore::open(dir, o);
+  ASSERT_FALSE(bad.has_value()) << "opened with last index " << (*bad)->last_index()
+                                << ", torn_tail_bytes " << (*bad)->open_report().torn_tail_bytes;
+  EXPECT_TRUE(bad.error().is_corruption()) << bad.error();
+}
+
 // The log serves exactly entry_of(i, term, size) for i in [first, last], one by one and as
 // one range, and nothing around them.
 void expect_log(const FileLogStore& log, std::uint64_t first, std::uint64_t last, std::size_t size,
@@ -186,12 +203,7 @@ void write_one_entry_segments(const std::string& dir, std::uint64_t n) {
 TEST(EtcdWalPort, RepairTruncate) {
   TempDir dir("etcd-wal");
   constexpr std::size_t kSize = 40;
-  {
-    auto log = open_log(dir.str(), uncached());
-    ASSERT_NE(log, nullptr);
-    append_each(*log, 1, 10, kSize);
-    ASSERT_TRUE(log->close().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(write_log(dir.str(), uncached(), 10, kSize));
   const auto names = segment_names(dir.str());
   ASSERT_EQ(names.size(), 1u);
   const std::string seg = dir.file(names[0]);
@@ -238,12 +250,7 @@ TEST(EtcdWalPort, RepairTruncate) {
 TEST(EtcdWalPort, RepairTruncateAtASectorBoundary) {
   TempDir dir("etcd-wal");
   constexpr std::size_t kSize = 40;  // 64-byte records: record 8 spans [464, 528)
-  {
-    auto log = open_log(dir.str(), uncached());
-    ASSERT_NE(log, nullptr);
-    append_each(*log, 1, 8, kSize);
-    ASSERT_TRUE(log->close().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(write_log(dir.str(), uncached(), 8, kSize));
   const auto names = segment_names(dir.str());
   const format::SegmentScan scan = scan_file(dir.str(), names[0]);
   ASSERT_LT(scan.offsets[7], 512u);
@@ -273,12 +280,7 @@ TEST(EtcdWalPort, RepairTruncateAtASectorBoundary) {
 TEST(EtcdWalPort, RepairWriteTearLast) {
   TempDir dir("etcd-wal");
   constexpr std::size_t kSize = 40;  // 64-byte records
-  {
-    auto log = open_log(dir.str(), uncached());
-    ASSERT_NE(log, nullptr);
-    append_each(*log, 1, 50, kSize);
-    ASSERT_TRUE(log->close().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(write_log(dir.str(), uncached(), 50, kSize));
   const auto names = segment_names(dir.str());
   ASSERT_EQ(names.size(), 1u);
   const format::SegmentScan scan = scan_file(dir.str(), names[0]);
@@ -341,12 +343,7 @@ TEST(EtcdWalPort, RepairWriteTearLastUnderPowerCut) {
 TEST(EtcdWalPort, RepairWriteTearMiddle) {
   TempDir dir("etcd-wal");
   constexpr std::size_t kSize = 4096;
-  {
-    auto log = open_log(dir.str(), uncached());
-    ASSERT_NE(log, nullptr);
-    append_each(*log, 1, 5, kSize);
-    ASSERT_TRUE(log->close().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(write_log(dir.str(), uncached(), 5, kSize));
   const auto names = segment_names(dir.str());
   ASSERT_EQ(names.size(), 1u);
   const format::SegmentScan scan = scan_file(dir.str(), names[0]);
@@ -380,12 +377,7 @@ TEST(EtcdWalPort, RepairWriteTearMiddle) {
 TEST(EtcdWalPort, BitFlipInTheMiddleOfTheLastSegmentIsCorruption) {
   TempDir dir("etcd-wal");
   constexpr std::size_t kSize = 200;
-  {
-    auto log = open_log(dir.str(), uncached());
-    ASSERT_NE(log, nullptr);
-    append_each(*log, 1, 10, kSize);
-    ASSERT_TRUE(log->close().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(write_log(dir.str(), uncached(), 10, kSize));
   const auto names = segment_names(dir.str());
   ASSERT_EQ(names.size(), 1u);
   const std::uint64_t at = record_offset(dir.str(), names[0], 4);
@@ -464,9 +456,7 @@ TEST(EtcdWalPort, VerifyFailsOnAnEmptiedMiddleSegment) {
   auto insp = inspect_file_log(dir.str());
   ASSERT_TRUE(insp.has_value()) << insp.error();
   EXPECT_TRUE(insp->verdict.is_corruption()) << insp->verdict;
-  auto bad = FileLogStore::open(dir.str(), small_segments());
-  ASSERT_FALSE(bad.has_value());
-  EXPECT_TRUE(bad.error().is_corruption()) << bad.error();
+  expect_corruption_at_open(dir.str(), small_segments());
   EXPECT_EQ(file_size(dir.file(names[2])), 0u);
 }
 
@@ -501,18 +491,11 @@ TEST(EtcdWalPort, CrcMismatchOnReadIsCorruption) {
 // intact) is damage too.
 TEST(EtcdWalPort, DamagedCrcFieldIsCorruptionAtOpen) {
   TempDir dir("etcd-wal");
-  {
-    auto log = open_log(dir.str(), uncached());
-    ASSERT_NE(log, nullptr);
-    append_each(*log, 1, 6, 30);
-    ASSERT_TRUE(log->close().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(write_log(dir.str(), uncached(), 6, 30));
   const auto names = segment_names(dir.str());
   const std::uint64_t at = record_offset(dir.str(), names[0], 2);
   flip_bit(dir.file(names[0]), at + 1, 5);  // inside the CRC field
-  auto bad = FileLogStore::open(dir.str(), uncached());
-  ASSERT_FALSE(bad.has_value());
-  EXPECT_TRUE(bad.error().is_corruption()) << bad.error();
+  expect_corruption_at_open(dir.str(), uncached());
 }
 
 // etcd TestOpenOnTornWrite: one record in the middle of the log is zeroed, as a torn write
@@ -525,12 +508,7 @@ TEST(EtcdWalPort, OpenOnTornWrite) {
   constexpr std::uint64_t kClobbered = 21;
   constexpr std::uint64_t kOverwrite = 5;
   constexpr std::size_t kSize = 30;
-  {
-    auto log = open_log(dir.str(), uncached());
-    ASSERT_NE(log, nullptr);
-    append_each(*log, 1, kMaxEntries, kSize);
-    ASSERT_TRUE(log->close().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(write_log(dir.str(), uncached(), kMaxEntries, kSize));
   const auto names = segment_names(dir.str());
   ASSERT_EQ(names.size(), 1u);
   const std::uint64_t at = record_offset(dir.str(), names[0], kClobbered);
@@ -601,12 +579,7 @@ TEST(EtcdWalPort, HugeLengthInTheLastRecordIsCutWithoutAllocating) {
   FileLogOptions o = uncached();
   o.preallocate = false;
   o.zero_ahead_bytes = 0;
-  {
-    auto log = open_log(dir.str(), o);
-    ASSERT_NE(log, nullptr);
-    append_each(*log, 1, 5, 50);
-    ASSERT_TRUE(log->close().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(write_log(dir.str(), o, 5, 50));
   const auto names = segment_names(dir.str());
   const std::string seg = dir.file(names[0]);
   const std::uint64_t at = record_offset(dir.str(), names[0], 5);
@@ -632,12 +605,7 @@ TEST(EtcdWalPort, HugeLengthInTheLastRecordIsCutWithoutAllocating) {
 // zeroed preallocated space, which looked like a sector a torn write left unwritten.
 TEST(EtcdWalPort, HugeLengthInTheMiddleOfTheLastSegmentIsCorruption) {
   TempDir dir("etcd-wal");
-  {
-    auto log = open_log(dir.str(), uncached());
-    ASSERT_NE(log, nullptr);
-    append_each(*log, 1, 10, 50);
-    ASSERT_TRUE(log->close().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(write_log(dir.str(), uncached(), 10, 50));
   const auto names = segment_names(dir.str());
   const std::string seg = dir.file(names[0]);
   const std::uint64_t at = record_offset(dir.str(), names[0], 4);
@@ -654,12 +622,7 @@ TEST(EtcdWalPort, HugeLengthInTheMiddleOfTheLastSegmentIsCorruption) {
 // for the payload flip in BitFlipInTheMiddleOfTheLastSegmentIsCorruption.
 TEST(EtcdWalPort, BitFlipInALengthFieldInTheMiddleOfTheLastSegmentIsCorruption) {
   TempDir dir("etcd-wal");
-  {
-    auto log = open_log(dir.str(), uncached());
-    ASSERT_NE(log, nullptr);
-    append_each(*log, 1, 10, 50);
-    ASSERT_TRUE(log->close().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(write_log(dir.str(), uncached(), 10, 50));
   const auto names = segment_names(dir.str());
   const std::uint64_t at = record_offset(dir.str(), names[0], 4);
   flip_bit(dir.file(names[0]), at + 6, 4);  // length 50 -> 4146
@@ -673,20 +636,13 @@ TEST(EtcdWalPort, BitFlipInALengthFieldInTheMiddleOfTheLastSegmentIsCorruption) 
 // but a clean end there is (file_log_recovery.h rule 4), torn-looking or not.
 TEST(EtcdWalPort, HugeLengthInASealedSegmentIsCorruption) {
   TempDir dir("etcd-wal");
-  {
-    auto log = open_log(dir.str(), small_segments());
-    ASSERT_NE(log, nullptr);
-    append_each(*log, 1, 12, 1000);
-    ASSERT_TRUE(log->close().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(write_log(dir.str(), small_segments(), 12, 1000));
   const auto names = segment_names(dir.str());
   ASSERT_GE(names.size(), 3u);
   const std::uint64_t at = record_offset(dir.str(), names[0], 2);
   write_bytes(dir.file(names[0]), at + 4, concat_bytes(std::uint32_t{0xFFFFFFFF}));
   const auto before = snapshot_files(dir.str());
-  auto bad = FileLogStore::open(dir.str(), small_segments());
-  ASSERT_FALSE(bad.has_value());
-  EXPECT_TRUE(bad.error().is_corruption()) << bad.error();
+  expect_corruption_at_open(dir.str(), small_segments());
   EXPECT_EQ(snapshot_files(dir.str()), before);
 }
 
@@ -867,9 +823,7 @@ TEST(EtcdWalPort, RecoverAfterCutWithAMissingSegmentIsCorruption) {
   auto insp = inspect_file_log(dir.str());
   ASSERT_TRUE(insp.has_value()) << insp.error();
   EXPECT_TRUE(insp->verdict.is_corruption()) << insp->verdict;
-  auto bad = FileLogStore::open(dir.str(), small_segments());
-  ASSERT_FALSE(bad.has_value());
-  EXPECT_TRUE(bad.error().is_corruption()) << bad.error();
+  expect_corruption_at_open(dir.str(), small_segments());
   EXPECT_EQ(segment_names(dir.str()).size(), 9u);  // nothing deleted
 }
 
@@ -931,21 +885,14 @@ TEST(EtcdWalPort, OpenWithMaxIndex) {
 
 TEST(EtcdWalPort, AnOutOfRangeIndexOnDiskIsCorruption) {
   TempDir dir("etcd-wal");
-  {
-    auto log = open_log(dir.str(), uncached());
-    ASSERT_NE(log, nullptr);
-    append_each(*log, 1, 3, 20);
-    ASSERT_TRUE(log->close().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(write_log(dir.str(), uncached(), 3, 20));
   const auto names = segment_names(dir.str());
   const std::uint64_t at = record_offset(dir.str(), names[0], 3);
   // A CRC-valid record of index 2^64 - 1 where index 3 was: no torn write makes that.
   std::string rec(format::record_size(20), '\0');
   format::encode_record(LogEntry{~std::uint64_t{0}, 1, payload_for(3, 1, 20)}, rec.data());
   write_bytes(dir.file(names[0]), at, rec);
-  auto bad = FileLogStore::open(dir.str(), uncached());
-  ASSERT_FALSE(bad.has_value());
-  EXPECT_TRUE(bad.error().is_corruption()) << bad.error();
+  expect_corruption_at_open(dir.str(), uncached());
 }
 
 // etcd TestSaveEmpty: saving an empty hard state writes nothing. strata: a save of the state
@@ -1173,12 +1120,7 @@ TEST(EtcdWalPort, OpenForReadBesideAWriter) {
 // file ends at its last record), the log opens, takes appends, and serves all after a reopen.
 TEST(EtcdWalPort, TailWriteNoSlackSpace) {
   TempDir dir("etcd-wal");
-  {
-    auto log = open_log(dir.str(), uncached());
-    ASSERT_NE(log, nullptr);
-    append_each(*log, 1, 5, 1);
-    ASSERT_TRUE(log->close().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(write_log(dir.str(), uncached(), 5, 1));
   const auto names = segment_names(dir.str());
   const std::string seg = dir.file(names[0]);
   const std::uint64_t end = scan_file(dir.str(), names[0]).end;
@@ -1203,12 +1145,7 @@ TEST(EtcdWalPort, TailWriteNoSlackSpace) {
 // (etcd's decoder: a zero length is "preallocated space", io.EOF).
 TEST(EtcdWalPort, ZeroedTailIsNotAnError) {
   TempDir dir("etcd-wal");
-  {
-    auto log = open_log(dir.str(), small_segments());
-    ASSERT_NE(log, nullptr);
-    append_each(*log, 1, 10, 1000);
-    ASSERT_TRUE(log->close().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(write_log(dir.str(), small_segments(), 10, 1000));
   const auto before = snapshot_files(dir.str());
   ASSERT_GE(before.size(), 3u);
   auto log = open_log(dir.str(), small_segments());
@@ -1255,12 +1192,7 @@ TEST(EtcdWalPort, ScanWalName) {
 // (file_log_recovery.h rule 1), not a foreign file to ignore.
 TEST(EtcdWalPort, AnInvalidSegmentNameIsCorruption) {
   TempDir dir("etcd-wal");
-  {
-    auto log = open_log(dir.str(), uncached());
-    ASSERT_NE(log, nullptr);
-    append_each(*log, 1, 2, 10);
-    ASSERT_TRUE(log->close().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(write_log(dir.str(), uncached(), 2, 10));
   write_bytes(dir.file("0000000000000000000x.log"), 0, "x");
   auto bad = FileLogStore::open(dir.str(), uncached());
   ASSERT_FALSE(bad.has_value());
