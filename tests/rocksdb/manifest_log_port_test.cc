@@ -664,6 +664,30 @@ std::vector<Log::Fragment> logical_records(const std::string& m) {
   return out;
 }
 
+// The MANIFEST of a database make_db made, and its last flush's (synced) edit.
+struct SyncedEdit {
+  fs::path manifest;
+  std::string bytes;     // the MANIFEST's, for a test to damage
+  Log::Fragment record;  // the edit's logical record in them
+};
+void last_flush_edit(const fs::path& dir, SyncedEdit* out) {
+  make_db(dir);
+  out->manifest = manifest_of(dir);
+  out->bytes = read_all(out->manifest);
+  const std::vector<Log::Fragment> records = logical_records(out->bytes);
+  ASSERT_GE(records.size(), 2u);
+  out->record = records[records.size() - 2];
+}
+
+// Writes the damaged bytes to the MANIFEST: the tail check is corruption and changes nothing.
+void expect_corrupt_and_unchanged(const fs::path& dir, const SyncedEdit& edit) {
+  write_all(edit.manifest, edit.bytes);
+  auto cut = detail::cut_torn_manifest_tail(dir);
+  ASSERT_FALSE(cut.has_value());
+  EXPECT_TRUE(cut.error().is_corruption()) << cut.error();
+  EXPECT_EQ(read_all(edit.manifest), edit.bytes);
+}
+
 // The log_test damage applied to records appended to a real MANIFEST, as a new edit's unsynced
 // write would be (its payload is no valid VersionEdit: RocksDB could not apply it).
 TEST(RocksDbManifestLogPortDb, ChecksumMismatchFromAnUnwrittenSectorIsCutAndNoKeyLost) {
@@ -737,18 +761,12 @@ TEST(RocksDbManifestLogPortDb, BadLengthAtEndOfASyncedEditIsNotSilentlyDropped) 
   // eof_: "BadLengthAtEndIsIgnored") and opened without the edit: the flushed key's SST deleted
   // as obsolete. Corruption now, before RocksDB opens it, and nothing is changed.
   TempDir dir("manifest-port");
-  make_db(dir.path());
-  const fs::path m = manifest_of(dir.path());
-  std::string bytes = read_all(m);
-  const std::vector<Log::Fragment> records = logical_records(bytes);
-  ASSERT_GE(records.size(), 2u);
-  const Log::Fragment flush = records[records.size() - 2];  // the last flush's edit
-  bytes[flush.start + 5] = static_cast<char>(0x7f);         // length >= 32512
-  write_all(m, bytes);
-  auto cut = detail::cut_torn_manifest_tail(dir.path());
-  ASSERT_FALSE(cut.has_value());
-  EXPECT_TRUE(cut.error().is_corruption()) << cut.error();
-  EXPECT_EQ(read_all(m), bytes);
+  SyncedEdit edit;
+  ASSERT_NO_FATAL_FAILURE(last_flush_edit(dir.path(), &edit));
+  std::string& bytes = edit.bytes;
+  const Log::Fragment& flush = edit.record;
+  bytes[flush.start + 5] = static_cast<char>(0x7f);  // length >= 32512
+  expect_corrupt_and_unchanged(dir.path(), edit);
 }
 
 TEST(RocksDbManifestLogPortDb, BadRecordTypeInASyncedEditIsNotSilentlyDropped) {
@@ -758,19 +776,13 @@ TEST(RocksDbManifestLogPortDb, BadRecordTypeInASyncedEditIsNotSilentlyDropped) {
   // (kOldRecord), ends the file there without a report, and opened without the edit (the flushed
   // key lost). Corruption now, before RocksDB opens it, and nothing is changed.
   TempDir dir("manifest-port");
-  make_db(dir.path());
-  const fs::path m = manifest_of(dir.path());
-  std::string bytes = read_all(m);
-  const std::vector<Log::Fragment> records = logical_records(bytes);
-  ASSERT_GE(records.size(), 2u);
-  const Log::Fragment flush = records[records.size() - 2];  // the last flush's edit
+  SyncedEdit edit;
+  ASSERT_NO_FATAL_FAILURE(last_flush_edit(dir.path(), &edit));
+  std::string& bytes = edit.bytes;
+  const Log::Fragment& flush = edit.record;
   ASSERT_EQ(bytes[flush.start + 6], kFull);
   bytes[flush.start + 6] = kRecyclableFull;
-  write_all(m, bytes);
-  auto cut = detail::cut_torn_manifest_tail(dir.path());
-  ASSERT_FALSE(cut.has_value());
-  EXPECT_TRUE(cut.error().is_corruption()) << cut.error();
-  EXPECT_EQ(read_all(m), bytes);
+  expect_corrupt_and_unchanged(dir.path(), edit);
 }
 
 TEST(RocksDbManifestLogPortDb, ZeroLengthAndTypeInASyncedEditIsNotCut) {
@@ -781,19 +793,13 @@ TEST(RocksDbManifestLogPortDb, ZeroLengthAndTypeInASyncedEditIsNotCut) {
   // would skip the rest of the block silently (kZeroType with length 0 is its "preallocated
   // space" case) and lose it too: corruption, before RocksDB opens it, nothing changed.
   TempDir dir("manifest-port");
-  make_db(dir.path());
-  const fs::path m = manifest_of(dir.path());
-  std::string bytes = read_all(m);
-  const std::vector<Log::Fragment> records = logical_records(bytes);
-  ASSERT_GE(records.size(), 2u);
-  const Log::Fragment flush = records[records.size() - 2];  // the last flush's edit
+  SyncedEdit edit;
+  ASSERT_NO_FATAL_FAILURE(last_flush_edit(dir.path(), &edit));
+  std::string& bytes = edit.bytes;
+  const Log::Fragment& flush = edit.record;
   ASSERT_EQ(flush.start / 512, (flush.start + 6) / 512);
   zero(bytes, flush.start + 4, flush.start + 7);
-  write_all(m, bytes);
-  auto cut = detail::cut_torn_manifest_tail(dir.path());
-  ASSERT_FALSE(cut.has_value());
-  EXPECT_TRUE(cut.error().is_corruption()) << cut.error();
-  EXPECT_EQ(read_all(m), bytes);
+  expect_corrupt_and_unchanged(dir.path(), edit);
 }
 
 TEST(RocksDbManifestLogPortDb, DISABLED_DamageInANewManifestsSyncedFirstRecordsIsNotCut) {
