@@ -30,6 +30,7 @@
 #include "strata/core/file.h"
 #include "strata/core/identity.h"
 #include "strata/rocksdb/status.h"
+#include "wal_tail.h"
 
 namespace strata::detail {
 namespace fs = std::filesystem;
@@ -170,6 +171,14 @@ Result<DirectoryState> prepare_directory(const fs::path& path, bool create) {
   return state;
 }
 
+// Whether the WAL check (wal_tail.h) reads the WAL as RocksDB will: not with recycled WAL files
+// (other records, an 11-byte header), compressed WALs, or a recovery mode that skips any
+// corrupted record by choice.
+bool wal_check_applies(const ::rocksdb::DBOptions& db) {
+  return db.recycle_log_file_num == 0 && db.wal_compression == ::rocksdb::kNoCompression &&
+         db.wal_recovery_mode != ::rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords;
+}
+
 // Compares the column families on disk with the spaces; allows missing ones when `create`.
 Status check_column_families(const fs::path& path, std::span<const std::string_view> spaces,
                              bool create) {
@@ -282,6 +291,14 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& path,
   if (!state.has_database && !state.creating) {
     STRATA_RETURN_IF_ERROR(set_creating_marker(path, true).with_context(where));
     state.creating = true;
+  }
+  // Damage in the WAL that no power cut explains (wal_tail.h): RocksDB's point-in-time recovery
+  // would stop replaying there and silently drop every synced write after it. Checked first,
+  // so that a refused open changes nothing; read-only opens too (RocksDB replays the WAL then).
+  if (state.has_database && wal_check_applies(raw->db)) {
+    const fs::path wal_dir = raw->db.wal_dir.empty() ? path : fs::path(raw->db.wal_dir);
+    STRATA_RETURN_IF_ERROR(
+        check_wal_files(path, wal_dir, read_only).with_context(where + ": checking the WAL"));
   }
   // A torn, never-synced tail of the MANIFEST (manifest_tail.h) would make every open fail.
   // A read-only open changes nothing: it reports the corruption instead.

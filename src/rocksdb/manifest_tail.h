@@ -33,7 +33,8 @@
 //
 // The layout read is RocksDB's log format (db/log_format.h): 32 KiB blocks of physical records,
 // each a 7-byte header (masked CRC32C of type and payload, 2-byte length, type: 1 full, 2 first,
-// 3 middle, 4 last), a block's last < 7 bytes zero padding.
+// 3 middle, 4 last), a block's last < 7 bytes zero padding. The reading and the tear rule are
+// log_scan.h's, shared with the WAL check (wal_tail.h).
 //
 // Thread-safety: a function of the directory; the caller must exclude other writers (the cut
 // runs under an open-file-description lock on RocksDB's LOCK file, see database.cc).
