@@ -367,21 +367,10 @@ TEST(RocksDbManifestTailReader, FuzzPowerCutsAndBitFlips) {
     const std::size_t synced = image.ends[synced_records - 1];
     // Each write after the sync point: each of its sectors (or pages) lands or not, on its
     // own (FaultFileSystem's kRandom mode); one that did not reads as zeros.
-    std::string cut = image.bytes;
     const std::size_t unit = rng() % 2 == 0 ? 512 : 4096;
     const unsigned lost_percent = static_cast<unsigned>(rng() % 101);
-    std::size_t write_start = 0;
-    for (const std::size_t write_end : image.writes) {
-      for (std::size_t at = write_start; at < write_end;) {
-        const std::size_t piece_end = std::min(write_end, (at / unit + 1) * unit);
-        if (at >= synced && rng() % 100 < lost_percent) {
-          std::fill(cut.begin() + static_cast<std::ptrdiff_t>(at),
-                    cut.begin() + static_cast<std::ptrdiff_t>(piece_end), '\0');
-        }
-        at = piece_end;
-      }
-      write_start = write_end;
-    }
+    std::string cut =
+        lose_unsynced_sectors(image.bytes, image.writes, synced, unit, lost_percent, rng);
     if (rng() % 3 == 0) cut.resize(synced + rng() % (cut.size() - synced + 1));
     const auto at = detail::find_torn_manifest_tail(cut);
     if (at) {

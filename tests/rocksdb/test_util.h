@@ -5,15 +5,42 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <random>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "strata/rocksdb/options.h"
 #include "strata/store/state_space.h"
 
 namespace strata::testing {
+
+// A power cut's crash state of a log's `bytes`, written by writes ending at `write_ends`: of
+// each write, every piece inside one `unit`-byte sector (512, or 4096 for pages) that lies past
+// `synced` is lost (reads as zeros) with probability `lost_percent`/100, on its own
+// (FaultFileSystem's kRandomTorn mode).
+inline std::string lose_unsynced_sectors(std::string bytes, std::span<const std::size_t> write_ends,
+                                         std::size_t synced, std::size_t unit,
+                                         unsigned lost_percent, std::mt19937_64& rng) {
+  std::size_t write_start = 0;
+  for (const std::size_t write_end : write_ends) {
+    for (std::size_t at = write_start; at < write_end;) {
+      const std::size_t piece_end = std::min(write_end, (at / unit + 1) * unit);
+      if (at >= synced && rng() % 100 < lost_percent) {
+        std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(at),
+                  bytes.begin() + static_cast<std::ptrdiff_t>(piece_end), '\0');
+      }
+      at = piece_end;
+    }
+    write_start = write_end;
+  }
+  return bytes;
+}
 
 enum class TestSpace : std::uint8_t { kAccounts, kBlocks, kMeta };
 

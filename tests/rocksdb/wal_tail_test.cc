@@ -337,21 +337,10 @@ TEST(RocksDbWalTailReader, FuzzPowerCutsAreNeverRefusedAndBitFlipsAre) {
     // Synced: the bytes up to some write's end (a sync follows a flush).
     const std::size_t synced_writes = rng() % (image.writes.size() + 1);
     const std::size_t synced = synced_writes == 0 ? 0 : image.writes[synced_writes - 1];
-    std::string cut = image.bytes;
     const std::size_t unit = rng() % 2 == 0 ? 512 : 4096;
     const unsigned lost_percent = static_cast<unsigned>(rng() % 101);
-    std::size_t write_start = 0;
-    for (const std::size_t write_end : image.writes) {
-      for (std::size_t at = write_start; at < write_end;) {
-        const std::size_t piece_end = std::min(write_end, (at / unit + 1) * unit);
-        if (at >= synced && rng() % 100 < lost_percent) {
-          std::fill(cut.begin() + static_cast<std::ptrdiff_t>(at),
-                    cut.begin() + static_cast<std::ptrdiff_t>(piece_end), '\0');
-        }
-        at = piece_end;
-      }
-      write_start = write_end;
-    }
+    std::string cut =
+        lose_unsynced_sectors(image.bytes, image.writes, synced, unit, lost_percent, rng);
     // The file is shorter than its writes, or longer: a size that landed without the data of
     // the writes after the image's (it reads as zeros).
     if (rng() % 3 == 0) {
