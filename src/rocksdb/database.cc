@@ -171,14 +171,6 @@ Result<DirectoryState> prepare_directory(const fs::path& path, bool create) {
   return state;
 }
 
-// Whether the WAL check (wal_tail.h) reads the WAL as RocksDB will: not with recycled WAL files
-// (other records, an 11-byte header), compressed WALs, or a recovery mode that skips any
-// corrupted record by choice.
-bool wal_check_applies(const ::rocksdb::DBOptions& db) {
-  return db.recycle_log_file_num == 0 && db.wal_compression == ::rocksdb::kNoCompression &&
-         db.wal_recovery_mode != ::rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords;
-}
-
 // Compares the column families on disk with the spaces; allows missing ones when `create`.
 Status check_column_families(const fs::path& path, std::span<const std::string_view> spaces,
                              bool create) {

@@ -1,5 +1,7 @@
 #include "wal_tail.h"
 
+#include <rocksdb/options.h>
+
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -71,6 +73,11 @@ Status first_damage(const fs::path& wal_dir) {
 }
 
 }  // namespace
+
+bool wal_check_applies(const ::rocksdb::DBOptions& db) {
+  return db.recycle_log_file_num == 0 && db.wal_compression == ::rocksdb::kNoCompression &&
+         db.wal_recovery_mode != ::rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords;
+}
 
 WalCheck check_wal(std::string_view wal) {
   // RocksDB's writer may flush its buffer between a record's header and its payload.

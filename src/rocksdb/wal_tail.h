@@ -56,6 +56,10 @@
 
 #include "strata/core/status.h"
 
+namespace rocksdb {
+struct DBOptions;
+}  // namespace rocksdb
+
 namespace strata::detail {
 
 // What check_wal found in one WAL file's bytes.
@@ -65,6 +69,11 @@ struct WalCheck {
   std::string reason;
 };
 WalCheck check_wal(std::string_view wal);
+
+// Whether check_wal reads the WAL as RocksDB will with these options: not with recycled WAL
+// files (other records, an 11-byte header), compressed WALs, or a recovery mode that skips any
+// corrupted record by choice.
+bool wal_check_applies(const ::rocksdb::DBOptions& db);
 
 // Checks every WAL file (`NNNNNN.log`) in `wal_dir`. Returns OK, or corruption naming the first
 // damaged file and offset (nothing is changed). A damaged file is judged again while holding an

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "../rocksdb/wal_tail.h"
 #include "checkpoint.h"
 #include "commands.h"
 #include "escape.h"
@@ -74,13 +75,27 @@ std::unique_ptr<ReadOnlyDb> open_read_only(const std::string& path) {
   ::rocksdb::DBOptions db_options;
   ::rocksdb::ConfigOptions config;
   config.ignore_unknown_options = true;
-  ::rocksdb::Status s = ::rocksdb::LoadLatestOptions(config, path, &db_options, &out->descriptors);
+  const ::rocksdb::Status loaded =
+      ::rocksdb::LoadLatestOptions(config, path, &db_options, &out->descriptors);
   std::vector<std::string> cf_names;
-  s = ::rocksdb::DB::ListColumnFamilies(::rocksdb::DBOptions(), path, &cf_names);
+  ::rocksdb::Status s = ::rocksdb::DB::ListColumnFamilies(::rocksdb::DBOptions(), path, &cf_names);
   if (!s.ok()) {
     std::cerr << "strata-ctl: cannot open RocksDB database at " << path << ": " << s.ToString()
               << "\n";
     return nullptr;
+  }
+  // strata's open refuses a database whose WAL holds damage no power cut explains
+  // (src/rocksdb/wal_tail.h); RocksDB's read-only open below replays the WAL only up to it.
+  const ::rocksdb::DBOptions& wal_options = loaded.ok() ? db_options : ::rocksdb::DBOptions();
+  if (strata::detail::wal_check_applies(wal_options)) {
+    const std::string wal_dir = wal_options.wal_dir.empty() ? path : wal_options.wal_dir;
+    if (Status w = strata::detail::check_wal_files(path, wal_dir, /*read_only=*/true); !w.ok()) {
+      std::cerr << "strata-ctl: warning: " << w.to_string()
+                << (w.is_corruption() ? "; what the WAL holds after it is not shown, and "
+                                        "strata's open refuses this database"
+                                      : "")
+                << "\n";
+    }
   }
   std::vector<::rocksdb::ColumnFamilyDescriptor> cfs;
   for (const auto& n : cf_names) cfs.emplace_back(n, ::rocksdb::ColumnFamilyOptions());
