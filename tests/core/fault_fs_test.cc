@@ -304,6 +304,75 @@ TEST(FaultFileSystem, RenameWithDirSyncSurvives) {
   EXPECT_FALSE(exists(dir.file("tmp")));
 }
 
+// A directory built durably under a temporary name and renamed into place, as a checkpoint
+// is: `tmp/sub/x` synced, `tmp/y` durable before the model saw it, `tmp/z` with an unsynced
+// tail written after the rename.
+void build_and_rename_dir(FaultFileSystem& fs, const TempDir& dir) {
+  ASSERT_TRUE(FileSystem::posix().create_dirs(dir.file("tmp")).ok());
+  {
+    auto y = FileSystem::posix().open(dir.file("tmp/y"), OpenMode::kReadWriteCreate);
+    ASSERT_TRUE(y.has_value() && (*y)->write_at(0, "untouched").ok());
+  }
+  ASSERT_TRUE(create_dirs_durably(fs, dir.file("tmp/sub")).has_value());
+  auto x = fs.open(dir.file("tmp/sub/x"), OpenMode::kReadWriteCreate);
+  ASSERT_TRUE(x.has_value() && (*x)->write_at(0, "synced").ok() && (*x)->sync().ok());
+  ASSERT_TRUE(fs.sync_dir(dir.file("tmp/sub")).ok());
+  auto z = fs.open(dir.file("tmp/z"), OpenMode::kReadWriteCreate);
+  ASSERT_TRUE(z.has_value() && (*z)->write_at(0, "z").ok() && (*z)->sync().ok());
+  ASSERT_TRUE(fs.sync_dir(dir.file("tmp")).ok());
+  ASSERT_TRUE(fs.rename(dir.file("tmp"), dir.file("final")).ok());
+  EXPECT_EQ(on_disk(dir.file("final/sub/x")), "synced");
+  EXPECT_FALSE(exists(dir.file("tmp")));
+  ASSERT_TRUE((*z)->write_at(1, "-tail").ok());  // through a handle opened before the rename
+}
+
+TEST(FaultFileSystem, DirectoryRenameWithoutParentSyncIsUndoneWithItsSubtree) {
+  TempDir dir("faultfs");
+  FaultFileSystem fs;
+  build_and_rename_dir(fs, dir);
+  fs.crash(CrashMode::kDropUnsynced);
+  EXPECT_FALSE(exists(dir.file("final")));
+  EXPECT_EQ(on_disk(dir.file("tmp/sub/x")), "synced");
+  EXPECT_EQ(on_disk(dir.file("tmp/y")), "untouched");
+  EXPECT_EQ(on_disk(dir.file("tmp/z")), "z");
+}
+
+TEST(FaultFileSystem, DirectoryRenameWithParentSyncSurvivesWithItsSubtree) {
+  TempDir dir("faultfs");
+  FaultFileSystem fs;
+  build_and_rename_dir(fs, dir);
+  ASSERT_TRUE(fs.sync_dir(dir.str()).ok());
+  fs.crash(CrashMode::kDropUnsynced);
+  EXPECT_FALSE(exists(dir.file("tmp")));
+  EXPECT_EQ(on_disk(dir.file("final/sub/x")), "synced");
+  EXPECT_EQ(on_disk(dir.file("final/y")), "untouched");
+  EXPECT_EQ(on_disk(dir.file("final/z")), "z");  // the tail written after the rename: unsynced
+}
+
+TEST(FaultFileSystem, DirectoryRenameIsAtomicUnderRandomCrashes) {
+  bool kept = false, lost = false;
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    TempDir dir("faultfs");
+    FaultFileSystem fs(seed);
+    build_and_rename_dir(fs, dir);
+    fs.crash(CrashMode::kRandomSubset);
+    const std::string at = exists(dir.file("final")) ? "final" : "tmp";
+    (at == "final" ? kept : lost) = true;
+    EXPECT_NE(exists(dir.file("final")), exists(dir.file("tmp")));
+    EXPECT_EQ(on_disk(dir.file(at + "/sub/x")), "synced");
+    EXPECT_EQ(on_disk(dir.file(at + "/y")), "untouched");
+  }
+  EXPECT_TRUE(kept && lost);
+}
+
+TEST(FaultFileSystem, DirectoryRenameOverAnExistingEntryIsNotModelled) {
+  TempDir dir("faultfs");
+  FaultFileSystem fs;
+  ASSERT_TRUE(fs.create_dirs(dir.file("a")).ok());
+  ASSERT_TRUE(fs.create_dirs(dir.file("b")).ok());
+  EXPECT_TRUE(fs.rename(dir.file("a"), dir.file("b")).is_not_supported());
+}
+
 TEST(FaultFileSystem, NewDirectoryWithoutParentSyncVanishesWithItsFiles) {
   TempDir dir("faultfs");
   FaultFileSystem fs;

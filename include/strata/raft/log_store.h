@@ -150,7 +150,9 @@ class LogStore {
   // copy; reads go on. Restoring is opening `dir` with the backend's open. Errors:
   // not_supported (a backend without checkpoints: the memory log; the RocksDB log's is
   // RocksDbStore::checkpoint of its database), invalid_argument (`dir` or the temporary
-  // exists, or `dir` is inside the log), the I/O error (the log itself stays usable).
+  // exists, or `dir` is inside the log), the I/O error: of writing the copy (the log itself
+  // stays usable), or of the log's own sync first (the log then refuses writes, as after any
+  // failed sync: an fsync is not retryable).
   [[nodiscard]] Status checkpoint(const std::string& dir);
 
   // What append() alone guarantees; see AppendDurability.

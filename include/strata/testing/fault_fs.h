@@ -25,7 +25,8 @@
 // has no effect (but see set_failed_sync_loses_writes). flip_bit() corrupts a byte of both the
 // visible and the durable state.
 //
-// Limits of the model: directory renames are not modelled (strata renames files only);
+// Limits of the model: a directory is renamed only to a name that is free (a checkpoint's
+// temporary directory to its target), and everything under it is read into the model first;
 // paths are compared as strings after removing repeated and trailing slashes, so use one
 // spelling per file (as strata's stores do: "<dir>/<name>"); every file of a crash state is
 // rewritten whole, so keep test data small (a few MiB).
@@ -245,8 +246,20 @@ class FaultFileSystem final : public FileSystem {
     const std::string to = detail::CrashModel::normalize(to_in);
     STRATA_ASSIGN_OR_RETURN(std::shared_ptr<detail::Inode> inode, model_.inode_at(from));
     if (!inode) return Status::not_found("rename " + from + ": no such file");
-    if (inode->is_dir) return Status::not_supported("rename of a directory: not modelled");
     STRATA_ASSIGN_OR_RETURN(std::shared_ptr<detail::Inode> replaced, model_.inode_at(to));
+    if (inode->is_dir) {
+      if (replaced) {
+        return Status::not_supported("rename of a directory over " + to + ": not modelled");
+      }
+      STRATA_RETURN_IF_ERROR(check(FaultOp::kRename, "rename " + from + " -> " + to));
+      STRATA_RETURN_IF_ERROR(model_.track_subtree(from));
+      STRATA_RETURN_IF_ERROR(base_.rename(from, to));
+      const std::uint64_t group = model_.new_group();
+      model_.on_unlink(from, group);
+      model_.on_link(to, std::move(inode), group);
+      model_.on_move_dir(from, to);
+      return Status();
+    }
     STRATA_RETURN_IF_ERROR(check(FaultOp::kRename, "rename " + from + " -> " + to));
     STRATA_RETURN_IF_ERROR(model_.load(*inode, from));
     if (replaced) STRATA_RETURN_IF_ERROR(model_.load(*replaced, to));

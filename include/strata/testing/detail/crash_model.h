@@ -13,10 +13,14 @@
 //     rename form one group: kept or lost together; an fsync of either directory makes the
 //     whole rename durable.
 //
+// A directory rename is a rename of its inode like a file's (kept or lost as one group); the
+// directory's own entries and pending operations move with it, and everything under it is read
+// into the model first, so that a crash can put the whole subtree back under either name.
+//
 // resolve() picks one crash state (see CrashMode) and rewrites the real tree to it: every
-// tracked directory holds exactly its surviving entries, every surviving file its surviving
-// content. Directories and files that the model never saw are left alone: they were durable
-// before the model started.
+// tracked directory, wherever its surviving entry puts it, holds exactly its surviving entries,
+// every surviving file its surviving content. Directories and files that the model never saw
+// are left alone: they were durable before the model started.
 //
 // Thread-safety: none; FaultFileSystem serializes every call with its mutex.
 #pragma once
@@ -172,6 +176,46 @@ class CrashModel {
     on_link(p, std::move(inode));
   }
 
+  // Reads the subtree under directory `path` into the model (every directory tracked, every
+  // file loaded): it is about to move, and a crash may put it back under either name.
+  Status track_subtree(const std::string& path) {
+    const std::string p = normalize(path);
+    STRATA_ASSIGN_OR_RETURN(DirState * ds, dir(p));
+    std::vector<std::pair<std::string, std::shared_ptr<Inode>>> children(ds->visible.begin(),
+                                                                         ds->visible.end());
+    for (const auto& [name, inode] : children) {
+      if (inode->is_dir) {
+        STRATA_RETURN_IF_ERROR(track_subtree(p + "/" + name));
+      } else {
+        STRATA_RETURN_IF_ERROR(load(*inode, p + "/" + name));
+      }
+    }
+    return Status();
+  }
+
+  // The directory tracked at `from` (and everything tracked under it) is now at `to`; the
+  // rename's link and unlink are recorded separately (on_link, on_unlink). REQUIRES:
+  // track_subtree(from) before the rename.
+  void on_move_dir(const std::string& from_path, const std::string& to_path) {
+    const std::string from = normalize(from_path), to = normalize(to_path);
+    const auto moved = [&](const std::string& p) {
+      return p == from || (p.size() > from.size() && p.compare(0, from.size(), from) == 0 &&
+                           p[from.size()] == '/');
+    };
+    std::vector<std::string> keys;
+    for (const auto& [d, ds] : dirs_) {
+      if (moved(d)) keys.push_back(d);
+    }
+    for (const std::string& k : keys) {
+      auto node = dirs_.extract(k);
+      node.key() = to + k.substr(from.size());
+      dirs_.insert(std::move(node));
+    }
+    for (NamespaceOp& op : ops_) {
+      if (moved(op.dir)) op.dir = to + op.dir.substr(from.size());
+    }
+  }
+
   // fsync of `dir`: every namespace change in it (and the other half of a rename) is durable.
   void on_sync_dir(const std::string& dir_path) {
     const std::string d = normalize(dir_path);
@@ -233,49 +277,56 @@ class CrashModel {
       if (fresh) it->second = keep_namespace_op(mode);
       if (it->second) apply(entries[op.dir], op);
     }
-    // 2. Content of every surviving loaded file (once per inode: hard links share it).
+    // 2. Which tracked directory each directory inode is (a renamed one's entries are kept
+    // under its new name): found through its parent's visible entry.
+    std::map<const Inode*, std::string> tracked;
+    for (const auto& [d, ds] : dirs_) {
+      if (parent_of(d) == d) continue;
+      auto parent = dirs_.find(parent_of(d));
+      if (parent == dirs_.end()) continue;
+      auto e = parent->second.visible.find(name_of(d));
+      if (e != parent->second.visible.end() && e->second->is_dir) {
+        tracked.emplace(e->second.get(), d);
+      }
+    }
+    // 3. From each root (a tracked directory whose parent is not: it was there, durable,
+    // before), parents first: a directory that did not survive takes its subtree with it.
+    // Content is computed once per inode (hard links share it).
     std::map<const Inode*, std::string> contents;
-    // 3. Parents first: a directory that did not survive takes its subtree with it.
-    std::set<std::string> gone;
-    for (auto& [d, names] : entries) {
-      const bool parent_gone = std::any_of(gone.begin(), gone.end(), [&](const std::string& g) {
-        return d.size() > g.size() && d.compare(0, g.size(), g) == 0 && d[g.size()] == '/';
-      });
-      bool alive = !parent_gone;
-      if (alive && dirs_.count(parent_of(d)) != 0 && parent_of(d) != d) {
-        const auto& parent_entries = entries[parent_of(d)];
-        auto e = parent_entries.find(name_of(d));
-        alive = e != parent_entries.end() && e->second->is_dir;
-      }
-      if (!alive) {
-        gone.insert(d);
-        remove_tree(d);
-        continue;
-      }
-      (void)base_.create_dirs(d);
-      auto on_disk = base_.list_dir(d);
-      if (on_disk.has_value()) {
-        for (const std::string& n : *on_disk) {
-          auto e = names.find(n);
-          if (e == names.end() || e->second->is_dir != is_dir_on_disk(d + "/" + n)) {
-            remove_tree(d + "/" + n);
+    std::function<void(const std::string&, const std::string&)> materialize =
+        [&](const std::string& key, const std::string& at) {
+          (void)base_.create_dirs(at);
+          const auto& names = entries[key];
+          if (auto on_disk = base_.list_dir(at); on_disk.has_value()) {
+            for (const std::string& n : *on_disk) {
+              auto e = names.find(n);
+              if (e == names.end() || e->second->is_dir != is_dir_on_disk(at + "/" + n)) {
+                remove_tree(at + "/" + n);
+              }
+            }
           }
-        }
-      }
-      for (const auto& [n, inode] : names) {
-        const std::string p = d + "/" + n;
-        if (inode->is_dir) {
-          (void)base_.create_dirs(p);
-          continue;
-        }
-        if (!inode->loaded) continue;  // untouched: on disk as it was
-        auto c = contents.find(inode.get());
-        if (c == contents.end()) {
-          CrashMode m = mode == CrashMode::kRandom ? static_cast<CrashMode>(rng_() % 5) : mode;
-          c = contents.emplace(inode.get(), crash_content(*inode, m)).first;
-        }
-        write_whole(p, c->second);
-      }
+          for (const auto& [n, inode] : names) {
+            const std::string p = at + "/" + n;
+            if (inode->is_dir) {
+              (void)base_.create_dirs(p);
+              if (auto t = tracked.find(inode.get()); t != tracked.end()) materialize(t->second, p);
+              continue;
+            }
+            if (!inode->loaded) continue;  // untouched: on disk as it was
+            auto c = contents.find(inode.get());
+            if (c == contents.end()) {
+              CrashMode m = mode == CrashMode::kRandom ? static_cast<CrashMode>(rng_() % 5) : mode;
+              c = contents.emplace(inode.get(), crash_content(*inode, m)).first;
+            }
+            write_whole(p, c->second);
+          }
+        };
+    for (const auto& [d, ds] : dirs_) {
+      const std::string parent = parent_of(d);
+      if (parent != d && dirs_.count(parent) != 0) continue;  // not a root
+      // A root below a directory that did not survive went with it.
+      if (parent != d && !is_dir_on_disk(parent)) continue;
+      materialize(d, d);
     }
     dirs_.clear();
     ops_.clear();
