@@ -36,6 +36,7 @@
 namespace strata::raft {
 namespace {
 
+using testing::crash_mode_name;
 using testing::CrashMode;
 using testing::FaultFileSystem;
 using testing::FaultOp;
@@ -57,24 +58,6 @@ bool subset(const State& small, const State& big) {
     if (it == big.end() || it->second != v) return false;
   }
   return true;
-}
-
-const char* mode_name(CrashMode m) {
-  switch (m) {
-    case CrashMode::kDropUnsynced:
-      return "DropUnsynced";
-    case CrashMode::kKeepUnsynced:
-      return "KeepUnsynced";
-    case CrashMode::kRandomSubset:
-      return "RandomSubset";
-    case CrashMode::kTearLast:
-      return "TearLast";
-    case CrashMode::kRandomTorn:
-      return "RandomTorn";
-    case CrashMode::kRandom:
-      return "Random";
-  }
-  return "?";
 }
 
 struct CrashSpec {
@@ -368,7 +351,7 @@ void power_cut_sweep(Kind kind) {
     for (const CrashSpec& spec : crash_specs()) {
       SCOPED_TRACE("cut after " + std::to_string(cut) + " of " +
                    std::to_string(counts.checkpoint.total) + " operations, " +
-                   mode_name(spec.mode) + " seed " + std::to_string(spec.seed));
+                   crash_mode_name(spec.mode) + " seed " + std::to_string(spec.seed));
       ScratchDir dir;
       const std::string root = dir.str();
       FaultFileSystem fs(spec.seed);

@@ -39,6 +39,7 @@
 namespace strata::raft {
 namespace {
 
+using testing::crash_mode_name;
 using testing::CrashMode;
 using testing::FaultFileSystem;
 using testing::FaultOp;
@@ -54,24 +55,6 @@ class ScratchDir : public testing::TempDir {
  public:
   ScratchDir() : TempDir("enginecut", Medium::kMemoryWhenAvailable) {}
 };
-
-const char* mode_name(CrashMode m) {
-  switch (m) {
-    case CrashMode::kDropUnsynced:
-      return "DropUnsynced";
-    case CrashMode::kKeepUnsynced:
-      return "KeepUnsynced";
-    case CrashMode::kRandomSubset:
-      return "RandomSubset";
-    case CrashMode::kTearLast:
-      return "TearLast";
-    case CrashMode::kRandomTorn:
-      return "RandomTorn";
-    case CrashMode::kRandom:
-      return "Random";
-  }
-  return "?";
-}
 
 std::string payload(std::uint64_t index, std::uint64_t term, char tag) {
   std::string p = "e" + std::to_string(index) + "t" + std::to_string(term) + tag + ":";
@@ -606,7 +589,7 @@ void run_crash(std::uint64_t cut, const CrashSpec& spec, bool keep_going,
       fs.fail_after(cut);
     }
     w.run(keep_going);
-    where = "cut " + std::to_string(cut) + " mode " + mode_name(spec.mode) + " seed " +
+    where = "cut " + std::to_string(cut) + " mode " + crash_mode_name(spec.mode) + " seed " +
             std::to_string(spec.seed) + ", failed step '" +
             (w.failed_step().empty() ? std::string("none") : w.failed_step()) + "'";
     if (!w.failed_step().empty()) where += " (" + w.failure().to_string() + ")";
@@ -784,7 +767,7 @@ INSTANTIATE_TEST_SUITE_P(Modes, EnginePowerCut,
                                            CrashMode::kRandomSubset, CrashMode::kTearLast,
                                            CrashMode::kRandomTorn, CrashMode::kRandom),
                          [](const ::testing::TestParamInfo<CrashMode>& p) {
-                           return std::string(mode_name(p.param));
+                           return std::string(crash_mode_name(p.param));
                          });
 
 // The same with 64 KiB segments, neither preallocated nor zeroed ahead: several unsynced

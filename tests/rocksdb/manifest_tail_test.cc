@@ -42,20 +42,8 @@ fs::path current_manifest(const fs::path& dir) {
   return dir / name;
 }
 
-// A physical record of `type` (1 full, 2 first, 3 middle, 4 last) with a correct checksum.
-std::string record(const std::string& payload, char type = 1) {
-  const std::uint32_t crc = crc32c(payload, crc32c(std::string_view(&type, 1)));
-  const std::uint32_t masked = ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
-  std::string r;
-  for (int i = 0; i < 4; ++i) r.push_back(static_cast<char>(masked >> (8 * i)));
-  r.push_back(static_cast<char>(payload.size() & 0xff));
-  r.push_back(static_cast<char>(payload.size() >> 8));
-  r.push_back(type);
-  return r + payload;
-}
-
 // A full record of kPayload bytes.
-std::string full_record() { return record(std::string(kPayload, 'v')); }
+std::string full_record() { return log_record(std::string(kPayload, 'v')); }
 
 // A database holding accounts/k = v, closed; returns the size of its MANIFEST.
 std::uintmax_t make_database(const fs::path& dir) {
@@ -142,9 +130,9 @@ TEST(RocksDbManifestTail, ASyncedRecordEndingInAZeroAtASectorStartIsCorruptionNo
   ASSERT_LE(size % 32768 + 7 + length + 7 + 100, 32768u) << "both records must fit in the block";
   std::string payload(length, 'v');
   payload.back() = '\0';
-  std::string damaged = record(payload);
+  std::string damaged = log_record(payload);
   damaged[7 + 100] = 'x';  // a flipped byte in synced data
-  append_damaged(dir.path(), damaged + record(std::string(100, 'w')), 0, 0);
+  append_damaged(dir.path(), damaged + log_record(std::string(100, 'w')), 0, 0);
   const std::string before = read_all(current_manifest(dir.path()));
   auto s = Store::open(dir.path(), small_options());
   ASSERT_FALSE(s.has_value());
@@ -209,7 +197,7 @@ struct Image {
       const std::size_t fragment = std::min(left, avail);
       const bool end = fragment == left;
       const char type = begin && end ? 1 : begin ? 2 : end ? 4 : 3;
-      bytes += record(payload.substr(at, fragment), type);
+      bytes += log_record(payload.substr(at, fragment), type);
       writes.push_back(bytes.size());
       at += fragment;
       left -= fragment;
@@ -335,7 +323,7 @@ bool reads_cleanly(const std::string& m) {
     }
     if (7 + length > block_left) return pos + block_left >= m.size();
     if (pos + 7 + length > m.size()) return true;
-    if (m.compare(pos, 7 + length, record(m.substr(pos + 7, length), type)) != 0) return false;
+    if (m.compare(pos, 7 + length, log_record(m.substr(pos + 7, length), type)) != 0) return false;
     if ((type == 1 || type == 2) == in_fragment || type < 1 || type > 4) return false;
     in_fragment = type == 2 || type == 3;
     pos += 7 + length;

@@ -13,12 +13,27 @@
 #include <random>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "strata/core/crc32c.h"
 #include "strata/rocksdb/options.h"
 #include "strata/store/state_space.h"
 
 namespace strata::testing {
+
+// A physical record of RocksDB's log format (WAL and MANIFEST) of `type` (1 full, 2 first,
+// 3 middle, 4 last) with a correct checksum.
+inline std::string log_record(const std::string& payload, char type = 1) {
+  const std::uint32_t crc = crc32c(payload, crc32c(std::string_view(&type, 1)));
+  const std::uint32_t masked = ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
+  std::string r;
+  for (int i = 0; i < 4; ++i) r.push_back(static_cast<char>(masked >> (8 * i)));
+  r.push_back(static_cast<char>(payload.size() & 0xff));
+  r.push_back(static_cast<char>(payload.size() >> 8));
+  r.push_back(type);
+  return r + payload;
+}
 
 // A power cut's crash state of a log's `bytes`, written by writes ending at `write_ends`: of
 // each write, every piece inside one `unit`-byte sector (512, or 4096 for pages) that lies past

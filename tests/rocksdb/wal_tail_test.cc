@@ -59,18 +59,6 @@ std::vector<std::size_t> record_starts(const std::string& wal) {
   return out;
 }
 
-// A physical record of `type` (1 full, 2 first, 3 middle, 4 last) with a correct checksum.
-std::string record(const std::string& payload, char type) {
-  const std::uint32_t crc = crc32c(payload, crc32c(std::string_view(&type, 1)));
-  const std::uint32_t masked = ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
-  std::string r;
-  for (int i = 0; i < 4; ++i) r.push_back(static_cast<char>(masked >> (8 * i)));
-  r.push_back(static_cast<char>(payload.size() & 0xff));
-  r.push_back(static_cast<char>(payload.size() >> 8));
-  r.push_back(type);
-  return r + payload;
-}
-
 std::string value(int i) { return std::string(i < kSynced ? 40 : 1500, 'v') + std::to_string(i); }
 
 // kSynced batches committed with sync = true, then `unsynced` more without; closed without a
@@ -183,7 +171,7 @@ TEST(RocksDbWalTail, AWriterHoldingTheDatabaseMakesAReadWriteOpenBusyNotCorrupt)
   make_database(dir.path());
   auto first = Store::open(dir.path(), small_options());
   ASSERT_TRUE(first.has_value()) << first.error();
-  std::string damaged = record(std::string(100, 'x'), 1);
+  std::string damaged = log_record(std::string(100, 'x'), 1);
   damaged[0] = static_cast<char>(damaged[0] ^ 1);  // a checksum that does not match
   ASSERT_TRUE(set_file_bytes((dir.path() / "999999.log").string(), damaged));
   auto second = Store::open(dir.path(), small_options());
@@ -237,7 +225,7 @@ struct Image {
       const std::size_t fragment = std::min(left, avail);
       const bool end = fragment == left;
       const char type = begin && end ? 1 : begin ? 2 : end ? 4 : 3;
-      const std::string r = record(payload.substr(at, fragment), type);
+      const std::string r = log_record(payload.substr(at, fragment), type);
       append(r.substr(0, 7));
       append(r.substr(7));
       at += fragment;
@@ -309,7 +297,7 @@ TEST(RocksDbWalTailReader, DamageNoTearExplainsIsCorruption) {
   // A recyclable type, an unknown type, a middle fragment without a first (checksums fixed).
   for (const char type : {'\x05', '\x09', '\x03'}) {
     std::string typed = image.bytes;
-    const std::string r = record(filler(300, 'c'), type);
+    const std::string r = log_record(filler(300, 'c'), type);
     typed.replace(third, r.size(), r);
     EXPECT_TRUE(corrupt(typed)) << "type " << int{type};
   }

@@ -56,6 +56,25 @@ enum class CrashMode : std::uint8_t {
   kRandom,        // one of the above, chosen per file and per namespace change
 };
 
+// The mode's name without its k ("DropUnsynced"), for test names and failure messages.
+inline const char* crash_mode_name(CrashMode m) {
+  switch (m) {
+    case CrashMode::kDropUnsynced:
+      return "DropUnsynced";
+    case CrashMode::kKeepUnsynced:
+      return "KeepUnsynced";
+    case CrashMode::kRandomSubset:
+      return "RandomSubset";
+    case CrashMode::kTearLast:
+      return "TearLast";
+    case CrashMode::kRandomTorn:
+      return "RandomTorn";
+    case CrashMode::kRandom:
+      return "Random";
+  }
+  return "?";
+}
+
 namespace detail {
 
 struct PendingWrite {
