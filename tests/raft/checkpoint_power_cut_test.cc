@@ -36,6 +36,7 @@
 namespace strata::raft {
 namespace {
 
+using testing::crash_cut_sampled;
 using testing::crash_mode_name;
 using testing::CrashMode;
 using testing::FaultFileSystem;
@@ -348,6 +349,7 @@ void power_cut_sweep(Kind kind) {
   const Counts counts = count_checkpoint(kind);
   int with_target = 0, without_target = 0, leftovers = 0;
   for (std::uint64_t cut = 0; cut <= counts.checkpoint.total; ++cut) {
+    if (!crash_cut_sampled(cut, counts.checkpoint.total)) continue;
     for (const CrashSpec& spec : crash_specs()) {
       SCOPED_TRACE("cut after " + std::to_string(cut) + " of " +
                    std::to_string(counts.checkpoint.total) + " operations, " +

@@ -39,7 +39,9 @@
 namespace strata::raft {
 namespace {
 
+using testing::crash_cut_sampled;
 using testing::crash_mode_name;
+using testing::crash_stride;
 using testing::CrashMode;
 using testing::FaultFileSystem;
 using testing::FaultOp;
@@ -742,7 +744,9 @@ void sweep(const std::vector<CrashSpec>& specs, Findings& writable, Findings* re
   FaultFileSystem probe(1);
   Workload w(probe, tmp.file("x"), layout);
   StateChecker checker{writable, read_only, true, w.options()};
-  for (std::uint64_t cut = from; cut <= std::min(total, to); ++cut) {
+  const std::uint64_t last = std::min(total, to);
+  for (std::uint64_t cut = from; cut <= last; ++cut) {
+    if (!crash_cut_sampled(cut - from, last - from)) continue;
     for (const CrashSpec& spec : specs) run_crash(cut, spec, false, nullptr, checker, layout);
   }
 }
@@ -818,6 +822,7 @@ void failed_sync_sweep(FaultOp op, Findings& writable) {
   Workload w(probe, tmp2.file("x"));
   StateChecker checker{writable, nullptr, true, w.options()};
   for (std::uint64_t k = 1; k <= n; ++k) {
+    if (!crash_cut_sampled(k - 1, n - 1)) continue;
     for (const CrashSpec& spec : crash_specs(2)) {
       run_crash(
           k, spec, true, [&](FaultFileSystem& fs) { fs.fail_nth(op, k); }, checker);
@@ -885,8 +890,10 @@ void resume_sweep(bool power_cut_first, Findings& writable) {
   FaultFileSystem probe(1);
   StateChecker checker{writable, nullptr, true, Workload(probe, probe_dir.file("x")).options()};
   std::mt19937_64 rng(power_cut_first ? 20261206 : 6021);
-  std::uint64_t resumed = 0;
+  std::uint64_t resumed = 0, tried = 0;
   for (std::uint64_t cut = 0; cut <= total; ++cut) {
+    if (!crash_cut_sampled(cut, total)) continue;
+    ++tried;
     for (int round = 0; round < 2; ++round) {
       ScratchDir tmp;
       const std::string dir = tmp.file("a/b/node");
@@ -937,7 +944,7 @@ void resume_sweep(bool power_cut_first, Findings& writable) {
       checker(fs, dir, model, where);
     }
   }
-  EXPECT_GT(resumed, total);
+  EXPECT_GT(resumed, tried);  // of 2 * tried rounds
 }
 
 TEST(EnginePowerCutTwice, ResumingAfterAPowerCutAndCuttingAgainKeepsEveryPromise) {
@@ -959,7 +966,7 @@ TEST(EnginePowerCutTwice, ResumingAfterAProcessDeathAndCuttingAgainKeepsEveryPro
 TEST(EnginePowerCutRecovery, ACutDuringTheRecoveryOpenKeepsEveryPromise) {
   const std::uint64_t total = workload_ops();
   Findings writable;
-  for (std::uint64_t cut = 0; cut <= total; cut += 2) {  // every other cut: time
+  for (std::uint64_t cut = 0; cut <= total; cut += 2 * crash_stride()) {  // every other: time
     ScratchDir tmp;
     const std::string dir = tmp.file("a/b/node");
     const std::string saved = tmp.file("saved");

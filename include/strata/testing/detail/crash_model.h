@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
@@ -55,6 +56,21 @@ enum class CrashMode : std::uint8_t {
                   // extending write may leave the new file size without its data (zeros)
   kRandom,        // one of the above, chosen per file and per namespace change
 };
+
+// Which cut points a sweep tries: every `crash_stride()`-th one, from its first. 1 (every cut)
+// unless STRATA_CRASH_STRIDE says otherwise: CI's sanitizer build sets it, as a sanitized sweep
+// finds its memory errors on a sample as well and costs several times the plain run, which
+// tries every cut.
+inline std::uint64_t crash_stride() {
+  const char* env = std::getenv("STRATA_CRASH_STRIDE");
+  if (env == nullptr) return 1;
+  const unsigned long long k = std::strtoull(env, nullptr, 10);
+  return k == 0 ? 1 : static_cast<std::uint64_t>(k);
+}
+// Whether a sweep over cut points 0..last tries the i-th: every crash_stride()-th, and the last.
+inline bool crash_cut_sampled(std::uint64_t i, std::uint64_t last) {
+  return i % crash_stride() == 0 || i == last;
+}
 
 // The mode's name without its k ("DropUnsynced"), for test names and failure messages.
 inline const char* crash_mode_name(CrashMode m) {
