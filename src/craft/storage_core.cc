@@ -536,17 +536,29 @@ int strata_craft_core_bootstrap(strata_craft_core* core, uint8_t type, const voi
   StorageEngine& e = *core->engine;
   const HardState hs = current_hard_state(core);
   auto snaps = e.snapshots().list();
-  if (hs.term != 0 || e.log().last_index() != 0 || e.log().first_index() != 1 ||
-      (snaps && !snaps->empty())) {
+  if (!snaps) {
+    set_error(errmsg, errlen, "strata: bootstrap: " + snaps.error().to_string());
+    return core->fail(snaps.error());
+  }
+  const bool empty = e.log().last_index() == 0 && e.log().first_index() == 1 && snaps->empty();
+  // The term first (as raft_uv does): a log entry never exists without a hard state. A crash
+  // after that step leaves term 1, no vote and nothing else, which raft_uv can never bootstrap
+  // again (a one-node cluster would never elect itself): that state is completed here. (A node
+  // that was never bootstrapped and crashed right after its first set_term(1) looks the same;
+  // bootstrapping it is the application's call, as on a pristine directory.)
+  const HardState first_step{1, std::nullopt, 0};
+  const bool interrupted = empty && hs == first_step;
+  if (!empty || (hs.term != 0 && !interrupted)) {
     set_error(errmsg, errlen,
               "strata: bootstrap: " + core->dir + " is not pristine (term " +
                   std::to_string(hs.term) + ", last index " + std::to_string(e.log().last_index()) +
                   ")");
     return STRATA_CRAFT_ENOTBOOT;
   }
-  // The term first (as raft_uv does): a log entry never exists without a hard state.
-  int rc = save_hard_state(core, HardState{1, std::nullopt, 0}, errmsg, errlen);
-  if (rc != STRATA_CRAFT_OK) return rc;
+  if (!interrupted) {
+    const int rc = save_hard_state(core, first_step, errmsg, errlen);
+    if (rc != STRATA_CRAFT_OK) return rc;
+  }
   const LogEntry entry{1, 1, encode_payload(type, conf, len)};
   Status s = e.log().append(std::span<const LogEntry>(&entry, 1));
   if (s.ok()) s = e.log().sync();

@@ -113,7 +113,9 @@ void strata_craft_core_load_done(strata_craft_core *core);
 /* Synchronous and durable before they return. set_term clears the vote. */
 int strata_craft_core_set_term(strata_craft_core *core, uint64_t term, char *errmsg, size_t errlen);
 int strata_craft_core_set_vote(strata_craft_core *core, uint64_t vote, char *errmsg, size_t errlen);
-/* Term 1 and entry 1 = (term 1, `type`, conf). ENOTBOOT when anything is stored already. */
+/* Term 1 and entry 1 = (term 1, `type`, conf). ENOTBOOT when anything is stored already,
+ * except a bootstrap's own first step (term 1, no vote, nothing else: a crash cut it short),
+ * which it completes. */
 int strata_craft_core_bootstrap(strata_craft_core *core, uint8_t type, const void *conf, size_t len,
                                 char *errmsg, size_t errlen);
 /* Appends a configuration entry after the last one (term of the last entry or snapshot). */

@@ -46,6 +46,7 @@ class Core {
   const std::string& error() const { return error_; }
 
   struct Loaded {
+    std::uint64_t term = 0;  // the hard state's
     std::uint64_t start = 0;
     std::vector<std::uint64_t> terms;
     std::vector<std::uint64_t> values;
@@ -63,6 +64,7 @@ class Core {
       return std::nullopt;
     }
     Loaded l;
+    l.term = r.term;
     l.start = r.start_index;
     for (std::size_t i = 0; i < r.n_entries; ++i) {
       std::uint64_t v = 0;
@@ -88,6 +90,12 @@ class Core {
   bool set_term(std::uint64_t term) {
     char err[256];
     return strata_craft_core_set_term(core_, term, err, sizeof err) == STRATA_CRAFT_OK;
+  }
+
+  // Bootstraps with an 8-byte configuration `conf`; returns the core's code.
+  int bootstrap(std::uint64_t conf) {
+    char err[256];
+    return strata_craft_core_bootstrap(core_, 1, &conf, sizeof conf, err, sizeof err);
   }
 
   // Appends values[i] at first + i (8-byte entries) and waits; returns the completion status.
@@ -304,6 +312,63 @@ TEST(CraftCoreCrash, PowerCutAtEveryStepKeepsWhatWasAcknowledged) {
     }
   }
   EXPECT_TRUE(finished) << "the sweep never reached the end of the sequence";
+}
+
+// A bootstrap cut by a power failure after every number of file operations, then bootstrapped
+// again with the same configuration, as libraft programs do on every start (strata::craft::Node
+// among them): every crash state ends bootstrapped — term 1 and entry 1 = (term 1, the
+// configuration) — including the one where only the bootstrap's first step (term 1) is durable,
+// which raft_uv's bootstrap refuses forever.
+TEST(CraftCoreCrash, ABootstrapCutAnywhereIsCompletedByTheNextOne) {
+  constexpr std::uint64_t kConf = 0x636f6e6631323334;
+  bool finished = false;
+  int completed_by_retry = 0, first_step_only = 0;
+  for (std::uint64_t cut = 0; cut < 100 && !finished; ++cut) {
+    strata::testing::TempDir dir("bootcut");
+    strata::testing::FaultFileSystem fs(cut + 3);
+    {
+      Core core(dir.str(), &fs);
+      ASSERT_TRUE(core.ok()) << core.error();
+      ASSERT_TRUE(core.load().has_value());
+      fs.fail_after(cut);
+      const int rc = core.bootstrap(kConf);
+      finished = !fs.power_cut();
+      if (finished) {
+        EXPECT_EQ(rc, STRATA_CRAFT_OK);
+      }
+      fs.crash(strata::testing::CrashMode::kRandom);
+    }
+    const std::string at = "cut " + std::to_string(cut);
+    bool was_done = false;
+    {
+      Core look(dir.str());
+      ASSERT_TRUE(look.ok()) << at << ": " << look.error();
+      auto before = look.load();
+      ASSERT_TRUE(before.has_value()) << at;
+      was_done = !before->values.empty();
+      first_step_only += before->term == 1 && !was_done ? 1 : 0;
+    }
+    // As libraft orders them: bootstrap after the io's init, before its load.
+    Core core(dir.str());
+    ASSERT_TRUE(core.ok()) << at << ": " << core.error();
+    const int rc = core.bootstrap(kConf);
+    if (was_done) {
+      EXPECT_EQ(rc, STRATA_CRAFT_ENOTBOOT) << at;
+    } else {
+      EXPECT_EQ(rc, STRATA_CRAFT_OK) << at;
+      ++completed_by_retry;
+    }
+    auto after = core.load();
+    ASSERT_TRUE(after.has_value()) << at;
+    EXPECT_EQ(after->term, 1u) << at;
+    EXPECT_EQ(after->start, 1u) << at;
+    ASSERT_EQ(after->values.size(), 1u) << at;
+    EXPECT_EQ(after->terms[0], 1u) << at;
+    EXPECT_EQ(after->values[0], kConf) << at;
+  }
+  EXPECT_TRUE(finished) << "the sweep never reached the end of the bootstrap";
+  EXPECT_GT(completed_by_retry, 0);
+  EXPECT_GT(first_step_only, 0) << "no cut fell between the term and the entry";
 }
 
 // After a failed fdatasync every later append fails with the I/O error — also one whose index no

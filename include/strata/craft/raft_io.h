@@ -23,6 +23,10 @@
  *   - Every method and callback runs on the loop thread. set_term, set_vote, bootstrap and
  *     recover are synced before they return (they block the loop for one fdatasync, as the
  *     contract asks).
+ *   - bootstrap saves term 1, then the configuration entry. A power cut between the two leaves
+ *     term 1 and nothing else; raft_uv refuses to bootstrap that forever (RAFT_CANTBOOTSTRAP:
+ *     a one-node cluster never elects itself), strata's bootstrap completes it. Any other
+ *     stored state gets RAFT_CANTBOOTSTRAP.
  *   - append is asynchronous: one storage thread per io takes every append queued since its
  *     last group and writes them as one log append and one fdatasync (group commit); the
  *     callbacks then fire on the loop thread (uv_async_send), in submission order, each meaning
