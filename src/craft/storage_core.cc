@@ -443,6 +443,20 @@ int strata_craft_core_load(strata_craft_core* core, strata_craft_load_result* ou
       core->snapshot_index = out->snapshot.index;
     }
     strata::raft::LogStore& log = e.log();
+    // libraft needs the log to continue its snapshot, or start at 1 without one (it asserts
+    // otherwise). strata never writes such a state (a purge follows the snapshot that covers
+    // it); snapshot files removed by hand leave one: say so here, not in an abort inside raft.
+    const std::uint64_t covered = *snap ? out->snapshot.index : 0;
+    if (log.first_index() > covered + 1) {
+      set_error(errmsg, errlen,
+                "strata: the log in " + core->dir + " starts at entry " +
+                    std::to_string(log.first_index()) + " but " +
+                    (covered == 0 ? std::string("no snapshot is stored")
+                                  : "the newest snapshot ends at " + std::to_string(covered)) +
+                    ": entries " + std::to_string(covered + 1) + ".." +
+                    std::to_string(log.first_index() - 1) + " are gone");
+      return STRATA_CRAFT_ECORRUPT;
+    }
     out->start_index = log.first_index();
     const std::uint64_t first = log.first_index();
     const std::uint64_t last = log.last_index();

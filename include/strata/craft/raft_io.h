@@ -37,7 +37,9 @@
  *     next start); otherwise the log is purged up to index - trailing.
  *   - load returns term, vote, the newest valid snapshot, the start index and the entries in
  *     raft_malloc'd batches. The capacity field holds the directory's free space (KiB, capped at
- *     65535), refreshed after each group.
+ *     65535), refreshed after each group. A log that starts past its newest snapshot (or past 1
+ *     without one: snapshot files removed by hand; strata never writes that) is RAFT_CORRUPT,
+ *     where libraft would assert.
  *   - send, recv, tick, time and random are delegated to an inner raft_uv instance, created with
  *     this loop and transport, whose disk side is never used: it is initialized on a scratch
  *     directory (made with mkdtemp in $TMPDIR, or /tmp) that is removed again before raft
@@ -60,7 +62,9 @@
  *   - On an I/O error (a failed write or fdatasync is not retryable) the io refuses every later
  *     write: appends are never acknowledged and set_term/set_vote return RAFT_IOERR, so the node
  *     stops voting and acknowledging instead of claiming durability it does not have. The
- *     message is in io->errmsg and strata_raft_io_errored() returns non-zero.
+ *     message is in io->errmsg and strata_raft_io_errored() returns non-zero. (That is libraft
+ *     built with NDEBUG, as Debian's is: with its assertions on, libraft 0.22 aborts the process
+ *     at the first failed append or set_term instead; it acknowledges nothing either way.)
  *
  * Thread-safety: as raft_uv — everything on the loop thread. Lifetimes: `io` must stay valid
  * from strata_raft_io_init to strata_raft_io_close; `loop` and `transport` as long as the io.
