@@ -88,6 +88,8 @@ Result<std::vector<LogEntry>> RocksDbLogStore::do_entries(std::uint64_t first, s
   STRATA_RETURN_IF_ERROR(raft::detail::check_range(first, last, first_index(), last_index()));
   std::vector<LogEntry> out;
   if (first > last) return out;
+  // The shared database closed under the log (its reads through RocksDbStore say the same).
+  if (db_->raw_db() == nullptr) return Status::shutdown("RocksDbStore is closed");
   const std::string begin = index_key(first);
   const std::string end = index_key(last + 1);  // last <= kMaxLogIndex: no wrap
   ::rocksdb::Slice upper(end);

@@ -180,8 +180,10 @@ int cmd_dump(const std::string& dir, std::uint64_t from, std::uint64_t to, bool 
     }
     for (std::uint64_t i = std::max(lo, s.first); i < s.scan.next() && i <= hi; ++i) {
       const std::uint32_t off = s.scan.offsets[static_cast<std::size_t>(i - s.first)];
-      const char* why = nullptr;
-      auto rec = format::parse_record(std::string_view(*data).substr(off), &why);
+      const char* why = "the file is shorter than at the scan";
+      auto rec = off <= data->size()
+                     ? format::parse_record(std::string_view(*data).substr(off), &why)
+                     : std::nullopt;
       if (!rec) {  // the file changed since the scan
         std::cerr << "strata-ctl: " << s.name << " at offset " << off << ": " << why << "\n";
         return kCorrupt;

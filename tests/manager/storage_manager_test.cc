@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -184,6 +185,14 @@ TEST_F(StorageManagerTest, FlushNowEndsTheGroupAfterItsCommand) {
   EXPECT_EQ(records[1].count, 3u);
   EXPECT_EQ(records[2].count, 2u);
   EXPECT_EQ(m.stats().groups_by(GroupTrigger::kFlushNow), 2u);  // blocker + command 2
+}
+
+// read_workers past the ceiling (SIZE_MAX made reserve() throw length_error, which the
+// constructor does not document) starts kMaxReadWorkers workers, and reads run.
+TEST_F(StorageManagerTest, ReadWorkersPastTheCeilingAreClamped) {
+  Manager m(store_, {.read_workers = std::numeric_limits<std::size_t>::max()});
+  auto plain = m.read([](const Ctl&) { return 7; });
+  EXPECT_EQ(plain.get().value(), 7);
 }
 
 TEST_F(StorageManagerTest, DelayTooLargeForTheClockWaitsForAnotherTrigger) {

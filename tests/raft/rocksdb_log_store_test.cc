@@ -64,6 +64,27 @@ TEST(RocksDbLogStore, PurgeWritesTheBoundaryInTheSameBatch) {
   EXPECT_FALSE(gone->has_value());
 }
 
+// The shared database closed under the log: every read and write says shutdown (entries()
+// dereferenced the closed database).
+TEST(RocksDbLogStore, ADatabaseClosedUnderTheLogIsShutdownNotACrash) {
+  TempDir dir("raft-rocks");
+  auto db = RocksDbRaftDb::open(dir.file("db"), raft_rocksdb_options());
+  ASSERT_TRUE(db.has_value());
+  auto shared = std::make_shared<RocksDbRaftDb>(std::move(*db));
+  auto log = RocksDbLogStore::open(shared);
+  ASSERT_TRUE(log.has_value());
+  ASSERT_TRUE((*log)->append(make_entries(1, 5, 1)).ok());
+  ASSERT_TRUE(shared->close().ok());
+  auto all = (*log)->entries(1, 5);
+  ASSERT_FALSE(all.has_value());
+  EXPECT_TRUE(all.error().is_shutdown()) << all.error();
+  auto one = (*log)->entry(3);
+  ASSERT_FALSE(one.has_value());
+  EXPECT_TRUE(one.error().is_shutdown()) << one.error();
+  EXPECT_TRUE((*log)->append(make_entries(6, 1, 1)).is_shutdown());
+  EXPECT_TRUE((*log)->sync().is_shutdown());
+}
+
 TEST(RocksDbLogStore, DamagedHardStateIsCorruption) {
   TempDir dir("raft-rocks");
   auto db = RocksDbRaftDb::open(dir.file("db"), raft_rocksdb_options());

@@ -426,6 +426,8 @@ TEST(RocksDbStore, MovedStoreKeepsWorking) {
   EXPECT_EQ(get(moved, SuiteSpace::kAccounts, "k"), "v");
   EXPECT_FALSE(s->is_open());
   EXPECT_TRUE(s->get(SuiteSpace::kAccounts, "k").error().is_shutdown());
+  EXPECT_TRUE(s->path().empty());  // the moved-from store has none (it dereferenced null)
+  EXPECT_EQ(moved.path(), dir.path());
 }
 
 TEST(RocksDbStore, BatchFromAnotherStoreIsRejected) {

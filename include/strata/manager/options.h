@@ -20,7 +20,7 @@ enum class ReadsAtShutdown : std::uint8_t {
 
 struct StorageManagerOptions {
   // Threads that run read commands. Idle workers block on a condition variable (no CPU).
-  // 0 is treated as 1. Default: 4.
+  // 0 is treated as 1, more than 1024 as 1024. Default: 4.
   std::size_t read_workers = 4;
 
   // Read commands that may wait for a worker; when the queue holds this many, submit_read

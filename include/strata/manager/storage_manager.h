@@ -282,8 +282,12 @@ class StorageManager {
     Status own;  // OK: gets the group's commit status
   };
 
+  // StorageManagerOptions::read_workers' ceiling.
+  static constexpr std::size_t kMaxReadWorkers = 1024;
+
   static StorageManagerOptions normalized(StorageManagerOptions o) {
     if (o.read_workers == 0) o.read_workers = 1;
+    o.read_workers = std::min(o.read_workers, kMaxReadWorkers);
     if (o.read_queue_capacity == 0) o.read_queue_capacity = 1;
     if (o.write_queue_capacity == 0) o.write_queue_capacity = 1;
     if (o.max_group_commands == 0) o.max_group_commands = 1;

@@ -229,9 +229,12 @@ namespace detail {
 inline Status check_append(std::span<const LogEntry> entries, std::uint64_t last_index,
                            std::uint64_t last_term) {
   if (entries.empty()) return Status();
-  if (entries.back().index > kMaxLogIndex || entries[0].index > kMaxLogIndex) {
-    return Status::invalid_argument("append: index " + std::to_string(entries.back().index) +
-                                    " is past the largest index 2^64-2");
+  // Every index, from the first and the count: indices that wrap past 2^64 (a batch ending in
+  // 2^64-1, 0, 1...) must not pass the contiguity check below, whose + 1 wraps with them.
+  if (entries[0].index > kMaxLogIndex || entries.size() - 1 > kMaxLogIndex - entries[0].index) {
+    return Status::invalid_argument("append: " + std::to_string(entries.size()) +
+                                    " entries from index " + std::to_string(entries[0].index) +
+                                    " go past the largest index 2^64-2");
   }
   if (entries[0].index != last_index + 1) {
     return Status::invalid_argument("append: first index " + std::to_string(entries[0].index) +

@@ -287,8 +287,11 @@ class RocksDbStore : public detail::RocksDbReads<RocksDbStore<Space>, Space> {
   // False after close() or a move.
   bool is_open() const noexcept { return db_ && db_->db() != nullptr; }
 
-  // The directory of the database.
-  const std::filesystem::path& path() const noexcept { return db_->path(); }
+  // The directory of the database (empty after a move).
+  const std::filesystem::path& path() const noexcept {
+    static const std::filesystem::path kNone;
+    return db_ ? db_->path() : kNone;
+  }
 
   // The RocksDB instance, for what strata does not wrap. Owned by the store: do not delete
   // it or close it; valid until close(). null when closed.

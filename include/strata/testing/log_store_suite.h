@@ -516,9 +516,20 @@ TYPED_TEST_P(LogStoreSuite, IndicesStopBelowTheLargestU64) {
   const std::uint64_t max = raft::kMaxLogIndex;
   ASSERT_TRUE(this->log().reset(max - 2, 1).ok());
   this->model_reset(max - 2, 1);
+  // A batch from max - 2 whose indices wrap past 2^64 (max - 2 .. max, 2^64-1, 0, 1) is
+  // contiguous modulo 2^64: refused, by append and by replace, and nothing changes.
+  std::vector<raft::LogEntry> wrapping;
+  for (std::uint64_t k = 0; k < 6; ++k) wrapping.push_back({max - 2 + k, 1, "w"});
+  EXPECT_TRUE(this->log().append(wrapping).is_invalid_argument());
+  EXPECT_TRUE(this->log().replace(max - 2, wrapping).is_invalid_argument());
+  this->expect_model();
   this->append(max - 2, 3, 1);  // up to and including kMaxLogIndex
   this->expect_model();
   EXPECT_TRUE(this->log().append(make_entries(max + 1, 1, 1)).is_invalid_argument());
+  wrapping.erase(wrapping.begin(), wrapping.begin() + 3);  // 2^64-1, 0, 1
+  EXPECT_TRUE(this->log().append(wrapping).is_invalid_argument());
+  EXPECT_TRUE(this->log().replace(max, wrapping).is_invalid_argument());
+  this->expect_model();
   auto all = this->log().entries(max - 2, max);
   ASSERT_TRUE(all.has_value()) << all.error();
   EXPECT_EQ(all->size(), 3u);
