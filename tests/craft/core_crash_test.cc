@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -22,6 +23,7 @@
 #include "strata/raft/storage_engine.h"
 #include "strata/testing/crash.h"
 #include "strata/testing/fault_fs.h"
+#include "strata/testing/sync_gate.h"
 #include "strata/testing/temp_dir.h"
 
 namespace {
@@ -114,13 +116,32 @@ class Core {
 
   // Appends values[i] at first + i (8-byte entries) and waits; returns the completion status.
   int append(std::uint64_t first, std::uint64_t term, const std::vector<std::uint64_t>& values) {
+    if (!submit_append(first, term, values)) return -1;
+    return wait_one();
+  }
+  // The same without waiting (the core copies the entries): next_status() returns the
+  // completion statuses in submission order.
+  bool submit_append(std::uint64_t first, std::uint64_t term,
+                     const std::vector<std::uint64_t>& values) {
     std::vector<strata_craft_entry> e(values.size());
     for (std::size_t i = 0; i < values.size(); ++i) e[i] = {term, 1, &values[i], 8};
-    if (strata_craft_core_append(core_, nullptr, first, e.data(),
-                                 static_cast<unsigned>(e.size())) != STRATA_CRAFT_OK) {
-      return -1;
-    }
-    return wait_one();
+    return strata_craft_core_append(core_, nullptr, first, e.data(),
+                                    static_cast<unsigned>(e.size())) == STRATA_CRAFT_OK;
+  }
+  bool submit_truncate(std::uint64_t from) {
+    return strata_craft_core_truncate(core_, from) == STRATA_CRAFT_OK;
+  }
+  int next_status() { return wait_one(); }
+  // Whether a completion is waiting (without taking it).
+  bool completion_ready() {
+    strata_craft_completion c{};
+    if (strata_craft_core_poll(core_, &c, 1) == 1) ready_.push_back(c.status);
+    return !ready_.empty();
+  }
+  std::uint64_t groups() {
+    std::uint64_t groups = 0, appends = 0;
+    strata_craft_core_counters(core_, &groups, &appends);
+    return groups;
   }
   int truncate_and_append(std::uint64_t from, std::uint64_t term,
                           const std::vector<std::uint64_t>& values) {
@@ -147,6 +168,11 @@ class Core {
     self->cv_.notify_all();
   }
   int wait_one() {
+    if (!ready_.empty()) {
+      const int status = ready_.front();
+      ready_.pop_front();
+      return status;
+    }
     strata_craft_completion c{};
     for (;;) {
       if (strata_craft_core_poll(core_, &c, 1) == 1) return c.status;
@@ -162,6 +188,7 @@ class Core {
   std::mutex mu_;
   std::condition_variable cv_;
   std::uint64_t wakeups_ = 0;
+  std::deque<int> ready_;  // statuses completion_ready() took
 };
 
 std::vector<std::uint64_t> range(std::uint64_t first, std::uint64_t last, std::uint64_t plus = 0) {
@@ -270,32 +297,40 @@ TEST(CraftCoreCrash, PowerCutAtEveryStepKeepsWhatWasAcknowledged) {
     auto l = core.load();
     ASSERT_TRUE(l.has_value()) << "cut " << cut;
     const std::string at = "cut " + std::to_string(cut);
-    // Content: every entry is what one of the operations wrote there, and 15..20 are all old
-    // or all new (a replace never leaves a mix).
+    // The term was synced before the cut.
+    EXPECT_EQ(l->term, 1u) << at;
+    // Content: every entry is what one of the operations wrote there, with that operation's
+    // term, and 15..20 are all old or all new (a replace never leaves a mix).
     std::optional<bool> replaced;
     for (std::size_t k = 0; k < l->values.size(); ++k) {
       const std::uint64_t i = l->start + k;
       const std::uint64_t v = l->values[k];
+      const std::uint64_t t = l->terms[k];
       if (i < 15) {
         EXPECT_EQ(v, i) << at;
+        EXPECT_EQ(t, 1u) << at << ": entry " << i;
       } else if (i <= 20) {
         const bool is_new = v == 1000 + i;
         EXPECT_TRUE(is_new || v == i) << at << ": entry " << i;
+        EXPECT_EQ(t, is_new ? 2u : 1u) << at << ": entry " << i;
         if (replaced) {
           EXPECT_EQ(*replaced, is_new) << at << ": a mix at " << i;
         }
         replaced = is_new;
       } else if (i <= 30) {
         EXPECT_EQ(v, 1000 + i) << at;
+        EXPECT_EQ(t, 2u) << at << ": entry " << i;
       } else {
         EXPECT_GE(i, 41u) << at << ": entries between the install and the log";
         EXPECT_EQ(v, 2000 + i) << at;
+        EXPECT_EQ(t, 3u) << at << ": entry " << i;
       }
     }
     const bool installed = l->snapshot_index == 40u;
     if (l->snapshot_index) {
       EXPECT_LE(l->start, *l->snapshot_index + 1) << at;
       EXPECT_EQ(l->snapshot_data, "s" + std::to_string(*l->snapshot_index)) << at;
+      EXPECT_EQ(l->snapshot_term, installed ? 3u : 2u) << at;
     }
     if (installed) {
       EXPECT_EQ(l->start, 41u) << at;
@@ -323,6 +358,107 @@ TEST(CraftCoreCrash, PowerCutAtEveryStepKeepsWhatWasAcknowledged) {
       if (ok[kA]) {
         EXPECT_GE(last, ok[kB] ? 25u : 14u) << at;
       }
+    }
+  }
+  EXPECT_TRUE(finished) << "the sweep never reached the end of the sequence";
+}
+
+// Truncates inside one group: an append is held in its sync while a truncate + append, an
+// append, a truncate of part of that append + append, and one more append queue behind it, so
+// the storage thread takes all of them as one run (one replace, one sync). A power failure after
+// every number of file operations: the in-group truncate's entries (29, 30 of the first
+// term-2 append) never appear, the group's appends succeed or fail together, and the log holds
+// the old suffix or a prefix of the new one, never a mix.
+TEST(CraftCoreCrash, PowerCutInAGroupWithTruncatesKeepsWhatWasAcknowledged) {
+  enum Op : std::size_t { kA, kHeld, kB, kC, kD, kE, kOps };
+  bool finished = false;
+  for (std::uint64_t cut = 0; cut < 200 && !finished; ++cut) {
+    strata::testing::TempDir dir("coregroup");
+    strata::testing::FaultFileSystem faults(cut + 5);
+    strata::testing::SyncGate gate;
+    strata::testing::GatedFileSystem fs(faults, gate);
+    std::array<int, kOps> status{};
+    std::uint64_t groups = 0;  // committed from the held one on
+    {
+      Core core(dir.str(), &fs);
+      ASSERT_TRUE(core.ok()) << core.error();
+      ASSERT_TRUE(core.load().has_value());
+      ASSERT_TRUE(core.set_term(1));
+      faults.fail_after(cut);
+      status[kA] = core.append(1, 1, range(1, 20));  // 1..20 = i, term 1
+      gate.arm();
+      ASSERT_TRUE(core.submit_append(21, 1, range(21, 24)));  // 21..24 = i, term 1
+      // Held in its sync, unless a failure before the sync completed it.
+      while (!gate.wait_held_for(std::chrono::milliseconds(1)) && !core.completion_ready()) {
+      }
+      const std::uint64_t groups_before = core.groups();
+      ASSERT_TRUE(core.submit_truncate(18));
+      ASSERT_TRUE(core.submit_append(18, 2, range(18, 26, 1000)));  // 18..26 = 1000+i, term 2
+      ASSERT_TRUE(core.submit_append(27, 2, range(27, 30, 1000)));  // 27..30 = 1000+i, term 2
+      ASSERT_TRUE(core.submit_truncate(29));
+      ASSERT_TRUE(core.submit_append(29, 3, range(29, 33, 3000)));  // 29..33 = 3000+i, term 3
+      ASSERT_TRUE(core.submit_append(34, 3, range(34, 35, 3000)));  // 34..35 = 3000+i, term 3
+      gate.release();
+      for (std::size_t op = kHeld; op < kOps; ++op) status[op] = core.next_status();
+      groups = core.groups() - groups_before;
+      finished = !faults.power_cut();
+      faults.crash(strata::testing::CrashMode::kRandom);
+    }
+    const std::string at = "cut " + std::to_string(cut);
+    if (finished) {
+      for (std::size_t op = kA; op < kOps; ++op) EXPECT_EQ(status[op], STRATA_CRAFT_OK) << at;
+      EXPECT_EQ(groups, 2u) << "the queued requests did not make one group";
+    }
+    // One run, one outcome.
+    for (std::size_t op = kC; op < kOps; ++op)
+      EXPECT_EQ(status[op], status[kB]) << at << ": op " << op;
+    Core core(dir.str());
+    ASSERT_TRUE(core.ok()) << at << ": " << core.error();
+    auto l = core.load();
+    ASSERT_TRUE(l.has_value()) << at;
+    EXPECT_EQ(l->term, 1u) << at;
+    EXPECT_EQ(l->start, 1u) << at;
+    std::optional<bool> replaced;
+    for (std::size_t k = 0; k < l->values.size(); ++k) {
+      const std::uint64_t i = l->start + k;
+      const std::uint64_t v = l->values[k];
+      const std::uint64_t t = l->terms[k];
+      if (i < 18) {
+        EXPECT_EQ(v, i) << at;
+        EXPECT_EQ(t, 1u) << at << ": entry " << i;
+      } else if (i <= 24) {
+        const bool is_new = v == 1000 + i;
+        EXPECT_TRUE(is_new || v == i) << at << ": entry " << i;
+        EXPECT_EQ(t, is_new ? 2u : 1u) << at << ": entry " << i;
+        if (replaced) {
+          EXPECT_EQ(*replaced, is_new) << at << ": a mix at " << i;
+        }
+        replaced = is_new;
+      } else if (i <= 28) {
+        EXPECT_EQ(v, 1000 + i) << at << ": entry " << i;
+        EXPECT_EQ(t, 2u) << at << ": entry " << i;
+      } else {
+        EXPECT_EQ(v, 3000 + i) << at << ": entry " << i << " (the in-group truncate's?)";
+        EXPECT_EQ(t, 3u) << at << ": entry " << i;
+        EXPECT_LE(i, 35u) << at;
+      }
+    }
+    const std::uint64_t last = l->values.empty() ? 0 : l->last();
+    if (status[kB] == STRATA_CRAFT_OK) {
+      EXPECT_EQ(last, 35u) << at << ": an acknowledged group is gone";
+      EXPECT_TRUE(replaced.value_or(false)) << at << ": an acknowledged replace is undone";
+    } else if (!replaced.value_or(false)) {
+      // The group's truncate (synced before its entries are written) may have cut the log back
+      // to 17; without it the acknowledged appends are whole.
+      if (last >= 18 && status[kHeld] == STRATA_CRAFT_OK) {
+        EXPECT_EQ(last, 24u) << at;
+      }
+      if (last >= 18 && status[kA] == STRATA_CRAFT_OK) {
+        EXPECT_GE(last, 20u) << at;
+      }
+    }
+    if (status[kA] == STRATA_CRAFT_OK) {
+      EXPECT_GE(last, 17u) << at;
     }
   }
   EXPECT_TRUE(finished) << "the sweep never reached the end of the sequence";

@@ -8,10 +8,7 @@
 //
 // The failed fdatasync is held (after it failed) by a FileSystem wrapper until the test lets
 // it go, so each interleaving is deterministic. Found by a review of 86c8506.
-#include <condition_variable>
 #include <cstdint>
-#include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +18,7 @@
 #include "strata/raft/file_log_store.h"
 #include "strata/testing/fault_fs.h"
 #include "strata/testing/log_suite_support.h"
+#include "strata/testing/sync_gate.h"
 #include "strata/testing/temp_dir.h"
 
 namespace strata::raft {
@@ -30,90 +28,10 @@ using file_test::expect_entries;
 using testing::CrashMode;
 using testing::FaultFileSystem;
 using testing::FaultOp;
+using testing::GatedFileSystem;
+using testing::SyncGate;
 using testing::TempDir;
 using testing::log_suite::make_entries;
-
-// Holds the next failing File::sync, after it failed, until release().
-class SyncGate {
- public:
-  void arm() {
-    std::lock_guard g(mu_);
-    armed_ = true;
-  }
-  void wait_held() {
-    std::unique_lock l(mu_);
-    cv_.wait(l, [&] { return held_; });
-  }
-  void release() {
-    std::lock_guard g(mu_);
-    released_ = true;
-    cv_.notify_all();
-  }
-  void on_failed_sync() {
-    std::unique_lock l(mu_);
-    if (!armed_) return;
-    armed_ = false;
-    held_ = true;
-    cv_.notify_all();
-    cv_.wait(l, [&] { return released_; });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool armed_ = false, held_ = false, released_ = false;
-};
-
-class GatedFile final : public File {
- public:
-  GatedFile(std::unique_ptr<File> f, SyncGate& gate) : f_(std::move(f)), gate_(gate) {}
-  Result<std::size_t> read_at(std::uint64_t offset, std::span<char> out) const override {
-    return f_->read_at(offset, out);
-  }
-  Status write_at(std::uint64_t offset, std::string_view data) override {
-    return f_->write_at(offset, data);
-  }
-  Status truncate(std::uint64_t size) override { return f_->truncate(size); }
-  Status preallocate(std::uint64_t size) override { return f_->preallocate(size); }
-  Status sync() override {
-    Status st = f_->sync();
-    if (!st.ok()) gate_.on_failed_sync();
-    return st;
-  }
-  Result<std::uint64_t> size() const override { return f_->size(); }
-  const std::string& path() const override { return f_->path(); }
-
- private:
-  std::unique_ptr<File> f_;
-  SyncGate& gate_;
-};
-
-class GatedFileSystem final : public FileSystem {
- public:
-  GatedFileSystem(FileSystem& inner, SyncGate& gate) : inner_(inner), gate_(gate) {}
-  Result<std::unique_ptr<File>> open(const std::string& path, OpenMode mode) override {
-    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> f, inner_.open(path, mode));
-    return std::unique_ptr<File>(std::make_unique<GatedFile>(std::move(f), gate_));
-  }
-  Result<std::string> read_file(const std::string& path) override { return inner_.read_file(path); }
-  Result<bool> exists(const std::string& path) override { return inner_.exists(path); }
-  Status remove(const std::string& path) override { return inner_.remove(path); }
-  Status rename(const std::string& from, const std::string& to) override {
-    return inner_.rename(from, to);
-  }
-  Status create_dirs(const std::string& dir) override { return inner_.create_dirs(dir); }
-  Status sync_dir(const std::string& dir) override { return inner_.sync_dir(dir); }
-  Result<std::vector<std::string>> list_dir(const std::string& dir) override {
-    return inner_.list_dir(dir);
-  }
-  Result<std::unique_ptr<FileLock>> lock(const std::string& path) override {
-    return inner_.lock(path);
-  }
-
- private:
-  FileSystem& inner_;
-  SyncGate& gate_;
-};
 
 enum class Meanwhile {
   kReplace,              // replace() inside the segment being synced
@@ -144,7 +62,7 @@ void run(Meanwhile meanwhile, std::uint64_t segment_bytes) {
     std::uint64_t next = kSynced + 1;
     ASSERT_TRUE((*log)->append(make_entries(next, 4, 1)).ok());
     next += 4;
-    gate.arm();
+    gate.arm(SyncGate::Hold::kFailedSync);
     faults.fail_nth(FaultOp::kSync, 1);
     Status sync_status;
     std::thread syncer([&] { sync_status = (*log)->sync(); });
