@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <optional>
 #include <stdexcept>
@@ -43,6 +44,45 @@ class ReadYourWritesTest : public ControlledTest {
     auto b = mem_.new_batch();
     b.put(Space::kMain, key, value);
     ASSERT_TRUE(mem_.commit(std::move(b)).ok());
+  }
+  // Command 1 calls `remove` between two writes, after command 0 wrote in its group: both
+  // are aborted, nothing of the group is committed, command 2 (the next group) commits.
+  void expect_group_discarded(const std::function<void(Batch&)>& remove) {
+    Manager m(store_, {.max_group_delay = std::chrono::hours(1)});
+    hold_writer(m);
+    ASSERT_TRUE(m.submit_write(command(0, [](const View&, Batch& b) {
+                   b.put(Space::kMain, "mate", "1");
+                   return Status();
+                 })).ok());
+    ASSERT_TRUE(m.submit_write(command(
+                                   1,
+                                   [&remove](const View&, Batch& b) -> Status {
+                                     b.put(Space::kMain, "own", "2");
+                                     remove(b);
+                                     b.put(Space::kMain, "after", "3");
+                                     return Status();
+                                   },
+                                   true))
+                    .ok());
+    ASSERT_TRUE(m.submit_write(command(
+                                   2,
+                                   [](const View&, Batch& b) {
+                                     b.put(Space::kMain, "next", "4");
+                                     return Status();
+                                   },
+                                   true))
+                    .ok());
+    store_.open_gate();
+    tracker_.wait_for(1 + 3);
+    EXPECT_TRUE(status_of(0).is_aborted()) << status_of(0);
+    EXPECT_TRUE(status_of(1).is_aborted()) << status_of(1);
+    EXPECT_NE(status_of(1).message().find("savepoint"), std::string_view::npos) << status_of(1);
+    EXPECT_TRUE(status_of(2).ok()) << status_of(2);
+    for (const char* gone : {"mate", "own", "after"}) {
+      EXPECT_EQ(value_of(mem_, gone), "<absent>") << gone;
+    }
+    EXPECT_EQ(value_of(mem_, "next"), "4");
+    EXPECT_EQ(m.stats().groups_discarded, 1u);
   }
   Status status_of(std::size_t id) const {
     for (const auto& e : tracker_.events()) {
@@ -220,6 +260,69 @@ TEST_F(ReadYourWritesTest, LaterCommandsDoNotSeeAFailedCommandsWrites) {
   EXPECT_NE(status_of(0).message().find("midway"), std::string_view::npos);
   EXPECT_EQ(seen, "nothing");
   EXPECT_EQ(value_of(mem_, "ghost"), "<absent>");
+}
+
+// A command may set savepoints of its own; one it leaves open when it fails is rolled back
+// with the manager's, so nothing it wrote stays, and one it leaves open when it succeeds is
+// closed with it, so a later command's failure rolls back to that command's start only.
+TEST_F(ReadYourWritesTest, SavepointsACommandLeavesOpenCloseWithIt) {
+  Manager m(store_, {.max_group_delay = std::chrono::hours(1)});
+  hold_writer(m);
+  ASSERT_TRUE(m.submit_write(command(0, [](const View&, Batch& b) -> Status {
+                 b.put(Space::kMain, "a", "1");
+                 b.set_savepoint();  // a step of its own, left open
+                 b.put(Space::kMain, "b", "2");
+                 return Status();
+               })).ok());
+  ASSERT_TRUE(m.submit_write(command(1, [](const View&, Batch& b) -> Status {
+                 b.put(Space::kMain, "c", "3");
+                 b.set_savepoint();
+                 b.put(Space::kMain, "d", "4");
+                 throw std::runtime_error("midway");
+               })).ok());
+  ASSERT_TRUE(m.submit_write(command(2, [](const View&, Batch& b) -> Status {
+                 b.put(Space::kMain, "e", "5");
+                 b.set_savepoint();
+                 b.set_savepoint();
+                 b.put(Space::kMain, "f", "6");
+                 return Status::aborted("refused");
+               })).ok());
+  ASSERT_TRUE(m.submit_write(command(
+                                 3,
+                                 [](const View&, Batch& b) {
+                                   b.put(Space::kMain, "g", "7");
+                                   return Status();
+                                 },
+                                 true))
+                  .ok());
+  store_.open_gate();
+  tracker_.wait_for(1 + 4);
+  EXPECT_TRUE(status_of(0).ok()) << status_of(0);
+  EXPECT_TRUE(status_of(1).is_aborted()) << status_of(1);
+  EXPECT_TRUE(status_of(2).is_aborted()) << status_of(2);
+  EXPECT_TRUE(status_of(3).ok()) << status_of(3);
+  EXPECT_EQ(value_of(mem_, "a"), "1");
+  EXPECT_EQ(value_of(mem_, "b"), "2");
+  for (const char* gone : {"c", "d", "e", "f"}) {
+    EXPECT_EQ(value_of(mem_, gone), "<absent>") << gone;
+  }
+  EXPECT_EQ(value_of(mem_, "g"), "7");
+  EXPECT_EQ(store_.records().size(), 2u);  // the held command's group and this one
+}
+
+// A command that removes the savepoint the manager set before its exec — a rollback or pop
+// past its own savepoints, or clear() — leaves the batch holding an unknown part of its
+// group-mates' writes: the group is discarded (every command in it aborted, nothing of it
+// committed) rather than committed with some of them missing, and the next group is not
+// affected.
+TEST_F(ReadYourWritesTest, ACommandRemovingTheManagersSavepointDiscardsItsGroup) {
+  expect_group_discarded([](Batch& b) { EXPECT_TRUE(b.rollback_to_savepoint().ok()); });
+}
+TEST_F(ReadYourWritesTest, ACommandPoppingTheManagersSavepointDiscardsItsGroup) {
+  expect_group_discarded([](Batch& b) { EXPECT_TRUE(b.pop_savepoint().ok()); });
+}
+TEST_F(ReadYourWritesTest, ACommandClearingTheBatchDiscardsItsGroup) {
+  expect_group_discarded([](Batch& b) { b.clear(); });
 }
 
 // ---- submit_write(fn, durability) ---------------------------------------------------------

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <future>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -121,6 +122,57 @@ struct NoRead {
 
 // Odd rounds pipeline their commits (groups of 8: with four producers flooding the queue,
 // nearly every group is committed on the committer thread while the next one runs).
+// RocksDbIndexedBatch under the manager: a savepoint a failing command left open is rolled
+// back with the manager's (nothing it wrote is committed), one a succeeding command left open
+// is closed with it (its writes are).
+TEST(RocksDbManager, SavepointsACommandLeavesOpenCloseWithIt) {
+  testing::TempDir dir("manager-rocksdb-sp");
+  auto store = Store::open(dir.path(), small_options());
+  ASSERT_TRUE(store.has_value()) << store.error();
+  Manager m(*store);
+  auto failing = m.submit_write(
+      [](const GroupView<Store>&, GroupBatch<Store>& b) -> Status {
+        b.put(Space::kMain, "a", "1");
+        b.set_savepoint();
+        b.put(Space::kMain, "b", "2");
+        throw std::runtime_error("midway");
+      },
+      Durability::kApplied);
+  auto succeeding = m.submit_write(
+      [](const GroupView<Store>&, GroupBatch<Store>& b) -> Status {
+        b.put(Space::kMain, "c", "3");
+        b.set_savepoint();
+        b.put(Space::kMain, "d", "4");
+        return Status();
+      },
+      Durability::kApplied);
+  auto refused = m.submit_write(
+      [](const GroupView<Store>& view, GroupBatch<Store>& b) -> Status {
+        auto r = b.prefix_iter(Space::kMain, "");  // the index is built: RocksDB's savepoints
+        (void)r;
+        (void)view;
+        b.put(Space::kMain, "e", "5");
+        b.set_savepoint();
+        b.put(Space::kMain, "f", "6");
+        return Status::aborted("refused");
+      },
+      Durability::kSynced);
+  EXPECT_TRUE(failing.get().is_aborted());
+  EXPECT_TRUE(succeeding.get().ok());
+  EXPECT_TRUE(refused.get().is_aborted());
+  m.shutdown();
+  for (const char* gone : {"a", "b", "e", "f"}) {
+    auto v = store->get(Space::kMain, gone);
+    ASSERT_TRUE(v.has_value());
+    EXPECT_FALSE(v->has_value()) << gone;
+  }
+  for (const char* kept : {"c", "d"}) {
+    auto v = store->get(Space::kMain, kept);
+    ASSERT_TRUE(v.has_value());
+    EXPECT_TRUE(v->has_value()) << kept;
+  }
+}
+
 TEST(RocksDbManager, AcknowledgedSyncedWritesSurviveSigkill) {
   STRATA_SKIP_UNDER_TSAN();
   std::mt19937 rng(20240607);

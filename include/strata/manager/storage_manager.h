@@ -43,6 +43,13 @@
 //     committed, and it gets committed(<that error>). Its group-mates are not affected.
 //     (Should the batch fail to roll back, the whole open group is discarded instead: every
 //     command in it gets aborted, nothing of it is committed.)
+//   - A command may use the batch's savepoints for steps of its own. Those it leaves open
+//     close with the manager's: kept when it succeeds, rolled back when it fails. A command
+//     that removes the manager's savepoint (rolls back or pops more savepoints than it set,
+//     or clears the batch) gets the group discarded, as above, since what the batch still
+//     holds of its group-mates is unknown. (Checked through the batch's savepoint_count(),
+//     which OverlayBatch and RocksDbIndexedBatch have; a user store's own indexed batch
+//     without it gets one rollback or pop, so its commands must balance their savepoints.)
 //   - A failed commit gives its Status to every command of the group. The store may be
 //     unusable (a failed fsync is not retryable), so the writer then refuses all writes:
 //     queued and later-taken commands get committed(<that error, with context>) without
@@ -90,6 +97,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -419,7 +427,17 @@ class StorageManager {
     Durability durability = Durability::kApplied;
     Status own;
     bool threw = false;
-    batch_.set_savepoint();
+    // The manager's savepoint is number depth + 1. The command may set savepoints of its own
+    // above it and leave them open (they are closed or rolled back with it), but must not
+    // remove it.
+    const std::optional<std::size_t> depth = savepoint_depth();
+    try {
+      batch_.set_savepoint();
+    } catch (...) {
+      deliver(item, Status::aborted("write command not run: its savepoint could not be set"),
+              /*counted=*/false);
+      return;
+    }
     try {
       own = exec_item(item);
       if (own.ok()) own = batch_.status();  // an operation the batch refused
@@ -440,8 +458,22 @@ class StorageManager {
         flush_now = false;
       }
     }
+    if (depth && *savepoint_depth() <= *depth) {
+      // The command rolled back, popped or cleared past its start: what the batch still holds
+      // of its group-mates is unknown, so none of the group is committed.
+      if (own.ok()) {
+        own = Status::aborted(
+            "write command removed the savepoint set before its exec (rollback_to_savepoint, "
+            "pop_savepoint or clear past its own savepoints)");
+      }
+      group_.push_back(Entry{std::move(item), own});
+      discard_group(own.to_string());
+      return;
+    }
     if (own.ok()) {
-      (void)batch_.pop_savepoint();
+      do {
+        (void)batch_.pop_savepoint();
+      } while (depth && *savepoint_depth() > *depth);
       if (durability == Durability::kSynced) group_sync_ = true;
     } else {
       {
@@ -449,8 +481,12 @@ class StorageManager {
         if (threw) stats_.write_exceptions++;
         stats_.write_failures++;
       }
-      // Take back whatever the command added; its group-mates are unaffected.
-      const Status undone = batch_.rollback_to_savepoint();
+      // Take back whatever the command added (with savepoints of its own it left open); its
+      // group-mates are unaffected.
+      Status undone;
+      do {
+        undone = batch_.rollback_to_savepoint();
+      } while (undone.ok() && depth && *savepoint_depth() > *depth);
       if (!undone.ok()) {
         group_.push_back(Entry{std::move(item), std::move(own)});
         discard_group(undone.to_string());
@@ -466,6 +502,18 @@ class StorageManager {
       commit_group(GroupTrigger::kBytes);
     } else if (has_delay && Clock::now() >= group_deadline_) {
       commit_group(GroupTrigger::kDelay);
+    }
+  }
+
+  // How many savepoints the group batch holds, when it can tell (OverlayBatch and
+  // RocksDbIndexedBatch can; a user store's own indexed batch may not).
+  std::optional<std::size_t> savepoint_depth() const noexcept {
+    if constexpr (requires(const Batch& b) {
+                    { b.savepoint_count() } -> std::convertible_to<std::size_t>;
+                  }) {
+      return batch_.savepoint_count();
+    } else {
+      return std::nullopt;
     }
   }
 

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -159,8 +160,14 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
   RocksDbIndexedBatch(RocksDbIndexedBatch&&) noexcept = default;
   RocksDbIndexedBatch& operator=(RocksDbIndexedBatch&&) noexcept = default;
 
-  // Sets `key` to `value` in `space`.
+  // Sets `key` to `value` in `space`. `key` and `value` may be views read from this batch
+  // (a range's item, a pinned value): they are copied first then.
   void put(Space space, std::string_view key, std::string_view value) {
+    if (inside_batch(key) || inside_batch(value)) {
+      const std::string k(key), v(value);
+      put(space, k, v);
+      return;
+    }
     if (auto* cf = detail::batch_handle(owner_, space, error_)) {
       const ::rocksdb::Slice k = detail::to_slice(key);
       const ::rocksdb::Slice v = detail::to_slice(value);
@@ -177,8 +184,14 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
       }
     }
   }
-  // Removes `key` from `space` (no error when absent).
+  // Removes `key` from `space` (no error when absent). `key` may be a view read from this
+  // batch.
   void erase(Space space, std::string_view key) {
+    if (inside_batch(key)) {
+      const std::string k(key);
+      erase(space, k);
+      return;
+    }
     if (auto* cf = detail::batch_handle(owner_, space, error_)) {
       const ::rocksdb::Slice k = detail::to_slice(key);
       if (rep_->indexed) {
@@ -243,6 +256,8 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
     savepoint_errors_.pop_back();
     return {};
   }
+  // Savepoints open (set and not yet rolled back or popped).
+  std::size_t savepoint_count() const noexcept { return savepoint_errors_.size(); }
   // OK, or the first refused operation since the last rollback past it.
   Status status() const { return error_; }
 
@@ -272,6 +287,16 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
  private:
   friend class RocksDbStore<Space>;
   friend class detail::RocksDbReads<RocksDbIndexedBatch<Space>, Space>;
+
+  // Whether `bytes` lie in the batch's own buffer (a view read from it), which the next
+  // operation may reallocate while RocksDB copies from it.
+  bool inside_batch(std::string_view bytes) const noexcept {
+    if (bytes.empty() || !rep_) return false;
+    const std::string& data = rep_->batch().Data();
+    const std::less_equal<const char*> le;
+    return le(data.data(), bytes.data()) &&
+           std::less<const char*>()(bytes.data(), data.data() + data.size());
+  }
 
   // The batch's last operation on a key, for point reads before the index: a put's value
   // is plain.Data()[offset, offset + size) (offsets stay valid as the batch grows).

@@ -164,6 +164,8 @@ class OverlayBatch {
     savepoints_.pop_back();
     return {};
   }
+  // Savepoints open (set and not yet rolled back or popped).
+  std::size_t savepoint_count() const noexcept { return savepoints_.size(); }
   // OK, or the first refused operation (an unknown space) since the last rollback past it.
   Status status() const { return error_; }
 
