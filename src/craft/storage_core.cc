@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "strata/raft/format.h"
 #include "strata/raft/storage_engine.h"
 
 namespace {
@@ -117,6 +118,8 @@ struct strata_craft_core {
   std::atomic<unsigned> capacity_kib{0};
   std::atomic<std::uint64_t> groups{0};
   std::atomic<std::uint64_t> appends{0};
+  // The largest write of a run (the log's batch limit; smaller in tests).
+  std::uint64_t max_run_bytes = strata::raft::format::kMaxBatchBytes;
   std::vector<strata_craft_loaded_entry> loaded_entries;
 
   // When capacity_kib was last read from the file system (by the storage thread).
@@ -204,45 +207,72 @@ struct strata_craft_core {
     notify(notify_ctx);
   }
 
-  // ops[i, j): appends and truncates, written as one append or replace and one sync.
+  // ops[i, j): appends and truncates, written as one append or replace and one sync. A run
+  // whose records would pass max_run_bytes (the log's batch limit) is written as several
+  // appends or replaces, still with one sync: the requests are valid one by one, so the
+  // grouping must not make them too large together. An append alone past the limit is refused
+  // (EINVAL) without failing the others.
   void write_run(std::deque<Op>& ops, std::size_t i, std::size_t j,
                  std::vector<strata_craft_completion>& out) {
     strata::raft::LogStore& log = engine->log();
     std::optional<std::uint64_t> cut;
     std::vector<LogEntry> batch;
+    std::uint64_t batch_bytes = 0;
+    bool wrote = false;
+    Status s;  // the first failed write
+    // Writes what the run holds so far: the batch, after the cut when there is one.
+    const auto flush = [&] {
+      if (!s.ok() || (!cut && batch.empty())) return;
+      if (cut && *cut <= log.last_index()) {
+        s = log.replace(*cut, batch);
+      } else {
+        s = log.append(batch);
+      }
+      wrote = true;
+      cut.reset();
+      batch.clear();
+      batch_bytes = 0;
+    };
     std::vector<int> status(j - i, STRATA_CRAFT_OK);
-    for (std::size_t k = i; k < j; ++k) {
+    for (std::size_t k = i; k < j && !failed; ++k) {
       Op& op = ops[k];
       if (op.kind == Op::kTruncate) {
         if (!batch.empty() && op.index >= batch.front().index) {
-          while (!batch.empty() && batch.back().index >= op.index) batch.pop_back();
+          while (!batch.empty() && batch.back().index >= op.index) {
+            batch_bytes -= strata::raft::format::record_size(batch.back().payload.size());
+            batch.pop_back();
+          }
         } else {
           batch.clear();
+          batch_bytes = 0;
           cut = cut ? std::min(*cut, op.index) : op.index;
         }
         continue;
       }
       const std::uint64_t expected =
           !batch.empty() ? batch.back().index + 1 : (cut ? *cut : log.last_index() + 1);
-      if (op.index != expected) {
+      std::uint64_t bytes = 0;
+      for (const LogEntry& e : op.entries) {
+        bytes += strata::raft::format::record_size(e.payload.size());
+      }
+      if (op.index != expected || bytes > max_run_bytes) {
         status[k - i] = STRATA_CRAFT_EINVAL;
         continue;
       }
+      if (batch_bytes + bytes > max_run_bytes) flush();
       for (LogEntry& e : op.entries) batch.push_back(std::move(e));
+      batch_bytes += bytes;
     }
     int code = STRATA_CRAFT_OK;
     if (failed) {
       code = STRATA_CRAFT_EIO;
-    } else if (cut || !batch.empty()) {
-      Status s;
-      if (cut && *cut <= log.last_index()) {
-        s = log.replace(*cut, batch);
-      } else {
-        s = log.append(batch);
+    } else {
+      flush();
+      if (wrote) {
+        if (s.ok()) s = log.sync();
+        if (!s.ok()) code = fail(s);
+        groups.fetch_add(1, std::memory_order_relaxed);
       }
-      if (s.ok()) s = log.sync();
-      if (!s.ok()) code = fail(s);
-      groups.fetch_add(1, std::memory_order_relaxed);
     }
     for (std::size_t k = i; k < j; ++k) {
       if (ops[k].kind != Op::kAppend) continue;
@@ -391,6 +421,10 @@ int strata_craft_core_open_with(const char* dir, const strata::raft::FileEngineO
     set_error(errmsg, errlen, std::string("strata: ") + e.what());
     return STRATA_CRAFT_EIO;
   }
+}
+
+void strata_craft_core_set_max_run_bytes(strata_craft_core* core, uint64_t bytes) {
+  core->max_run_bytes = bytes;
 }
 
 extern "C" {

@@ -161,6 +161,9 @@ int strata_craft_core_open_with(const char *dir, const strata::raft::FileEngineO
                                 strata_craft_alloc_fn alloc, strata_craft_notify_fn notify,
                                 void *notify_ctx, strata_craft_core **out, char *errmsg,
                                 size_t errlen);
+/* For tests: the most record bytes one write of a run may carry (default: the log's batch
+ * limit, format::kMaxBatchBytes). Call before the first append. */
+void strata_craft_core_set_max_run_bytes(strata_craft_core *core, uint64_t bytes);
 #endif
 
 #endif /* STRATA_CRAFT_STORAGE_CORE_H_ */

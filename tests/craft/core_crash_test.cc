@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "../../src/craft/storage_core.h"
+#include "strata/raft/format.h"
 #include "strata/raft/storage_engine.h"
 #include "strata/testing/crash.h"
 #include "strata/testing/fault_fs.h"
@@ -131,6 +132,7 @@ class Core {
   bool submit_truncate(std::uint64_t from) {
     return strata_craft_core_truncate(core_, from) == STRATA_CRAFT_OK;
   }
+  void set_max_run_bytes(std::uint64_t bytes) { strata_craft_core_set_max_run_bytes(core_, bytes); }
   int next_status() { return wait_one(); }
   // Whether a completion is waiting (without taking it).
   bool completion_ready() {
@@ -591,6 +593,47 @@ TEST(CraftCoreCrash, AFailedSyncFailsEveryLaterWriteWithTheIoError) {
     ASSERT_TRUE(l.has_value());
     ASSERT_GE(l->last(), 5u);
     for (std::uint64_t i = 1; i <= 5; ++i) EXPECT_EQ(l->values[i - l->start], i);
+  }
+}
+
+// A run of queued appends and truncates whose records pass the limit of one log write is
+// written in pieces (still one sync): every append that is valid alone is acknowledged, the
+// truncates apply across the pieces, and only an append past the limit by itself is refused.
+TEST(CraftCoreGroup, ARunPastTheWriteLimitIsWrittenInPiecesWithOneSync) {
+  strata::testing::TempDir dir("coresplit");
+  strata::testing::SyncGate gate;
+  strata::testing::GatedFileSystem fs(strata::FileSystem::posix(), gate);
+  {
+    Core core(dir.str(), &fs);
+    ASSERT_TRUE(core.ok()) << core.error();
+    ASSERT_TRUE(core.load().has_value());
+    ASSERT_TRUE(core.set_term(1));
+    core.set_max_run_bytes(5 * strata::raft::format::record_size(8));  // 5 entries per write
+    gate.arm();
+    ASSERT_TRUE(core.submit_append(1, 1, range(1, 3)));
+    gate.wait_held();
+    const std::uint64_t groups_before = core.groups();
+    ASSERT_TRUE(core.submit_append(4, 1, range(4, 7)));
+    ASSERT_TRUE(core.submit_append(8, 1, range(8, 11)));  // a second write
+    ASSERT_TRUE(core.submit_truncate(10));                // inside it
+    ASSERT_TRUE(core.submit_append(10, 2, range(10, 12, 1000)));
+    ASSERT_TRUE(core.submit_truncate(6));  // inside the first write
+    ASSERT_TRUE(core.submit_append(6, 3, range(6, 9, 2000)));
+    ASSERT_TRUE(core.submit_append(10, 3, range(10, 15, 2000)));  // alone past the limit
+    gate.release();
+    for (int k = 0; k < 5; ++k) EXPECT_EQ(core.next_status(), STRATA_CRAFT_OK) << "append " << k;
+    EXPECT_EQ(core.next_status(), STRATA_CRAFT_EINVAL);
+    EXPECT_EQ(core.groups() - groups_before, 2u) << "the queued requests were not one run";
+  }
+  Core core(dir.str());
+  ASSERT_TRUE(core.ok()) << core.error();
+  const auto l = core.load();
+  ASSERT_TRUE(l.has_value());
+  ASSERT_EQ(l->start, 1u);
+  ASSERT_EQ(l->values.size(), 9u);
+  for (std::uint64_t i = 1; i <= 9; ++i) {
+    EXPECT_EQ(l->values[i - 1], i < 6 ? i : 2000 + i) << "entry " << i;
+    EXPECT_EQ(l->terms[i - 1], i < 6 ? 1u : 3u) << "entry " << i;
   }
 }
 
