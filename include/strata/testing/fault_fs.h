@@ -295,7 +295,13 @@ class FaultFileSystem final : public FileSystem {
     std::lock_guard g(mu_);
     const std::string dir = detail::CrashModel::normalize(dir_in);
     STRATA_RETURN_IF_ERROR(check(FaultOp::kSyncDir, "sync_dir " + dir));
-    if (sync_to_disk_) STRATA_RETURN_IF_ERROR(base_.sync_dir(dir));
+    if (sync_to_disk_) {
+      STRATA_RETURN_IF_ERROR(base_.sync_dir(dir));
+    } else {
+      // As fsync(2) of a directory, which must first be opened: a missing one is an error.
+      STRATA_ASSIGN_OR_RETURN(const bool exists, base_.exists(dir));
+      if (!exists) return Status::not_found("sync_dir " + dir + ": no such directory");
+    }
     model_.on_sync_dir(dir);
     return Status();
   }
