@@ -37,9 +37,11 @@ Result<std::vector<fs::path>> wal_files(const fs::path& wal_dir) {
   fs::directory_iterator it(wal_dir, ec);
   if (ec == std::errc::no_such_file_or_directory) return wals;  // RocksDB reports it
   if (ec) return Status::io_error("list " + wal_dir.string() + ": " + ec.message());
-  for (const fs::directory_entry& e : it) {
-    if (is_wal_name(e.path().filename().string())) wals.push_back(e.path());
+  // increment(ec), not ++: a readdir error mid-listing must be a Status, not an exception.
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    if (is_wal_name(it->path().filename().string())) wals.push_back(it->path());
   }
+  if (ec) return Status::io_error("list " + wal_dir.string() + ": " + ec.message());
   std::sort(wals.begin(), wals.end(), [](const fs::path& a, const fs::path& b) {
     const std::string x = a.filename().string();
     const std::string y = b.filename().string();

@@ -6,7 +6,10 @@
 // sector shared by two records makes subtle, and a fuzzer of power cuts and bit flips.
 #include "../../src/rocksdb/manifest_tail.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -154,21 +157,48 @@ TEST(RocksDbManifestTail, AReadOnlyOpenReportsTheTearAndChangesNothing) {
   EXPECT_EQ(read_all(current_manifest(dir.path())), before);
 }
 
+// Whether another process is refused RocksDB's lock on the database in `dir` (fcntl F_SETLK
+// on its LOCK file, as RocksDB takes it), as a second writer would be.
+bool locked_for_other_processes(const fs::path& dir) {
+  const std::string path = (dir / "LOCK").string();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    struct flock fl {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    ::_exit(fd >= 0 && ::fcntl(fd, F_SETLK, &fl) != 0 ? 0 : 1);
+  }
+  int status = 0;
+  if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return false;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 TEST(RocksDbManifestTail, NothingIsCutWhileAnotherInstanceHasTheDatabaseOpen) {
   // The cut is decided under RocksDB's lock: with the database open, the second open is busy
-  // and the open one's MANIFEST is untouched.
+  // and the open one's MANIFEST is untouched — and the first one keeps its lock (closing the
+  // descriptor the check locked with would drop every fcntl lock of the process on LOCK).
   TempDir dir("manifest");
   make_database(dir.path());
   auto first = Store::open(dir.path(), small_options());
   ASSERT_TRUE(first.has_value()) << first.error();
+  ASSERT_TRUE(locked_for_other_processes(dir.path()));
   const std::uintmax_t size = fs::file_size(current_manifest(dir.path()));
   const std::size_t sector = 512 - size % 512;
   append_damaged(dir.path(), full_record(), sector, sector + 512);
   const std::string before = read_all(current_manifest(dir.path()));
-  auto second = Store::open(dir.path(), small_options());
-  ASSERT_FALSE(second.has_value());
-  EXPECT_TRUE(second.error().is_busy()) << second.error();
-  EXPECT_EQ(read_all(current_manifest(dir.path())), before);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto second = Store::open(dir.path(), small_options());
+    ASSERT_FALSE(second.has_value());
+    EXPECT_TRUE(second.error().is_busy()) << second.error();
+    EXPECT_EQ(read_all(current_manifest(dir.path())), before);
+    EXPECT_TRUE(locked_for_other_processes(dir.path()))
+        << "attempt " << attempt << ": the open database lost its lock";
+  }
+  // Once it is closed, the check takes the lock (through the parked descriptor) and acts.
+  ASSERT_TRUE(first->close().ok());
+  auto third = Store::open(dir.path(), small_options());
+  EXPECT_TRUE(third.has_value()) << third.error();
 }
 
 // --- The reader on images built here -------------------------------------------------------
