@@ -143,7 +143,9 @@ class PosixFileLock final : public FileLock {
 class PosixFileSystem final : public FileSystem {
  public:
   Result<std::unique_ptr<File>> open(const std::string& path, OpenMode mode) override {
-    int flags = O_CLOEXEC;
+    // O_NONBLOCK: a FIFO (or a device) put where a file is expected must not block the open;
+    // it is refused below.
+    int flags = O_CLOEXEC | O_NONBLOCK;
     switch (mode) {
       case OpenMode::kReadOnly:
         flags |= O_RDONLY;
@@ -162,9 +164,24 @@ class PosixFileSystem final : public FileSystem {
       return errno_status("open", path, err);
     }
     struct stat st {};
-    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (::fstat(fd, &st) != 0) {
+      const int err = errno;
+      ::close(fd);
+      return errno_status("fstat", path, err);
+    }
+    if (S_ISDIR(st.st_mode)) {
       ::close(fd);
       return Status::invalid_argument("open " + path + ": is a directory");
+    }
+    if (!S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return Status::invalid_argument("open " + path + ": not a regular file");
+    }
+    if (const int fl = ::fcntl(fd, F_GETFL);
+        fl == -1 || ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+      const int err = errno;
+      ::close(fd);
+      return errno_status("fcntl", path, err);
     }
     return std::unique_ptr<File>(std::make_unique<PosixFile>(fd, path));
   }

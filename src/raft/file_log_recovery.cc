@@ -156,8 +156,11 @@ class SegmentScanner {
     const std::string& path = segments_[i].path;
     STRATA_ASSIGN_OR_RETURN(const std::unique_ptr<File> file, fs_.open(path, OpenMode::kReadOnly));
     STRATA_ASSIGN_OR_RETURN(const std::uint64_t size, file->size());
-    if (size > std::numeric_limits<std::size_t>::max() / 2) {
-      return Status::io_error("read " + path + ": file too large");
+    // Record offsets fit in a u32: a larger file is no segment strata wrote (a damaged size, a
+    // sparse file), and is not read into memory.
+    if (size > std::numeric_limits<std::uint32_t>::max()) {
+      return Status::corruption(path + ": " + std::to_string(size) +
+                                " bytes, larger than any segment (4 GiB)");
     }
     const auto n = static_cast<std::size_t>(size);
     if (n > b.capacity) {

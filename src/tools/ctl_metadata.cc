@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,7 +62,12 @@ Status copy_metadata(const std::string& source, const std::string& dest) {
   MetadataOptions ro;
   ro.read_only = true;
   STRATA_ASSIGN_OR_RETURN(Metadata<Key> in, Metadata<Key>::open(source, ro));
-  STRATA_ASSIGN_OR_RETURN(Metadata<Key> out, Metadata<Key>::open(dest));
+  // The copy takes whatever the source holds: the source's writer may have allowed larger
+  // keys and values than the defaults.
+  MetadataOptions wo;
+  wo.max_value_bytes = std::numeric_limits<std::uint32_t>::max();
+  wo.max_key_bytes = std::numeric_limits<std::uint32_t>::max();
+  STRATA_ASSIGN_OR_RETURN(Metadata<Key> out, Metadata<Key>::open(dest, wo));
   Status s;
   in.for_each([&](const Key& k, std::string_view v) {
     if (!s.ok()) return;

@@ -3,6 +3,7 @@
 // destination) and has --help.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -58,6 +59,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
+  } catch (const std::exception& e) {
+    // Out of memory, or a library error not turned into a Status: a message, not an abort.
+    std::fprintf(stderr, "strata-ctl: %s\n", e.what());
+    return 1;
   }
   return exit_code;
 }

@@ -15,9 +15,11 @@ struct CtlRun {
 };
 
 // Runs `strata-ctl <args>` through the shell (args must be shell-quoted by the caller).
-inline CtlRun run_ctl(const std::string& args) {
+// `prefix` goes before the command (e.g. "timeout 20": exit code 124 when it ran out).
+inline CtlRun run_ctl(const std::string& args, const std::string& prefix = "") {
   CtlRun r;
-  const std::string cmd = std::string(STRATA_CTL_PATH) + " " + args + " 2>&1";
+  const std::string cmd =
+      prefix + (prefix.empty() ? "" : " ") + std::string(STRATA_CTL_PATH) + " " + args + " 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return r;
   std::array<char, 4096> buf{};

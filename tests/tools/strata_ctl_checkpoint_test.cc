@@ -51,6 +51,34 @@ TEST(StrataCtlCheckpoint, MetadataCopyOpensWithTheSameEntries) {
   EXPECT_EQ(again->size(), 49u);
 }
 
+// A store whose writer allowed values past the default limit (16 MiB) is copied whole: the
+// copy used to be refused as bad input, its temporary left behind.
+TEST(StrataCtlCheckpoint, MetadataWithValuesPastTheDefaultLimit) {
+  strata::testing::TempDir dir("ctl-cp");
+  const std::string big(std::size_t{20} << 20, 'b');
+  {
+    MetadataOptions o;
+    o.max_value_bytes = std::size_t{64} << 20;
+    auto md = Metadata<std::uint64_t>::open(dir.file("md"), o);
+    ASSERT_TRUE(md.has_value()) << md.error();
+    ASSERT_TRUE(md->put(1, big));
+    ASSERT_TRUE(md->put(2, "small"));
+    ASSERT_TRUE(md->sync().ok());
+  }
+  const std::string dest = dir.file("cp");
+  CtlRun r = run_ctl("checkpoint " + quote(dir.file("md")) + " " + quote(dest));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_FALSE(fs::exists(dest + ".strata-ctl-tmp"));
+  MetadataOptions o;
+  o.read_only = true;
+  o.max_value_bytes = std::size_t{64} << 20;
+  auto copy = Metadata<std::uint64_t>::open(dest, o);
+  ASSERT_TRUE(copy.has_value()) << copy.error();
+  ASSERT_NE(copy->get(1), nullptr);
+  EXPECT_TRUE(*copy->get(1) == big);
+  EXPECT_EQ(*copy->get(2), "small");
+}
+
 TEST(StrataCtlCheckpoint, MetadataWithStringKeys) {
   strata::testing::TempDir dir("ctl-cp");
   {

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -138,6 +139,44 @@ TEST(StrataCtlRaftSnapshots, ListsVerifiesAndNamesTheNewestValid) {
   EXPECT_EQ(r.exit_code, 3) << r.out;
   EXPECT_NE(r.out.find("newest valid: index 10, term 2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Corruption"), std::string::npos) << r.out;
+}
+
+// A segment file grown to 10 TiB (sparse: no disk used) is no segment strata writes: verify,
+// dump and stats report corruption naming it instead of allocating its size (bad_alloc ended
+// the tool with an abort), and the file is left as it is.
+TEST_F(StrataCtlRaft, AHugeSparseSegmentIsCorruptionNotAnAbort) {
+  const auto segs = segments();
+  ASSERT_GE(segs.size(), 2u);
+  std::filesystem::resize_file(segs.back(), std::uintmax_t{10} << 40);
+  for (const std::string& cmd :
+       {"raft verify " + quote(dir_.file("log")), "raft dump " + quote(dir_.file("log")),
+        "stats " + quote(dir_.str())}) {
+    CtlRun r = run_ctl(cmd);
+    EXPECT_GT(r.exit_code, 0) << cmd << ": " << r.out;
+    EXPECT_LT(r.exit_code, 128) << cmd << " died: " << r.out;
+    EXPECT_NE(r.out.find("larger than any segment"), std::string::npos) << cmd << ": " << r.out;
+  }
+  EXPECT_EQ(std::filesystem::file_size(segs.back()), std::uintmax_t{10} << 40);
+}
+
+// A FIFO where a file is expected (the directory's identity marker, a segment) is refused at
+// once: the open used to block forever waiting for a writer.
+TEST(StrataCtlInput, AFifoWhereAFileIsExpectedIsRefusedNotWaitedOn) {
+  strata::testing::TempDir dir("ctl-fifo");
+  std::filesystem::create_directories(dir.path() / "md");
+  ASSERT_EQ(::mkfifo((dir.path() / "md" / "STRATA").c_str(), 0644), 0);
+  std::filesystem::create_directories(dir.path() / "log");
+  ASSERT_EQ(::mkfifo((dir.path() / "log" / "00000000000000000001.log").c_str(), 0644), 0);
+  for (const std::string& cmd :
+       {"metadata dump " + quote(dir.file("md")), "stats " + quote(dir.file("md")),
+        "raft verify " + quote(dir.file("log"))}) {
+    CtlRun r = run_ctl(cmd, "timeout 20");
+    EXPECT_NE(r.exit_code, 0) << cmd << ": " << r.out;
+    EXPECT_NE(r.exit_code, 124) << cmd << " blocked";
+    EXPECT_TRUE(r.out.find("not a regular file") != std::string::npos ||
+                r.out.find("no known store") != std::string::npos)
+        << cmd << ": " << r.out;
+  }
 }
 
 TEST(StrataCtlRaftInput, MissingDirectoriesAreClearErrors) {
