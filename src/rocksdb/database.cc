@@ -293,12 +293,17 @@ Result<std::unique_ptr<Database>> Database::open(const fs::path& path,
         check_wal_files(path, wal_dir, read_only).with_context(where + ": checking the WAL"));
   }
   // A torn, never-synced tail of the MANIFEST (manifest_tail.h) would make every open fail.
-  // A read-only open changes nothing: it reports the corruption instead.
+  // A read-only open changes nothing: RocksDB reports a torn tail as corruption, and damage it
+  // would read silently (serving an older version) is reported here, as a read-write open
+  // does.
   std::uint64_t manifest_cut = 0;
   if (state.has_database && !read_only) {
     auto cut = cut_torn_manifest_tail(path);
     if (!cut) return cut.error().with_context(where + ": checking the MANIFEST's tail");
     manifest_cut = *cut;
+  } else if (state.has_database) {
+    STRATA_RETURN_IF_ERROR(
+        check_manifest_read_only(path).with_context(where + ": checking the MANIFEST's tail"));
   }
   if (state.has_database) {
     // RocksDB reads CURRENT whole (one MANIFEST's name): a huge one, damaged or hostile, would

@@ -56,22 +56,53 @@ std::optional<std::uint64_t> find_torn_manifest_tail(const std::string& m) {
   return t.offset;
 }
 
+namespace {
+
+// The verdict on `manifest`'s bytes and the file's size it was reached at (kKeep for a file
+// that is gone or too large to read here).
+Result<std::pair<ManifestTail, std::uint64_t>> read_and_check(const std::string& manifest) {
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(manifest, ec);
+  if (ec || bytes > kMaxManifestBytes) return std::pair(ManifestTail{}, std::uint64_t{0});
+  auto data = FileSystem::posix().read_file(manifest);
+  if (!data) {
+    if (data.error().is_not_found()) return std::pair(ManifestTail{}, std::uint64_t{0});
+    return data.error();
+  }
+  return std::pair(check_manifest_tail(*data), std::uint64_t{data->size()});
+}
+
+Status corrupt(const std::string& manifest, const ManifestTail& tail) {
+  return Status::corruption(manifest + ": offset " + std::to_string(tail.offset) + ": " +
+                            tail.reason);
+}
+
+}  // namespace
+
+Status check_manifest_read_only(const std::filesystem::path& dir) {
+  const std::string manifest = current_manifest(dir);
+  if (manifest.empty()) return {};
+  STRATA_ASSIGN_OR_RETURN(auto first, read_and_check(manifest));
+  if (first.first.verdict != ManifestTail::Verdict::kCorrupt) return {};
+  // As the WAL check does: judged again while no RocksDB has the database open (a writer's
+  // append in progress is not judged). Without a LOCK no writer ever had it open.
+  std::error_code ec;
+  if (!std::filesystem::exists(dir / "LOCK", ec) && !ec) return corrupt(manifest, first.first);
+  auto lock = DbLock::take(dir);
+  if (!lock) {
+    if (lock.error().is_busy()) return {};  // a writer has it open: leave it to RocksDB
+    return corrupt(manifest, first.first);  // no lock to be had, and no writer seen
+  }
+  STRATA_ASSIGN_OR_RETURN(auto again, read_and_check(manifest));
+  if (again.first.verdict != ManifestTail::Verdict::kCorrupt) return {};
+  return corrupt(manifest, again.first);
+}
+
 Result<std::uint64_t> cut_torn_manifest_tail(const std::filesystem::path& dir) {
   const std::string manifest = current_manifest(dir);
   if (manifest.empty()) return std::uint64_t{0};
   FileSystem& files = FileSystem::posix();
-  // The verdict and the file's size it was reached at.
-  auto check = [&]() -> Result<std::pair<ManifestTail, std::uint64_t>> {
-    std::error_code ec;
-    const auto bytes = std::filesystem::file_size(manifest, ec);
-    if (ec || bytes > kMaxManifestBytes) return std::pair(ManifestTail{}, std::uint64_t{0});
-    auto data = files.read_file(manifest);
-    if (!data) {
-      if (data.error().is_not_found()) return std::pair(ManifestTail{}, std::uint64_t{0});
-      return data.error();
-    }
-    return std::pair(check_manifest_tail(*data), std::uint64_t{data->size()});
-  };
+  const auto check = [&] { return read_and_check(manifest); };
   STRATA_ASSIGN_OR_RETURN(auto first, check());
   if (first.first.verdict == ManifestTail::Verdict::kKeep) return std::uint64_t{0};
   // Cut (or call it corrupt: a writer's append in progress may read half-done) only while no
@@ -80,10 +111,7 @@ Result<std::uint64_t> cut_torn_manifest_tail(const std::filesystem::path& dir) {
   STRATA_ASSIGN_OR_RETURN(auto again, check());
   const ManifestTail& tail = again.first;
   if (tail.verdict == ManifestTail::Verdict::kKeep) return std::uint64_t{0};
-  if (tail.verdict == ManifestTail::Verdict::kCorrupt) {
-    return Status::corruption(manifest + ": offset " + std::to_string(tail.offset) + ": " +
-                              tail.reason);
-  }
+  if (tail.verdict == ManifestTail::Verdict::kCorrupt) return corrupt(manifest, tail);
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> file, files.open(manifest, OpenMode::kReadWrite));
   STRATA_ASSIGN_OR_RETURN(const std::uint64_t size, file->size());
   if (size != again.second) return std::uint64_t{0};  // changed meanwhile: leave it to RocksDB

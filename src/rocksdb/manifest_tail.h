@@ -84,4 +84,10 @@ std::optional<std::uint64_t> find_torn_manifest_tail(const std::string& manifest
 // it). REQUIRES: no other process or handle writes the database.
 Result<std::uint64_t> cut_torn_manifest_tail(const std::filesystem::path& dir);
 
+// For a read-only open, which cuts nothing: corruption for check_manifest_tail's kCorrupt
+// (damage RocksDB would read silently, serving an older version), judged again under
+// RocksDB's lock when it can be had; OK otherwise, and while a writer has the database open
+// (its append in progress is not judged; RocksDB reads what it reads).
+Status check_manifest_read_only(const std::filesystem::path& dir);
+
 }  // namespace strata::detail

@@ -157,6 +157,25 @@ TEST(RocksDbManifestTail, AReadOnlyOpenReportsTheTearAndChangesNothing) {
   EXPECT_EQ(read_all(current_manifest(dir.path())), before);
 }
 
+// Damage RocksDB 7.8 reads silently (a recyclable record type: it ends the file there,
+// dropping the synced edits after it, and serves an older version) is corruption for a
+// read-only open as for a read-write one; neither changes the file.
+TEST(RocksDbManifestTail, SilentDamageIsCorruptionForReadOnlyOpensToo) {
+  TempDir dir("manifest");
+  make_database(dir.path());
+  append_damaged(dir.path(), log_record(std::string(100, 'r'), 5) + full_record(), 0, 0);
+  const std::string before = read_all(current_manifest(dir.path()));
+  for (const bool read_only : {true, false}) {
+    auto options = small_options();
+    options.read_only = read_only;
+    auto s = Store::open(dir.path(), options);
+    ASSERT_FALSE(s.has_value()) << "read_only " << read_only;
+    EXPECT_TRUE(s.error().is_corruption()) << s.error();
+    EXPECT_NE(s.error().message().find("recyclable"), std::string_view::npos) << s.error();
+    EXPECT_EQ(read_all(current_manifest(dir.path())), before);
+  }
+}
+
 // Whether another process is refused RocksDB's lock on the database in `dir` (fcntl F_SETLK
 // on its LOCK file, as RocksDB takes it), as a second writer would be.
 bool locked_for_other_processes(const fs::path& dir) {
