@@ -9,6 +9,7 @@
 
 #include "checkpoint.h"
 #include "commands.h"
+#include "escape.h"
 #include "strata/core/file.h"
 
 namespace strata::tools {
@@ -110,7 +111,7 @@ void add_stats_command(CLI::App& app, int& exit_code,
 int print_metrics(const metrics::Snapshot& snapshot, const metrics::Labels& labels) {
   metrics::Exporter out;
   if (Status s = out.add(snapshot, labels); !s.ok()) {
-    std::cerr << "strata-ctl: " << s.to_string() << "\n";
+    std::cerr << "strata-ctl: " << printable(s) << "\n";
     return 1;
   }
   std::cout << out.text();
@@ -124,7 +125,7 @@ int build_then_publish(const std::string& source, const std::string& dest, std::
   const std::string tmp = paths ? paths->tmp : std::string();
   auto fail = [&](const Status& s) {
     std::cerr << "strata-ctl: checkpoint of " << what << " " << source
-              << " failed: " << s.to_string() << "\n";
+              << " failed: " << printable(s) << "\n";
     if (fs.exists(tmp).value_or(false)) std::cerr << "  (partial copy left in " << tmp << ")\n";
     return s.is_invalid_argument() || s.is_not_supported() ? 2 : 1;
   };

@@ -34,7 +34,7 @@ int cmd_dump(const std::string& dir, bool hex, bool headers_only) {
                   static_cast<unsigned long long>(f.entries));
     } else {
       std::printf("%-6s size=%llu %s: %s\n", kNames[i], static_cast<unsigned long long>(f.size),
-                  f.present ? "INVALID" : "MISSING", f.status.to_string().c_str());
+                  f.present ? "INVALID" : "MISSING", printable(f.status).c_str());
     }
   }
   if (view->report.current < 0) {
@@ -102,8 +102,7 @@ int metadata_stats(const std::string& dir) {
   auto m = metadata_metrics<std::uint64_t>(dir);
   if (!m && m.error().is_invalid_argument()) m = metadata_metrics<std::string>(dir);
   if (!m) {
-    std::cerr << "strata-ctl: cannot open metadata " << dir << ": " << m.error().to_string()
-              << "\n";
+    std::cerr << "strata-ctl: cannot open metadata " << dir << ": " << printable(m.error()) << "\n";
     return m.error().is_not_supported() ? 4 : 1;
   }
   return print_metrics(*m, {{"store", "metadata"}, {"dir", dir}});

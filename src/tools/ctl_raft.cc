@@ -47,14 +47,15 @@ std::optional<raft::FileLogInspection> inspect(const std::string& dir) {
   const std::string d = log_dir(dir);
   auto r = raft::inspect_file_log(d);
   if (!r) {
-    std::cerr << "strata-ctl: cannot read raft log " << d << ": " << r.error().to_string() << "\n";
+    std::cerr << "strata-ctl: cannot read raft log " << d << ": " << printable(r.error()) << "\n";
     return std::nullopt;
   }
   auto purge = FileSystem::posix().exists(d + "/purge");
   if (r->segments.empty() && !(purge && *purge)) {
     std::cerr << "strata-ctl: " << d << " is not a raft log directory (no segment files and no "
               << "purge/ store)";
-    if (!r->foreign.empty()) std::cerr << "; it holds " << r->foreign.front() << ", ...";
+    if (!r->foreign.empty())
+      std::cerr << "; it holds " << escape_bytes(r->foreign.front()) << ", ...";
     std::cerr << "\n";
     return std::nullopt;
   }
@@ -111,7 +112,9 @@ int cmd_verify(const std::string& dir) {
     }
     std::printf("\n");
   }
-  for (const std::string& f : r->foreign) std::printf("%s: not a file of the log\n", f.c_str());
+  for (const std::string& f : r->foreign) {
+    std::printf("%s: not a file of the log\n", escape_bytes(f).c_str());  // any bytes: escaped
+  }
   if (r->has_boundary) {
     std::printf("purge boundary: first index %llu, term %llu\n", ull(r->boundary.first_index),
                 ull(r->boundary.term));
@@ -136,12 +139,12 @@ int cmd_verify(const std::string& dir) {
       std::printf("verdict: OK after repair (the next open repairs what is marked above)\n");
       break;
     case kUnsupported:
-      std::printf("verdict: NOT SUPPORTED (open fails): %s\n", r->verdict.to_string().c_str());
+      std::printf("verdict: NOT SUPPORTED (open fails): %s\n", printable(r->verdict).c_str());
       break;
     default:
       std::printf("verdict: %s (open fails): %s\n",
                   r->verdict.is_invalid_argument() ? "NOT A FILE LOG" : "CORRUPT",
-                  r->verdict.to_string().c_str());
+                  printable(r->verdict).c_str());
   }
   return rc;
 }
@@ -151,7 +154,7 @@ int cmd_dump(const std::string& dir, std::uint64_t from, std::uint64_t to, bool 
   auto r = inspect(dir);
   if (!r) return kCorrupt;
   if (!r->verdict.ok()) {
-    std::cerr << "strata-ctl: open would fail: " << r->verdict.to_string()
+    std::cerr << "strata-ctl: open would fail: " << printable(r->verdict)
               << "; run `strata-ctl raft verify`\n";
     return exit_code_of(*r);
   }
@@ -175,7 +178,7 @@ int cmd_dump(const std::string& dir, std::uint64_t from, std::uint64_t to, bool 
     }
     auto data = FileSystem::posix().read_file(d + "/" + s.name);
     if (!data) {
-      std::cerr << "strata-ctl: " << data.error().to_string() << "\n";
+      std::cerr << "strata-ctl: " << printable(data.error()) << "\n";
       return kCorrupt;
     }
     for (std::uint64_t i = std::max(lo, s.first); i < s.scan.next() && i <= hi; ++i) {
@@ -213,7 +216,7 @@ int cmd_hardstate(std::string dir) {
   }
   auto hs = format::decode_hard_state(*v, dir);
   if (!hs) {
-    std::cerr << "strata-ctl: " << hs.error().to_string() << "\n";
+    std::cerr << "strata-ctl: " << printable(hs.error()) << "\n";
     return kCorrupt;
   }
   std::printf("term=%llu vote=%s commit=%llu (version %llu)\n", ull(hs->term),
@@ -232,7 +235,7 @@ int cmd_snapshots(std::string dir) {
   auto files = raft::verify_snapshot_dir(FileSystem::posix(), dir);
   if (!files) {
     std::cerr << "strata-ctl: cannot read snapshot directory " << dir << ": "
-              << files.error().to_string() << "\n";
+              << printable(files.error()) << "\n";
     return kCorrupt;
   }
   if (files->empty()) {
@@ -244,7 +247,7 @@ int cmd_snapshots(std::string dir) {
   for (const raft::SnapshotFileInfo& f : *files) {
     std::printf("%s index=%llu term=%llu size=%llu data=%llu configuration=%llu %s\n",
                 f.name.c_str(), ull(f.index), ull(f.term), ull(f.file_bytes), ull(f.data_bytes),
-                ull(f.config_bytes), f.status.ok() ? "valid" : f.status.to_string().c_str());
+                ull(f.config_bytes), f.status.ok() ? "valid" : printable(f.status).c_str());
     if (f.status.ok()) {
       if (newest == nullptr || f.index > newest->index ||
           (f.index == newest->index && f.term > newest->term)) {
@@ -311,7 +314,7 @@ int raft_stats(const std::string& dir) {
   ro.read_only = true;
   auto engine = raft::StorageEngine::open_file(dir, ro);
   if (!engine) {
-    std::cerr << "strata-ctl: cannot open raft engine " << dir << ": " << engine.error().to_string()
+    std::cerr << "strata-ctl: cannot open raft engine " << dir << ": " << printable(engine.error())
               << "\n";
     return engine.error().is_not_supported() ? 4 : 1;
   }
@@ -319,7 +322,7 @@ int raft_stats(const std::string& dir) {
   auto hs = engine->meta().load();
   if (!hs) {
     std::cerr << "strata-ctl: cannot read the hard state of " << dir << ": "
-              << hs.error().to_string() << "\n";
+              << printable(hs.error()) << "\n";
     return 1;
   }
   m.gauge("raft_term", "the hard state's current term (0: none saved)",
@@ -362,8 +365,8 @@ void add_raft_commands(CLI::App& app, int& exit_code) {
       "Print index<TAB>term<TAB>size[<TAB>payload] of the entries open would serve. Exit codes "
       "as verify; 2: no entry in the range");
   dump->add_option("dir", d->dir, "Log directory (or a StorageEngine directory)")->required();
-  dump->add_option("--from", d->from, "First index to print");
-  dump->add_option("--to", d->to, "Last index to print (0: the end)");
+  dump->add_option("--from", d->from, "First index to print")->check(kDecimalU64);
+  dump->add_option("--to", d->to, "Last index to print (0: the end)")->check(kDecimalU64);
   dump->add_flag("--payload", d->payloads, "Also print payloads (escaped)");
   dump->add_flag("--hex", d->hex, "Print payloads in hex");
   dump->callback([&exit_code, d] {

@@ -90,7 +90,7 @@ std::unique_ptr<ReadOnlyDb> open_read_only(const std::string& path) {
   if (strata::detail::wal_check_applies(wal_options)) {
     const std::string wal_dir = wal_options.wal_dir.empty() ? path : wal_options.wal_dir;
     if (Status w = strata::detail::check_wal_files(path, wal_dir, /*read_only=*/true); !w.ok()) {
-      std::cerr << "strata-ctl: warning: " << w.to_string()
+      std::cerr << "strata-ctl: warning: " << printable(w)
                 << (w.is_corruption() ? "; what the WAL holds after it is not shown, and "
                                         "strata's open refuses this database"
                                       : "")
@@ -225,7 +225,7 @@ int rocksdb_checkpoint(const std::string& source, const std::string& dest) {
   const Status s = strata::detail::create_checkpoint(db->db.get(), dest,
                                                      std::numeric_limits<std::uint64_t>::max());
   if (!s.ok()) {
-    std::cerr << "strata-ctl: checkpoint of " << source << " failed: " << s.to_string()
+    std::cerr << "strata-ctl: checkpoint of " << source << " failed: " << printable(s)
               << " (a database in use by another process may change during the copy: take "
                  "the checkpoint there, with RocksDbStore::checkpoint)\n";
     return s.is_invalid_argument() ? 2 : 1;
@@ -264,7 +264,7 @@ int rocksdb_stats(const std::string& dir) {
     }
     if (Status s = out.add(m, {{"store", "rocksdb"}, {"dir", dir}, {"space", db->names[i]}});
         !s.ok()) {
-      std::cerr << "strata-ctl: " << s.to_string() << "\n";
+      std::cerr << "strata-ctl: " << printable(s) << "\n";
       return 1;
     }
   }
@@ -319,7 +319,8 @@ void add_rocksdb_commands(CLI::App& app, int& exit_code) {
   scan->add_option("db", sc->path, "Database directory")->required();
   scan->add_option("space", sc->space, "Space (column family) name")->required();
   scan->add_option("--prefix", sc->prefix, "Only keys starting with this (escaped)");
-  scan->add_option("--limit", sc->limit, "Print at most this many keys (0: all)");
+  scan->add_option("--limit", sc->limit, "Print at most this many keys (0: all)")
+      ->check(kDecimalU64);
   scan->add_flag("--prefix-hex", sc->hex_in, "The prefix is given in hex");
   scan->add_flag("--hex", sc->hex_out, "Print keys and values in hex");
   scan->callback([&exit_code, sc] {

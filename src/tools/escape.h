@@ -29,6 +29,12 @@ inline std::string escape_bytes(std::string_view in) {
   return out;
 }
 
+// A Status as strata-ctl prints it: its message may name files, whose names can hold any
+// byte (a terminal escape sequence), so it is escaped like a key.
+template <class S>
+requires requires(const S& s) { s.to_string(); }
+inline std::string printable(const S& s) { return escape_bytes(s.to_string()); }
+
 inline std::string hex_bytes(std::string_view in) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;

@@ -62,12 +62,12 @@ inline std::optional<MetadataView> read_metadata_or_report(const std::string& di
   const Status& e = view.error();
   *exit_code = e.is_not_supported() ? 4 : 1;
   if (e.is_not_supported()) {
-    std::cerr << "strata-ctl: " << dir << " was written by a newer strata: " << e.to_string()
+    std::cerr << "strata-ctl: " << dir << " was written by a newer strata: " << printable(e)
               << "\n";
   } else if (e.is_corruption()) {
-    std::cerr << "strata-ctl: corruption: " << e.to_string() << "\n";
+    std::cerr << "strata-ctl: corruption: " << printable(e) << "\n";
   } else {
-    std::cerr << "strata-ctl: cannot read " << what << " " << dir << ": " << e.to_string() << "\n";
+    std::cerr << "strata-ctl: cannot read " << what << " " << dir << ": " << printable(e) << "\n";
   }
   return std::nullopt;
 }

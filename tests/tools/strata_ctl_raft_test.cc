@@ -159,6 +159,30 @@ TEST_F(StrataCtlRaft, AHugeSparseSegmentIsCorruptionNotAnAbort) {
   EXPECT_EQ(std::filesystem::file_size(segs.back()), std::uintmax_t{10} << 40);
 }
 
+// Numeric options are plain decimal u64s: "-1", octal-looking and overflowing values are bad
+// input (CLI11 alone took them as the maximum, as 8, and as the maximum).
+TEST_F(StrataCtlRaft, NumericOptionsAreStrictDecimals) {
+  const std::string log = quote(dir_.file("log"));
+  for (const char* bad :
+       {"--to -1", "--from 010", "--from 99999999999999999999", "--to 1x", "--from ''"}) {
+    CtlRun r = run_ctl("raft dump " + log + " " + bad);
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.out;
+  }
+  CtlRun ok = run_ctl("raft dump " + log + " --from 60 --to 61");
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
+  EXPECT_EQ(ok.out.rfind("60\t", 0), 0u) << ok.out;
+  EXPECT_EQ(run_ctl("raft dump " + log + " --from 18446744073709551615").exit_code, 2);  // none
+}
+
+// A file name with control bytes (a terminal escape sequence) in the log directory is printed
+// escaped, not as it is.
+TEST_F(StrataCtlRaft, ForeignFileNamesArePrintedEscaped) {
+  std::ofstream(dir_.path() / "log" / "\x1b]2;x\x07") << "x";
+  CtlRun r = run_ctl("raft verify " + quote(dir_.file("log")));
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\\x1b]2;x\\x07"), std::string::npos) << r.out;
+}
+
 // A FIFO where a file is expected (the directory's identity marker, a segment) is refused at
 // once: the open used to block forever waiting for a writer.
 TEST(StrataCtlInput, AFifoWhereAFileIsExpectedIsRefusedNotWaitedOn) {
