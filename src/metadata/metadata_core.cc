@@ -359,12 +359,46 @@ Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
     // an open like this one made them durable first.
     STRATA_RETURN_IF_ERROR(fs_->sync_dir(dir_));
   }
-  // The newest image may have been written by a process that died before its fdatasync;
-  // not when a process that closed the store knew it synced (MetadataCleanMark).
-  const MetadataSlot& cur = slots_[static_cast<std::size_t>(c)];
-  if (mark_.stored() != current_mark()) STRATA_RETURN_IF_ERROR(cur.file->sync());
+  // A passed-over file may read as damage here without being damaged on the disk: after a
+  // failed fdatasync of a newer image, the disk may hold all of it (the write-back got every
+  // page out before the error) while this boot reads the magic a failing process zeroed, or
+  // pages of a later failed write. A power cut would then bring that image back as the newest,
+  // after this open served an older state. Its magic is zeroed and synced: damage on the disk
+  // too. (The next sync overwrites the file whole anyway.)
+  const std::size_t oi = static_cast<std::size_t>(o);
+  const std::size_t ci = static_cast<std::size_t>(c);
+  if (!valid[o] && other.file && !files[oi].empty() && checks[oi].is_corruption()) {
+    const char zeros[mfmt::kMagic.size()] = {};
+    STRATA_RETURN_IF_ERROR(other.file->write_at(0, std::string_view(zeros, sizeof zeros)));
+    STRATA_RETURN_IF_ERROR(other.file->sync());
+  }
+  // The newest image may have been written by a process that died before its fdatasync, or
+  // whose fdatasync failed: then its pages may sit clean in the page cache without being on the
+  // disk, and an fdatasync now would write nothing. Unless a process that closed the store knew
+  // it synced (MetadataCleanMark), the image is written again as read, then synced.
+  if (mark_.stored() != current_mark()) {
+    STRATA_RETURN_IF_ERROR(rewrite(slots_[static_cast<std::size_t>(c)], files[ci].size));
+  }
   remember_current();
   return c;
+}
+
+Status MetadataCore::rewrite(MetadataSlot& slot, std::uint64_t size) {
+  constexpr std::uint64_t kChunk = std::uint64_t{1} << 20;
+  std::string buf;
+  for (std::uint64_t at = 0; at < size;) {
+    buf.resize(static_cast<std::size_t>(std::min(kChunk, size - at)));
+    STRATA_ASSIGN_OR_RETURN(const std::size_t n, slot.file->read_at(at, std::span<char>(buf)));
+    if (n != buf.size()) {
+      return Status::corruption(slot.file->path() + ": changed while open read it");
+    }
+    STRATA_RETURN_IF_ERROR(slot.file->write_at(at, buf));
+    at += n;
+  }
+  // And its length: a shrinking rewrite's truncate may not have reached the disk either (an
+  // ftruncate to the length the file has changes nothing else).
+  STRATA_RETURN_IF_ERROR(slot.file->truncate(size));
+  return slot.file->sync();
 }
 
 Status MetadataCore::create_initial(std::uint8_t key_codec) {

@@ -14,6 +14,7 @@ namespace strata {
 namespace {
 
 using metadata_test::contents;
+using testing::crash_mode_name;
 using testing::CrashMode;
 using testing::FaultFileSystem;
 using testing::FaultOp;
@@ -141,6 +142,69 @@ TEST(MetadataIoError, ReopenWithoutPowerLossSeesTheSyncedState) {
       }
     }
   }
+}
+
+// A sync fails, yet the write-back may have got the new image's pages to the disk before the
+// error (all of them, or any subset), while this boot reads what the failing store left: the
+// magic it zeroed, or (when that write failed too, as on a dying device) the whole new image
+// from pages the kernel marked clean. A reopen in the same boot serves one state; after a power
+// cut the store must show that same state. It showed the failed image back (its zeroed magic
+// was never synced) or the older one (the served image's pages were clean: the reopen's
+// fdatasync wrote nothing).
+TEST(MetadataIoError, AFailedSyncThenAReopenThenAPowerCutShowsWhatTheReopenServed) {
+  int checked = 0;
+  for (Change change : {Change::kDelta, Change::kRewrite, Change::kShrink}) {
+    // The writes one sync of this change makes (the magic-zeroing write comes after them).
+    std::uint64_t writes = 0;
+    {
+      TempDir dir("md-fault");
+      FaultFileSystem fs;
+      State synced;
+      auto md = prepared(dir.str(), fs, synced);
+      apply(md, change);
+      const std::uint64_t before = fs.op_count(FaultOp::kWrite);
+      ASSERT_TRUE(md.sync().ok());
+      writes = fs.op_count(FaultOp::kWrite) - before;
+    }
+    for (bool zeroing_fails : {false, true}) {
+      for (CrashMode lands :
+           {CrashMode::kKeepUnsynced, CrashMode::kDropUnsynced, CrashMode::kRandomTorn}) {
+        for (std::uint64_t seed = 1; seed <= (lands == CrashMode::kRandomTorn ? 8u : 2u); ++seed) {
+          SCOPED_TRACE("change " + std::to_string(static_cast<int>(change)) + ", zeroing fails " +
+                       std::to_string(zeroing_fails) + ", lands " + crash_mode_name(lands) +
+                       ", seed " + std::to_string(seed));
+          TempDir dir("md-fault");
+          FaultFileSystem fs(seed);
+          State synced;
+          auto md = prepared(dir.str(), fs, synced);
+          apply(md, change);
+          const State failed = contents(md);
+          fs.set_failed_sync_lands(lands);
+          fs.fail_nth(FaultOp::kSync, 1);
+          if (zeroing_fails) fs.fail_nth(FaultOp::kWrite, writes + 1);
+          ASSERT_FALSE(md.sync().ok());
+          { U64Metadata closed(std::move(md)); }  // the process dies
+          fs.clear_faults();
+          State served;
+          {
+            auto reopened = U64Metadata::open(dir.str(), {.fs = &fs});
+            ASSERT_TRUE(reopened.has_value()) << reopened.error();
+            served = contents(*reopened);
+            EXPECT_TRUE(served == synced || served == failed);
+            if (!zeroing_fails) {
+              EXPECT_EQ(served, synced);
+            }
+          }
+          fs.crash(seed % 2 == 0 ? CrashMode::kDropUnsynced : CrashMode::kRandom);
+          auto after = U64Metadata::open(dir.str(), {.fs = &fs});
+          ASSERT_TRUE(after.has_value()) << after.error();
+          EXPECT_EQ(contents(*after), served);
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(checked, 3 * 2 * (2 + 2 + 8));
 }
 
 // Fails each file operation of creating a store; the process dies, a reopen in the same boot

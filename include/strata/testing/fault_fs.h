@@ -128,13 +128,22 @@ class FaultFileSystem final : public FileSystem {
     std::lock_guard g(mu_);
     model_.set_sector_size(bytes);
   }
-  // Whether a failed File::sync (an injected fault) loses the file's unsynced changes for good,
-  // as Linux may after a failed fdatasync: they stay visible to readers in this boot, and no
-  // later sync makes them durable (CrashModel::on_failed_sync). Default: false (the failed sync
-  // has no effect; the changes stay pending and the next sync makes them durable).
+  // Whether a failed File::sync (an injected fault) settles the file's unsynced changes for
+  // good, as Linux may after a failed fdatasync: any subset of their sectors reached the disk
+  // (none, some or all), the rest never will; all of them stay visible to readers in this boot,
+  // and no later sync changes that (CrashModel::on_failed_sync). Default: false (the failed
+  // sync has no effect; the changes stay pending and the next sync makes them durable).
   void set_failed_sync_loses_writes(bool on) {
     std::lock_guard g(mu_);
-    failed_sync_loses_writes_ = on;
+    failed_sync_lands_ = on ? std::optional<CrashMode>(CrashMode::kRandomTorn) : std::nullopt;
+  }
+  // The same, choosing what of the unsynced changes a failed File::sync lets reach the disk:
+  // kDropUnsynced none, kKeepUnsynced all (the write-back got every page out, and then
+  // reported an error), any other mode as a power cut in that mode would (kRandomTorn: any
+  // subset of the sectors, the default of set_failed_sync_loses_writes).
+  void set_failed_sync_lands(CrashMode mode) {
+    std::lock_guard g(mu_);
+    failed_sync_lands_ = mode;
   }
   // Whether File::sync and sync_dir also sync the real file system. Default: false (the
   // host's own durability is not under test).
@@ -396,7 +405,7 @@ class FaultFileSystem final : public FileSystem {
       std::lock_guard g(fs_->mu_);
       STRATA_RETURN_IF_ERROR(alive());
       if (Status st = fs_->check(FaultOp::kSync, "fdatasync " + path_); !st.ok()) {
-        if (fs_->failed_sync_loses_writes_) detail::CrashModel::on_failed_sync(*inode_);
+        if (fs_->failed_sync_lands_) fs_->model_.on_failed_sync(*inode_, *fs_->failed_sync_lands_);
         return st;
       }
       if (fs_->sync_to_disk_) STRATA_RETURN_IF_ERROR(real_->sync());
@@ -464,7 +473,7 @@ class FaultFileSystem final : public FileSystem {
   bool cut_hit_ = false;
   bool frozen_ = false;
   bool sync_to_disk_ = false;
-  bool failed_sync_loses_writes_ = false;
+  std::optional<CrashMode> failed_sync_lands_;  // set_failed_sync_lands
 };
 
 }  // namespace strata::testing

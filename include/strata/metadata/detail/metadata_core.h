@@ -203,10 +203,12 @@ class MetadataCore {
 
   // Second half of open, once the caller has validated each image: `checks[i]` is OK for a
   // valid image (whose header is `headers[i]`) and a corruption status otherwise. Picks the
-  // newest valid file (tie: left) and fdatasyncs it, so the state handed out is synced even
-  // if the process that wrote it died before its own sync (unless LOCK's clean mark names
-  // it: MetadataCleanMark); or creates a fresh store. Returns the index of the file whose
-  // entries the caller loads, or -1 for an empty store.
+  // newest valid file (tie: left) and writes it again and fdatasyncs it, so the state handed
+  // out is on disk even if the process that wrote it died before its own sync or its sync
+  // failed (unless LOCK's clean mark names it: MetadataCleanMark); zeroes a damaged other
+  // file's magic durably (it must not come back as a newer image after a power cut); or
+  // creates a fresh store. Returns the index of the file whose entries the caller loads, or
+  // -1 for an empty store.
   Result<int> choose(const std::array<Status, 2>& checks,
                      const std::array<metadata_format::ImageHeader, 2>& headers,
                      const std::array<MetadataFileHead, 2>& files, std::uint8_t key_codec,
@@ -249,6 +251,11 @@ class MetadataCore {
 
   std::string path(std::string_view name) const;
   Status create_initial(std::uint8_t key_codec);
+  // Writes the first `size` bytes of the slot's file again, as they read, sets its length to
+  // `size`, then fdatasyncs it:
+  // pages that a failed fdatasync left clean in the page cache reach the disk (an fdatasync
+  // alone would skip them), or the error is reported.
+  Status rewrite(MetadataSlot& slot, std::uint64_t size);
   Status write_at(MetadataSlot& slot, std::uint64_t offset, std::string_view bytes);
   // Records an I/O error: from now on every write returns it.
   Status fail(const Status& status);

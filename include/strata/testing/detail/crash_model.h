@@ -282,11 +282,17 @@ class CrashModel {
     for (const PendingWrite& w : inode.pending) apply_whole(inode.durable, w);
     inode.pending.clear();
   }
-  // A failed fdatasync on Linux: the kernel may mark the pages it could not write clean, so
-  // they stay readable in the page cache but never reach the disk, not even through a later
-  // fdatasync (which reports nothing). The unsynced changes leave the model: a power cut
-  // shows the content as of the last sync, whatever is synced later.
-  static void on_failed_sync(Inode& inode) { inode.pending.clear(); }
+  // A failed fdatasync on Linux: the write-back may have got some of the pages out before the
+  // error (any subset of the unsynced writes' sectors: none, some, or all), and the kernel may
+  // mark the pages it could not write clean, so they stay readable in the page cache but never
+  // reach the disk, not even through a later fdatasync (which reports nothing). The unsynced
+  // changes leave the model: a power cut shows the content as of the last sync with what of
+  // them `lands` lets through (kRandomTorn: a random subset of their sectors, each truncate or
+  // extension w.p. 1/2), whatever is synced later.
+  void on_failed_sync(Inode& inode, CrashMode lands) {
+    if (inode.loaded) inode.durable = crash_content(inode, lands);
+    inode.pending.clear();
+  }
 
   std::uint64_t unsynced_bytes() const {
     std::uint64_t n = 0;
