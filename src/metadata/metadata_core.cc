@@ -261,8 +261,10 @@ void MetadataCore::note_file(int i, const Status& status, std::uint64_t version,
   f.entries = status.ok() ? entries : 0;
   if (status.ok() || file == nullptr) return;
   const std::string_view head = file->head;
-  if (head.size() >= mfmt::kVersionOffset + 8 &&
-      head.substr(0, mfmt::kMagic.size()) == mfmt::kMagic) {
+  // The magic, or the zeros a failed write (fail) or an open passing the file over (choose)
+  // put over it: the rest of the header is the image's still.
+  const std::string_view magic = head.substr(0, std::min(head.size(), mfmt::kMagic.size()));
+  if (head.size() >= mfmt::kVersionOffset + 8 && (magic == mfmt::kMagic || all_zero(magic))) {
     f.claimed_version = decode_be<std::uint64_t>(head.data() + mfmt::kVersionOffset);
     // Format 3 keeps the image's version before the CRC; the header's is its base version.
     if (head.size() >= mfmt::kHeaderSize && mfmt::format_version(head) >= 3 &&
@@ -359,25 +361,26 @@ Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
     // an open like this one made them durable first.
     STRATA_RETURN_IF_ERROR(fs_->sync_dir(dir_));
   }
-  // A passed-over file may read as damage here without being damaged on the disk: after a
-  // failed fdatasync of a newer image, the disk may hold all of it (the write-back got every
-  // page out before the error) while this boot reads the magic a failing process zeroed, or
-  // pages of a later failed write. A power cut would then bring that image back as the newest,
-  // after this open served an older state. Its magic is zeroed and synced: damage on the disk
-  // too. (The next sync overwrites the file whole anyway.)
-  const std::size_t oi = static_cast<std::size_t>(o);
-  const std::size_t ci = static_cast<std::size_t>(c);
-  if (!valid[o] && other.file && !files[oi].empty() && checks[oi].is_corruption()) {
-    const char zeros[mfmt::kMagic.size()] = {};
-    STRATA_RETURN_IF_ERROR(other.file->write_at(0, std::string_view(zeros, sizeof zeros)));
-    STRATA_RETURN_IF_ERROR(other.file->sync());
-  }
   // The newest image may have been written by a process that died before its fdatasync, or
   // whose fdatasync failed: then its pages may sit clean in the page cache without being on the
   // disk, and an fdatasync now would write nothing. Unless a process that closed the store knew
   // it synced (MetadataCleanMark), the image is written again as read, then synced.
-  if (mark_.stored() != current_mark()) {
-    STRATA_RETURN_IF_ERROR(rewrite(slots_[static_cast<std::size_t>(c)], files[ci].size));
+  const std::size_t ci = static_cast<std::size_t>(c);
+  const std::size_t oi = static_cast<std::size_t>(o);
+  if (mark_.stored() != current_mark()) STRATA_RETURN_IF_ERROR(rewrite(slots_[ci], files[ci].size));
+  // Then (the image served is on disk by now, whatever happens next) a passed-over file that
+  // a failed write may have left — a CRC or structure that does not match, a zeroed magic —
+  // may read as damage here without being damaged on the disk: after a failed fdatasync of a
+  // newer image the disk may hold all of it while this boot reads the magic the failing store
+  // zeroed, or pages of a later failed write. A power cut would bring that image back as the
+  // newest, after this open served an older state: its magic is zeroed and synced (the rest of
+  // the header stays, the version it claims included). Not for damage no failed write leaves:
+  // a CRC-valid image whose entries do not parse, a file too large to be an image.
+  if (!valid[o] && other.file && !files[oi].empty() && checks[oi].is_corruption() &&
+      files[oi].damage.ok() && !files[oi].crc_valid) {
+    const char zeros[mfmt::kMagic.size()] = {};
+    STRATA_RETURN_IF_ERROR(other.file->write_at(0, std::string_view(zeros, sizeof zeros)));
+    STRATA_RETURN_IF_ERROR(other.file->sync());
   }
   remember_current();
   return c;

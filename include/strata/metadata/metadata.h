@@ -54,9 +54,12 @@
 // same time, kept only if the CRC then matches. So open needs memory for the map only, not a
 // copy of both files. The map's nodes come from a pool of the store's own (it grows with the
 // map; erased nodes are reused, and the memory is released with the store). The image it serves is
-// fdatasynced first (its writer may have died before its own sync), unless the LOCK file's clean
-// mark says the last process to close the store synced that very image (file, version, size and
-// CRC): a clean open does no sync.
+// written again and fdatasynced first (its writer may have died before its own sync, or its sync
+// failed and left pages that read back but are not on disk), unless the LOCK file's clean mark
+// says the last process to close the store synced that very image (file, version, size and CRC).
+// A file it passes over as damaged that a failed write could have left gets its magic zeroed and
+// synced, so that a power cut cannot bring it back as a newer image. A clean open of two valid
+// files does no write and no sync.
 //
 // Close (the destructor): no sync, and unsynced changes are dropped; a writable store that
 // saw no I/O error writes the clean mark into LOCK (one small write, best effort, not
@@ -437,6 +440,7 @@ Result<Metadata<Key>> Metadata<Key>::open(const std::string& dir, MetadataOption
     Status s = crc->has_value()
                    ? mfmt::check_rest(files[i].head, headers[i], **crc, Codec::kId, path)
                    : crc->error();
+    files[i].crc_valid = s.ok();
     if (s.ok() && parsed && !*parsed && !parsed->error().is_corruption()) {
       s = parsed->error();  // a read error while parsing
     }

@@ -128,19 +128,22 @@ class FaultFileSystem final : public FileSystem {
     std::lock_guard g(mu_);
     model_.set_sector_size(bytes);
   }
-  // Whether a failed File::sync (an injected fault) settles the file's unsynced changes for
-  // good, as Linux may after a failed fdatasync: any subset of their sectors reached the disk
-  // (none, some or all), the rest never will; all of them stay visible to readers in this boot,
-  // and no later sync changes that (CrashModel::on_failed_sync). Default: false (the failed
-  // sync has no effect; the changes stay pending and the next sync makes them durable).
+  // Whether a File::sync failed by fail_nth settles the file's unsynced changes for good, as
+  // Linux may after a failed fdatasync: some of their sectors reached the disk (none, some or
+  // all: each failed sync picks one of the CrashModes, as a power cut in kRandom does), the
+  // rest never will; all of them stay visible to readers in this boot, and no later sync
+  // changes that (CrashModel::on_failed_sync). Default: false (the failed sync has no effect;
+  // the changes stay pending and the next sync makes them durable). A sync refused by
+  // fail_after's power loss or by freeze() leaves them pending either way: crash() decides.
   void set_failed_sync_loses_writes(bool on) {
     std::lock_guard g(mu_);
-    failed_sync_lands_ = on ? std::optional<CrashMode>(CrashMode::kRandomTorn) : std::nullopt;
+    failed_sync_lands_ = on ? std::optional<CrashMode>(CrashMode::kRandom) : std::nullopt;
   }
   // The same, choosing what of the unsynced changes a failed File::sync lets reach the disk:
   // kDropUnsynced none, kKeepUnsynced all (the write-back got every page out, and then
   // reported an error), any other mode as a power cut in that mode would (kRandomTorn: any
-  // subset of the sectors, the default of set_failed_sync_loses_writes).
+  // subset of the sectors; kRandom, the default of set_failed_sync_loses_writes: one of the
+  // modes, chosen at each failed sync).
   void set_failed_sync_lands(CrashMode mode) {
     std::lock_guard g(mu_);
     failed_sync_lands_ = mode;
@@ -405,7 +408,9 @@ class FaultFileSystem final : public FileSystem {
       std::lock_guard g(fs_->mu_);
       STRATA_RETURN_IF_ERROR(alive());
       if (Status st = fs_->check(FaultOp::kSync, "fdatasync " + path_); !st.ok()) {
-        if (fs_->failed_sync_lands_) fs_->model_.on_failed_sync(*inode_, *fs_->failed_sync_lands_);
+        if (fs_->failed_sync_lands_ && fs_->injected_) {
+          fs_->model_.on_failed_sync(*inode_, *fs_->failed_sync_lands_);
+        }
         return st;
       }
       if (fs_->sync_to_disk_) STRATA_RETURN_IF_ERROR(real_->sync());
@@ -449,6 +454,7 @@ class FaultFileSystem final : public FileSystem {
     const std::size_t i = index(op);
     ++total_;
     ++counts_[i];
+    injected_ = false;
     if (frozen_) return Status::io_error(what + ": the machine is frozen (crashed)");
     if (total_ > cut_after_) {
       cut_hit_ = true;
@@ -456,6 +462,7 @@ class FaultFileSystem final : public FileSystem {
     }
     if (armed_[i] != 0 && counts_[i] == armed_[i]) {
       armed_[i] = 0;
+      injected_ = true;
       return Status::io_error(what + ": injected fault");
     }
     return Status();
@@ -474,6 +481,7 @@ class FaultFileSystem final : public FileSystem {
   bool frozen_ = false;
   bool sync_to_disk_ = false;
   std::optional<CrashMode> failed_sync_lands_;  // set_failed_sync_lands
+  bool injected_ = false;                       // the last check() failed by fail_nth
 };
 
 }  // namespace strata::testing

@@ -45,6 +45,9 @@ struct MetadataFileHead {
   std::string head;
   std::uint32_t trailer = 0;       // when size >= kMinImageSize
   std::uint64_t tail_version = 0;  // the 8 bytes before it, when size >= kMinImageSizeV3
+  // Set by the caller once the header and the CRC checked out (the image is whole as written,
+  // even if its entries do not parse): no torn or failed write leaves that.
+  bool crc_valid = false;
   bool empty() const noexcept { return size == 0; }
 };
 
@@ -119,14 +122,15 @@ class MetadataCrcTask {
 };
 
 // The store's lock, and the clean mark its LOCK file holds: the image (file, version, payload
-// size, CRC) that the last process to close the store knew to be synced. open() fdatasyncs the
-// newest image unless the mark names it: the writer may have died before its own sync, and a
-// state handed out must be on disk. A mark is written only for an image already synced, and
-// within one store's life versions only grow, so no other image carries the same version and
-// CRC later; a store is created (create_initial: version 0 again, and images are
-// deterministic) only after erase() made the old mark's removal durable. Lost, torn or stale,
-// a mark only costs that sync. Written once, at close (destruction or move-assignment, before
-// the lock is released), without a sync; nothing when the store failed or is read-only.
+// size, CRC) that the last process to close the store knew to be synced. open() writes the
+// newest image again and fdatasyncs it unless the mark names it: the writer may have died
+// before its own sync, or its sync failed, and a state handed out must be on disk. A mark is
+// written only for an image already synced, and within one store's life versions only grow, so no
+// other image carries the same version and CRC later; a store is created (create_initial: version 0
+// again, and images are deterministic) only after erase() made the old mark's removal durable.
+// Lost, torn or stale, a mark only costs that rewrite. Written once, at close (destruction or
+// move-assignment, before the lock is released), without a sync; nothing when the store failed or
+// is read-only.
 class MetadataCleanMark {
  public:
   struct Mark {
@@ -205,10 +209,10 @@ class MetadataCore {
   // valid image (whose header is `headers[i]`) and a corruption status otherwise. Picks the
   // newest valid file (tie: left) and writes it again and fdatasyncs it, so the state handed
   // out is on disk even if the process that wrote it died before its own sync or its sync
-  // failed (unless LOCK's clean mark names it: MetadataCleanMark); zeroes a damaged other
-  // file's magic durably (it must not come back as a newer image after a power cut); or
-  // creates a fresh store. Returns the index of the file whose entries the caller loads, or
-  // -1 for an empty store.
+  // failed (unless LOCK's clean mark names it: MetadataCleanMark); then zeroes the magic of a
+  // damaged other file durably, when a failed write could have left the damage (it must not
+  // come back as a newer image after a power cut); or creates a fresh store. Returns the index
+  // of the file whose entries the caller loads, or -1 for an empty store.
   Result<int> choose(const std::array<Status, 2>& checks,
                      const std::array<metadata_format::ImageHeader, 2>& headers,
                      const std::array<MetadataFileHead, 2>& files, std::uint8_t key_codec,

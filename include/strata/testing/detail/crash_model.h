@@ -288,8 +288,9 @@ class CrashModel {
   // reach the disk, not even through a later fdatasync (which reports nothing). The unsynced
   // changes leave the model: a power cut shows the content as of the last sync with what of
   // them `lands` lets through (kRandomTorn: a random subset of their sectors, each truncate or
-  // extension w.p. 1/2), whatever is synced later.
+  // extension w.p. 1/2; kRandom: one mode, picked here), whatever is synced later.
   void on_failed_sync(Inode& inode, CrashMode lands) {
+    if (lands == CrashMode::kRandom) lands = static_cast<CrashMode>(rng_() % 5);
     if (inode.loaded) inode.durable = crash_content(inode, lands);
     inode.pending.clear();
   }
