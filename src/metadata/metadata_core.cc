@@ -378,8 +378,7 @@ Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
   // a CRC-valid image whose entries do not parse, a file too large to be an image.
   if (!valid[o] && other.file && !files[oi].empty() && checks[oi].is_corruption() &&
       files[oi].damage.ok() && !files[oi].crc_valid) {
-    const char zeros[mfmt::kMagic.size()] = {};
-    STRATA_RETURN_IF_ERROR(other.file->write_at(0, std::string_view(zeros, sizeof zeros)));
+    STRATA_RETURN_IF_ERROR(zero_magic(*other.file));
     STRATA_RETURN_IF_ERROR(other.file->sync());
   }
   remember_current();
@@ -402,6 +401,11 @@ Status MetadataCore::rewrite(MetadataSlot& slot, std::uint64_t size) {
   // ftruncate to the length the file has changes nothing else).
   STRATA_RETURN_IF_ERROR(slot.file->truncate(size));
   return slot.file->sync();
+}
+
+Status MetadataCore::zero_magic(File& file) {
+  const char zeros[mfmt::kMagic.size()] = {};
+  return file.write_at(0, std::string_view(zeros, sizeof zeros));
 }
 
 Status MetadataCore::create_initial(std::uint8_t key_codec) {
@@ -490,8 +494,7 @@ Status MetadataCore::fail(MetadataSlot& slot, const Status& status) {
   // works even when the device does not) makes it damage: a reopen falls back to the current
   // file, which holds the last synced state. Best effort; errors are already being reported.
   try {
-    const char zeros[mfmt::kMagic.size()] = {};
-    (void)slot.file->write_at(0, std::string_view(zeros, sizeof zeros));
+    (void)zero_magic(*slot.file);
   } catch (...) {  // (a file system that throws, out of memory): the error is reported anyway
   }
   return fail(status);

@@ -43,7 +43,8 @@ int cmd_dump(const std::string& dir, bool hex, bool headers_only) {
   }
   std::printf("current: %s (version %llu)\n", kNames[view->report.current],
               static_cast<unsigned long long>(view->version));
-  if (view->report.fallback) std::printf("fallback: %s\n", view->report.fallback_reason.c_str());
+  if (view->report.fallback)
+    std::printf("fallback: %s\n", escape_bytes(view->report.fallback_reason).c_str());
   if (!headers_only) {
     for (const auto& [k, v] : view->entries) {
       std::printf("%s\t%s\n", k.c_str(), (hex ? hex_bytes(v) : escape_bytes(v)).c_str());

@@ -223,7 +223,7 @@ int cmd_hardstate(std::string dir) {
               hs->voted_for ? std::to_string(*hs->voted_for).c_str() : "none", ull(hs->commit),
               ull(view->version));
   if (view->report.fallback) {
-    std::printf("fallback: %s\n", view->report.fallback_reason.c_str());
+    std::printf("fallback: %s\n", escape_bytes(view->report.fallback_reason).c_str());
     return kRepairable;
   }
   return kOk;

@@ -256,10 +256,11 @@ class MetadataCore {
   std::string path(std::string_view name) const;
   Status create_initial(std::uint8_t key_codec);
   // Writes the first `size` bytes of the slot's file again, as they read, sets its length to
-  // `size`, then fdatasyncs it:
-  // pages that a failed fdatasync left clean in the page cache reach the disk (an fdatasync
-  // alone would skip them), or the error is reported.
+  // `size`, then fdatasyncs it: pages that a failed fdatasync left clean in the page cache
+  // reach the disk (an fdatasync alone would skip them), or the error is reported.
   Status rewrite(MetadataSlot& slot, std::uint64_t size);
+  // Writes zeros over the magic of `file` (not synced): it no longer reads as an image.
+  static Status zero_magic(File& file);
   Status write_at(MetadataSlot& slot, std::uint64_t offset, std::string_view bytes);
   // Records an I/O error: from now on every write returns it.
   Status fail(const Status& status);
