@@ -573,7 +573,8 @@ TEST(EtcdWalPort, LastRecordLengthExceedsFileEnd) {
 // is left of the file) so that it never allocates for it. strata's open reads each segment
 // once and checks lengths against the bytes it holds: a length of 4 GiB - 1 in the last record
 // makes no allocation and no crash, is a torn tail (past the end of the file), and the scan
-// stays linear (format.h: bytes_examined at most ~3 x file_size).
+// stays linear (format.h: bytes_examined at most ~11 x file_size; 3 x here, where no candidate next
+// record follows the damage).
 TEST(EtcdWalPort, HugeLengthInTheLastRecordIsCutWithoutAllocating) {
   TempDir dir("etcd-wal");
   FileLogOptions o = uncached();

@@ -168,8 +168,9 @@ struct SegmentScan {
   SegmentEnd how = SegmentEnd::kClean;  // what follows `end`
   std::uint64_t problem_offset = 0;     // kTornTail / kDamaged / kUnsupported: where
   std::string reason;                   // ... and why
-  std::uint64_t bytes_examined = 0;     // bytes the checks read: at most ~3 x file_size (the
-                                        // scan is linear, whatever the bytes)
+  std::uint64_t bytes_examined = 0;     // bytes the checks read: at most ~11 x file_size
+                                        // (3 x, plus 8 candidate next records after damage:
+                                        // the scan is linear, whatever the bytes)
 
   std::uint64_t count() const noexcept { return offsets.size(); }
   // One past the last valid index.
