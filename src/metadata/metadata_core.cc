@@ -253,6 +253,11 @@ Result<MetadataCore> MetadataCore::open(const std::string& dir_in, const Metadat
   return core;
 }
 
+bool MetadataCore::written_by_a_store(std::string_view head) noexcept {
+  const std::string_view magic = head.substr(0, std::min(head.size(), mfmt::kMagic.size()));
+  return magic.size() == mfmt::kMagic.size() && (magic == mfmt::kMagic || all_zero(magic));
+}
+
 void MetadataCore::note_file(int i, const Status& status, std::uint64_t version,
                              std::uint64_t entries, const MetadataFileHead* file) {
   MetadataOpenReport::File& f = report_.files[static_cast<std::size_t>(i)];
@@ -261,10 +266,7 @@ void MetadataCore::note_file(int i, const Status& status, std::uint64_t version,
   f.entries = status.ok() ? entries : 0;
   if (status.ok() || file == nullptr) return;
   const std::string_view head = file->head;
-  // The magic, or the zeros a failed write (fail) or an open passing the file over (choose)
-  // put over it: the rest of the header is the image's still.
-  const std::string_view magic = head.substr(0, std::min(head.size(), mfmt::kMagic.size()));
-  if (head.size() >= mfmt::kVersionOffset + 8 && (magic == mfmt::kMagic || all_zero(magic))) {
+  if (head.size() >= mfmt::kVersionOffset + 8 && written_by_a_store(head)) {
     f.claimed_version = decode_be<std::uint64_t>(head.data() + mfmt::kVersionOffset);
     // Format 3 keeps the image's version before the CRC; the header's is its base version.
     if (head.size() >= mfmt::kHeaderSize && mfmt::format_version(head) >= 3 &&
@@ -375,9 +377,13 @@ Result<int> MetadataCore::choose(const std::array<Status, 2>& checks,
   // zeroed, or pages of a later failed write. A power cut would bring that image back as the
   // newest, after this open served an older state: its magic is zeroed and synced (the rest of
   // the header stays, the version it claims included). Not for damage no failed write leaves:
-  // a CRC-valid image whose entries do not parse, a file too large to be an image.
+  // a CRC-valid image whose entries do not parse, a file too large to be an image, a magic
+  // that is neither the magic nor zeros (a store writes nothing else there). Zeroing such a
+  // magic would also make the rest of a foreign or damaged header count (note_file): the next
+  // open would take its version field for a claimed version (FileMetaStore then refuses a
+  // store this open served).
   if (!valid[o] && other.file && !files[oi].empty() && checks[oi].is_corruption() &&
-      files[oi].damage.ok() && !files[oi].crc_valid) {
+      files[oi].damage.ok() && !files[oi].crc_valid && written_by_a_store(files[oi].head)) {
     STRATA_RETURN_IF_ERROR(zero_magic(*other.file));
     STRATA_RETURN_IF_ERROR(other.file->sync());
   }

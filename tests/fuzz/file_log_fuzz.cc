@@ -56,6 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!log.has_value()) {
       const strata::Status& s = log.error();
       check(s.is_corruption() || s.is_not_supported(), "open failed with " + s.to_string());
+      strata::fuzz::refused(s.to_string());
       return 0;
     }
     served = read_all(**log);

@@ -48,6 +48,13 @@ inline void check(bool ok, const std::string& what) {
   if (!ok) fail(what);
 }
 
+// STRATA_FUZZ_VERBOSE=1: the targets say why an open refused its input (to check that a seed
+// opens: build-fuzz/tests/fuzz/strata_fuzz_<target> <seed-file>).
+inline void refused(const std::string& why) {
+  static const bool verbose = std::getenv("STRATA_FUZZ_VERBOSE") != nullptr;
+  if (verbose) std::fprintf(stderr, "refused: %s\n", why.c_str());
+}
+
 // Splits the input: a 2-byte length, that many bytes (or what is left), the rest.
 inline std::pair<std::string_view, std::string_view> split(std::string_view in) {
   if (in.size() < 2) return {in, {}};

@@ -19,6 +19,7 @@
 #include "strata/raft/file_log_store.h"
 #include "strata/raft/format.h"
 #include "strata/raft/snapshot_store.h"
+#include "strata/raft/storage_engine.h"
 
 namespace {
 
@@ -134,6 +135,44 @@ void rocksdb_seeds(const fs::path& corpus) {
   delete raw;
 }
 
+// A StorageEngine directory: hard state, entries 1..40 (terms 1, 2, 3; entry 20 of term 3, as
+// the snapshot says), a snapshot at 20, the log purged up to 15. The input engine_fuzz.cc reads:
+// the segment's first index (8 bytes), then the segment, purge/left, purge/right, meta/left,
+// meta/right and the snapshot, each behind a 2-byte length.
+void engine_seed(const fs::path& corpus) {
+  const std::string dir = strata::fuzz::fresh("seed-engine");
+  strata::raft::FileEngineOptions o;
+  o.log.segment_bytes = 1 << 20;  // one segment
+  o.log.preallocate = false;      // no zeros after the records
+  o.log.zero_ahead_bytes = 0;
+  {
+    auto e = strata::raft::StorageEngine::open_file(dir, o);
+    check(e.has_value(), "seed engine open");
+    check(e->meta().save({3, 1, 30}).ok(), "save hard state");
+    std::vector<strata::raft::LogEntry> entries;
+    for (std::uint64_t i = 1; i <= 40; ++i) {
+      entries.push_back({i, i < 11 ? 1u : i < 20 ? 2u : 3u, "entry " + std::to_string(i)});
+    }
+    check(e->log().append(std::span<const strata::raft::LogEntry>(entries)).ok(), "append");
+    check(e->log().sync().ok(), "sync");
+    check(e->snapshots().save({20, 3, "conf"}, "state at 20").ok(), "snapshot");
+    check(e->log().purge(15).ok() && e->log().sync().ok(), "purge");
+    check(e->log().close().ok(), "close");
+  }
+  std::string segment;
+  for (const auto& f : fs::directory_iterator(fs::path(dir) / "log")) {
+    if (fmt::parse_segment_file_name(f.path().filename().string())) segment = read_file(f.path());
+  }
+  std::string in(8, '\0');  // first index 1 (0 % 64 + 1)
+  const auto part = [](std::string_view b) { return two(b, {}); };
+  in += part(segment);
+  for (const char* name : {"log/purge/left", "log/purge/right", "meta/left", "meta/right"}) {
+    in += part(read_file(fs::path(dir) / name));
+  }
+  in += part(read_file(strata::raft::FileSnapshotStore::snapshot_path(dir + "/snap", 20, 3)));
+  put_seed(corpus, "engine", 0, in);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -146,6 +185,7 @@ int main(int argc, char** argv) {
   metadata_seed<std::uint64_t>(corpus, 0, [](int i) { return std::uint64_t(i) * 1000; });
   metadata_seed<std::string>(corpus, 1, [](int i) { return "key-" + std::to_string(i); });
   snapshot_seed(corpus);
+  engine_seed(corpus);
   rocksdb_seeds(corpus);
   std::error_code ec;
   fs::remove_all(strata::fuzz::scratch(), ec);

@@ -34,6 +34,7 @@ void run(std::string_view left, std::string_view right, Key key) {
       const strata::Status& s = md.error();
       check(s.is_corruption() || s.is_not_supported() || s.is_invalid_argument(),
             "open failed with " + s.to_string());
+      strata::fuzz::refused(s.to_string());
       return;
     }
     got = contents(*md);

@@ -12,6 +12,7 @@
 #include "strata/metadata/metadata.h"
 #include "strata/raft/storage_engine.h"
 #include "strata/testing/fault_fs.h"
+#include "strata/testing/fuzz.h"
 #include "strata/testing/metrics_check.h"
 #include "strata/testing/temp_dir.h"
 
@@ -111,6 +112,33 @@ TEST(FileMetaStore, APossiblyLostNewerStateIsCorruptionByDefault) {
   auto m = FileMetaStore::open(dir.file("meta"), o);
   ASSERT_TRUE(m.has_value()) << m.error();
   EXPECT_EQ(**(*m)->load(), (HardState{5, 1, 10}));
+}
+
+// A file whose first bytes are neither the magic nor zeros was not left by a store (damage, or
+// a foreign file): its version field claims nothing, and the open that passes over it leaves it
+// as it is. It zeroed that magic, so the next open read the field behind the zeros as a claimed
+// version and refused the store this open had served (found by tests/fuzz/engine_fuzz.cc).
+TEST(FileMetaStore, AStoreThatOpenedPastAForeignHeaderOpensAgain) {
+  TempDir dir("raft-meta");
+  {
+    auto m = FileMetaStore::open(dir.file("meta"));
+    ASSERT_TRUE(m.has_value());
+    ASSERT_TRUE((*m)->save(HardState{5, 1, 10}).ok());
+  }
+  const std::string left = dir.file("meta") + "/left";
+  const std::string foreign =
+      std::string("NOTSTRAT") + std::string(4, 'x') + std::string("\0\0\0\0\0\0\0\x09", 8);
+  {
+    auto f = FileSystem::posix().open(left, OpenMode::kReadWrite);
+    ASSERT_TRUE(f.has_value());
+    ASSERT_TRUE((*f)->write_at(0, foreign).ok());
+  }
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto m = FileMetaStore::open(dir.file("meta"));
+    ASSERT_TRUE(m.has_value()) << "attempt " << attempt << ": " << m.error();
+    EXPECT_EQ(**(*m)->load(), (HardState{5, 1, 10})) << "attempt " << attempt;
+  }
+  EXPECT_EQ(strata::testing::file_bytes(left).substr(0, foreign.size()), foreign);
 }
 
 // After a failed save the store refuses every save, the state it already holds included (an

@@ -261,6 +261,9 @@ class MetadataCore {
   Status rewrite(MetadataSlot& slot, std::uint64_t size);
   // Writes zeros over the magic of `file` (not synced): it no longer reads as an image.
   static Status zero_magic(File& file);
+  // Whether a file's first bytes hold what only a store writes there: the magic, or the zeros
+  // zero_magic() puts over it (then the rest of the header is a store's too).
+  static bool written_by_a_store(std::string_view head) noexcept;
   Status write_at(MetadataSlot& slot, std::uint64_t offset, std::string_view bytes);
   // Records an I/O error: from now on every write returns it.
   Status fail(const Status& status);
