@@ -324,6 +324,21 @@ TEST_F(ReadYourWritesTest, ACommandPoppingTheManagersSavepointDiscardsItsGroup) 
 TEST_F(ReadYourWritesTest, ACommandClearingTheBatchDiscardsItsGroup) {
   expect_group_discarded([](Batch& b) { b.clear(); });
 }
+// The same when the command then sets a savepoint of its own where the manager's was: the
+// count of savepoints is what the manager left, the savepoint is not (savepoint_id). Counting
+// alone committed the group without "mate" (cleared) and reported it committed.
+TEST_F(ReadYourWritesTest, ACommandClearingTheBatchAndSettingASavepointDiscardsItsGroup) {
+  expect_group_discarded([](Batch& b) {
+    b.clear();
+    b.set_savepoint();
+  });
+}
+TEST_F(ReadYourWritesTest, ACommandReplacingTheManagersSavepointDiscardsItsGroup) {
+  expect_group_discarded([](Batch& b) {
+    EXPECT_TRUE(b.pop_savepoint().ok());
+    b.set_savepoint();
+  });
+}
 
 // ---- submit_write(fn, durability) ---------------------------------------------------------
 

@@ -120,6 +120,47 @@ struct NoRead {
   void failed(Status) {}
 };
 
+// A command that pops RocksDB's savepoints behind strata's back (through raw()) leaves the
+// manager's pop failing: the group is discarded (everything in it aborted, nothing of it
+// committed), the writer goes on. The manager looped on the failing pop for ever: no command
+// completed, shutdown() hung.
+TEST(RocksDbManager, ACommandPoppingRawSavepointsDiscardsItsGroup) {
+  testing::TempDir dir("manager-rocksdb-raw-sp");
+  auto store = Store::open(dir.path(), small_options());
+  ASSERT_TRUE(store.has_value()) << store.error();
+  Manager m(*store);
+  auto mate = m.submit_write(
+      [](const GroupView<Store>&, GroupBatch<Store>& b) { b.put(Space::kMain, "mate", "1"); },
+      Durability::kApplied);
+  auto raw = m.submit_write(
+      [](const GroupView<Store>&, GroupBatch<Store>& b) -> Status {
+        b.put(Space::kMain, "own", "2");
+        (void)b.raw().PopSavePoint();  // the manager's, gone under its count
+        return Status();
+      },
+      Durability::kSynced);
+  // The mate shares the discarded group unless the writer committed it alone first.
+  const Status mate_status = mate.get();
+  EXPECT_TRUE(mate_status.ok() || mate_status.is_aborted()) << mate_status;
+  const Status s = raw.get();
+  EXPECT_TRUE(s.is_aborted()) << s;
+  EXPECT_NE(s.message().find("savepoint"), std::string_view::npos) << s;
+  auto next = m.submit_write(
+      [](const GroupView<Store>&, GroupBatch<Store>& b) { b.put(Space::kMain, "next", "3"); },
+      Durability::kSynced);
+  EXPECT_TRUE(next.get().ok());
+  m.shutdown();
+  auto own = store->get(Space::kMain, "own");
+  ASSERT_TRUE(own.has_value());
+  EXPECT_FALSE(own->has_value());
+  auto mate_value = store->get(Space::kMain, "mate");
+  ASSERT_TRUE(mate_value.has_value());
+  EXPECT_EQ(mate_value->has_value(), mate_status.ok());
+  auto v = store->get(Space::kMain, "next");
+  ASSERT_TRUE(v.has_value());
+  EXPECT_TRUE(v->has_value());
+}
+
 // Odd rounds pipeline their commits (groups of 8: with four producers flooding the queue,
 // nearly every group is committed on the committer thread while the next one runs).
 // RocksDbIndexedBatch under the manager: a savepoint a failing command left open is rolled

@@ -47,9 +47,12 @@
 //     close with the manager's: kept when it succeeds, rolled back when it fails. A command
 //     that removes the manager's savepoint (rolls back or pops more savepoints than it set,
 //     or clears the batch) gets the group discarded, as above, since what the batch still
-//     holds of its group-mates is unknown. (Checked through the batch's savepoint_count(),
-//     which OverlayBatch and RocksDbIndexedBatch have; a user store's own indexed batch
-//     without it gets one rollback or pop, so its commands must balance their savepoints.)
+//     holds of its group-mates is unknown. (Checked through the batch's savepoint_count() and
+//     savepoint_id(), which OverlayBatch and RocksDbIndexedBatch have: a command that clears
+//     the batch and sets a savepoint of its own is caught too. A user store's own indexed
+//     batch without them gets one rollback or pop, so its commands must balance their
+//     savepoints.) A command that changes the savepoints of RocksDbIndexedBatch::raw() behind
+//     strata's back gets the group discarded when the manager's pop then fails.
 //   - A failed commit gives its Status to every command of the group. The store may be
 //     unusable (a failed fsync is not retryable), so the writer then refuses all writes:
 //     queued and later-taken commands get committed(<that error, with context>) without
@@ -438,6 +441,7 @@ class StorageManager {
               /*counted=*/false);
       return;
     }
+    const std::optional<std::uint64_t> mine = depth ? savepoint_id(*depth) : std::nullopt;
     try {
       own = exec_item(item);
       if (own.ok()) own = batch_.status();  // an operation the batch refused
@@ -458,9 +462,10 @@ class StorageManager {
         flush_now = false;
       }
     }
-    if (depth && *savepoint_depth() <= *depth) {
-      // The command rolled back, popped or cleared past its start: what the batch still holds
-      // of its group-mates is unknown, so none of the group is committed.
+    if (depth && (*savepoint_depth() <= *depth || savepoint_id(*depth) != mine)) {
+      // The command rolled back, popped or cleared past its start (also when it then set a
+      // savepoint of its own where the manager's was: the ids differ): what the batch still
+      // holds of its group-mates is unknown, so none of the group is committed.
       if (own.ok()) {
         own = Status::aborted(
             "write command removed the savepoint set before its exec (rollback_to_savepoint, "
@@ -471,9 +476,19 @@ class StorageManager {
       return;
     }
     if (own.ok()) {
+      Status popped;
       do {
-        (void)batch_.pop_savepoint();
-      } while (depth && *savepoint_depth() > *depth);
+        popped = batch_.pop_savepoint();
+      } while (popped.ok() && depth && *savepoint_depth() > *depth);
+      if (!popped.ok()) {
+        // The batch's savepoints no longer match its own count of them (a command changed
+        // them through raw()): what it holds is unknown, as above.
+        own = Status::aborted("write command's savepoints could not be closed: " +
+                              popped.to_string());
+        group_.push_back(Entry{std::move(item), own});
+        discard_group(own.to_string());
+        return;
+      }
       if (durability == Durability::kSynced) group_sync_ = true;
     } else {
       {
@@ -512,6 +527,17 @@ class StorageManager {
                     { b.savepoint_count() } -> std::convertible_to<std::size_t>;
                   }) {
       return batch_.savepoint_count();
+    } else {
+      return std::nullopt;
+    }
+  }
+  // The id of the batch's k-th open savepoint, when it has ids (OverlayBatch and
+  // RocksDbIndexedBatch do): which savepoint sits there, not only how many there are.
+  std::optional<std::uint64_t> savepoint_id(std::size_t k) const noexcept {
+    if constexpr (requires(const Batch& b) {
+                    { b.savepoint_id(k) } -> std::convertible_to<std::uint64_t>;
+                  }) {
+      return batch_.savepoint_id(k);
     } else {
       return std::nullopt;
     }

@@ -216,20 +216,25 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
     rep_->drop_points();
     error_ = Status();
     index_error_ = Status();
-    savepoint_errors_.clear();
+    savepoints_.clear();
   }
 
+  // Throws std::bad_alloc (nothing changed then).
   void set_savepoint() {
+    Mark mark{error_, savepoint_serial_ + 1};  // every allocation before RocksDB's savepoint
+    savepoints_.reserve(savepoints_.size() + 1);
     if (rep_->indexed) {
       rep_->indexed->SetSavePoint();
     } else {
+      rep_->savepoint_counts.reserve(rep_->savepoint_counts.size() + 1);
       rep_->plain.SetSavePoint();
       rep_->savepoint_counts.push_back(rep_->plain.Count());
     }
-    savepoint_errors_.push_back(error_);
+    savepoints_.push_back(std::move(mark));
+    ++savepoint_serial_;
   }
   Status rollback_to_savepoint() {
-    if (savepoint_errors_.empty()) {
+    if (savepoints_.empty()) {
       return Status::invalid_argument("rollback_to_savepoint: no savepoint");
     }
     if (rep_->indexed) {
@@ -241,23 +246,29 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
       rep_->savepoint_counts.pop_back();
       rep_->drop_points();  // offsets past the cut: the next point read builds them again
     }
-    error_ = std::move(savepoint_errors_.back());
-    savepoint_errors_.pop_back();
+    error_ = std::move(savepoints_.back().error);
+    savepoints_.pop_back();
     return {};
   }
   Status pop_savepoint() {
-    if (savepoint_errors_.empty()) return Status::invalid_argument("pop_savepoint: no savepoint");
+    if (savepoints_.empty()) return Status::invalid_argument("pop_savepoint: no savepoint");
     if (rep_->indexed) {
       STRATA_RETURN_IF_ERROR(from_rocksdb(rep_->indexed->PopSavePoint(), "pop_savepoint"));
     } else {
       STRATA_RETURN_IF_ERROR(from_rocksdb(rep_->plain.PopSavePoint(), "pop_savepoint"));
       rep_->savepoint_counts.pop_back();
     }
-    savepoint_errors_.pop_back();
+    savepoints_.pop_back();
     return {};
   }
   // Savepoints open (set and not yet rolled back or popped).
-  std::size_t savepoint_count() const noexcept { return savepoint_errors_.size(); }
+  std::size_t savepoint_count() const noexcept { return savepoints_.size(); }
+  // A number that tells the k-th open savepoint (0: the oldest) from every other savepoint
+  // this batch ever set (clear() included); 0 when fewer are open. StorageManager checks with
+  // it that a command left the savepoint set before its exec in place.
+  std::uint64_t savepoint_id(std::size_t k) const noexcept {
+    return k < savepoints_.size() ? savepoints_[k].id : 0;
+  }
   // OK, or the first refused operation since the last rollback past it.
   Status status() const { return error_; }
 
@@ -567,8 +578,13 @@ class RocksDbIndexedBatch : public detail::RocksDbReads<RocksDbIndexedBatch<Spac
   std::unique_ptr<Rep> rep_;
   Status error_;
   mutable Status index_error_;
-  std::vector<Status> savepoint_errors_;  // error_ at each savepoint
-  mutable Beneath beneath_;               // see read_beneath()
+  struct Mark {
+    Status error;  // error_ when it was set
+    std::uint64_t id;
+  };
+  std::vector<Mark> savepoints_;        // the open savepoints, oldest first
+  std::uint64_t savepoint_serial_ = 0;  // ids given so far
+  mutable Beneath beneath_;             // see read_beneath()
 };
 
 }  // namespace strata

@@ -141,7 +141,11 @@ class OverlayBatch {
     error_ = Status();
   }
 
-  void set_savepoint() { savepoints_.push_back(Savepoint{log_.size(), count_, bytes_, error_}); }
+  // Throws std::bad_alloc (nothing changed then).
+  void set_savepoint() {
+    savepoints_.push_back(Savepoint{log_.size(), count_, bytes_, error_, savepoint_serial_ + 1});
+    ++savepoint_serial_;
+  }
   Status rollback_to_savepoint() {
     if (savepoints_.empty()) return Status::invalid_argument("rollback_to_savepoint: no savepoint");
     const Savepoint sp = savepoints_.back();
@@ -166,6 +170,12 @@ class OverlayBatch {
   }
   // Savepoints open (set and not yet rolled back or popped).
   std::size_t savepoint_count() const noexcept { return savepoints_.size(); }
+  // A number that tells the k-th open savepoint (0: the oldest) from every other savepoint
+  // this batch ever set (clear() included); 0 when fewer are open. StorageManager checks with
+  // it that a command left the savepoint set before its exec in place.
+  std::uint64_t savepoint_id(std::size_t k) const noexcept {
+    return k < savepoints_.size() ? savepoints_[k].id : 0;
+  }
   // OK, or the first refused operation (an unknown space) since the last rollback past it.
   Status status() const { return error_; }
 
@@ -370,6 +380,7 @@ class OverlayBatch {
     std::size_t count;
     std::size_t bytes;
     Status error;
+    std::uint64_t id;  // savepoint_id()
   };
 
   using Index = detail::NodeIndex<std::size_t>;
@@ -543,6 +554,7 @@ class OverlayBatch {
   mutable std::size_t ordered_upto_ = 0;  // log_[0, ordered_upto_) are in ordered_
   mutable std::size_t superseded_ = 0;    // writes marked superseded
   std::vector<Savepoint> savepoints_;
+  std::uint64_t savepoint_serial_ = 0;  // savepoint ids given so far
   std::size_t count_ = 0;
   std::size_t bytes_ = 0;
   Status error_;
