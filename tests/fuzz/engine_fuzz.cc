@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "fuzz_util.h"
+#include "log_checks.h"
 #include "strata/core/bytes.h"
 #include "strata/raft/format.h"
 #include "strata/raft/storage_engine.h"
@@ -29,20 +30,9 @@ namespace {
 constexpr const char* kParts[] = {"log/purge/left", "log/purge/right", "meta/left", "meta/right",
                                   "snap"};
 
-std::vector<LogEntry> read_all(StorageEngine& e) {
+// Beyond read_log's checks of the log: how the stores fit together.
+void check_engine(StorageEngine& e) {
   auto& log = e.log();
-  if (log.last_index() < log.first_index()) return {};
-  auto got = log.entries(log.first_index(), log.last_index());
-  check(got.has_value(), "entries of an opened engine unreadable");
-  return std::move(*got);
-}
-
-void check_engine(StorageEngine& e, const std::vector<LogEntry>& entries) {
-  auto& log = e.log();
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    check(entries[i].index == log.first_index() + i, "indices not contiguous");
-    if (i > 0) check(entries[i].term >= entries[i - 1].term, "terms go backwards");
-  }
   const std::uint64_t snap = e.open_report().snapshot_index;
   if (snap > 0) check(log.first_index() <= snap + 1, "the log does not continue the snapshot");
   auto hs = e.meta().load();
@@ -92,8 +82,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       strata::fuzz::refused(s.to_string());
       return 0;
     }
-    served = read_all(*e);
-    check_engine(*e, served);
+    served = strata::fuzz::read_log(e->log());
+    check_engine(*e);
     const LogEntry next{e->log().last_index() + 1, served.empty() ? 5 : served.back().term,
                         "after"};
     // As Raft would: a hard state is saved before the first append (else the next open would
@@ -111,13 +101,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto again = StorageEngine::open_file(dir, o);
   check(again.has_value(),
         "reopen failed: " + (again.has_value() ? std::string() : again.error().to_string()));
-  const std::vector<LogEntry> reread = read_all(*again);
-  check_engine(*again, reread);
-  check(reread.size() == served.size(), "reopen serves another number of entries");
-  for (std::size_t i = 0; i < reread.size(); ++i) {
-    check(reread[i].index == served[i].index && reread[i].term == served[i].term &&
-              reread[i].payload == served[i].payload,
-          "reopen serves other entries");
-  }
+  check(strata::fuzz::read_log(again->log()) == served, "reopen serves other entries");
+  check_engine(*again);
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fuzz_util.h"
+#include "log_checks.h"
 #include "strata/raft/file_log_store.h"
 #include "strata/raft/format.h"
 
@@ -24,14 +25,6 @@ strata::raft::FileLogOptions options() {
   strata::raft::FileLogOptions o;
   o.segment_bytes = 4096;
   return o;
-}
-
-std::vector<LogEntry> read_all(const FileLogStore& log) {
-  if (log.last_index() < log.first_index()) return {};
-  auto got = log.entries(log.first_index(), log.last_index());
-  check(got.has_value(), "entries of an opened log unreadable: " +
-                             (got.has_value() ? std::string() : got.error().to_string()));
-  return std::move(*got);
 }
 
 }  // namespace
@@ -59,11 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       strata::fuzz::refused(s.to_string());
       return 0;
     }
-    served = read_all(**log);
-    for (std::size_t i = 0; i < served.size(); ++i) {
-      check(served[i].index == (*log)->first_index() + i, "indices not contiguous");
-      if (i > 0) check(served[i].term >= served[i - 1].term, "terms go backwards");
-    }
+    served = strata::fuzz::read_log(**log);
     const std::uint64_t last_term = served.empty() ? 1 : served.back().term;
     const LogEntry e{(*log)->last_index() + 1, last_term, "after"};
     const strata::Status appended = (*log)->append(std::span<const LogEntry>(&e, 1));
@@ -76,12 +65,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   auto again = FileLogStore::open(dir, options());
   check(again.has_value(), "reopen after a synced append failed");
-  const std::vector<LogEntry> reread = read_all(**again);
-  check(reread.size() == served.size(), "reopen serves another number of entries");
-  for (std::size_t i = 0; i < reread.size(); ++i) {
-    check(reread[i].index == served[i].index && reread[i].term == served[i].term &&
-              reread[i].payload == served[i].payload,
-          "reopen serves other entries");
-  }
+  check(strata::fuzz::read_log(**again) == served, "reopen serves other entries");
   return 0;
 }
