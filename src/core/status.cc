@@ -1,30 +1,39 @@
 #include "strata/core/status.h"
 
 #include <cstring>
+#include <new>
+#include <type_traits>
 
 namespace strata {
 
-Status::Status(Code code, std::string_view message)
-    : code_(code),
-      message_(code == Code::kOk ? nullptr : std::make_unique<const std::string>(message)) {}
+constinit Status::Rep Status::out_of_memory_rep_{1,
+                                                 "out of memory: this status's message was lost"};
 
-Status::Status(const Status& other)
-    : code_(other.code_),
-      message_(other.message_ ? std::make_unique<const std::string>(*other.message_) : nullptr) {}
-
-Status& Status::operator=(const Status& other) {
-  if (this != &other) {
-    code_ = other.code_;
-    message_ = other.message_ ? std::make_unique<const std::string>(*other.message_) : nullptr;
+Status::Status(Code code, std::string_view message) noexcept : code_(code) {
+  static_assert(std::is_trivially_destructible_v<Rep>, "release() frees a Rep without ~Rep");
+  if (code == Code::kOk) return;
+  void* p = nullptr;
+  try {
+    p = ::operator new(sizeof(Rep) + message.size());
+  } catch (...) {  // std::bad_alloc: the code still tells
+    rep_ = &out_of_memory_rep_;
+    retain();
+    return;
   }
-  return *this;
+  char* chars = static_cast<char*>(p) + sizeof(Rep);
+  if (!message.empty()) std::memcpy(chars, message.data(), message.size());
+  rep_ = new (p) Rep{1, std::string_view(chars, message.size())};
 }
 
-Status Status::from_errno(std::string_view context, int err) {
-  std::string msg(context);
-  msg += ": ";
-  msg += std::strerror(err);
-  return {Code::kIoError, msg};
+Status Status::from_errno(std::string_view context, int err) noexcept {
+  try {
+    std::string msg(context);
+    msg += ": ";
+    msg += std::strerror(err);
+    return {Code::kIoError, msg};
+  } catch (...) {
+    return {Code::kIoError, context};
+  }
 }
 
 std::string Status::to_string() const {
@@ -37,12 +46,16 @@ std::string Status::to_string() const {
   return out;
 }
 
-Status Status::with_context(std::string_view context) const {
+Status Status::with_context(std::string_view context) const noexcept {
   if (ok()) return {};
-  std::string msg(context);
-  msg += ": ";
-  msg += message();
-  return {code_, msg};
+  try {
+    std::string msg(context);
+    msg += ": ";
+    msg += message();
+    return {code_, msg};
+  } catch (...) {
+    return *this;
+  }
 }
 
 std::string_view to_string(Status::Code code) noexcept {

@@ -29,10 +29,10 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <new>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -215,21 +215,24 @@ struct strata_craft_core {
   void write_run(std::deque<Op>& ops, std::size_t i, std::size_t j,
                  std::vector<strata_craft_completion>& out) {
     strata::raft::LogStore& log = engine->log();
-    std::optional<std::uint64_t> cut;
+    // Where the run cuts the log (kNoCut: nowhere). Not a std::optional: GCC 12 warns that
+    // its value may be used uninitialized here (a false positive, under -Werror).
+    constexpr std::uint64_t kNoCut = std::numeric_limits<std::uint64_t>::max();
+    std::uint64_t cut = kNoCut;
     std::vector<LogEntry> batch;
     std::uint64_t batch_bytes = 0;
     bool wrote = false;
     Status s;  // the first failed write
     // Writes what the run holds so far: the batch, after the cut when there is one.
     const auto flush = [&] {
-      if (!s.ok() || (!cut && batch.empty())) return;
-      if (cut && *cut <= log.last_index()) {
-        s = log.replace(*cut, batch);
+      if (!s.ok() || (cut == kNoCut && batch.empty())) return;
+      if (cut != kNoCut && cut <= log.last_index()) {
+        s = log.replace(cut, batch);
       } else {
         s = log.append(batch);
       }
       wrote = true;
-      cut.reset();
+      cut = kNoCut;
       batch.clear();
       batch_bytes = 0;
     };
@@ -245,12 +248,12 @@ struct strata_craft_core {
         } else {
           batch.clear();
           batch_bytes = 0;
-          cut = cut ? std::min(*cut, op.index) : op.index;
+          cut = std::min(cut, op.index);
         }
         continue;
       }
       const std::uint64_t expected =
-          !batch.empty() ? batch.back().index + 1 : (cut ? *cut : log.last_index() + 1);
+          !batch.empty() ? batch.back().index + 1 : (cut != kNoCut ? cut : log.last_index() + 1);
       std::uint64_t bytes = 0;
       for (const LogEntry& e : op.entries) {
         bytes += strata::raft::format::record_size(e.payload.size());

@@ -17,32 +17,10 @@
 
 #include "strata/store/indexed_batch.h"
 #include "strata/store/memory_store.h"
+#include "strata/testing/failing_alloc.h"  // replaces operator new in this binary
 #include "strata/testing/store_fixture.h"
 
-namespace {
-// > 0: the allocation that brings it to 0 throws std::bad_alloc. Only this thread's.
-thread_local long g_fail_countdown = 0;
-// Allocations made by this thread.
-thread_local long g_allocations = 0;
-}  // namespace
-
-// GCC sees the free() below inlined under callers of the replaced operator new and calls it
-// mismatched: the pair is malloc/free throughout, so it is not.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t n) {
-  ++g_allocations;
-  if (g_fail_countdown > 0 && --g_fail_countdown == 0) throw std::bad_alloc();
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+namespace alloc = strata::testing::alloc;
 
 namespace strata {
 namespace {
@@ -147,7 +125,7 @@ void run(bool hold_snapshot, std::uint64_t seed) {
     }
     for (long fail_at = 1;; ++fail_at) {
       ASSERT_LT(fail_at, 100000) << "the commit never succeeds";
-      g_fail_countdown = fail_at;
+      alloc::fail_nth(fail_at);
       const Status st = [&] {
         if constexpr (Overlay) {
           return commit_indexed(store, std::move(b));
@@ -155,8 +133,8 @@ void run(bool hold_snapshot, std::uint64_t seed) {
           return store.commit(std::move(b));
         }
       }();
-      const bool injected = g_fail_countdown == 0;
-      g_fail_countdown = 0;
+      const bool injected = alloc::hit();
+      alloc::disarm();
       if (st.ok()) {
         ASSERT_FALSE(injected) << "an allocation failed and the commit still said OK";
         expect_holds(store, after, kUniverse, "after the successful commit");
@@ -220,15 +198,15 @@ TEST(MemoryStoreOutOfMemory, AReadThatRunsOutOfMemoryIndexingTheOverlayLeavesItW
           }
           random_write(b, model, rng, kUniverse);
         }
-        g_fail_countdown = fail_at;
+        alloc::fail_nth(fail_at);
         bool threw = false;
         try {
           (void)b.get(SuiteSpace::kAccounts, "k0");
         } catch (const std::bad_alloc&) {
           threw = true;
         }
-        const bool injected = g_fail_countdown == 0;
-        g_fail_countdown = 0;
+        const bool injected = alloc::hit();
+        alloc::disarm();
         ASSERT_EQ(threw, injected);
         if (!injected) {
           ASSERT_GE(failures, 2u);  // the read allocates: those failed first
@@ -256,12 +234,12 @@ TEST(MemoryStoreOutOfMemory, APutOfAStringRvalueTakesTheValueOverAndKeepsItOnFai
   const auto puts = [&](auto& batch) {
     batch.put(SuiteSpace::kAccounts, "warm", big);  // the batch's first room
     std::string value = big;
-    long before = g_allocations;
+    long before = alloc::allocations;
     batch.put(SuiteSpace::kAccounts, "copied", std::string_view(value));
-    EXPECT_EQ(g_allocations - before, 1);  // the value's copy (the key is short)
-    before = g_allocations;
+    EXPECT_EQ(alloc::allocations - before, 1);  // the value's copy (the key is short)
+    before = alloc::allocations;
     batch.put(SuiteSpace::kAccounts, "moved", std::move(value));
-    EXPECT_EQ(g_allocations - before, 0);
+    EXPECT_EQ(alloc::allocations - before, 0);
   };
   {
     auto overlay = new_indexed_batch(store);
@@ -284,7 +262,7 @@ TEST(MemoryStoreOutOfMemory, APutOfAStringRvalueTakesTheValueOverAndKeepsItOnFai
       auto ob = new_indexed_batch(store);
       auto pb = store.new_batch();
       std::string value = big;
-      g_fail_countdown = fail_at;
+      alloc::fail_nth(fail_at);
       bool threw = false;
       try {
         if (overlay) {
@@ -295,7 +273,7 @@ TEST(MemoryStoreOutOfMemory, APutOfAStringRvalueTakesTheValueOverAndKeepsItOnFai
       } catch (const std::bad_alloc&) {
         threw = true;
       }
-      g_fail_countdown = 0;
+      alloc::disarm();
       if (!threw) break;
       EXPECT_EQ(value, big) << "allocation " << fail_at;
       EXPECT_EQ(overlay ? ob.count() : pb.count(), 0u);

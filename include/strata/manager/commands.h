@@ -37,7 +37,11 @@
 //
 // Every command the manager accepts (its submit returned OK) is completed exactly once:
 // a read either returns from exec or gets failed(Status); a write gets committed(Status).
-// A command whose submit returned an error is not touched and gets no call.
+// A command whose submit returned an error is not touched and gets no call. This holds when
+// memory runs out too, provided the command's move constructor does not throw (the manager
+// moves commands between its queue and its group; a move that throws ends the thread that
+// made it, like any exception escaping a std::thread). Commands of plain members — strings,
+// vectors, promises, std::function — have such moves.
 // (`flushed(Status)`, the 0.1 name of `committed`, is still accepted for now.)
 //
 // A type that is not a command fails to compile with a static_assert naming the member that

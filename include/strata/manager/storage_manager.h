@@ -62,6 +62,16 @@
 //     committed.)
 //   - A read command whose exec throws gets failed(aborted). Exceptions from committed() and
 //     failed() are caught and counted (stats().callback_exceptions).
+//   - Out of memory: a std::bad_alloc in a command is that command's failure, as above; in
+//     the store's commit, the commit's. The manager's own bookkeeping cannot throw once a
+//     command has run (the group's room is reserved before its exec; Status copies share
+//     their message; every message has a fallback), so no thread dies and no outcome is lost.
+//     A command that finds no room in its group is refused with aborted, without running,
+//     after the open group is committed; a submit whose queue cannot grow returns aborted and
+//     keeps the command; shutdown() allocates nothing; a group batch that cannot be cleared
+//     makes the writer refuse later writes, as a failed commit does. submit_write(fn)/read(f)
+//     may throw std::bad_alloc to their caller when the task holding fn cannot be allocated
+//     (nothing was queued). Command types' moves must not throw (commands.h).
 //
 // Back-pressure: both queues are bounded. submit_* blocks while its queue is full,
 // try_submit_* returns busy. On any non-OK return the command was not accepted and is left
@@ -102,6 +112,7 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -234,12 +245,13 @@ class StorageManager {
     if (joined_) return;
     writes_.close(stop);
     if (options_.reads_at_shutdown == ReadsAtShutdown::kCancel) {
-      std::deque<ReadItem> cancelled;
-      reads_.close_and_take(stop, cancelled);
-      reads_cancelled_.fetch_add(cancelled.size(), std::memory_order_relaxed);
-      for (ReadItem& item : cancelled) {
+      // Into a deque made with the manager: taking the queue swaps, allocating nothing.
+      reads_.close_and_take(stop, cancelled_);
+      reads_cancelled_.fetch_add(cancelled_.size(), std::memory_order_relaxed);
+      for (ReadItem& item : cancelled_) {
         fail_read(item, Status::shutdown("read cancelled: StorageManager shut down"));
       }
+      cancelled_.clear();
     } else {
       reads_.close(stop);
     }
@@ -348,8 +360,7 @@ class StorageManager {
       detail::read_exec<S>(cmd, std::as_const(store_));
     } catch (...) {
       reads_aborted_.fetch_add(1, std::memory_order_relaxed);
-      fail_read(item,
-                Status::aborted("read command threw: " + detail::current_exception_message()));
+      fail_read(item, detail::aborted_by_current_exception("read command threw: "));
       return;
     }
     reads_completed_.fetch_add(1, std::memory_order_relaxed);
@@ -418,6 +429,23 @@ class StorageManager {
   }
 
   void add_to_group(WriteItem&& item, bool has_delay) {
+    // Room in the group for this command before it runs: once it has run, nothing the writer
+    // does to finish it allocates (Status copies share their message), so no lack of memory
+    // can lose it or its group-mates.
+    if (!reserve_entry()) {
+      // The open group cannot grow: end it here (committing it frees its batch), then try
+      // once more with the room that leaves.
+      if (!group_.empty()) commit_group(GroupTrigger::kCommands);
+      if (!refusal_.ok()) {  // that commit (or the one before it) failed
+        deliver(item, refusal_, /*counted=*/false);
+        return;
+      }
+      if (!reserve_entry()) {
+        deliver(item, Status::aborted("write command not run: out of memory for its group"),
+                /*counted=*/false);
+        return;
+      }
+    }
     if (group_.empty() && has_delay) {
       const auto now = Clock::now();
       // Saturating: a delay too large for the clock means "until another trigger".
@@ -451,7 +479,7 @@ class StorageManager {
       }
     } catch (...) {
       threw = true;
-      own = Status::aborted("write command threw: " + detail::current_exception_message());
+      own = detail::aborted_by_current_exception("write command threw: ");
     }
     if (!own.ok()) {
       // A failed command's caller waits for its committed() too: flush_now still decides
@@ -472,21 +500,24 @@ class StorageManager {
             "pop_savepoint or clear past its own savepoints)");
       }
       group_.push_back(Entry{std::move(item), own});
-      discard_group(own.to_string());
+      discard_group(own);
       return;
     }
     if (own.ok()) {
       Status popped;
-      do {
-        popped = batch_.pop_savepoint();
-      } while (popped.ok() && depth && *savepoint_depth() > *depth);
+      try {
+        do {
+          popped = batch_.pop_savepoint();
+        } while (popped.ok() && depth && *savepoint_depth() > *depth);
+      } catch (...) {
+        popped = detail::aborted_by_current_exception("pop_savepoint threw: ");
+      }
       if (!popped.ok()) {
         // The batch's savepoints no longer match its own count of them (a command changed
         // them through raw()): what it holds is unknown, as above.
-        own = Status::aborted("write command's savepoints could not be closed: " +
-                              popped.to_string());
+        own = detail::aborted_because("write command's savepoints could not be closed", popped);
         group_.push_back(Entry{std::move(item), own});
-        discard_group(own.to_string());
+        discard_group(own);
         return;
       }
       if (durability == Durability::kSynced) group_sync_ = true;
@@ -499,12 +530,16 @@ class StorageManager {
       // Take back whatever the command added (with savepoints of its own it left open); its
       // group-mates are unaffected.
       Status undone;
-      do {
-        undone = batch_.rollback_to_savepoint();
-      } while (undone.ok() && depth && *savepoint_depth() > *depth);
+      try {
+        do {
+          undone = batch_.rollback_to_savepoint();
+        } while (undone.ok() && depth && *savepoint_depth() > *depth);
+      } catch (...) {
+        undone = detail::aborted_by_current_exception("rollback_to_savepoint threw: ");
+      }
       if (!undone.ok()) {
         group_.push_back(Entry{std::move(item), std::move(own)});
-        discard_group(undone.to_string());
+        discard_group(undone);
         return;
       }
     }
@@ -517,6 +552,22 @@ class StorageManager {
       commit_group(GroupTrigger::kBytes);
     } else if (has_delay && Clock::now() >= group_deadline_) {
       commit_group(GroupTrigger::kDelay);
+    }
+  }
+
+  // Makes room in group_ for one more entry. false: no memory for it.
+  bool reserve_entry() noexcept {
+    if (group_.size() < group_.capacity()) return true;
+    try {
+      group_.reserve(std::max<std::size_t>(16, group_.capacity() * 2));
+      return true;
+    } catch (...) {
+    }
+    try {
+      group_.reserve(group_.size() + 1);  // no room to double: one more
+      return true;
+    } catch (...) {
+      return false;
     }
   }
 
@@ -573,7 +624,7 @@ class StorageManager {
     try {
       status = commit_indexed(store_, std::move(batch_), WriteOptions{.sync = sync});
     } catch (...) {
-      status = Status::aborted("Store::commit threw: " + detail::current_exception_message());
+      status = detail::aborted_by_current_exception("Store::commit threw: ");
     }
     record_commit(group_, status, elapsed_ns(start), sync, bytes, trigger, /*pipelined=*/false);
     finish_group();
@@ -646,7 +697,7 @@ class StorageManager {
       record_commit(inflight_group_, status, inflight_ns_, inflight_sync_,
                     inflight_batch_.byte_size(), inflight_trigger_, /*pipelined=*/true);
       inflight_group_.clear();
-      inflight_batch_.clear();
+      clear_batch(inflight_batch_);
       if (!refusal_.ok() && !group_.empty()) {
         deliver_group(group_, refusal_, /*counted=*/false);
         finish_group();
@@ -688,18 +739,19 @@ class StorageManager {
     deliver_group(group, status, /*counted=*/true);
   }
 
-  // Drops the open group without committing it (a failed command could not be rolled back).
-  void discard_group(const std::string& what) {
+  // Drops the open group without committing it (a failed command could not be rolled back;
+  // `why` tells what failed).
+  void discard_group(const Status& why) {
     settle_inflight();           // the group before gets its callbacks first
     if (group_.empty()) return;  // that commit failed: the group was refused
-    const std::string msg =
-        "group discarded: a failed command could not be rolled back out of it: " + what;
+    const Status discarded = detail::aborted_because(
+        "group discarded: a failed command could not be rolled back out of it", why);
     {
       std::lock_guard lock(stats_mu_);
       stats_.groups_discarded++;
       stats_.writes_committed_error += group_.size();
     }
-    deliver_group(group_, Status::aborted(msg), /*counted=*/true);
+    deliver_group(group_, discarded, /*counted=*/true);
     finish_group();
   }
 
@@ -707,8 +759,30 @@ class StorageManager {
     group_.clear();
     group_sync_ = false;
     // Empty after a successful commit; unchanged after a failed one (or a discarded group).
-    batch_.clear();
+    clear_batch(batch_);
     writer_backlog_.store(group_.size(), std::memory_order_relaxed);
+  }
+
+  // Clears a group's batch for the next group. Should that fail (a user batch's clear() that
+  // allocates, out of memory), the batch still holds a finished group's operations, which no
+  // later group may commit: the writer refuses all later writes, as after a failed commit.
+  void clear_batch(Batch& batch) noexcept {
+    try {
+      batch.clear();
+    } catch (...) {
+      refuse_writes(detail::aborted_by_current_exception(
+          "StorageManager refuses writes: a group's batch could not be cleared: "));
+    }
+  }
+
+  void refuse_writes(Status why) noexcept {
+    if (refusal_.ok()) refusal_ = std::move(why);
+    try {
+      std::lock_guard lock(stats_mu_);
+      if (failure_.ok()) failure_ = refusal_;
+    } catch (...) {  // std::system_error from the lock: writer_status() does not tell
+    }
+    writes_.close(refusal_);
   }
 
   // Delivers `status` to each command of `group` in order, or the command's own error.
@@ -742,7 +816,8 @@ class StorageManager {
   std::thread writer_;
 
   std::mutex shutdown_mu_;
-  bool joined_ = false;  // guarded by shutdown_mu_
+  bool joined_ = false;             // guarded by shutdown_mu_
+  std::deque<ReadItem> cancelled_;  // shutdown's, guarded by shutdown_mu_
 
   // Writer thread only.
   std::deque<WriteItem> pending_;  // taken from the queue, in order, not yet in a group

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <deque>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -36,6 +37,7 @@ class BoundedQueue {
 
   // Appends T(std::move(item)), moving from `item` only when the result is OK. While the
   // queue is full: blocks when `block`, else returns busy. Once closed: the close status.
+  // Without memory for the queue's room: aborted (deque::emplace_back leaves `item` as it was).
   template <class U>
   Status push(U& item, bool block) {
     std::unique_lock lock(mu_);
@@ -46,7 +48,11 @@ class BoundedQueue {
       --waiting_producers_;
     }
     if (closed_) return close_status_;
-    items_.emplace_back(std::move(item));
+    try {
+      items_.emplace_back(std::move(item));
+    } catch (const std::bad_alloc&) {
+      return Status::aborted("not queued: out of memory");
+    }
     const bool wake = waiting_consumers_ > 0;
     lock.unlock();
     if (wake) not_empty_.notify_one();
@@ -150,8 +156,12 @@ class BoundedQueue {
       std::lock_guard lock(mu_);
       closed_ = true;
       close_status_ = std::move(status);
-      for (T& item : items_) out.push_back(std::move(item));
-      items_.clear();
+      if (out.empty()) {
+        out.swap(items_);  // allocates nothing
+      } else {
+        for (T& item : items_) out.push_back(std::move(item));
+        items_.clear();
+      }
     }
     not_empty_.notify_all();
     not_full_.notify_all();

@@ -89,11 +89,7 @@ class Committer {
       try {
         s = job_(sync);
       } catch (...) {
-        try {
-          s = Status::aborted("Store::commit threw: " + current_exception_message());
-        } catch (...) {  // no memory for the message: the code still tells
-          s = Status::aborted("");
-        }
+        s = aborted_by_current_exception("Store::commit threw: ");
       }
       lock.lock();
       status_ = std::move(s);

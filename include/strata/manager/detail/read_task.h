@@ -21,6 +21,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -70,6 +71,31 @@ inline std::string current_exception_message() {
   }
 }
 
+// Status::aborted("<what>: <cause.to_string()>"), or aborted(what) when there is no memory for
+// the longer message. Never throws.
+inline Status aborted_because(std::string_view what, const Status& cause) noexcept {
+  try {
+    std::string msg(what);
+    msg += ": ";
+    msg += cause.to_string();
+    return Status::aborted(msg);
+  } catch (...) {
+    return Status::aborted(what);
+  }
+}
+
+// Status::aborted("<prefix><what()>") for the exception being handled, or aborted(prefix) when
+// there is no memory for the longer message; for use inside a catch block. Never throws.
+inline Status aborted_by_current_exception(std::string_view prefix) noexcept {
+  try {
+    std::string msg(prefix);
+    msg += current_exception_message();
+    return Status::aborted(msg);
+  } catch (...) {
+    return Status::aborted(prefix);
+  }
+}
+
 template <class S>
 class ReadTask {
  public:
@@ -83,14 +109,14 @@ class ReadTask {
   }
 
   // Runs f and fulfils the promise (never throws). false: f threw (the future holds aborted).
-  bool run(const S& store) { return impl_->run(store); }
+  bool run(const S& store) noexcept { return impl_->run(store); }
   // Fulfils the promise with `status` instead of running f.
   void fail(Status status) { impl_->fail(std::move(status)); }
 
  private:
   struct Base {
     virtual ~Base() = default;
-    virtual bool run(const S& store) = 0;
+    virtual bool run(const S& store) noexcept = 0;
     virtual void fail(Status status) = 0;
   };
 
@@ -101,7 +127,7 @@ class ReadTask {
 
     explicit Impl(F fn) : f(std::move(fn)) {}
 
-    bool run(const S& store) override {
+    bool run(const S& store) noexcept override {
       try {
         if constexpr (std::is_void_v<Returned>) {
           std::invoke(f, store);
@@ -111,8 +137,10 @@ class ReadTask {
         }
         return true;
       } catch (...) {
-        promise.set_value(
-            Value(Status::aborted("read function threw: " + current_exception_message())));
+        try {
+          promise.set_value(Value(aborted_by_current_exception("read function threw: ")));
+        } catch (...) {  // Value's move threw (its T's): the future tells broken_promise
+        }
         return false;
       }
     }

@@ -1,0 +1,77 @@
+// strata/testing/failing_alloc.h — makes one allocation fail, for out-of-memory tests.
+//
+// Include it in exactly ONE source file of a test binary: it replaces the global operator new
+// (and the matching deletes, with malloc/free) for the whole binary. Then
+//
+//   strata::testing::alloc::fail_nth(n);   // the n-th allocation from now throws bad_alloc
+//   ... the code under test ...
+//   const bool hit = strata::testing::alloc::hit();
+//   strata::testing::alloc::disarm();
+//
+// The count runs over every thread except those marked exempt (ExemptThisThread), so a test
+// can fail the allocations of a library's background threads while its own thread, which
+// gtest allocates on, is left alone. Sweeping n from 1 until hit() stays false makes each
+// allocation of a deterministic run fail once.
+//
+// The array and aligned forms of operator new are not replaced (they keep the runtime's own,
+// so under ASan every allocation is still freed by its matching function).
+//
+// Thread-safety: fail_nth, disarm and hit may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdlib>
+#include <new>
+
+namespace strata::testing::alloc {
+
+// > 0 while armed: the allocation that brings it to 0 throws std::bad_alloc (0 after it).
+inline std::atomic<long> countdown{0};
+// Allocations made to fail since the binary started.
+inline std::atomic<long> failures{0};
+// This thread's allocations do not count and never fail.
+inline thread_local bool exempt = false;
+// Allocations made by this thread (counted or not).
+inline thread_local long allocations = 0;
+
+// The n-th counted allocation from now fails (n >= 1).
+inline void fail_nth(long n) { countdown.store(n); }
+// No allocation fails.
+inline void disarm() { countdown.store(0); }
+// Whether the allocation fail_nth armed has failed (until the next fail_nth).
+inline bool hit() { return countdown.load() == 0; }
+
+// Marks the current thread exempt for its lifetime, or the scope's.
+struct ExemptThisThread {
+  ExemptThisThread() : was(exempt) { exempt = true; }
+  ~ExemptThisThread() { exempt = was; }
+  ExemptThisThread(const ExemptThisThread&) = delete;
+  ExemptThisThread& operator=(const ExemptThisThread&) = delete;
+  bool was;
+};
+
+}  // namespace strata::testing::alloc
+
+// GCC sees the free() below inlined under callers of the replaced operator new and calls it
+// mismatched: the pair is malloc/free throughout, so it is not.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+void* operator new(std::size_t n) {
+  namespace a = strata::testing::alloc;
+  ++a::allocations;
+  if (!a::exempt && a::countdown.load(std::memory_order_relaxed) > 0 &&
+      a::countdown.fetch_sub(1, std::memory_order_relaxed) == 1) {
+    a::failures.fetch_add(1, std::memory_order_relaxed);
+    throw std::bad_alloc();
+  }
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
