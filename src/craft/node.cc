@@ -8,8 +8,11 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <filesystem>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -176,23 +179,66 @@ struct Node::Impl {
 
   static Impl* self(void* ctx) { return static_cast<Impl*>(ctx); }
 
-  static int on_apply(void* ctx, std::uint64_t index, const void* data, std::size_t len) {
-    const auto command = decode_command(std::string_view(static_cast<const char*>(data), len));
-    const Status s =
-        command ? self(ctx)->sm.apply(index, *command)
-                : Status::corruption("entry " + std::to_string(index) + " is not a Node command");
+  // The StateMachine's methods are the user's code, called back from libraft's C frames on the
+  // loop thread: an exception must not unwind through them (nor leave the thread: terminate).
+  // One that throws has failed, as if it had returned a non-OK Status.
+
+  // aborted("<what>: <what()>") for the exception being handled (aborted(what) when there is
+  // no memory for more). For use inside a catch block.
+  static Status thrown(std::string_view what) noexcept {
+    try {
+      try {
+        throw;
+      } catch (const std::exception& e) {
+        return Status::aborted(std::string(what) + ": " + e.what());
+      }
+    } catch (...) {
+      return Status::aborted(what);
+    }
+  }
+
+  // Says why the state machine's `method` failed (on stderr; never throws). index 0: none.
+  void report(const char* method, std::uint64_t index, const Status& s) const noexcept {
+    const std::string_view code = to_string(s.code());
+    const std::string_view msg = s.message();
+    char at[40] = "";
+    if (index != 0) {
+      std::snprintf(at, sizeof at, " of index %llu", static_cast<unsigned long long>(index));
+    }
+    std::fprintf(stderr, "strata::craft::Node %llu: %s%s failed: %.*s: %.*s\n",
+                 static_cast<unsigned long long>(options.id), method, at,
+                 static_cast<int>(code.size()), code.data(), static_cast<int>(msg.size()),
+                 msg.data());
+  }
+
+  static int on_apply(void* ctx, std::uint64_t index, const void* data, std::size_t len) noexcept {
+    Status s;
+    try {
+      const auto command = decode_command(std::string_view(static_cast<const char*>(data), len));
+      s = command ? self(ctx)->sm.apply(index, *command)
+                  : Status::corruption("entry " + std::to_string(index) + " is not a Node command");
+    } catch (...) {
+      s = thrown("StateMachine::apply threw");
+    }
     if (!s.ok()) {
-      std::fprintf(stderr, "strata::craft::Node %llu: apply of index %llu failed: %s\n",
-                   static_cast<unsigned long long>(self(ctx)->options.id),
-                   static_cast<unsigned long long>(index), s.to_string().c_str());
+      self(ctx)->report("apply", index, s);
       return 1;
     }
     return 0;
   }
 
-  static int on_snapshot(void* ctx, void** data, std::size_t* len) {
-    Result<std::string> image = self(ctx)->sm.snapshot();
-    if (!image) return 1;
+  static int on_snapshot(void* ctx, void** data, std::size_t* len) noexcept {
+    Result<std::string> image = Status::aborted("no snapshot taken");
+    try {
+      image = self(ctx)->sm.snapshot();
+    } catch (...) {
+      image = thrown("StateMachine::snapshot threw");
+    }
+    if (!image) {
+      // libraft skips this snapshot and tries again at the next threshold.
+      self(ctx)->report("snapshot", 0, image.error());
+      return 1;
+    }
     void* buf = strata_craft_alloc(image->size());
     if (buf == nullptr) return 1;
     if (!image->empty()) std::memcpy(buf, image->data(), image->size());
@@ -201,9 +247,18 @@ struct Node::Impl {
     return 0;
   }
 
-  static int on_restore(void* ctx, const void* data, std::size_t len) {
-    const Status s = self(ctx)->sm.restore(std::string_view(static_cast<const char*>(data), len));
-    return s.ok() ? 0 : 1;
+  static int on_restore(void* ctx, const void* data, std::size_t len) noexcept {
+    Status s;
+    try {
+      s = self(ctx)->sm.restore(std::string_view(static_cast<const char*>(data), len));
+    } catch (...) {
+      s = thrown("StateMachine::restore threw");
+    }
+    if (!s.ok()) {
+      self(ctx)->report("restore", 0, s);
+      return 1;
+    }
+    return 0;
   }
 
   static void on_done(void* ctx, void* cookie, int status, std::uint64_t index) {

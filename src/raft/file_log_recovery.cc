@@ -178,8 +178,9 @@ class SegmentScanner {
     if (helper_.joinable() || segments_.size() < 2) return;
     try {
       helper_ = std::thread([this] { help(); });
-    } catch (const std::system_error&) {
-      // No thread: the caller scans every segment.
+    } catch (const std::exception&) {
+      // No thread (std::system_error, or std::bad_alloc for its state): the caller scans every
+      // segment.
     }
   }
 

@@ -93,6 +93,19 @@ class SyncBeforeRenameFileSystem final : public ::rocksdb::FileSystemWrapper {
   ::rocksdb::IOStatus RenameFile(const std::string& from, const std::string& to,
                                  const ::rocksdb::IOOptions& options,
                                  ::rocksdb::IODebugContext* dbg) override {
+    // RocksDB, which calls this on its threads, is not exception-safe: no memory for the path
+    // fails the rename instead.
+    try {
+      return sync_dir_then_rename(from, to, options, dbg);
+    } catch (...) {
+      return ::rocksdb::IOStatus::IOError();
+    }
+  }
+
+ private:
+  ::rocksdb::IOStatus sync_dir_then_rename(const std::string& from, const std::string& to,
+                                           const ::rocksdb::IOOptions& options,
+                                           ::rocksdb::IODebugContext* dbg) {
     std::string dir = fs::path(from).parent_path().string();
     if (dir.empty()) dir = ".";
     std::unique_ptr<::rocksdb::FSDirectory> d;
@@ -239,7 +252,13 @@ class BackgroundErrorListener : public ::rocksdb::EventListener {
                          ::rocksdb::Status* error) override {
     if (error == nullptr || error->ok()) return;
     std::lock_guard lock(mu_);
-    last_ = *error;
+    try {
+      last_ = *error;  // copies the message: allocates
+    } catch (...) {
+      // Called on RocksDB's thread, which must not see an exception: keep the error without
+      // its message.
+      last_ = ::rocksdb::Status::IOError();
+    }
   }
   ::rocksdb::Status last() const {
     std::lock_guard lock(mu_);

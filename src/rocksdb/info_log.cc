@@ -88,6 +88,15 @@ void InfoLog::write_buffer() {
 }
 
 void InfoLog::Logv(const char* format, va_list ap) {
+  // Called on RocksDB's threads: an exception (no memory for the line) must not reach RocksDB,
+  // which is not exception-safe. The line is dropped.
+  try {
+    log_line(format, ap);
+  } catch (...) {
+  }
+}
+
+void InfoLog::log_line(const char* format, va_list ap) {
   // "2024/05/01-12:34:56.789012 7f12ab3c4d00 message\n", as RocksDB writes its LOG.
   char buf[1024];
   timeval tv{};

@@ -47,6 +47,8 @@ class InfoLog final : public ::rocksdb::Logger {
  private:
   InfoLog(int fd, ::rocksdb::InfoLogLevel level) : Logger(level), fd_(fd) {}
   ::rocksdb::Status CloseImpl() override;
+  // Logv's work (may throw std::bad_alloc; Logv drops the line then).
+  void log_line(const char* format, va_list ap);
   // Writes and empties the buffer. REQUIRES: mu_ held.
   void write_buffer();
 

@@ -346,6 +346,50 @@ TEST(CraftNodeStorage, SecondNodeOnTheSameDirectoryIsBusy) {
   EXPECT_TRUE(b.error().is_busy()) << b.error();
 }
 
+// A state machine that throws: from snapshot() every time, from apply() on one command. The
+// exceptions must not unwind through libraft's C frames nor end the node's thread (that would
+// be std::terminate): a throwing snapshot() is a failed one (libraft skips that snapshot and
+// the node goes on applying), a throwing apply() a failed apply (libraft stops applying); the
+// node still stops cleanly and its pending futures complete.
+TEST_P(CraftNode, AStateMachineThatThrowsFailsWithoutEndingTheProcess) {
+  class Throwing : public KvMachine {
+   public:
+    Status apply(std::uint64_t index, std::string_view command) override {
+      if (command.find("boom") != std::string_view::npos) {
+        throw std::runtime_error("apply: a state machine bug");
+      }
+      return KvMachine::apply(index, command);
+    }
+    Result<std::string> snapshot() override {
+      ++snapshot_calls;
+      throw std::runtime_error("snapshot: a state machine bug");
+    }
+    std::atomic<int> snapshot_calls{0};
+  };
+  const auto peers = test::make_peers(1);
+  NodeOptions o = test::options_for(1, peers, dir_.file("n1"), GetParam());
+  o.snapshot_threshold = 16;
+  o.snapshot_trailing = 4;
+  o.drain_timeout_ms = 500;  // the failed apply's future is still in flight at stop()
+  Throwing sm;
+  auto node = Node::start(o, sm);
+  ASSERT_TRUE(node.has_value()) << node.error();
+  ASSERT_TRUE(wait_for([&] { return (*node)->role() == Role::kLeader; }));
+  for (int i = 0; i < 100; ++i) {
+    auto r = (*node)->apply(test::kv_cmd("k", std::to_string(i))).get();
+    ASSERT_TRUE(r.has_value()) << r.error();
+  }
+  EXPECT_GT(sm.snapshot_calls.load(), 0);  // each threw; applying went on
+  EXPECT_EQ(sm.kv().at("k"), "99");
+  auto boom = (*node)->apply(test::kv_cmd("boom", "1"));
+  // libraft stops applying after a failed apply: the future completes at stop() at the latest.
+  EXPECT_EQ(boom.wait_for(std::chrono::milliseconds(500)), std::future_status::timeout);
+  ASSERT_TRUE((*node)->stop().ok());
+  ASSERT_EQ(boom.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_FALSE(boom.get().has_value());
+  EXPECT_EQ(sm.kv().count("boom"), 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Storage, CraftNode, ::testing::Values(Storage::kStrata, Storage::kRaftUv),
                          [](const auto& p) {
                            return p.param == Storage::kStrata ? "Strata" : "RaftUv";

@@ -40,7 +40,9 @@
 
 namespace strata::craft {
 
-// The replicated state machine. Every method runs on the node's thread.
+// The replicated state machine. Every method runs on the node's thread. A method that throws
+// has failed, exactly as if it had returned a non-OK status (the exception is caught on the
+// node's thread and reported on stderr; it never reaches libraft or ends the process).
 class StateMachine {
  public:
   virtual ~StateMachine() = default;
@@ -49,7 +51,8 @@ class StateMachine {
   // machine that persists its state must skip indices it already holds. A non-OK status stops
   // the node from applying further (libraft treats it as fatal).
   virtual Status apply(std::uint64_t index, std::string_view command) = 0;
-  // A consistent image of the whole state (as of the last applied index).
+  // A consistent image of the whole state (as of the last applied index). An error skips this
+  // snapshot (libraft tries again at the next threshold); the node goes on applying.
   virtual Result<std::string> snapshot() = 0;
   // Replaces the whole state with `image` (from snapshot(), possibly another node's).
   virtual Status restore(std::string_view image) = 0;
