@@ -504,14 +504,7 @@ class StorageManager {
       return;
     }
     if (own.ok()) {
-      Status popped;
-      try {
-        do {
-          popped = batch_.pop_savepoint();
-        } while (popped.ok() && depth && *savepoint_depth() > *depth);
-      } catch (...) {
-        popped = detail::aborted_by_current_exception("pop_savepoint threw: ");
-      }
+      const Status popped = close_savepoints(/*keep=*/true, depth);
       if (!popped.ok()) {
         // The batch's savepoints no longer match its own count of them (a command changed
         // them through raw()): what it holds is unknown, as above.
@@ -529,14 +522,7 @@ class StorageManager {
       }
       // Take back whatever the command added (with savepoints of its own it left open); its
       // group-mates are unaffected.
-      Status undone;
-      try {
-        do {
-          undone = batch_.rollback_to_savepoint();
-        } while (undone.ok() && depth && *savepoint_depth() > *depth);
-      } catch (...) {
-        undone = detail::aborted_by_current_exception("rollback_to_savepoint threw: ");
-      }
+      const Status undone = close_savepoints(/*keep=*/false, depth);
       if (!undone.ok()) {
         group_.push_back(Entry{std::move(item), std::move(own)});
         discard_group(undone);
@@ -553,6 +539,22 @@ class StorageManager {
     } else if (has_delay && Clock::now() >= group_deadline_) {
       commit_group(GroupTrigger::kDelay);
     }
+  }
+
+  // Closes the manager's savepoint and those the command left open above it (the batch held
+  // `depth` before the manager's, when it can tell): pops them (keep) or rolls back to each.
+  // Never throws: what the batch threw is returned as aborted.
+  Status close_savepoints(bool keep, std::optional<std::size_t> depth) noexcept {
+    Status s;
+    try {
+      do {
+        s = keep ? batch_.pop_savepoint() : batch_.rollback_to_savepoint();
+      } while (s.ok() && depth && *savepoint_depth() > *depth);
+    } catch (...) {
+      s = detail::aborted_by_current_exception(keep ? "pop_savepoint threw: "
+                                                    : "rollback_to_savepoint threw: ");
+    }
+    return s;
   }
 
   // Makes room in group_ for one more entry. false: no memory for it.
