@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <limits>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -38,6 +39,18 @@ Status errno_status(std::string_view what, const std::string& path, int err) {
   context += ' ';
   context += path;
   return Status::from_errno(context, err);
+}
+
+// The object of type Impl (derived from Base) that owns `fd` from here on; `fd` is closed when
+// making it throws (bad_alloc), so that it does not leak (nor, for a lock, stay held).
+template <class Base, class Impl, class... Args>
+std::unique_ptr<Base> adopt_fd(int fd, Args&&... args) {
+  try {
+    return std::make_unique<Impl>(fd, std::forward<Args>(args)...);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
 }
 
 class PosixFile final : public File {
@@ -183,7 +196,7 @@ class PosixFileSystem final : public FileSystem {
       ::close(fd);
       return errno_status("fcntl", path, err);
     }
-    return std::unique_ptr<File>(std::make_unique<PosixFile>(fd, path));
+    return adopt_fd<File, PosixFile>(fd, path);
   }
 
   Result<bool> exists(const std::string& path) override {
@@ -240,7 +253,8 @@ class PosixFileSystem final : public FileSystem {
   }
 
   Result<std::vector<std::string>> list_dir(const std::string& dir) override {
-    DIR* d = ::opendir(dir.c_str());
+    // Closed however this returns (also when a name cannot be stored: bad_alloc).
+    const std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), &::closedir);
     if (d == nullptr) {
       const int err = errno;
       if (err == ENOENT) return Status::not_found("list_dir " + dir + ": no such directory");
@@ -249,10 +263,9 @@ class PosixFileSystem final : public FileSystem {
     std::vector<std::string> names;
     for (;;) {
       errno = 0;
-      const dirent* e = ::readdir(d);
+      const dirent* e = ::readdir(d.get());
       if (e == nullptr) {
         const int err = errno;
-        ::closedir(d);
         if (err != 0) return errno_status("readdir", dir, err);
         break;
       }
@@ -275,7 +288,7 @@ class PosixFileSystem final : public FileSystem {
       }
       return errno_status("flock", path, err);
     }
-    return std::unique_ptr<FileLock>(std::make_unique<PosixFileLock>(fd));
+    return adopt_fd<FileLock, PosixFileLock>(fd);
   }
 };
 

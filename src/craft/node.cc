@@ -11,6 +11,7 @@
 #include <exception>
 #include <filesystem>
 #include <mutex>
+#include <new>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -18,6 +19,7 @@
 #include <utility>
 
 #include "node_glue.h"
+#include "strata/core/exception_status.h"
 
 namespace strata::craft {
 
@@ -69,6 +71,7 @@ struct Node::Impl {
   mutable std::mutex mu;
   std::condition_variable drained;
   std::deque<Request*> submitted;  // waiting for the loop thread
+  std::deque<Request*> issuing;    // the loop thread's: what on_wakeup took from `submitted`
   std::size_t in_flight = 0;       // submitted or handed to raft, not completed
   bool stopping = false;
   bool close_requested = false;
@@ -76,7 +79,18 @@ struct Node::Impl {
   NodeStatus status;
   Counters counters;
 
-  Status status_of(int code) const {
+  // The Status of a libraft result code. Never throws (the loop thread runs libraft's C
+  // frames above every caller): without memory for the message, the code's bare one.
+  Status status_of(int code) const noexcept {
+    try {
+      return status_of_code(code);
+    } catch (...) {
+      return code == STRATA_CRAFT_RAFT_NOTLEADER ? Status::aborted(kNotLeader)
+                                                 : Status::io_error("raft error");
+    }
+  }
+
+  Status status_of_code(int code) const {
     switch (code) {
       case 0:
         return Status();
@@ -102,7 +116,7 @@ struct Node::Impl {
   }
 
   // Called with mu not held: a callback may call apply() again.
-  static void complete(Request* r, const Status& s, std::uint64_t index) {
+  static void complete(Request* r, const Status& s, std::uint64_t index) noexcept {
     if (r->callback) {
       try {
         if (s.ok()) {
@@ -123,7 +137,7 @@ struct Node::Impl {
     }
   }
 
-  void finish(Request* r, const Status& s, std::uint64_t index) {
+  void finish(Request* r, const Status& s, std::uint64_t index) noexcept {
     complete(r, s, index);
     delete r;
     std::lock_guard lock(mu);
@@ -132,7 +146,7 @@ struct Node::Impl {
   }
 
   // Loop thread: hands a request to raft.
-  void issue(Request* r) {
+  void issue(Request* r) noexcept {
     int rv = 0;
     switch (r->kind) {
       case Request::kApply:
@@ -183,20 +197,6 @@ struct Node::Impl {
   // loop thread: an exception must not unwind through them (nor leave the thread: terminate).
   // One that throws has failed, as if it had returned a non-OK Status.
 
-  // aborted("<what>: <what()>") for the exception being handled (aborted(what) when there is
-  // no memory for more). For use inside a catch block.
-  static Status thrown(std::string_view what) noexcept {
-    try {
-      try {
-        throw;
-      } catch (const std::exception& e) {
-        return Status::aborted(std::string(what) + ": " + e.what());
-      }
-    } catch (...) {
-      return Status::aborted(what);
-    }
-  }
-
   // Says why the state machine's `method` failed (on stderr; never throws). index 0: none.
   void report(const char* method, std::uint64_t index, const Status& s) const noexcept {
     const std::string_view code = to_string(s.code());
@@ -218,7 +218,7 @@ struct Node::Impl {
       s = command ? self(ctx)->sm.apply(index, *command)
                   : Status::corruption("entry " + std::to_string(index) + " is not a Node command");
     } catch (...) {
-      s = thrown("StateMachine::apply threw");
+      s = detail::aborted_by_current_exception("StateMachine::apply threw: ");
     }
     if (!s.ok()) {
       self(ctx)->report("apply", index, s);
@@ -232,7 +232,7 @@ struct Node::Impl {
     try {
       image = self(ctx)->sm.snapshot();
     } catch (...) {
-      image = thrown("StateMachine::snapshot threw");
+      image = detail::aborted_by_current_exception("StateMachine::snapshot threw: ");
     }
     if (!image) {
       // libraft skips this snapshot and tries again at the next threshold.
@@ -252,7 +252,7 @@ struct Node::Impl {
     try {
       s = self(ctx)->sm.restore(std::string_view(static_cast<const char*>(data), len));
     } catch (...) {
-      s = thrown("StateMachine::restore threw");
+      s = detail::aborted_by_current_exception("StateMachine::restore threw: ");
     }
     if (!s.ok()) {
       self(ctx)->report("restore", 0, s);
@@ -261,7 +261,9 @@ struct Node::Impl {
     return 0;
   }
 
-  static void on_done(void* ctx, void* cookie, int status, std::uint64_t index) {
+  // The callbacks below run on the loop thread under libraft's C frames: none may throw.
+
+  static void on_done(void* ctx, void* cookie, int status, std::uint64_t index) noexcept {
     Impl* impl = self(ctx);
     auto* r = static_cast<Request*>(cookie);
     if (r->kind == Request::kAdd && status == 0) {
@@ -273,28 +275,30 @@ struct Node::Impl {
     impl->finish(r, impl->status_of(status), index);
   }
 
-  static void on_wakeup(void* ctx) {
+  static void on_wakeup(void* ctx) noexcept {
     Impl* impl = self(ctx);
-    std::deque<Request*> batch;
+    // The requests are taken into `issuing`, made with the node (a deque made here would
+    // allocate, and could fail to).
     bool close = false;
     {
       std::lock_guard lock(impl->mu);
-      batch.swap(impl->submitted);
+      impl->issuing.swap(impl->submitted);
       close = impl->close_requested;
     }
-    for (Request* r : batch) {
+    for (Request* r : impl->issuing) {
       if (close) {
         impl->finish(r, Status::shutdown("the node is stopping"), 0);
       } else {
         impl->issue(r);
       }
     }
+    impl->issuing.clear();
     if (close) strata_craft_node_close(impl->glue);
   }
 
   static void on_state(void* ctx, int state, std::uint64_t leader_id, const char* leader_address,
                        std::uint64_t term, std::uint64_t commit, std::uint64_t applied,
-                       std::uint64_t last_index) {
+                       std::uint64_t last_index) noexcept {
     Impl* impl = self(ctx);
     std::uint64_t groups = 0;
     std::uint64_t appends = 0;
@@ -306,7 +310,13 @@ struct Node::Impl {
               : state == STRATA_CRAFT_FOLLOWER  ? Role::kFollower
                                                 : Role::kUnavailable;
     if (leader_id != 0 && leader_address != nullptr) {
-      if (!st.leader || st.leader->id != leader_id) st.leader = Peer{leader_id, leader_address};
+      if (!st.leader || st.leader->id != leader_id) {
+        try {
+          st.leader = Peer{leader_id, leader_address};
+        } catch (const std::bad_alloc&) {  // no memory for the address: the leader is unknown
+          st.leader.reset();
+        }
+      }
     } else {
       st.leader.reset();
     }

@@ -28,8 +28,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <deque>
 #include <limits>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "strata/core/exception_status.h"
 #include "strata/raft/format.h"
 #include "strata/raft/storage_engine.h"
 
@@ -48,6 +49,13 @@ using strata::raft::LogEntry;
 using strata::raft::SnapshotMeta;
 using strata::raft::StorageEngine;
 
+// done.status of an op not carried out yet.
+constexpr int kPending = -1;
+
+// A request, from its submission to its completion. It lives in a std::list node made at
+// submission (the only allocation of its bookkeeping), which moves from the queue to the
+// storage thread and on to the completions by splicing: carrying requests out and completing
+// them allocates nothing, so running out of memory there cannot lose a completion.
 struct Op {
   enum Kind : std::uint8_t { kAppend, kTruncate, kSnapshotPut, kSnapshotGet } kind = kAppend;
   void* cookie = nullptr;
@@ -57,7 +65,21 @@ struct Op {
   std::uint64_t term = 0;
   std::string config;
   std::vector<std::string_view> chunks;
+  // The completion (kind and cookie set at submission; truncates have none).
+  strata_craft_completion done{};
+
+  // Frees what the request carried, once it is carried out (moves: nothing allocated).
+  void release_payload() noexcept {
+    entries = std::vector<LogEntry>();
+    config = std::string();
+    chunks = std::vector<std::string_view>();
+  }
 };
+using OpList = std::list<Op>;
+
+void drop_truncates(OpList& ops) noexcept {
+  ops.remove_if([](const Op& op) { return op.kind == Op::kTruncate; });
+}
 
 void set_error(char* errmsg, std::size_t errlen, const std::string& what) {
   if (errmsg != nullptr && errlen > 0) std::snprintf(errmsg, errlen, "%s", what.c_str());
@@ -92,8 +114,8 @@ struct strata_craft_core {
 
   std::mutex mu;  // queue, done, stop, exited
   std::condition_variable cv;
-  std::deque<Op> queue;
-  std::deque<strata_craft_completion> done;
+  OpList queue;  // submitted, not yet taken by the storage thread
+  OpList done;   // carried out (or cancelled), in submission order: for poll
   bool stop = false;
   bool exited = false;
   std::thread thread;
@@ -101,10 +123,12 @@ struct strata_craft_core {
   // The engine's log and snapshots are touched by the storage thread, and by load, bootstrap
   // and recover on the loop thread (before any append); meta only by the loop thread.
   std::mutex engine_mu;
-  // An I/O error: every later write is refused (fsync is not retryable).
+  // An I/O error (or a write the log or snapshot store could not finish for want of memory):
+  // every later write is refused (fsync is not retryable; what the log holds in memory may no
+  // longer match the disk).
   std::atomic<bool> failed{false};
   std::mutex failure_mu;
-  std::string failure;  // guarded by failure_mu
+  Status failure;  // guarded by failure_mu (a Status: setting it allocates nothing)
 
   // Whether a term > 0 is durable (seen by load or saved since): the loop thread's. A log
   // written before it could not be reopened (StorageEngine takes a log without a hard state for
@@ -136,64 +160,61 @@ struct strata_craft_core {
   }
 
   // Marks the core failed by `s` (an I/O error) and returns its code.
-  int fail(const Status& s) {
+  int fail(const Status& s) noexcept {
     if (!s.is_invalid_argument()) {
       std::lock_guard lock(failure_mu);
-      if (!failed.exchange(true)) failure = s.to_string();
+      if (!failed.exchange(true)) failure = s;
     }
     return code_of(s);
   }
 
-  std::string failure_message() {
-    std::lock_guard lock(failure_mu);
-    return failure;
+  // For a catch block around a write: the exception (std::bad_alloc from the log, the snapshot
+  // store or the run's own buffers) fails the core, as an I/O error does. Returns the code for
+  // the requests it stopped: ENOMEM for bad_alloc, else EIO.
+  int fail_by_current_exception(std::string_view where) noexcept {
+    bool oom = false;
+    try {
+      throw;
+    } catch (const std::bad_alloc&) {
+      oom = true;
+    } catch (...) {
+    }
+    fail(strata::detail::status_of_current_exception(Status::Code::kIoError, where));
+    return oom ? STRATA_CRAFT_ENOMEM : STRATA_CRAFT_EIO;
   }
 
-  void run() {
+  std::string failure_message() {
+    std::lock_guard lock(failure_mu);
+    return failure.to_string();
+  }
+
+  // The storage thread. Allocates nothing of its own (requests and their completions travel
+  // in the list nodes made at submission), so every request gets its completion even when
+  // memory has run out; what the log and snapshot store allocate is caught in carry_out.
+  void run() noexcept {
     for (;;) {
-      std::deque<Op> ops;
+      OpList ops;
       {
         std::unique_lock lock(mu);
         cv.wait(lock, [&] { return stop || !queue.empty(); });
         if (stop) {
-          for (Op& op : queue) {
-            if (op.kind == Op::kTruncate) continue;
-            strata_craft_completion c{};
-            c.kind = op.kind == Op::kAppend        ? STRATA_CRAFT_OP_APPEND
-                     : op.kind == Op::kSnapshotPut ? STRATA_CRAFT_OP_SNAPSHOT_PUT
-                                                   : STRATA_CRAFT_OP_SNAPSHOT_GET;
-            c.cookie = op.cookie;
-            c.status = STRATA_CRAFT_ECANCELED;
-            done.push_back(c);
-          }
-          queue.clear();
+          for (Op& op : queue) op.done.status = STRATA_CRAFT_ECANCELED;
+          drop_truncates(queue);
+          done.splice(done.end(), queue);
           exited = true;
           break;
         }
         ops.swap(queue);
       }
-      std::vector<strata_craft_completion> out;
       {
         std::lock_guard elock(engine_mu);
-        std::size_t i = 0;
-        while (i < ops.size()) {
-          if (ops[i].kind == Op::kAppend || ops[i].kind == Op::kTruncate) {
-            std::size_t j = i;
-            while (j < ops.size() && (ops[j].kind == Op::kAppend || ops[j].kind == Op::kTruncate)) {
-              ++j;
-            }
-            write_run(ops, i, j, out);
-            i = j;
-          } else if (ops[i].kind == Op::kSnapshotPut) {
-            out.push_back(snapshot_put(ops[i++]));
-          } else {
-            out.push_back(snapshot_get(ops[i++]));
-          }
-        }
+        carry_out(ops);
       }
+      for (Op& op : ops) op.release_payload();
+      drop_truncates(ops);
       {
         std::lock_guard lock(mu);
-        done.insert(done.end(), out.begin(), out.end());
+        done.splice(done.end(), ops);
       }
       notify(notify_ctx);
       // Free space, read after the completions are on their way: after every group once less
@@ -207,13 +228,40 @@ struct strata_craft_core {
     notify(notify_ctx);
   }
 
-  // ops[i, j): appends and truncates, written as one append or replace and one sync. A run
+  // Carries out `ops` in order, setting each one's done.status. A write that throws (the log,
+  // the snapshot store or the run's buffers out of memory) may have left the log's memory out of
+  // step with its files: the core fails as on an I/O error, and every request not completed yet
+  // gets the failure's code (ENOMEM or EIO). Nothing acknowledged is lost: load() after a
+  // restart sees what the files hold.
+  void carry_out(OpList& ops) noexcept {
+    try {
+      auto i = ops.begin();
+      while (i != ops.end()) {
+        if (i->kind == Op::kAppend || i->kind == Op::kTruncate) {
+          auto j = i;
+          while (j != ops.end() && (j->kind == Op::kAppend || j->kind == Op::kTruncate)) ++j;
+          write_run(i, j);
+          i = j;
+        } else if (i->kind == Op::kSnapshotPut) {
+          snapshot_put(*i++);
+        } else {
+          snapshot_get(*i++);
+        }
+      }
+    } catch (...) {
+      const int code = fail_by_current_exception("the storage thread's write threw: ");
+      for (Op& op : ops) {
+        if (op.done.status == kPending) op.done.status = code;
+      }
+    }
+  }
+
+  // [first, last): appends and truncates, written as one append or replace and one sync. A run
   // whose records would pass max_run_bytes (the log's batch limit) is written as several
   // appends or replaces, still with one sync: the requests are valid one by one, so the
   // grouping must not make them too large together. An append alone past the limit is refused
-  // (EINVAL) without failing the others.
-  void write_run(std::deque<Op>& ops, std::size_t i, std::size_t j,
-                 std::vector<strata_craft_completion>& out) {
+  // (EINVAL) without failing the others. May throw (the batch, or the log, out of memory).
+  void write_run(OpList::iterator first, OpList::iterator last) {
     strata::raft::LogStore& log = engine->log();
     // Where the run cuts the log (kNoCut: nowhere). Not a std::optional: GCC 12 warns that
     // its value may be used uninitialized here (a false positive, under -Werror).
@@ -236,9 +284,8 @@ struct strata_craft_core {
       batch.clear();
       batch_bytes = 0;
     };
-    std::vector<int> status(j - i, STRATA_CRAFT_OK);
-    for (std::size_t k = i; k < j && !failed; ++k) {
-      Op& op = ops[k];
+    for (auto k = first; k != last && !failed; ++k) {
+      Op& op = *k;
       if (op.kind == Op::kTruncate) {
         if (!batch.empty() && op.index >= batch.front().index) {
           while (!batch.empty() && batch.back().index >= op.index) {
@@ -259,7 +306,7 @@ struct strata_craft_core {
         bytes += strata::raft::format::record_size(e.payload.size());
       }
       if (op.index != expected || bytes > max_run_bytes) {
-        status[k - i] = STRATA_CRAFT_EINVAL;
+        op.done.status = STRATA_CRAFT_EINVAL;
         continue;
       }
       if (batch_bytes + bytes > max_run_bytes) flush();
@@ -277,27 +324,22 @@ struct strata_craft_core {
         groups.fetch_add(1, std::memory_order_relaxed);
       }
     }
-    for (std::size_t k = i; k < j; ++k) {
-      if (ops[k].kind != Op::kAppend) continue;
-      strata_craft_completion c{};
-      c.kind = STRATA_CRAFT_OP_APPEND;
-      c.cookie = ops[k].cookie;
+    for (auto k = first; k != last; ++k) {
+      if (k->kind != Op::kAppend) continue;
       // A failed group (or a core failed before it) reports its failure for every append: the
       // index check of an append queued behind a failed one would say EINVAL, as the log was
       // cut back to what was synced.
-      c.status = code != STRATA_CRAFT_OK ? code : status[k - i];
+      int& status = k->done.status;
+      status = code != STRATA_CRAFT_OK ? code : (status == kPending ? STRATA_CRAFT_OK : status);
       appends.fetch_add(1, std::memory_order_relaxed);
-      out.push_back(c);
     }
   }
 
-  strata_craft_completion snapshot_put(Op& op) {
-    strata_craft_completion c{};
-    c.kind = STRATA_CRAFT_OP_SNAPSHOT_PUT;
-    c.cookie = op.cookie;
+  // May throw (the snapshot store out of memory).
+  void snapshot_put(Op& op) {
     if (failed) {
-      c.status = STRATA_CRAFT_EIO;
-      return c;
+      op.done.status = STRATA_CRAFT_EIO;
+      return;
     }
     const SnapshotMeta meta{op.index, op.term, std::move(op.config)};
     Status s;
@@ -306,8 +348,7 @@ struct strata_craft_core {
     } else {
       s = save_and_compact(meta, op.chunks, op.trailing);
     }
-    c.status = s.ok() ? STRATA_CRAFT_OK : fail(s);
-    return c;
+    op.done.status = s.ok() ? STRATA_CRAFT_OK : fail(s);
   }
 
   // A snapshot taken by this node: saved durably, then the log purged up to index - trailing
@@ -327,22 +368,24 @@ struct strata_craft_core {
     return engine->snapshots().purge_older(up_to);
   }
 
-  strata_craft_completion snapshot_get(Op& op) {
-    strata_craft_completion c{};
-    c.kind = STRATA_CRAFT_OP_SNAPSHOT_GET;
-    c.cookie = op.cookie;
-    auto loaded = engine->snapshots().load();
-    if (!loaded) {
-      c.status = code_of(loaded.error());
-      return c;
+  // A read: without memory for the image it completes with ENOMEM, and the core carries on.
+  void snapshot_get(Op& op) noexcept {
+    strata_craft_completion& c = op.done;
+    try {
+      auto loaded = engine->snapshots().load();
+      if (!loaded) {
+        c.status = code_of(loaded.error());
+        return;
+      }
+      if (!loaded->has_value()) {
+        c.status = STRATA_CRAFT_ENOTFOUND;
+        return;
+      }
+      c.status = export_snapshot(**loaded, c.snapshot);
+      c.has_snapshot = c.status == STRATA_CRAFT_OK;
+    } catch (const std::bad_alloc&) {
+      c.status = STRATA_CRAFT_ENOMEM;
     }
-    if (!loaded->has_value()) {
-      c.status = STRATA_CRAFT_ENOTFOUND;
-      return c;
-    }
-    c.status = export_snapshot(**loaded, c.snapshot);
-    c.has_snapshot = c.status == STRATA_CRAFT_OK;
-    return c;
   }
 
   // Copies `s` into alloc'd memory owned by the receiver.
@@ -359,10 +402,12 @@ struct strata_craft_core {
     return STRATA_CRAFT_OK;
   }
 
-  void submit(Op&& op) {
+  // Queues the request in `one` (a list of one, made by the caller: the allocation happens
+  // there, not under the lock).
+  void submit(OpList& one) noexcept {
     {
       std::lock_guard lock(mu);
-      queue.push_back(std::move(op));
+      queue.splice(queue.end(), one);
     }
     cv.notify_one();
   }
@@ -372,14 +417,41 @@ namespace {
 
 // Builds an Op with `fill` and queues it; ENOMEM if memory runs out on the way.
 template <class Fill>
-int submit_op(strata_craft_core* core, Fill&& fill) {
+int submit_op(strata_craft_core* core, Op::Kind kind, void* cookie, Fill&& fill) {
   try {
-    Op op;
+    OpList one(1);
+    Op& op = one.front();
+    op.kind = kind;
+    op.cookie = cookie;
+    op.done.kind = kind == Op::kAppend        ? STRATA_CRAFT_OP_APPEND
+                   : kind == Op::kSnapshotPut ? STRATA_CRAFT_OP_SNAPSHOT_PUT
+                                              : STRATA_CRAFT_OP_SNAPSHOT_GET;
+    op.done.cookie = cookie;
+    op.done.status = kPending;
     fill(op);
-    core->submit(std::move(op));
+    core->submit(one);
     return STRATA_CRAFT_OK;
   } catch (const std::bad_alloc&) {
     return STRATA_CRAFT_ENOMEM;
+  }
+}
+
+// Runs a synchronous write of the loop thread (set_term, set_vote, bootstrap, recover). An
+// exception from it (out of memory in the meta, log or snapshot store, or for a message) must
+// not reach libraft's C frames: it fails the core as an I/O error does, since the write may
+// have been cut short, and returns ENOMEM (bad_alloc) or EIO.
+template <class Write>
+int guarded_write(strata_craft_core* core, const char* what, char* errmsg, std::size_t errlen,
+                  Write&& write) noexcept {
+  try {
+    return write();
+  } catch (...) {
+    const int code = core->fail_by_current_exception("a synchronous write threw: ");
+    if (errmsg != nullptr && errlen > 0) {
+      std::snprintf(errmsg, errlen, "strata: %s: %s", what,
+                    code == STRATA_CRAFT_ENOMEM ? "out of memory" : "an exception was thrown");
+    }
+    return code;
   }
 }
 
@@ -529,6 +601,11 @@ int strata_craft_core_load(strata_craft_core* core, strata_craft_load_result* ou
   } catch (const std::bad_alloc&) {
     set_error(errmsg, errlen, "strata: out of memory loading the log");
     return STRATA_CRAFT_ENOMEM;
+  } catch (const std::exception& e) {
+    if (errmsg != nullptr && errlen > 0) {
+      std::snprintf(errmsg, errlen, "strata: loading the log threw: %s", e.what());
+    }
+    return STRATA_CRAFT_EIO;
   }
 }
 
@@ -539,12 +616,16 @@ void strata_craft_core_load_done(strata_craft_core* core) {
 
 namespace {
 
+// EIO when the core has failed (set_error says why): nothing more is written.
+int refuse_if_failed(strata_craft_core* core, char* errmsg, std::size_t errlen) {
+  if (!core->failed) return STRATA_CRAFT_OK;
+  set_error(errmsg, errlen, "strata: storage failed earlier: " + core->failure_message());
+  return STRATA_CRAFT_EIO;
+}
+
 int save_hard_state(strata_craft_core* core, const HardState& hs, char* errmsg,
                     std::size_t errlen) {
-  if (core->failed) {
-    set_error(errmsg, errlen, "strata: storage failed earlier: " + core->failure_message());
-    return STRATA_CRAFT_EIO;
-  }
+  if (const int rc = refuse_if_failed(core, errmsg, errlen); rc != STRATA_CRAFT_OK) return rc;
   const Status s = core->engine->meta().save(hs);
   if (!s.ok()) {
     set_error(errmsg, errlen, "strata: save hard state: " + s.to_string());
@@ -564,94 +645,102 @@ HardState current_hard_state(strata_craft_core* core) {
 
 int strata_craft_core_set_term(strata_craft_core* core, uint64_t term, char* errmsg,
                                size_t errlen) {
-  HardState hs = current_hard_state(core);
-  hs.term = term;
-  hs.voted_for.reset();
-  return save_hard_state(core, hs, errmsg, errlen);
+  return guarded_write(core, "set term", errmsg, errlen, [&]() -> int {
+    HardState hs = current_hard_state(core);
+    hs.term = term;
+    hs.voted_for.reset();
+    return save_hard_state(core, hs, errmsg, errlen);
+  });
 }
 
 int strata_craft_core_set_vote(strata_craft_core* core, uint64_t vote, char* errmsg,
                                size_t errlen) {
-  HardState hs = current_hard_state(core);
-  if (vote == 0) {
-    hs.voted_for.reset();
-  } else {
-    hs.voted_for = vote;
-  }
-  return save_hard_state(core, hs, errmsg, errlen);
+  return guarded_write(core, "set vote", errmsg, errlen, [&]() -> int {
+    HardState hs = current_hard_state(core);
+    if (vote == 0) {
+      hs.voted_for.reset();
+    } else {
+      hs.voted_for = vote;
+    }
+    return save_hard_state(core, hs, errmsg, errlen);
+  });
 }
 
 int strata_craft_core_bootstrap(strata_craft_core* core, uint8_t type, const void* conf, size_t len,
                                 char* errmsg, size_t errlen) {
-  std::lock_guard elock(core->engine_mu);
-  StorageEngine& e = *core->engine;
-  const HardState hs = current_hard_state(core);
-  auto snaps = e.snapshots().list();
-  if (!snaps) {
-    set_error(errmsg, errlen, "strata: bootstrap: " + snaps.error().to_string());
-    return core->fail(snaps.error());
-  }
-  const bool empty = e.log().last_index() == 0 && e.log().first_index() == 1 && snaps->empty();
-  // The term first (as raft_uv does): a log entry never exists without a hard state. A crash
-  // after that step leaves term 1, no vote and nothing else, which raft_uv can never bootstrap
-  // again (a one-node cluster would never elect itself): that state is completed here. (A node
-  // that was never bootstrapped and crashed right after its first set_term(1) looks the same;
-  // bootstrapping it is the application's call, as on a pristine directory.)
-  const HardState first_step{1, std::nullopt, 0};
-  const bool interrupted = empty && hs == first_step;
-  if (!empty || (hs.term != 0 && !interrupted)) {
-    set_error(errmsg, errlen,
-              "strata: bootstrap: " + core->dir + " is not pristine (term " +
-                  std::to_string(hs.term) + ", last index " + std::to_string(e.log().last_index()) +
-                  ")");
-    return STRATA_CRAFT_ENOTBOOT;
-  }
-  if (!interrupted) {
-    const int rc = save_hard_state(core, first_step, errmsg, errlen);
-    if (rc != STRATA_CRAFT_OK) return rc;
-  }
-  const LogEntry entry{1, 1, encode_payload(type, conf, len)};
-  Status s = e.log().append(std::span<const LogEntry>(&entry, 1));
-  if (s.ok()) s = e.log().sync();
-  if (!s.ok()) {
-    set_error(errmsg, errlen, "strata: bootstrap: " + s.to_string());
-    return core->fail(s);
-  }
-  return STRATA_CRAFT_OK;
+  return guarded_write(core, "bootstrap", errmsg, errlen, [&]() -> int {
+    if (const int rc = refuse_if_failed(core, errmsg, errlen); rc != STRATA_CRAFT_OK) return rc;
+    std::lock_guard elock(core->engine_mu);
+    StorageEngine& e = *core->engine;
+    const HardState hs = current_hard_state(core);
+    auto snaps = e.snapshots().list();
+    if (!snaps) {
+      set_error(errmsg, errlen, "strata: bootstrap: " + snaps.error().to_string());
+      return core->fail(snaps.error());
+    }
+    const bool empty = e.log().last_index() == 0 && e.log().first_index() == 1 && snaps->empty();
+    // The term first (as raft_uv does): a log entry never exists without a hard state. A crash
+    // after that step leaves term 1, no vote and nothing else, which raft_uv can never bootstrap
+    // again (a one-node cluster would never elect itself): that state is completed here. (A node
+    // that was never bootstrapped and crashed right after its first set_term(1) looks the same;
+    // bootstrapping it is the application's call, as on a pristine directory.)
+    const HardState first_step{1, std::nullopt, 0};
+    const bool interrupted = empty && hs == first_step;
+    if (!empty || (hs.term != 0 && !interrupted)) {
+      set_error(errmsg, errlen,
+                "strata: bootstrap: " + core->dir + " is not pristine (term " +
+                    std::to_string(hs.term) + ", last index " +
+                    std::to_string(e.log().last_index()) + ")");
+      return STRATA_CRAFT_ENOTBOOT;
+    }
+    if (!interrupted) {
+      const int rc = save_hard_state(core, first_step, errmsg, errlen);
+      if (rc != STRATA_CRAFT_OK) return rc;
+    }
+    const LogEntry entry{1, 1, encode_payload(type, conf, len)};
+    Status s = e.log().append(std::span<const LogEntry>(&entry, 1));
+    if (s.ok()) s = e.log().sync();
+    if (!s.ok()) {
+      set_error(errmsg, errlen, "strata: bootstrap: " + s.to_string());
+      return core->fail(s);
+    }
+    return STRATA_CRAFT_OK;
+  });
 }
 
 int strata_craft_core_recover(strata_craft_core* core, uint8_t type, const void* conf, size_t len,
                               char* errmsg, size_t errlen) {
-  std::lock_guard elock(core->engine_mu);
-  StorageEngine& e = *core->engine;
-  strata::raft::LogStore& log = e.log();
-  std::uint64_t last_term = 0;
-  if (log.last_index() >= log.first_index()) {
-    auto t = log.term(log.last_index());
-    if (t && *t) last_term = **t;
-  } else if (auto snap = e.snapshots().list(); snap && !snap->empty()) {
-    last_term = snap->back().term;
-  }
-  if (last_term == 0) {
-    set_error(errmsg, errlen, "strata: recover: nothing stored in " + core->dir);
-    return STRATA_CRAFT_EINVAL;
-  }
-  const LogEntry entry{log.last_index() + 1, last_term, encode_payload(type, conf, len)};
-  Status s = log.append(std::span<const LogEntry>(&entry, 1));
-  if (s.ok()) s = log.sync();
-  if (!s.ok()) {
-    set_error(errmsg, errlen, "strata: recover: " + s.to_string());
-    return core->fail(s);
-  }
-  return STRATA_CRAFT_OK;
+  return guarded_write(core, "recover", errmsg, errlen, [&]() -> int {
+    if (const int rc = refuse_if_failed(core, errmsg, errlen); rc != STRATA_CRAFT_OK) return rc;
+    std::lock_guard elock(core->engine_mu);
+    StorageEngine& e = *core->engine;
+    strata::raft::LogStore& log = e.log();
+    std::uint64_t last_term = 0;
+    if (log.last_index() >= log.first_index()) {
+      auto t = log.term(log.last_index());
+      if (t && *t) last_term = **t;
+    } else if (auto snap = e.snapshots().list(); snap && !snap->empty()) {
+      last_term = snap->back().term;
+    }
+    if (last_term == 0) {
+      set_error(errmsg, errlen, "strata: recover: nothing stored in " + core->dir);
+      return STRATA_CRAFT_EINVAL;
+    }
+    const LogEntry entry{log.last_index() + 1, last_term, encode_payload(type, conf, len)};
+    Status s = log.append(std::span<const LogEntry>(&entry, 1));
+    if (s.ok()) s = log.sync();
+    if (!s.ok()) {
+      set_error(errmsg, errlen, "strata: recover: " + s.to_string());
+      return core->fail(s);
+    }
+    return STRATA_CRAFT_OK;
+  });
 }
 
 int strata_craft_core_append(strata_craft_core* core, void* cookie, uint64_t first_index,
                              const strata_craft_entry* entries, unsigned n) {
   if (!core->term_saved) return STRATA_CRAFT_ENOTERM;
-  return submit_op(core, [&](Op& op) {
-    op.kind = Op::kAppend;
-    op.cookie = cookie;
+  return submit_op(core, Op::kAppend, cookie, [&](Op& op) {
     op.index = first_index;
     op.entries.reserve(n);
     for (unsigned i = 0; i < n; ++i) {
@@ -663,10 +752,7 @@ int strata_craft_core_append(strata_craft_core* core, void* cookie, uint64_t fir
 }
 
 int strata_craft_core_truncate(strata_craft_core* core, uint64_t index) {
-  return submit_op(core, [&](Op& op) {
-    op.kind = Op::kTruncate;
-    op.index = index;
-  });
+  return submit_op(core, Op::kTruncate, nullptr, [&](Op& op) { op.index = index; });
 }
 
 int strata_craft_core_snapshot_put(strata_craft_core* core, void* cookie, unsigned trailing,
@@ -675,9 +761,7 @@ int strata_craft_core_snapshot_put(strata_craft_core* core, void* cookie, unsign
                                    unsigned n) {
   if (!core->term_saved) return STRATA_CRAFT_ENOTERM;
   if (trailing == 0 && index < core->snapshot_index) return STRATA_CRAFT_EOLDSNAP;
-  const int rc = submit_op(core, [&](Op& op) {
-    op.kind = Op::kSnapshotPut;
-    op.cookie = cookie;
+  const int rc = submit_op(core, Op::kSnapshotPut, cookie, [&](Op& op) {
     op.trailing = trailing;
     op.index = index;
     op.term = term;
@@ -691,17 +775,14 @@ int strata_craft_core_snapshot_put(strata_craft_core* core, void* cookie, unsign
 }
 
 int strata_craft_core_snapshot_get(strata_craft_core* core, void* cookie) {
-  return submit_op(core, [&](Op& op) {
-    op.kind = Op::kSnapshotGet;
-    op.cookie = cookie;
-  });
+  return submit_op(core, Op::kSnapshotGet, cookie, [](Op&) {});
 }
 
 size_t strata_craft_core_poll(strata_craft_core* core, strata_craft_completion* out, size_t max) {
   std::lock_guard lock(core->mu);
   std::size_t n = 0;
   while (n < max && !core->done.empty()) {
-    out[n++] = core->done.front();
+    out[n++] = core->done.front().done;
     core->done.pop_front();
   }
   return n;

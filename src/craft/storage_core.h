@@ -7,7 +7,11 @@
  * queued in submission order and drained by strata_craft_core_poll on the loop thread.
  *
  * Memory: `alloc` (raft_malloc) allocates everything whose ownership passes to the C side:
- * loaded payload batches, snapshot data and snapshot configurations.
+ * loaded payload batches, snapshot data and snapshot configurations. Out of memory: a request
+ * that cannot be queued is refused with ENOMEM (nothing queued); a queued request always gets
+ * its completion (completing allocates nothing). A write that runs out of memory completes with
+ * ENOMEM and fails the core as an I/O error does (later writes: EIO); a snapshot get completes
+ * with ENOMEM and the core carries on. No function here throws.
  *
  * Internal to strata (not installed). */
 #ifndef STRATA_CRAFT_STORAGE_CORE_H_

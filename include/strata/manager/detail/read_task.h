@@ -25,6 +25,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "strata/core/exception_status.h"
 #include "strata/core/result.h"
 #include "strata/core/status.h"
 
@@ -59,42 +60,6 @@ using read_future_t = typename ReadFutureValue<std::remove_cvref_t<R>>::type;
 template <class F, class S>
 concept ReadFunction = std::invocable < std::decay_t<F>
 &, const S& > ;
-
-// "<what()>" of the exception being handled; for use inside a catch block.
-inline std::string current_exception_message() {
-  try {
-    throw;
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
-
-// Status::aborted("<what>: <cause.to_string()>"), or aborted(what) when there is no memory for
-// the longer message. Never throws.
-inline Status aborted_because(std::string_view what, const Status& cause) noexcept {
-  try {
-    std::string msg(what);
-    msg += ": ";
-    msg += cause.to_string();
-    return Status::aborted(msg);
-  } catch (...) {
-    return Status::aborted(what);
-  }
-}
-
-// Status::aborted("<prefix><what()>") for the exception being handled, or aborted(prefix) when
-// there is no memory for the longer message; for use inside a catch block. Never throws.
-inline Status aborted_by_current_exception(std::string_view prefix) noexcept {
-  try {
-    std::string msg(prefix);
-    msg += current_exception_message();
-    return Status::aborted(msg);
-  } catch (...) {
-    return Status::aborted(prefix);
-  }
-}
 
 template <class S>
 class ReadTask {
