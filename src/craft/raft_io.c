@@ -794,7 +794,8 @@ void strata_raft_io_close(struct raft_io *io) {
 
 int strata_raft_io_errored(const struct raft_io *io) {
   const struct strata_io *s = impl_of(io);
-  return s != NULL && s->errored;
+  /* The core fails on its own too: a write that ran out of memory (ENOMEM to its caller). */
+  return s != NULL && (s->errored || (s->core != NULL && strata_craft_core_failed(s->core)));
 }
 
 void strata_raft_io_counters(const struct raft_io *io, unsigned long long *groups,

@@ -81,8 +81,12 @@ void drop_truncates(OpList& ops) noexcept {
   ops.remove_if([](const Op& op) { return op.kind == Op::kTruncate; });
 }
 
-void set_error(char* errmsg, std::size_t errlen, const std::string& what) {
-  if (errmsg != nullptr && errlen > 0) std::snprintf(errmsg, errlen, "%s", what.c_str());
+// Copies `what` into the caller's buffer (truncated to fit). Allocates nothing: it is called
+// in catch blocks too.
+void set_error(char* errmsg, std::size_t errlen, std::string_view what) noexcept {
+  if (errmsg != nullptr && errlen > 0) {
+    std::snprintf(errmsg, errlen, "%.*s", static_cast<int>(what.size()), what.data());
+  }
 }
 
 int code_of(const Status& s) {
@@ -183,9 +187,15 @@ struct strata_craft_core {
     return oom ? STRATA_CRAFT_ENOMEM : STRATA_CRAFT_EIO;
   }
 
-  std::string failure_message() {
+  // What failed the core, into the caller's buffer (allocates nothing).
+  void failure_message(char* errmsg, std::size_t errlen) noexcept {
+    if (errmsg == nullptr || errlen == 0) return;
     std::lock_guard lock(failure_mu);
-    return failure.to_string();
+    const std::string_view code = strata::to_string(failure.code());
+    const std::string_view msg = failure.message();
+    std::snprintf(errmsg, errlen, "strata: storage failed earlier: %.*s: %.*s",
+                  static_cast<int>(code.size()), code.data(), static_cast<int>(msg.size()),
+                  msg.data());
   }
 
   // The storage thread. Allocates nothing of its own (requests and their completions travel
@@ -385,6 +395,8 @@ struct strata_craft_core {
       c.has_snapshot = c.status == STRATA_CRAFT_OK;
     } catch (const std::bad_alloc&) {
       c.status = STRATA_CRAFT_ENOMEM;
+    } catch (...) {
+      c.status = STRATA_CRAFT_EIO;
     }
   }
 
@@ -436,17 +448,29 @@ int submit_op(strata_craft_core* core, Op::Kind kind, void* cookie, Fill&& fill)
   }
 }
 
-// Runs a synchronous write of the loop thread (set_term, set_vote, bootstrap, recover). An
-// exception from it (out of memory in the meta, log or snapshot store, or for a message) must
-// not reach libraft's C frames: it fails the core as an I/O error does, since the write may
-// have been cut short, and returns ENOMEM (bad_alloc) or EIO.
+// Runs a synchronous write of the loop thread (set_term, set_vote, bootstrap, recover), which
+// sets its `writing` flag once it starts changing files. An exception from it (out of memory in
+// the meta, log or snapshot store, or for a message) must not reach libraft's C frames: it
+// returns ENOMEM (bad_alloc) or EIO, and when the write had started it fails the core as an
+// I/O error does (the write may have been cut short, and the store's memory with it).
 template <class Write>
 int guarded_write(strata_craft_core* core, const char* what, char* errmsg, std::size_t errlen,
                   Write&& write) noexcept {
+  bool writing = false;
   try {
-    return write();
+    return write(writing);
   } catch (...) {
-    const int code = core->fail_by_current_exception("a synchronous write threw: ");
+    int code = STRATA_CRAFT_EIO;
+    if (writing) {
+      code = core->fail_by_current_exception("a synchronous write threw: ");
+    } else {
+      try {
+        throw;
+      } catch (const std::bad_alloc&) {
+        code = STRATA_CRAFT_ENOMEM;
+      } catch (...) {
+      }
+    }
     if (errmsg != nullptr && errlen > 0) {
       std::snprintf(errmsg, errlen, "strata: %s: %s", what,
                     code == STRATA_CRAFT_ENOMEM ? "out of memory" : "an exception was thrown");
@@ -493,7 +517,10 @@ int strata_craft_core_open_with(const char* dir, const strata::raft::FileEngineO
     set_error(errmsg, errlen, "strata: out of memory");
     return STRATA_CRAFT_ENOMEM;
   } catch (const std::exception& e) {
-    set_error(errmsg, errlen, std::string("strata: ") + e.what());
+    if (errmsg != nullptr && errlen > 0) std::snprintf(errmsg, errlen, "strata: %s", e.what());
+    return STRATA_CRAFT_EIO;
+  } catch (...) {
+    set_error(errmsg, errlen, "strata: open threw an unknown exception");
     return STRATA_CRAFT_EIO;
   }
 }
@@ -606,6 +633,9 @@ int strata_craft_core_load(strata_craft_core* core, strata_craft_load_result* ou
       std::snprintf(errmsg, errlen, "strata: loading the log threw: %s", e.what());
     }
     return STRATA_CRAFT_EIO;
+  } catch (...) {
+    set_error(errmsg, errlen, "strata: loading the log threw an unknown exception");
+    return STRATA_CRAFT_EIO;
   }
 }
 
@@ -616,20 +646,23 @@ void strata_craft_core_load_done(strata_craft_core* core) {
 
 namespace {
 
-// EIO when the core has failed (set_error says why): nothing more is written.
-int refuse_if_failed(strata_craft_core* core, char* errmsg, std::size_t errlen) {
+// EIO when the core has failed (errmsg says why): nothing more is written.
+int refuse_if_failed(strata_craft_core* core, char* errmsg, std::size_t errlen) noexcept {
   if (!core->failed) return STRATA_CRAFT_OK;
-  set_error(errmsg, errlen, "strata: storage failed earlier: " + core->failure_message());
+  core->failure_message(errmsg, errlen);
   return STRATA_CRAFT_EIO;
 }
 
-int save_hard_state(strata_craft_core* core, const HardState& hs, char* errmsg,
+// `writing` is set once the save has started (for guarded_write).
+int save_hard_state(strata_craft_core* core, const HardState& hs, bool& writing, char* errmsg,
                     std::size_t errlen) {
   if (const int rc = refuse_if_failed(core, errmsg, errlen); rc != STRATA_CRAFT_OK) return rc;
+  writing = true;
   const Status s = core->engine->meta().save(hs);
   if (!s.ok()) {
+    const int rc = core->fail(s);
     set_error(errmsg, errlen, "strata: save hard state: " + s.to_string());
-    return core->fail(s);
+    return rc;
   }
   core->term_saved = hs.term != 0;
   return STRATA_CRAFT_OK;
@@ -645,30 +678,30 @@ HardState current_hard_state(strata_craft_core* core) {
 
 int strata_craft_core_set_term(strata_craft_core* core, uint64_t term, char* errmsg,
                                size_t errlen) {
-  return guarded_write(core, "set term", errmsg, errlen, [&]() -> int {
+  return guarded_write(core, "set term", errmsg, errlen, [&](bool& writing) -> int {
     HardState hs = current_hard_state(core);
     hs.term = term;
     hs.voted_for.reset();
-    return save_hard_state(core, hs, errmsg, errlen);
+    return save_hard_state(core, hs, writing, errmsg, errlen);
   });
 }
 
 int strata_craft_core_set_vote(strata_craft_core* core, uint64_t vote, char* errmsg,
                                size_t errlen) {
-  return guarded_write(core, "set vote", errmsg, errlen, [&]() -> int {
+  return guarded_write(core, "set vote", errmsg, errlen, [&](bool& writing) -> int {
     HardState hs = current_hard_state(core);
     if (vote == 0) {
       hs.voted_for.reset();
     } else {
       hs.voted_for = vote;
     }
-    return save_hard_state(core, hs, errmsg, errlen);
+    return save_hard_state(core, hs, writing, errmsg, errlen);
   });
 }
 
 int strata_craft_core_bootstrap(strata_craft_core* core, uint8_t type, const void* conf, size_t len,
                                 char* errmsg, size_t errlen) {
-  return guarded_write(core, "bootstrap", errmsg, errlen, [&]() -> int {
+  return guarded_write(core, "bootstrap", errmsg, errlen, [&](bool& writing) -> int {
     if (const int rc = refuse_if_failed(core, errmsg, errlen); rc != STRATA_CRAFT_OK) return rc;
     std::lock_guard elock(core->engine_mu);
     StorageEngine& e = *core->engine;
@@ -694,15 +727,17 @@ int strata_craft_core_bootstrap(strata_craft_core* core, uint8_t type, const voi
       return STRATA_CRAFT_ENOTBOOT;
     }
     if (!interrupted) {
-      const int rc = save_hard_state(core, first_step, errmsg, errlen);
+      const int rc = save_hard_state(core, first_step, writing, errmsg, errlen);
       if (rc != STRATA_CRAFT_OK) return rc;
     }
     const LogEntry entry{1, 1, encode_payload(type, conf, len)};
+    writing = true;
     Status s = e.log().append(std::span<const LogEntry>(&entry, 1));
     if (s.ok()) s = e.log().sync();
     if (!s.ok()) {
+      const int rc = core->fail(s);
       set_error(errmsg, errlen, "strata: bootstrap: " + s.to_string());
-      return core->fail(s);
+      return rc;
     }
     return STRATA_CRAFT_OK;
   });
@@ -710,7 +745,7 @@ int strata_craft_core_bootstrap(strata_craft_core* core, uint8_t type, const voi
 
 int strata_craft_core_recover(strata_craft_core* core, uint8_t type, const void* conf, size_t len,
                               char* errmsg, size_t errlen) {
-  return guarded_write(core, "recover", errmsg, errlen, [&]() -> int {
+  return guarded_write(core, "recover", errmsg, errlen, [&](bool& writing) -> int {
     if (const int rc = refuse_if_failed(core, errmsg, errlen); rc != STRATA_CRAFT_OK) return rc;
     std::lock_guard elock(core->engine_mu);
     StorageEngine& e = *core->engine;
@@ -727,11 +762,13 @@ int strata_craft_core_recover(strata_craft_core* core, uint8_t type, const void*
       return STRATA_CRAFT_EINVAL;
     }
     const LogEntry entry{log.last_index() + 1, last_term, encode_payload(type, conf, len)};
+    writing = true;
     Status s = log.append(std::span<const LogEntry>(&entry, 1));
     if (s.ok()) s = log.sync();
     if (!s.ok()) {
+      const int rc = core->fail(s);
       set_error(errmsg, errlen, "strata: recover: " + s.to_string());
-      return core->fail(s);
+      return rc;
     }
     return STRATA_CRAFT_OK;
   });
@@ -791,6 +828,8 @@ size_t strata_craft_core_poll(strata_craft_core* core, strata_craft_completion* 
 unsigned strata_craft_core_capacity_kib(strata_craft_core* core) {
   return core->capacity_kib.load(std::memory_order_relaxed);
 }
+
+int strata_craft_core_failed(strata_craft_core* core) { return core->failed ? 1 : 0; }
 
 void strata_craft_core_counters(strata_craft_core* core, uint64_t* groups, uint64_t* appends) {
   *groups = core->groups.load(std::memory_order_relaxed);

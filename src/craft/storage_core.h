@@ -150,6 +150,10 @@ size_t strata_craft_core_poll(strata_craft_core *core, strata_craft_completion *
 /* Free disk space of the directory in KiB, capped at 65535 (raft_io's capacity field). */
 unsigned strata_craft_core_capacity_kib(strata_craft_core *core);
 
+/* Whether the core has failed (an I/O error, or a write cut short for want of memory): every
+ * later write is refused. */
+int strata_craft_core_failed(strata_craft_core *core);
+
 /* Counters: groups committed (one write + one fdatasync each) and appends in them. */
 void strata_craft_core_counters(strata_craft_core *core, uint64_t *groups, uint64_t *appends);
 

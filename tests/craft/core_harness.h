@@ -152,7 +152,7 @@ class Core {
   // Whether a completion is waiting (without taking it).
   bool completion_ready() {
     strata_craft_completion c{};
-    if (poll_one(c)) ready_.push_back(c.status);
+    if (poll_one(c)) ready_.push_back(c);
     return !ready_.empty();
   }
   std::uint64_t groups() {
@@ -183,8 +183,9 @@ class Core {
   bool submit_snapshot_get() {
     return strata_craft_core_snapshot_get(core_, nullptr) == STRATA_CRAFT_OK;
   }
-  // next_status(), or nullopt when no completion came within `timeout`.
-  std::optional<int> next_status_within(std::chrono::milliseconds timeout) {
+  // The next completion (kind, cookie, status; its snapshot freed), or nullopt when none came
+  // within `timeout`.
+  std::optional<strata_craft_completion> next_completion_within(std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!completion_ready()) {
       if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
@@ -192,7 +193,9 @@ class Core {
       const auto seen = wakeups_;
       cv_.wait_for(lock, std::chrono::milliseconds(20), [&] { return wakeups_ != seen; });
     }
-    return wait_one();
+    const strata_craft_completion c = ready_.front();
+    ready_.pop_front();
+    return c;
   }
 
  private:
@@ -204,7 +207,7 @@ class Core {
   }
   int wait_one() {
     if (!ready_.empty()) {
-      const int status = ready_.front();
+      const int status = ready_.front().status;
       ready_.pop_front();
       return status;
     }
@@ -233,7 +236,7 @@ class Core {
   std::mutex mu_;
   std::condition_variable cv_;
   std::uint64_t wakeups_ = 0;
-  std::deque<int> ready_;  // statuses completion_ready() took
+  std::deque<strata_craft_completion> ready_;  // what completion_ready() took
 };
 
 inline std::vector<std::uint64_t> range(std::uint64_t first, std::uint64_t last,

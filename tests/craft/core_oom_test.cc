@@ -77,9 +77,24 @@ struct Outcomes {
   std::array<std::optional<int>, kReqs> status{};  // completions (none for the truncate)
 };
 
-TEST(CraftCoreOom, EveryAllocationOfTheStorageThreadCanFailWithoutLosingACompletion) {
+// Arms the allocation failure of run n: that allocation alone, or (sticky) every one from it on.
+void arm(long n, bool sticky) {
+  if (sticky) {
+    alloc::fail_from(n);
+  } else {
+    alloc::fail_nth(n);
+  }
+}
+
+int kind_of(std::size_t r) {
+  return r == kPut ? STRATA_CRAFT_OP_SNAPSHOT_PUT
+                   : (r == kGet ? STRATA_CRAFT_OP_SNAPSHOT_GET : STRATA_CRAFT_OP_APPEND);
+}
+
+void sweep_storage_thread(bool sticky) {
   alloc::ExemptThisThread exempt;
   const std::string image(3000, 's');
+  std::array<char, kReqs> cookies{};  // request r's cookie is &cookies[r]
   long runs = 0;
   long failed_writes = 0;
   for (long n = 1; n <= kMaxRuns; ++n) {
@@ -95,7 +110,9 @@ TEST(CraftCoreOom, EveryAllocationOfTheStorageThreadCanFailWithoutLosingAComplet
       ASSERT_TRUE(core.load().has_value());
       ASSERT_TRUE(core.set_term(1));
       gate.arm();
-      run.accepted[kHeld] = core.submit_append(1, 1, range(1, 4));
+      const Entries held(1, 4, 1, 0);
+      run.accepted[kHeld] = strata_craft_core_append(core.raw(), &cookies[kHeld], 1,
+                                                     held.entries.data(), 4) == STRATA_CRAFT_OK;
       ASSERT_TRUE(run.accepted[kHeld]);
       gate.wait_held();
       {
@@ -105,31 +122,40 @@ TEST(CraftCoreOom, EveryAllocationOfTheStorageThreadCanFailWithoutLosingAComplet
         const std::size_t lens[] = {image.size()};
         static const char config[] = "configuration";
         strata_craft_core* raw = core.raw();
-        const auto submit_append = [&](const Entries& e) {
-          return strata_craft_core_append(raw, nullptr, e.first, e.entries.data(),
+        const auto submit_append = [&](Req r, const Entries& e) {
+          return strata_craft_core_append(raw, &cookies[r], e.first, e.entries.data(),
                                           static_cast<unsigned>(e.entries.size())) ==
                  STRATA_CRAFT_OK;
         };
         ReleaseOnExit release{gate};
-        alloc::fail_nth(n);
+        arm(n, sticky);
         Counted counted;
-        run.accepted[kA1] = submit_append(a1);
+        run.accepted[kA1] = submit_append(kA1, a1);
         run.accepted[kTrunc] = strata_craft_core_truncate(raw, 8) == STRATA_CRAFT_OK;
-        run.accepted[kA2] = submit_append(a2);
+        run.accepted[kA2] = submit_append(kA2, a2);
         run.accepted[kPut] =
-            strata_craft_core_snapshot_put(raw, nullptr, 2, 6, 1, config, sizeof config, bufs, lens,
-                                           1) == STRATA_CRAFT_OK;
-        run.accepted[kGet] = strata_craft_core_snapshot_get(raw, nullptr) == STRATA_CRAFT_OK;
-        run.accepted[kA3] = submit_append(a3);
+            strata_craft_core_snapshot_put(raw, &cookies[kPut], 2, 6, 1, config, sizeof config,
+                                           bufs, lens, 1) == STRATA_CRAFT_OK;
+        run.accepted[kGet] = strata_craft_core_snapshot_get(raw, &cookies[kGet]) == STRATA_CRAFT_OK;
+        run.accepted[kA3] = submit_append(kA3, a3);
       }
+      // One completion per accepted request, in submission order.
       for (std::size_t r = 0; r < kReqs; ++r) {
         if (!run.accepted[r] || r == kTrunc) continue;
-        run.status[r] = core.next_status_within(kCompletionTimeout);
-        ASSERT_TRUE(run.status[r].has_value()) << at << ": request " << r << " never completed";
+        const auto c = core.next_completion_within(kCompletionTimeout);
+        ASSERT_TRUE(c.has_value()) << at << ": request " << r << " never completed";
+        ASSERT_EQ(c->cookie, &cookies[r]) << at << ": request " << r << "'s completion";
+        ASSERT_EQ(c->kind, kind_of(r)) << at << ": request " << r << "'s completion";
+        run.status[r] = c->status;
       }
       EXPECT_FALSE(core.completion_ready()) << at << ": a completion too many";
       hit = alloc::hit();
       alloc::disarm();
+      // A core a write failed refuses every later write, with memory back.
+      if (strata_craft_core_failed(core.raw()) != 0) {
+        EXPECT_EQ(core.append(16, 2, range(16, 16, 1000)), STRATA_CRAFT_EIO) << at;
+        EXPECT_EQ(core.set_term_code(5), STRATA_CRAFT_EIO) << at;
+      }
     }
     ++runs;
     // After a write failed for want of memory (or the EIO of the core it failed), no later
@@ -192,51 +218,74 @@ TEST(CraftCoreOom, EveryAllocationOfTheStorageThreadCanFailWithoutLosingAComplet
   std::printf("[ info ] %ld runs, %ld with a failed write\n", runs, failed_writes);
 }
 
+TEST(CraftCoreOom, EveryAllocationOfTheStorageThreadCanFailWithoutLosingACompletion) {
+  sweep_storage_thread(false);
+}
+
+// Memory that stays exhausted from the n-th allocation on: what the catch blocks and the
+// completions would allocate fails too.
+TEST(CraftCoreOom, MemoryExhaustedFromAnyAllocationOnLosesNoCompletion) {
+  sweep_storage_thread(true);
+}
+
 // The synchronous calls libraft makes on its loop thread: an exception there would unwind
-// through libraft's C frames. Each returns OK, ENOMEM, or (after a failure) EIO, and what one
-// acknowledged is there after a restart.
-TEST(CraftCoreOom, EveryAllocationOfTheSynchronousCallsCanFail) {
+// through libraft's C frames. Each returns OK, ENOMEM, EIO (once the core has failed: a write
+// was cut short), or EINVAL for a recover with nothing to recover (the bootstrap failed before
+// it wrote), and what one acknowledged is there after a restart.
+void sweep_synchronous_calls(bool sticky) {
   alloc::ExemptThisThread exempt;
   enum Call : std::size_t { kLoad, kBootstrap, kTerm, kVote, kRecover, kCalls };
   long runs = 0;
+  long failures = 0;
   for (long n = 1; n <= kMaxRuns; ++n) {
     const std::string at = "allocation " + std::to_string(n);
     strata::testing::TempDir dir("coreoomsync");
     std::array<int, kCalls> rc{};
+    std::array<bool, kCalls> failed_after{};  // whether the core had failed after the call
     bool hit = false;
     {
       Core core(dir.str());
       ASSERT_TRUE(core.ok()) << core.error();
-      alloc::fail_nth(n);
+      strata_craft_core* raw = core.raw();
+      arm(n, sticky);
       {
         strata_craft_load_result loaded{};
         char err[256];
         {
           Counted counted;  // these calls allocate nothing on the test's side
-          rc[kLoad] = strata_craft_core_load(core.raw(), &loaded, err, sizeof err);
-          rc[kBootstrap] = core.bootstrap(77);
-          rc[kTerm] = core.set_term_code(2);
-          rc[kVote] = core.set_vote_code(3);
-          rc[kRecover] = core.recover(88);
+          rc[kLoad] = strata_craft_core_load(raw, &loaded, err, sizeof err);
+          failed_after[kLoad] = strata_craft_core_failed(raw) != 0;
+          const std::uint64_t conf77 = 77, conf88 = 88;
+          rc[kBootstrap] = strata_craft_core_bootstrap(raw, 1, &conf77, 8, err, sizeof err);
+          failed_after[kBootstrap] = strata_craft_core_failed(raw) != 0;
+          rc[kTerm] = strata_craft_core_set_term(raw, 2, err, sizeof err);
+          failed_after[kTerm] = strata_craft_core_failed(raw) != 0;
+          rc[kVote] = strata_craft_core_set_vote(raw, 3, err, sizeof err);
+          failed_after[kVote] = strata_craft_core_failed(raw) != 0;
+          rc[kRecover] = strata_craft_core_recover(raw, 1, &conf88, 8, err, sizeof err);
+          failed_after[kRecover] = strata_craft_core_failed(raw) != 0;
         }
         std::free(loaded.batch);
         std::free(loaded.snapshot.config);
         std::free(loaded.snapshot.data);
-        strata_craft_core_load_done(core.raw());
+        strata_craft_core_load_done(raw);
       }
       hit = alloc::hit();
       alloc::disarm();
+      if (failed_after[kRecover]) {
+        ++failures;
+        EXPECT_EQ(core.set_term_code(9), STRATA_CRAFT_EIO) << at << ": the failed core wrote";
+      }
     }
     ++runs;
-    bool core_failed = false;
-    for (std::size_t c = kBootstrap; c < kCalls; ++c) {
-      if (core_failed) {
-        EXPECT_NE(rc[c], STRATA_CRAFT_OK) << at << ": call " << c;
-      }
-      if (write_failure(rc[c])) core_failed = true;
-    }
+    EXPECT_FALSE(failed_after[kLoad]) << at << ": a load failed the core";
     for (std::size_t c = 0; c < kCalls; ++c) {
-      EXPECT_TRUE(rc[c] == STRATA_CRAFT_OK || write_failure(rc[c]))
+      if (c > 0 && failed_after[c - 1]) {
+        EXPECT_EQ(rc[c], STRATA_CRAFT_EIO) << at << ": call " << c << " after the core failed";
+      }
+      const bool nothing_to_recover =
+          c == kRecover && rc[kBootstrap] != STRATA_CRAFT_OK && rc[c] == STRATA_CRAFT_EINVAL;
+      EXPECT_TRUE(rc[c] == STRATA_CRAFT_OK || write_failure(rc[c]) || nothing_to_recover)
           << at << ": call " << c << " said " << rc[c];
       if (!hit) {
         EXPECT_EQ(rc[c], STRATA_CRAFT_OK) << at << ": call " << c;
@@ -264,7 +313,13 @@ TEST(CraftCoreOom, EveryAllocationOfTheSynchronousCallsCanFail) {
     if (!hit) break;
   }
   EXPECT_LT(runs, kMaxRuns) << "the sweep did not reach the end of the sequence";
-  std::printf("[ info ] %ld runs\n", runs);
+  std::printf("[ info ] %ld runs, %ld failed the core\n", runs, failures);
+}
+
+TEST(CraftCoreOom, EveryAllocationOfTheSynchronousCallsCanFail) { sweep_synchronous_calls(false); }
+
+TEST(CraftCoreOom, MemoryExhaustedInTheSynchronousCallsNeverThrowsIntoLibraft) {
+  sweep_synchronous_calls(true);
 }
 
 }  // namespace

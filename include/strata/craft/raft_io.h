@@ -62,7 +62,9 @@
  *   - On an I/O error (a failed write or fdatasync is not retryable) the io refuses every later
  *     write: appends are never acknowledged and set_term/set_vote return RAFT_IOERR, so the node
  *     stops voting and acknowledging instead of claiming durability it does not have. The
- *     message is in io->errmsg and strata_raft_io_errored() returns non-zero. (That is libraft
+ *     message is in io->errmsg and strata_raft_io_errored() returns non-zero. A write cut short
+ *     because memory ran out (RAFT_NOMEM to its caller) does the same: the store's memory may no
+ *     longer match its files, and a restart loads what the files hold. (That is libraft
  *     built with NDEBUG, as Debian's is: with its assertions on, libraft 0.22 aborts the process
  *     at the first failed append or set_term instead; it acknowledges nothing either way.)
  *

@@ -4,6 +4,7 @@
 // (and the matching deletes, with malloc/free) for the whole binary. Then
 //
 //   strata::testing::alloc::fail_nth(n);   // the n-th allocation from now throws bad_alloc
+//                                           // (fail_from(n): that one and every later one)
 //   ... the code under test ...
 //   const bool hit = strata::testing::alloc::hit();
 //   strata::testing::alloc::disarm();
@@ -30,15 +31,33 @@ namespace strata::testing::alloc {
 inline std::atomic<long> countdown{0};
 // Allocations made to fail since the binary started.
 inline std::atomic<long> failures{0};
+// Armed by fail_from: once the countdown has hit, every counted allocation fails.
+inline std::atomic<bool> sticky{false};
+inline std::atomic<bool> failing{false};
 // This thread's allocations do not count and never fail.
 inline thread_local bool exempt = false;
 // Allocations made by this thread (counted or not).
 inline thread_local long allocations = 0;
 
 // The n-th counted allocation from now fails (n >= 1).
-inline void fail_nth(long n) { countdown.store(n); }
+inline void fail_nth(long n) {
+  sticky.store(false);
+  failing.store(false);
+  countdown.store(n);
+}
+// The n-th counted allocation from now fails, and so does every later one until disarm(): memory
+// that stays exhausted, so that what a catch block allocates fails too.
+inline void fail_from(long n) {
+  failing.store(false);
+  sticky.store(true);
+  countdown.store(n);
+}
 // No allocation fails.
-inline void disarm() { countdown.store(0); }
+inline void disarm() {
+  countdown.store(0);
+  sticky.store(false);
+  failing.store(false);
+}
 // Whether the allocation fail_nth armed has failed (until the next fail_nth).
 inline bool hit() { return countdown.load() == 0; }
 
@@ -62,10 +81,17 @@ struct ExemptThisThread {
 void* operator new(std::size_t n) {
   namespace a = strata::testing::alloc;
   ++a::allocations;
-  if (!a::exempt && a::countdown.load(std::memory_order_relaxed) > 0 &&
-      a::countdown.fetch_sub(1, std::memory_order_relaxed) == 1) {
-    a::failures.fetch_add(1, std::memory_order_relaxed);
-    throw std::bad_alloc();
+  if (!a::exempt) {
+    if (a::failing.load(std::memory_order_relaxed)) {
+      a::failures.fetch_add(1, std::memory_order_relaxed);
+      throw std::bad_alloc();
+    }
+    if (a::countdown.load(std::memory_order_relaxed) > 0 &&
+        a::countdown.fetch_sub(1, std::memory_order_relaxed) == 1) {
+      a::failures.fetch_add(1, std::memory_order_relaxed);
+      if (a::sticky.load(std::memory_order_relaxed)) a::failing.store(true);
+      throw std::bad_alloc();
+    }
   }
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
