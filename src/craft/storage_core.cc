@@ -58,7 +58,6 @@ constexpr int kPending = -1;
 // them allocates nothing, so running out of memory there cannot lose a completion.
 struct Op {
   enum Kind : std::uint8_t { kAppend, kTruncate, kSnapshotPut, kSnapshotGet } kind = kAppend;
-  void* cookie = nullptr;
   std::uint64_t index = 0;  // append: first index; truncate: from; snapshot put: its index
   std::vector<LogEntry> entries;
   unsigned trailing = 0;
@@ -86,6 +85,17 @@ void drop_truncates(OpList& ops) noexcept {
 void set_error(char* errmsg, std::size_t errlen, std::string_view what) noexcept {
   if (errmsg != nullptr && errlen > 0) {
     std::snprintf(errmsg, errlen, "%.*s", static_cast<int>(what.size()), what.data());
+  }
+}
+
+// The code for the exception being handled: ENOMEM for bad_alloc, else EIO. For catch blocks.
+int code_of_current_exception() noexcept {
+  try {
+    throw;
+  } catch (const std::bad_alloc&) {
+    return STRATA_CRAFT_ENOMEM;
+  } catch (...) {
+    return STRATA_CRAFT_EIO;
   }
 }
 
@@ -176,15 +186,8 @@ struct strata_craft_core {
   // store or the run's own buffers) fails the core, as an I/O error does. Returns the code for
   // the requests it stopped: ENOMEM for bad_alloc, else EIO.
   int fail_by_current_exception(std::string_view where) noexcept {
-    bool oom = false;
-    try {
-      throw;
-    } catch (const std::bad_alloc&) {
-      oom = true;
-    } catch (...) {
-    }
     fail(strata::detail::status_of_current_exception(Status::Code::kIoError, where));
-    return oom ? STRATA_CRAFT_ENOMEM : STRATA_CRAFT_EIO;
+    return code_of_current_exception();
   }
 
   // What failed the core, into the caller's buffer (allocates nothing).
@@ -393,10 +396,8 @@ struct strata_craft_core {
       }
       c.status = export_snapshot(**loaded, c.snapshot);
       c.has_snapshot = c.status == STRATA_CRAFT_OK;
-    } catch (const std::bad_alloc&) {
-      c.status = STRATA_CRAFT_ENOMEM;
     } catch (...) {
-      c.status = STRATA_CRAFT_EIO;
+      c.status = code_of_current_exception();
     }
   }
 
@@ -434,7 +435,6 @@ int submit_op(strata_craft_core* core, Op::Kind kind, void* cookie, Fill&& fill)
     OpList one(1);
     Op& op = one.front();
     op.kind = kind;
-    op.cookie = cookie;
     op.done.kind = kind == Op::kAppend        ? STRATA_CRAFT_OP_APPEND
                    : kind == Op::kSnapshotPut ? STRATA_CRAFT_OP_SNAPSHOT_PUT
                                               : STRATA_CRAFT_OP_SNAPSHOT_GET;
@@ -460,17 +460,8 @@ int guarded_write(strata_craft_core* core, const char* what, char* errmsg, std::
   try {
     return write(writing);
   } catch (...) {
-    int code = STRATA_CRAFT_EIO;
-    if (writing) {
-      code = core->fail_by_current_exception("a synchronous write threw: ");
-    } else {
-      try {
-        throw;
-      } catch (const std::bad_alloc&) {
-        code = STRATA_CRAFT_ENOMEM;
-      } catch (...) {
-      }
-    }
+    const int code = writing ? core->fail_by_current_exception("a synchronous write threw: ")
+                             : code_of_current_exception();
     if (errmsg != nullptr && errlen > 0) {
       std::snprintf(errmsg, errlen, "strata: %s: %s", what,
                     code == STRATA_CRAFT_ENOMEM ? "out of memory" : "an exception was thrown");
