@@ -13,8 +13,14 @@
 //   child.kill_after_acks(n) or child.kill_after(std::chrono::microseconds(d));
 //   std::uint64_t last = child.last_ack();
 //
-// Thread-safety: use from the test's main thread only (fork in a multi-threaded process is
-// safe here because the child only runs the given workload and exits with _exit).
+// Thread-safety: use from the test's main thread only.
+//
+// A forked child of a multi-threaded process holds only the forking thread: a lock another
+// thread held at the fork stays held, and a background thread pool (RocksDB's Env) has no
+// threads, so a job the child waits for never runs. Such a child can hang for ever. So every
+// wait here is bounded by stall_limit() (default 60 s without an acknowledgement): a child
+// that sends nothing for that long is taken as stuck, SIGKILLed like any other cut, and the
+// wait reports it (kill_after_acks and wait_for_acks return false; wait returns -SIGKILL).
 #pragma once
 
 #include <fcntl.h>
@@ -24,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -78,7 +85,11 @@ class CrashChild {
         fd_(std::exchange(o.fd_, -1)),
         last_(o.last_),
         acks_(o.acks_),
-        buf_len_(o.buf_len_) {
+        buf_len_(o.buf_len_),
+        wait_status_(o.wait_status_),
+        stall_limit_(o.stall_limit_),
+        stalled_(o.stalled_),
+        eof_(o.eof_) {
     std::memcpy(buf_, o.buf_, sizeof(buf_));
   }
   CrashChild(const CrashChild&) = delete;
@@ -88,23 +99,27 @@ class CrashChild {
     if (fd_ >= 0) ::close(fd_);
   }
 
-  // Reads acknowledgements until `count` have arrived (or the child exits), then SIGKILLs.
-  void kill_after_acks(std::uint64_t count) {
-    while (acks_ < count && read_some(-1)) {
-    }
+  // Reads acknowledgements until `count` have arrived (or the child exits, or sends nothing
+  // for stall_limit()), then SIGKILLs. True if `count` arrived.
+  bool kill_after_acks(std::uint64_t count) {
+    const bool arrived = wait_for_acks(count);
     kill();
+    return arrived;
   }
 
-  // Reads acknowledgements until `count` have arrived or the child exits; does not kill it.
-  // (Then kill_after() a random delay: a cut that never falls before the child got going,
-  // however loaded the machine is.)
-  void wait_for_acks(std::uint64_t count) {
-    while (acks_ < count && read_some(-1)) {
+  // Reads acknowledgements until `count` have arrived, the child exits or it sends nothing for
+  // stall_limit(); does not kill it. True if `count` arrived. (Then kill_after() a random
+  // delay: a cut that never falls before the child got going, however loaded the machine is.)
+  bool wait_for_acks(std::uint64_t count) {
+    while (acks_ < count && read_some(stall_ms())) {
     }
+    if (acks_ < count && !eof_ && pid_ > 0) stalled_ = true;
+    return acks_ >= count;
   }
 
-  // Lets the child run for `delay`, collecting acknowledgements, then SIGKILLs it.
-  void kill_after(std::chrono::microseconds delay) {
+  // Lets the child run for `delay`, collecting acknowledgements, then SIGKILLs it. Returns the
+  // wait status (an exit code if the child ended by itself first).
+  int kill_after(std::chrono::microseconds delay) {
     const auto deadline = std::chrono::steady_clock::now() + delay;
     for (;;) {
       const auto now = std::chrono::steady_clock::now();
@@ -112,7 +127,7 @@ class CrashChild {
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
       if (!read_some(static_cast<int>(ms.count()) + 1)) break;
     }
-    kill();
+    return kill();
   }
 
   // SIGKILLs the child (if running), reaps it and drains the remaining acknowledgements.
@@ -129,10 +144,15 @@ class CrashChild {
     return wait_status_;
   }
 
-  // Waits for the child to exit by itself; returns its exit code (or -signal).
+  // Waits for the child to exit by itself; returns its exit code (or -signal). A child that
+  // neither exits nor acknowledges for stall_limit() is SIGKILLed: -SIGKILL, and stalled().
   int wait() {
     if (pid_ > 0) {
-      while (read_some(-1)) {
+      while (read_some(stall_ms())) {
+      }
+      if (!eof_) {  // not closed by an exiting child: it is stuck
+        stalled_ = true;
+        ::kill(pid_, SIGKILL);
       }
       while (::waitpid(pid_, &wait_status_, 0) < 0 && errno == EINTR) {
       }
@@ -148,16 +168,28 @@ class CrashChild {
   }
   std::uint64_t ack_count() const noexcept { return acks_; }
 
+  // How long a wait lets the child go without an acknowledgement before taking it as stuck.
+  std::chrono::milliseconds stall_limit() const noexcept { return stall_limit_; }
+  void set_stall_limit(std::chrono::milliseconds limit) noexcept { stall_limit_ = limit; }
+  // True once a wait gave up on the child (it sent nothing for stall_limit()).
+  bool stalled() const noexcept { return stalled_; }
+
  private:
   CrashChild(pid_t pid, int fd) : pid_(pid), fd_(fd) {}
+
+  int stall_ms() const noexcept { return static_cast<int>(stall_limit_.count()); }
 
   // Reads what is available within `timeout_ms` (-1: wait); false at EOF or timeout.
   bool read_some(int timeout_ms) {
     if (fd_ < 0) return false;
     pollfd p{fd_, POLLIN, 0};
-    const int r = ::poll(&p, 1, timeout_ms);
+    int r;
+    do {
+      r = ::poll(&p, 1, timeout_ms);
+    } while (r < 0 && errno == EINTR);
     if (r <= 0) return false;
     const ssize_t n = ::read(fd_, buf_ + buf_len_, sizeof(buf_) - buf_len_);
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) eof_ = true;
     if (n <= 0) return false;
     buf_len_ += static_cast<std::size_t>(n);
     std::size_t off = 0;
@@ -178,6 +210,9 @@ class CrashChild {
   char buf_[4096]{};
   std::size_t buf_len_ = 0;
   int wait_status_ = 0;
+  std::chrono::milliseconds stall_limit_{60'000};
+  bool stalled_ = false;
+  bool eof_ = false;  // the child's end of the pipe is closed
 };
 
 }  // namespace strata::testing

@@ -13,11 +13,13 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <random>
 #include <string>
 
@@ -86,6 +88,16 @@ void crash_workload(const std::string& dir, std::uint64_t seed, bool mixed,
 
 }  // namespace log_suite
 
+// Waits for the child's first synced batch. A forked child can hang where its parent would
+// not (a lock or a background thread of the parent is not in it); such a child is cut like
+// any other after CrashChild's stall limit, and the round goes on.
+inline void wait_for_first_sync(CrashChild& child, int round) {
+  if (!child.wait_for_acks(1) && child.stalled()) {
+    std::fprintf(stderr, "round %d: the child sent nothing for %lld ms; it is cut as stuck\n",
+                 round, static_cast<long long>(child.stall_limit().count()));
+  }
+}
+
 // Checks a reopened log after a crash: contiguous, every entry self-consistent, terms
 // non-decreasing, last_index() >= min_last, the hard state consistent with commit >= min_commit.
 #define STRATA_LOG_SUITE_CHECK_RECOVERED(log, meta, min_last, min_commit)                \
@@ -141,8 +153,10 @@ TYPED_TEST_P(LogStoreCrashSuite, CrashWhileAppendingKeepsSyncedEntries) {
       });
       // Every other round the cut falls only after a first synced batch, however slow the
       // child's open on a loaded machine; the others may cut the open itself.
-      if (round % 2 == 0) child.wait_for_acks(1);
-      child.kill_after(std::chrono::microseconds(rng() % 100000));
+      if (round % 2 == 0) wait_for_first_sync(child, round);
+      const int status = child.kill_after(std::chrono::microseconds(rng() % 100000));
+      ASSERT_TRUE(WIFSIGNALED(status)) << "the child failed by itself: exit code "
+                                       << WEXITSTATUS(status) << " (see crash_workload)";
       if (child.last_ack()) acked = std::max(acked, *child.last_ack());
       this->open();
       STRATA_LOG_SUITE_CHECK_RECOVERED(this->log(), this->meta(), std::max(acked, recovered),
@@ -178,8 +192,10 @@ TYPED_TEST_P(LogStoreCrashSuite, CrashDuringPurgeAndReplaceLeavesConsistentLog) 
       });
       // Every other round the cut falls only after a first synced batch, however slow the
       // child's open on a loaded machine; the others may cut the open itself.
-      if (round % 2 == 0) child.wait_for_acks(1);
-      child.kill_after(std::chrono::microseconds(rng() % 100000));
+      if (round % 2 == 0) wait_for_first_sync(child, round);
+      const int status = child.kill_after(std::chrono::microseconds(rng() % 100000));
+      ASSERT_TRUE(WIFSIGNALED(status)) << "the child failed by itself: exit code "
+                                       << WEXITSTATUS(status) << " (see crash_workload)";
       std::uint64_t acked = 0;
       if (child.last_ack()) acked = *child.last_ack();
       acked_commit = std::max(acked_commit, acked);
