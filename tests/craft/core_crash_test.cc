@@ -49,6 +49,7 @@ TEST(CraftCoreCrash, SigkillMidAppendKeepsEveryCompletedAppend) {
       }
     });
     child.kill_after(std::chrono::microseconds(3000 + rng() % 60000));
+    ASSERT_FALSE(child.ended_badly()) << "the child failed by itself: " << child.ending();
     Core core(dir.str());
     ASSERT_TRUE(core.ok()) << core.error();
     auto l = core.load();
@@ -86,6 +87,7 @@ TEST(CraftCoreCrash, SigkillMidSnapshotKeepsCompletedSnapshotsAndAContinuingLog)
       }
     });
     child.kill_after(std::chrono::microseconds(3000 + rng() % 80000));
+    ASSERT_FALSE(child.ended_badly()) << "the child failed by itself: " << child.ending();
     Core core(dir.str());
     ASSERT_TRUE(core.ok()) << core.error();
     auto l = core.load();

@@ -242,6 +242,7 @@ TEST(RocksDbManager, AcknowledgedSyncedWritesSurviveSigkill) {
       for (auto& t : producers) t.join();
     });
     child.kill_after_acks(std::uniform_int_distribution<std::uint64_t>(1, 3000)(rng));
+    ASSERT_FALSE(child.ended_badly()) << "the child failed by itself: " << child.ending();
     const std::uint64_t acked = child.last_ack().value_or(0);
     ASSERT_GT(acked, 0u) << "round " << round << ": the child acknowledged nothing";
     auto store = Store::open(dir.path(), small_options());

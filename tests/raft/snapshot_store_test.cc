@@ -642,6 +642,7 @@ TEST(StorageEngineSnapshots, SigkillDuringInstallsKeepsOldOrNew) {
       ::pause();
     });
     child.kill_after(std::chrono::microseconds(rng() % 6000));
+    ASSERT_FALSE(child.ended_badly()) << "the child failed by itself: " << child.ending();
     auto e = StorageEngine::open_file(d);
     ASSERT_TRUE(e.has_value()) << e.error();
     check_old_or_installed(*e, child.last_ack().has_value(), "round " + std::to_string(round));

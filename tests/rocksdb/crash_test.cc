@@ -105,6 +105,7 @@ TEST(RocksDbCrash, SyncedCommitSurvivesSigkill) {
     TempDir dir("rocksdb-crash");
     auto child = spawn_writer(dir, /*per_space=*/10, /*value_size=*/100, /*sync=*/true);
     child.kill_after_acks(std::uniform_int_distribution<std::uint64_t>(1, 60)(rng));
+    ASSERT_FALSE(child.ended_badly()) << "the child failed by itself: " << child.ending();
     ASSERT_TRUE(child.last_ack().has_value()) << "the child wrote nothing";
     const std::uint64_t complete = verify(dir, child.last_ack(), 10);
     EXPECT_GE(complete, *child.last_ack());
@@ -120,6 +121,7 @@ TEST(RocksDbCrash, KillMidCommitNeverHalfAppliesABatch) {
     auto child = spawn_writer(dir, /*per_space=*/2000, /*value_size=*/100, /*sync=*/false);
     child.kill_after(
         std::chrono::microseconds(std::uniform_int_distribution<int>(20'000, 400'000)(rng)));
+    ASSERT_FALSE(child.ended_badly()) << "the child failed by itself: " << child.ending();
     verify(dir, child.last_ack(), 2000);
   }
 }
@@ -131,6 +133,7 @@ TEST(RocksDbCrash, SyncedBatchesAcrossSpacesAreAtomicUnderRandomKills) {
     auto child = spawn_writer(dir, /*per_space=*/200, /*value_size=*/64, /*sync=*/true);
     child.kill_after(
         std::chrono::microseconds(std::uniform_int_distribution<int>(5'000, 200'000)(rng)));
+    ASSERT_FALSE(child.ended_badly()) << "the child failed by itself: " << child.ending();
     verify(dir, child.last_ack(), 200);
   }
 }
@@ -147,6 +150,7 @@ TEST(RocksDbCrash, KillDuringCreationNeverLeavesAHalfCreatedDatabase) {
       ack(s.has_value() ? 1 : 2);
     });
     child.kill_after(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 30'000)(rng)));
+    ASSERT_FALSE(child.ended_badly()) << "the child failed by itself: " << child.ending();
     auto s = Store::open(path, small_options());
     ASSERT_TRUE(s.has_value()) << "round " << round << ": " << s.error();
   }

@@ -226,6 +226,7 @@ TEST(RocksDbOpen, CreationKilledAtAnyMomentOpensAfterwards) {
     });
     child.kill_after(
         std::chrono::microseconds(std::uniform_int_distribution<int>(2'000, 150'000)(rng)));
+    ASSERT_FALSE(child.ended_badly()) << "the child failed by itself: " << child.ending();
     for (const auto& e : fs::directory_iterator(root)) {
       auto s = Store::open(e.path(), small_options());
       ASSERT_TRUE(s.has_value()) << "round " << round << " " << e.path() << ": " << s.error();

@@ -37,6 +37,7 @@
 #include <cstring>
 #include <functional>
 #include <optional>
+#include <string>
 #include <utility>
 
 namespace strata::testing {
@@ -167,6 +168,25 @@ class CrashChild {
     return acks_ == 0 ? std::nullopt : std::optional<std::uint64_t>(last_);
   }
   std::uint64_t ack_count() const noexcept { return acks_; }
+
+  // Whether the child, once reaped, ended by itself with a failure — a non-zero exit code or a
+  // signal other than the cut's SIGKILL — rather than by the cut or a clean exit: a workload
+  // that failed (its round then tests nothing) or crashed. ending() says how it ended.
+  bool ended_badly() const noexcept {
+    if (pid_ > 0) return false;  // not reaped yet
+    if (WIFEXITED(wait_status_)) return WEXITSTATUS(wait_status_) != 0;
+    return !(WIFSIGNALED(wait_status_) && WTERMSIG(wait_status_) == SIGKILL);
+  }
+  std::string ending() const {
+    if (pid_ > 0) return "still running";
+    if (WIFEXITED(wait_status_)) return "exit code " + std::to_string(WEXITSTATUS(wait_status_));
+    if (WIFSIGNALED(wait_status_)) {
+      return std::string(stalled_ ? "cut as stuck, " : "") + "signal " +
+             std::to_string(WTERMSIG(wait_status_)) + " (" + ::strsignal(WTERMSIG(wait_status_)) +
+             ")";
+    }
+    return "wait status " + std::to_string(wait_status_);
+  }
 
   // How long a wait lets the child go without an acknowledgement before taking it as stuck.
   std::chrono::milliseconds stall_limit() const noexcept { return stall_limit_; }

@@ -259,6 +259,7 @@ TYPED_TEST_P(SnapshotStoreSuite, CrashWhileSavingKeepsEveryAcknowledgedSnapshot)
         }
       });
       child.kill_after(std::chrono::microseconds(2000 + rng() % 40000));
+      ASSERT_FALSE(child.ended_badly()) << "the child failed by itself: " << child.ending();
       auto s = TypeParam::open(dir);
       ASSERT_TRUE(s.has_value()) << s.error();
       raft::SnapshotLoadReport report;
