@@ -35,6 +35,7 @@ using strata::craft::test::range;
 
 TEST(CraftCoreCrash, SigkillMidAppendKeepsEveryCompletedAppend) {
   std::mt19937_64 rng(std::random_device{}());
+  int acked_rounds = 0;
   for (int round = 0; round < 6; ++round) {
     strata::testing::TempDir dir("corecrash");
     auto child = strata::testing::CrashChild::spawn([&](strata::testing::CrashChild::Acker& ack) {
@@ -48,8 +49,12 @@ TEST(CraftCoreCrash, SigkillMidAppendKeepsEveryCompletedAppend) {
         ack(next - 1);
       }
     });
+    // Every other round the cut falls only after a first completed request, however slow the
+    // child's start on a loaded machine.
+    if (round % 2 == 0) child.wait_for_acks(1);
     child.kill_after(std::chrono::microseconds(3000 + rng() % 60000));
     ASSERT_FALSE(child.ended_badly()) << "the child failed by itself: " << child.ending();
+    if (child.last_ack()) ++acked_rounds;
     Core core(dir.str());
     ASSERT_TRUE(core.ok()) << core.error();
     auto l = core.load();
@@ -62,10 +67,12 @@ TEST(CraftCoreCrash, SigkillMidAppendKeepsEveryCompletedAppend) {
       ASSERT_EQ(l->values[i], i + 1) << "entry " << i + 1 << " is not what was written";
     }
   }
+  EXPECT_GE(acked_rounds, 3) << "rounds cut before any append completed test only the open";
 }
 
 TEST(CraftCoreCrash, SigkillMidSnapshotKeepsCompletedSnapshotsAndAContinuingLog) {
   std::mt19937_64 rng(std::random_device{}());
+  int acked_rounds = 0;
   for (int round = 0; round < 6; ++round) {
     strata::testing::TempDir dir("corecrashsnap");
     auto child = strata::testing::CrashChild::spawn([&](strata::testing::CrashChild::Acker& ack) {
@@ -86,8 +93,12 @@ TEST(CraftCoreCrash, SigkillMidSnapshotKeepsCompletedSnapshotsAndAContinuingLog)
         ack(next - 1);
       }
     });
+    // Every other round the cut falls only after a first completed request, however slow the
+    // child's start on a loaded machine.
+    if (round % 2 == 0) child.wait_for_acks(1);
     child.kill_after(std::chrono::microseconds(3000 + rng() % 80000));
     ASSERT_FALSE(child.ended_badly()) << "the child failed by itself: " << child.ending();
+    if (child.last_ack()) ++acked_rounds;
     Core core(dir.str());
     ASSERT_TRUE(core.ok()) << core.error();
     auto l = core.load();
@@ -105,6 +116,7 @@ TEST(CraftCoreCrash, SigkillMidSnapshotKeepsCompletedSnapshotsAndAContinuingLog)
       ASSERT_EQ(l->values[i], l->start + i) << "entry " << l->start + i;
     }
   }
+  EXPECT_GE(acked_rounds, 3) << "rounds cut before any snapshot completed test only the open";
 }
 
 // One sequence, cut by a power failure after every possible number of file operations.

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -116,12 +117,20 @@ class Cluster {
         << "node " << id << " did not come up; see " << log;
   }
 
+  // SIGKILLs node `id`; it must have been running until then (a node that exited or crashed
+  // by itself, say a restart that could not recover, is a failure, not a kill).
   void kill(std::uint64_t id) {
     pid_t& pid = pids_[id - 1];
     if (pid > 0) {
       ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
+      int status = 0;
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
       pid = -1;
+      EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+          << "node " << id << " ended by itself before the kill: "
+          << (WIFEXITED(status) ? "exit code " + std::to_string(WEXITSTATUS(status))
+                                : "signal " + std::to_string(WTERMSIG(status)));
     }
   }
 

@@ -394,8 +394,13 @@ class Workload {
   std::uint64_t synced_last() const {
     return m_.synced.empty() ? m_.first_min - 1 : m_.synced.rbegin()->first;
   }
-  Status save(const HardState& hs) {
+  Status save(HardState hs) {
     STRATA_RETURN_IF_ERROR(need_engine());
+    if (adaptive_ && hs.commit > synced_last()) {
+      // Resumed after a crash that took entries this step's commit counted on: the node
+      // commits what its log holds (never less than it already saved).
+      hs.commit = std::max(synced_last(), m_.hs ? m_.hs->commit : 0);
+    }
     if (hs.commit > synced_last()) {
       return Status::aborted("a Raft node would not save commit " + std::to_string(hs.commit) +
                              ": its log is synced only up to " + std::to_string(synced_last()));
@@ -414,8 +419,11 @@ class Workload {
       return Status::aborted("a Raft node would not append entries of term " +
                              std::to_string(term) + " before saving that term");
     }
-    if (adaptive_ && engine_->log().last_index() >= first && engine_->log().last_index() < last) {
-      first = engine_->log().last_index() + 1;  // the rest of a batch a crash cut short
+    if (adaptive_ && engine_->log().last_index() + 1 >= engine_->log().first_index() &&
+        engine_->log().last_index() < last) {
+      // The rest of a batch a crash cut short, or, when a crash took entries of earlier steps,
+      // the gap from the log's end filled with this step's entries (as a leader would resend).
+      first = std::max(engine_->log().last_index() + 1, engine_->log().first_index());
     }
     const std::vector<LogEntry> es = make_entries(first, last, term, tag);
     for (const LogEntry& e : es) m_.allowed[e.index].push_back(e);
@@ -446,6 +454,12 @@ class Workload {
   }
   Status purge(std::uint64_t up_to) {
     STRATA_RETURN_IF_ERROR(need_engine());
+    if (adaptive_ && (!m_.snap || m_.snap->index < up_to)) {
+      // Resumed after a crash that took entries (and so the snapshot this purge relied on):
+      // purge what the snapshot the node has covers, if any.
+      if (!m_.snap || m_.snap->index < engine_->log().first_index()) return Status();
+      up_to = m_.snap->index;
+    }
     if (!m_.snap || m_.snap->index < up_to) {
       return Status::aborted("a Raft node purges only what a snapshot covers");
     }
@@ -490,8 +504,19 @@ class Workload {
     }
     return s;
   }
-  Status save_snapshot(const SnapshotMeta& meta) {
+  Status save_snapshot(SnapshotMeta meta) {
     STRATA_RETURN_IF_ERROR(need_engine());
+    if (adaptive_ && m_.hs && m_.hs->commit < meta.index) {
+      // Resumed after a crash that took entries: the node snapshots what it knows committed,
+      // if that is past its last snapshot and still in its log.
+      const std::uint64_t at = m_.hs->commit;
+      auto term = engine_->log().term(at);
+      if (!term || !term->has_value() || at < engine_->log().first_index() ||
+          (m_.snap && m_.snap->index >= at)) {
+        return Status();  // nothing new to snapshot
+      }
+      meta = meta_for(at, **term);
+    }
     if (!m_.hs || m_.hs->commit < meta.index) {
       return Status::aborted("a Raft node snapshots only what it knows committed");
     }
@@ -937,6 +962,13 @@ void resume_sweep(bool power_cut_first, Findings& writable) {
         w.run(false, from);
         if (!w.failed_step().empty()) {
           where += " (step '" + w.failed_step() + "': " + w.failure().to_string() + ")";
+          // Only the second cut may stop the resumed workload: else the round tests less than
+          // it says (the cut never falls), and the workload broke on what the first cut left.
+          if (!fs.power_cut()) {
+            writable.add("the resumed workload failed before the second cut, at '" +
+                             w.failed_step() + "': " + w.failure().to_string().substr(0, 40),
+                         where);
+          }
         }
         model = w.model();
         fs.crash(CrashMode::kRandom);

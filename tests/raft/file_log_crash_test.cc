@@ -231,6 +231,8 @@ struct TrialStats {
   std::uint64_t verified = 0;
   std::uint64_t torn_tails = 0;
   std::uint64_t leftovers = 0;
+  std::uint64_t faults_armed = 0;  // failure_trial: one-shot faults armed
+  std::uint64_t faults_fired = 0;  // ... and reached by the workload
 };
 
 FileEngineOptions engine_options(FaultFileSystem& fs, std::uint64_t segment_bytes) {
@@ -366,7 +368,9 @@ void failure_trial(std::uint64_t seed, CrashMode mode, std::uint64_t segment_byt
               std::to_string((*log)->first_index()) + ", " + std::to_string((*log)->last_index()) +
               "]";
       const std::size_t k = rng() % std::size(kOps);
-      fs.fail_nth(kOps[k], 1 + rng() % 12);
+      const std::uint64_t nth = 1 + rng() % 12;
+      const std::uint64_t fails_at = fs.op_count(kOps[k]) + nth;
+      fs.fail_nth(kOps[k], nth);
       trace += " fault kind " + std::to_string(k);
       for (int op = 0; op < 80; ++op) {
         if (!random_operation(**log, model, rng, term, trace)) {
@@ -374,6 +378,8 @@ void failure_trial(std::uint64_t seed, CrashMode mode, std::uint64_t segment_byt
           break;
         }
       }
+      ++stats.faults_armed;
+      if (fs.op_count(kOps[k]) >= fails_at) ++stats.faults_fired;
     }  // dropped without close(): the process died
     fs.clear_faults();
     {
@@ -396,10 +402,15 @@ TEST(FileLogPowerCut, FailureThenReopenInTheSameBootThenCut) {
     ASSERT_NO_FATAL_FAILURE(failure_trial(8'000'000 + t, mode, t % 2 == 0 ? 4096 : 16384, stats));
     if (::testing::Test::HasFailure()) return;
   }
-  std::printf("%llu power cuts after a failure and a reopen, %llu synced entries verified\n",
-              static_cast<unsigned long long>(stats.cuts),
-              static_cast<unsigned long long>(stats.verified));
+  std::printf(
+      "%llu power cuts after a failure and a reopen, %llu synced entries verified, %llu of %llu "
+      "armed faults fired\n",
+      static_cast<unsigned long long>(stats.cuts), static_cast<unsigned long long>(stats.verified),
+      static_cast<unsigned long long>(stats.faults_fired),
+      static_cast<unsigned long long>(stats.faults_armed));
   EXPECT_GT(stats.verified, 100u);
+  // Most cycles must meet their failure, or the test is mostly about clean runs.
+  EXPECT_GT(stats.faults_fired * 2, stats.faults_armed);
 }
 
 // A fixed workload that exercises every multi-file step: directory creation, segment

@@ -42,7 +42,10 @@
 // WAL again: RocksDB's SyncWAL asserts on a WAL writer that saw an error, and Debian's
 // librocksdb is built with assertions (the process would abort). close(), sync_wal(), flush()
 // and checkpoint() then return the earlier error instead; every commit that returned OK before
-// it is kept as promised. Reopen the store to write again. A commit that RocksDB stops because
+// it is kept as promised. (A background flush already under way when a WAL fsync fails can
+// sync that WAL again and trip the same assertion in a RocksDB thread: the process
+// aborts, having lost nothing acknowledged; see README, "RocksDbStore on disk".)
+// Reopen the store to write again. A commit that RocksDB stops because
 // a flush or a compaction failed in the background (a full disk under a write stall) fails
 // with that background error, io_error or corruption.
 //

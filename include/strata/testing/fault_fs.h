@@ -39,6 +39,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -102,11 +103,9 @@ class FaultFileSystem final : public FileSystem {
     armed_.fill(0);
     cut_after_ = kNever;
   }
-  // Whether fail_after's cut has been reached (some operation was refused by it).
-  bool power_cut() const {
-    std::lock_guard g(mu_);
-    return cut_hit_;
-  }
+  // Whether fail_after's cut has been reached (some operation was refused by it). Takes no
+  // lock (async-signal-safe: a crash handler may ask).
+  bool power_cut() const noexcept { return cut_hit_.load(std::memory_order_acquire); }
   // How many operations of kind `op` were attempted so far (failed ones included).
   std::uint64_t op_count(FaultOp op) const {
     std::lock_guard g(mu_);
@@ -457,7 +456,7 @@ class FaultFileSystem final : public FileSystem {
     injected_ = false;
     if (frozen_) return Status::io_error(what + ": the machine is frozen (crashed)");
     if (total_ > cut_after_) {
-      cut_hit_ = true;
+      cut_hit_.store(true, std::memory_order_release);
       return Status::io_error(what + ": simulated power loss");
     }
     if (armed_[i] != 0 && counts_[i] == armed_[i]) {
@@ -476,8 +475,8 @@ class FaultFileSystem final : public FileSystem {
   std::array<std::uint64_t, kFaultOpCount> armed_{};
   std::uint64_t total_ = 0;
   std::uint64_t cut_after_ = kNever;
-  std::uint64_t generation_ = 0;  // crashes so far; handles of an older generation are dead
-  bool cut_hit_ = false;
+  std::uint64_t generation_ = 0;      // crashes so far; handles of an older generation are dead
+  std::atomic<bool> cut_hit_{false};  // written under mu_, read without it
   bool frozen_ = false;
   bool sync_to_disk_ = false;
   std::optional<CrashMode> failed_sync_lands_;  // set_failed_sync_lands
