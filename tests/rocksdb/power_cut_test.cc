@@ -58,7 +58,7 @@ std::string value(std::uint64_t batch) {
 // Debian's librocksdb 7.8 is built with assertions, and one of them can end a process after a
 // WAL fsync failed: a background flush then syncs the same closed WAL again (SyncClosedLogs) and
 // WritableFileWriter asserts that a file which saw an error is not used again (RocksDB removed
-// the assertion in 9.3; without assertions that sync returns the earlier error). A writer that
+// the assertion in 9.4; without assertions that sync returns the earlier error). A writer that
 // aborts after the cut exits with kAbortedAfterCut: its round is then a process death after
 // the I/O error (the disk keeps what the process wrote), which the checker checks all the same.
 // One that aborts before the cut exits with kAbortedBeforeCut: a failure of the test.
