@@ -86,8 +86,12 @@ void* operator new(std::size_t n) {
       a::failures.fetch_add(1, std::memory_order_relaxed);
       throw std::bad_alloc();
     }
-    if (a::countdown.load(std::memory_order_relaxed) > 0 &&
-        a::countdown.fetch_sub(1, std::memory_order_relaxed) == 1) {
+    // Counts down only while positive: two threads that both saw 1 and both decremented
+    // would leave -1, and hit() would deny the failure one of them threw.
+    long c = a::countdown.load(std::memory_order_relaxed);
+    while (c > 0 && !a::countdown.compare_exchange_weak(c, c - 1, std::memory_order_relaxed)) {
+    }
+    if (c == 1) {
       a::failures.fetch_add(1, std::memory_order_relaxed);
       if (a::sticky.load(std::memory_order_relaxed)) a::failing.store(true);
       throw std::bad_alloc();
