@@ -419,11 +419,10 @@ class Workload {
       return Status::aborted("a Raft node would not append entries of term " +
                              std::to_string(term) + " before saving that term");
     }
-    if (adaptive_ && engine_->log().last_index() + 1 >= engine_->log().first_index() &&
-        engine_->log().last_index() < last) {
+    if (adaptive_ && engine_->log().last_index() < last) {
       // The rest of a batch a crash cut short, or, when a crash took entries of earlier steps,
       // the gap from the log's end filled with this step's entries (as a leader would resend).
-      first = std::max(engine_->log().last_index() + 1, engine_->log().first_index());
+      first = engine_->log().last_index() + 1;
     }
     const std::vector<LogEntry> es = make_entries(first, last, term, tag);
     for (const LogEntry& e : es) m_.allowed[e.index].push_back(e);

@@ -69,14 +69,18 @@ void writer_aborted(int) {
   ::_exit(g_writer_fault != nullptr && g_writer_fault->power_cut() ? kAbortedAfterCut
                                                                    : kAbortedBeforeCut);
 }
+// In a process that cuts `fault`: an abort reports whether it came after the cut.
+void report_aborts(FaultFileSystem& fault) {
+  g_writer_fault = &fault;
+  ::signal(SIGABRT, writer_aborted);
+}
 
 // The writer: batches 1, 2, ... each putting kPerSpace keys in every space and "last" = n;
 // every third commit is synced and acknowledged. At the cut it crashes the disk and dies.
 void writer(const std::string& dir, std::uint64_t seed, CrashChild::Acker& ack) {
   std::mt19937_64 rng(seed);
   FaultFileSystem fault(seed);
-  g_writer_fault = &fault;
-  ::signal(SIGABRT, writer_aborted);
+  report_aborts(fault);
   fault.set_sector_size(rng() % 2 == 0 ? 512 : 4096);
   auto fs = std::make_shared<FaultRocksDbFileSystem>(fault);
   std::unique_ptr<::rocksdb::Env> env = ::rocksdb::NewCompositeEnv(fs);
@@ -251,8 +255,7 @@ TEST(RocksDbPowerCut, ACutAnywhereInAReopenLeavesAnOpenableDatabase) {
       copy_database(base, db);
       auto w = CrashChild::spawn([&](CrashChild::Acker&) {
         FaultFileSystem fault(seed);
-        g_writer_fault = &fault;
-        ::signal(SIGABRT, writer_aborted);
+        report_aborts(fault);
         std::unique_ptr<::rocksdb::Env> env;
         auto o = fault_options(env, fault);
         fault.fail_after(cut);
